@@ -1,0 +1,10 @@
+"""``python -m medai``; see :mod:`medai.cli`."""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from medai.cli import main  # noqa: E402  TensorFlow reads the log level at import
+
+sys.exit(main())

@@ -1,0 +1,180 @@
+"""``python -m medai``: batch diagnosis, model listing, model cards and training.
+
+Exit codes: 0 all rows fine (``ok`` or ``refused``); 1 at least one row is ``error``; 2 the command
+itself could not run (bad arguments, unknown model, damaged weights).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from medai.errors import MedAIError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".dcm", ".dicom", ""}
+CHUNK = 32
+EXIT_OK, EXIT_ROW_ERRORS, EXIT_FAILED = 0, 1, 2
+
+
+def expand_inputs(arguments: Sequence[str]) -> list[str]:
+    """Files named directly, plus image files found (recursively, sorted) in named folders.
+
+    In a folder only names ending in .png/.jpg/.jpeg/.dcm/.dicom, or with no extension (as DICOM
+    files often have), are taken, and hidden files are skipped; a file named directly is always
+    taken. Every path keeps the form it was given in.
+    """
+    paths: list[str] = []
+    for argument in arguments:
+        if os.path.isdir(argument):
+            for root, folders, files in os.walk(argument):
+                folders[:] = sorted(f for f in folders if not f.startswith("."))
+                paths += [os.path.join(root, name) for name in sorted(files)
+                          if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES]
+        else:
+            paths.append(argument)
+    return paths
+
+
+def _read(path: str) -> bytes | MedAIError:
+    from medai import config
+
+    try:
+        size = os.path.getsize(path)
+        if size > config.max_upload_bytes():
+            return MedAIError(f"The file is {size / 1e6:.1f} MB; the limit is {config.max_upload_bytes() / 1e6:.0f} MB.")
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return MedAIError("No such file.")
+    except OSError:
+        return MedAIError("The file cannot be opened (permissions, or not a regular file).")
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def run_diagnose(args: argparse.Namespace) -> int:
+    """Diagnose every input, write one CSV row per input in input order, return the exit code."""
+    from tqdm import tqdm
+
+    from medai import registry
+    from medai.imaging.explain import heatmap_png
+    from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose
+    from medai.store import AuditStore
+
+    spec = registry.get_spec(args.model)
+    paths = expand_inputs(args.inputs)
+    store = None if args.no_audit else AuditStore()
+    if args.heatmaps:
+        Path(args.heatmaps).mkdir(parents=True, exist_ok=True)
+    output = sys.stdout if args.output == "-" else open(args.output, "w", newline="", encoding="utf-8")
+    errors = 0
+    try:
+        writer = csv.DictWriter(output, fieldnames=csv_columns(spec.labels))
+        writer.writeheader()
+        with tqdm(total=len(paths), unit="image", file=sys.stderr, disable=args.quiet) as progress:
+            for chunk_number, chunk in enumerate(_chunks(paths, CHUNK)):
+                contents = [(path, _read(path)) for path in chunk]
+                readable = [(path, data) for path, data in contents if isinstance(data, bytes)]
+                answered = iter(diagnose(readable, args.model, user=args.user, source="cli", store=store,
+                                         explain=bool(args.heatmaps)))
+                for offset, (path, data) in enumerate(contents):
+                    if isinstance(data, bytes):
+                        outcome = next(answered)
+                    else:
+                        outcome = DiagnoseOutcome(path, "error", str(data), spec.name, spec.version)
+                    errors += outcome.status == "error"
+                    writer.writerow(outcome.row(spec.labels))
+                    if args.heatmaps and outcome.diagnosis is not None and outcome.diagnosis.heatmap is not None:
+                        name = f"{chunk_number * CHUNK + offset:05d}_{Path(path).stem}_gradcam.png"
+                        Path(args.heatmaps, name).write_bytes(heatmap_png(outcome.diagnosis.heatmap, outcome.image.shape))
+                output.flush()
+                progress.update(len(chunk))
+    finally:
+        if output is not sys.stdout:
+            output.close()
+    if errors:
+        print(f"{errors} of {len(paths)} inputs could not be diagnosed; see the 'message' column.", file=sys.stderr)
+    return EXIT_ROW_ERRORS if errors else EXIT_OK
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """Print one line per registered model."""
+    from medai import registry
+
+    for name in registry.names():
+        spec = registry.get_spec(name)
+        print(f"{spec.name}\t{spec.version}\t{spec.task}\t{', '.join(spec.labels)}")
+    return EXIT_OK
+
+
+def run_card(args: argparse.Namespace) -> int:
+    """Print a model card as JSON."""
+    from medai import registry
+
+    print(json.dumps(registry.card(args.name), indent=2))
+    return EXIT_OK
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Retrain a model on the CPU from ``MEDAI_DATA_DIR`` and rewrite its weights, spec and card."""
+    from medai import registry
+
+    trainers = {"cxr-pneumonia": "medai.imaging.fit_cxr"}
+    if args.name not in trainers:
+        raise MedAIError(f"No training recipe for '{args.name}'. Trainable: {', '.join(trainers)}.")
+    import importlib
+
+    module = importlib.import_module(trainers[args.name])
+    card = module.train(registry.models_dir() / args.name, members=args.members, epochs=args.epochs,
+                        reuse_members=args.reuse_members)
+    print(json.dumps(card["metrics"]["validation"], indent=2))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m medai``."""
+    parser = argparse.ArgumentParser(prog="python -m medai", description="MedAI Workbench (research use only).")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    diagnose = commands.add_parser("diagnose", help="diagnose images (PNG, JPEG, DICOM) into a CSV")
+    diagnose.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR")
+    diagnose.add_argument("--model", default="cxr-pneumonia", help="registry name (see 'models')")
+    diagnose.add_argument("--output", "-o", default="-", help="CSV file to write ('-' = standard output)")
+    diagnose.add_argument("--user", default=os.environ.get("USER", "cli"), help="name for the audit trail")
+    diagnose.add_argument("--no-audit", action="store_true", help="do not record predictions in the audit store")
+    diagnose.add_argument("--heatmaps", metavar="DIR", help="also write each Grad-CAM heat map as a 16-bit PNG")
+    diagnose.add_argument("--quiet", action="store_true", help="no progress bar")
+    diagnose.set_defaults(run=run_diagnose)
+
+    models = commands.add_parser("models", help="list the shipped models")
+    models.set_defaults(run=run_models)
+
+    card = commands.add_parser("card", help="print a model card (JSON)")
+    card.add_argument("name")
+    card.set_defaults(run=run_card)
+
+    train = commands.add_parser("train", help="retrain a model on the CPU")
+    train.add_argument("name")
+    train.add_argument("--members", type=int, default=3, help="ensemble members")
+    train.add_argument("--epochs", type=int, default=12, help="epochs per member")
+    train.add_argument("--reuse-members", action="store_true", help="keep trained members; refit the rest")
+    train.set_defaults(run=run_train)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code instead of raising."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except MedAIError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED

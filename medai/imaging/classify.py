@@ -1,0 +1,137 @@
+"""The chest X-ray classifier at inference time: ensemble, calibration, threshold, refusal, Grad-CAM.
+
+``ChestXrayClassifier.predict`` is the one place an image becomes a :class:`Diagnosis`; the page,
+the CLI and Python callers all go through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from medai.calibration import PlattCalibrator
+from medai.imaging.explain import grad_cam_models, ensemble_grad_cam
+from medai.imaging.io import MedicalImage
+from medai.imaging.ood import REFUSAL_MESSAGE, XrayLikeness, refusal_rule
+from medai.imaging.preprocess import batch
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The model's answer for one image.
+
+    Attributes
+    ----------
+    status : str
+        ``"ok"`` or ``"refused"``.
+    labels : tuple of str
+        Class names, e.g. ``("normal", "pneumonia")``.
+    probabilities : np.ndarray or None
+        (n_labels,) calibrated probabilities summing to 1; ``None`` when refused.
+    label : str or None
+        Decision at the model's operating threshold; ``None`` when refused.
+    uncertainty : float or None
+        Standard deviation of the positive-class probability across ensemble members (0 to 0.5).
+    threshold : float
+        Operating threshold on the positive-class probability.
+    heatmap : np.ndarray or None
+        (h, w) Grad-CAM in [0, 1] on the network's feature grid; upsample with
+        :func:`medai.imaging.explain.heatmap_at`. ``None`` unless asked for, or when refused.
+    message : str
+        A sentence for the user (the refusal reason, or a summary).
+    """
+
+    status: str
+    labels: tuple[str, ...]
+    probabilities: np.ndarray | None
+    label: str | None
+    uncertainty: float | None
+    threshold: float
+    heatmap: np.ndarray | None
+    message: str
+
+    @property
+    def positive_probability(self) -> float | None:
+        """Calibrated probability of the last (positive) label."""
+        return None if self.probabilities is None else float(self.probabilities[-1])
+
+
+class ChestXrayClassifier:
+    """Calibrated ensemble classifier of frontal chest X-rays.
+
+    Parameters
+    ----------
+    members : list of keras.Model
+        Each maps (N, S, S, 1) images in [0, 1] to (N, 1) logits.
+    calibrator : PlattCalibrator
+        Maps a logit to the positive-class probability.
+    threshold : float
+        Positive when the calibrated probability is at least this.
+    likeness : XrayLikeness
+        Fitted refusal model.
+    labels : tuple of str
+        (negative, positive) class names.
+    """
+
+    def __init__(self, members: list[keras.Model], calibrator: PlattCalibrator, threshold: float,
+                 likeness: XrayLikeness, labels: tuple[str, str] = ("normal", "pneumonia")):
+        self.members = members
+        self.calibrator = calibrator
+        self.threshold = threshold
+        self.likeness = likeness
+        self.labels = labels
+        self.input_size = int(members[0].input_shape[1])
+        self._cam_models = grad_cam_models(members)
+        self._logits = tf.function(
+            lambda images: tf.concat([member(images, training=False) for member in members], axis=1),
+            input_signature=[tf.TensorSpec((None, self.input_size, self.input_size, 1), tf.float32)],
+            reduce_retracing=True,
+        )
+
+    def member_logits(self, images: np.ndarray) -> np.ndarray:
+        """(N, n_members) logits for a (N, S, S, 1) float32 batch in [0, 1]."""
+        return self._logits(tf.constant(images, tf.float32)).numpy()
+
+    def predict(self, images: list[MedicalImage], explain: bool = False) -> list[Diagnosis]:
+        """Diagnose each image; refused images get no probabilities.
+
+        Parameters
+        ----------
+        images : list of MedicalImage
+            Decoded inputs, any size.
+        explain : bool
+            Also compute the Grad-CAM heat map of each accepted image.
+        """
+        reasons = [refusal_rule(image) for image in images]
+        candidates = [i for i, reason in enumerate(reasons) if reason is None]
+        if candidates:
+            xray_like = self.likeness.is_xray([images[i].pixels for i in candidates])
+            for index, accepted in zip(candidates, xray_like):
+                if not accepted:
+                    reasons[index] = REFUSAL_MESSAGE
+        accepted = [i for i, reason in enumerate(reasons) if reason is None]
+        results: dict[int, Diagnosis] = {
+            i: Diagnosis("refused", self.labels, None, None, None, self.threshold, None, reasons[i])
+            for i in range(len(images)) if reasons[i] is not None
+        }
+        if accepted:
+            inputs = batch([images[i].pixels for i in accepted], self.input_size)
+            if explain:
+                logits, heatmaps = ensemble_grad_cam(self._cam_models, inputs)
+            else:
+                logits, heatmaps = self.member_logits(inputs), [None] * len(accepted)
+            for row, index in enumerate(accepted):
+                results[index] = self._diagnosis(logits[row], heatmaps[row])
+        return [results[i] for i in range(len(images))]
+
+    def _diagnosis(self, logits: np.ndarray, heatmap: np.ndarray | None) -> Diagnosis:
+        member_probabilities = self.calibrator.predict(logits)
+        positive = float(self.calibrator.predict(np.mean(logits)))
+        label = self.labels[1] if positive >= self.threshold else self.labels[0]
+        spread = float(np.std(member_probabilities))
+        message = f"{label.capitalize()} (p={positive:.2f}, threshold {self.threshold:.2f}, ±{spread:.2f})."
+        return Diagnosis("ok", self.labels, np.array([1.0 - positive, positive]), label, spread,
+                         self.threshold, heatmap, message)

@@ -1,0 +1,132 @@
+"""Training data for the chest X-ray model: file listing, patient grouping, split and cache.
+
+Reads the Kermany et al. (2018) chest X-rays from ``MEDAI_DATA_DIR/imaging/kermany_cxr``. Where that
+folder is missing and a network is available, :func:`download_kermany` fetches the official archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import GroupShuffleSplit
+
+from medai import config
+from medai.errors import DataNotFoundError
+from medai.imaging.io import read_image
+from medai.imaging.preprocess import squash
+
+LABELS = ("normal", "pneumonia")
+KERMANY_URL = "https://data.mendeley.com/public-files/datasets/rscbjbr9sj/files/f12eaf6d-6023-432f-acc9-80c9d7393433/file_downloaded"
+KERMANY_ARCHIVE_SHA256 = None  # the archive is re-issued by Mendeley; checksum each extracted file instead
+_PATIENT_PATTERNS = (re.compile(r"^(person\d+)_"), re.compile(r"^((?:NORMAL2-)?IM-\d+)-"))
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Decoded images with labels and patient groups.
+
+    Attributes
+    ----------
+    images : np.ndarray
+        (N, size, size) uint8 grey images.
+    labels : np.ndarray
+        (N,) int8, index into ``LABELS``.
+    groups : np.ndarray
+        (N,) str patient identifier (``personN`` or the ``IM-xxxx`` study number).
+    files : np.ndarray
+        (N,) str file names.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    groups: np.ndarray
+    files: np.ndarray
+
+    def subset(self, index: np.ndarray) -> "ImageSet":
+        """Rows ``index`` of every array."""
+        return ImageSet(self.images[index], self.labels[index], self.groups[index], self.files[index])
+
+
+def kermany_root() -> Path:
+    """Folder of the Kermany data; raises :class:`DataNotFoundError` when it is absent."""
+    root = config.data_dir() / "imaging" / "kermany_cxr"
+    if not (root / "train_224").is_dir():
+        raise DataNotFoundError(
+            f"No chest X-ray training data under {root}. Set MEDAI_DATA_DIR, or call download_kermany()."
+        )
+    return root
+
+
+def patient_group(file_name: str) -> str:
+    """Patient key of a Kermany file name: ``personN`` for pneumonia, the study number for normals."""
+    for pattern in _PATIENT_PATTERNS:
+        match = pattern.match(file_name)
+        if match:
+            return match.group(1)
+    return file_name
+
+
+def list_training_files(root: Path) -> list[tuple[Path, int]]:
+    """(path, label index) for every training JPEG, in a stable order."""
+    pairs = []
+    for label_index, folder in enumerate(("NORMAL", "PNEUMONIA")):
+        pairs += [(path, label_index) for path in sorted((root / "train_224" / folder).glob("*.jpeg"))]
+    return pairs
+
+
+def load_training_set(size: int) -> ImageSet:
+    """Decode (once, then from the cache) every training image at ``size`` x ``size``."""
+    cache = config.cache_dir() / f"kermany_train_{size}.npz"
+    if cache.exists():
+        with np.load(cache) as stored:
+            return ImageSet(stored["images"], stored["labels"], stored["groups"], stored["files"])
+    pairs = list_training_files(kermany_root())
+    images = np.stack([
+        np.rint(squash(read_image(path.read_bytes()).pixels, size) * 255).astype(np.uint8) for path, _ in pairs
+    ])
+    labels = np.array([label for _, label in pairs], dtype=np.int8)
+    files = np.array([path.name for path, _ in pairs])
+    groups = np.array([patient_group(name) for name in files])
+    np.savez_compressed(cache, images=images, labels=labels, groups=groups, files=files)
+    return ImageSet(images, labels, groups, files)
+
+
+def split_by_patient(data: ImageSet, validation_fraction: float, seed: int) -> tuple[ImageSet, ImageSet]:
+    """Split so that no patient has images on both sides."""
+    splitter = GroupShuffleSplit(n_splits=1, test_size=validation_fraction, random_state=seed)
+    train_index, validation_index = next(splitter.split(data.images, data.labels, data.groups))
+    return data.subset(train_index), data.subset(validation_index)
+
+
+def load_full_resolution_samples() -> list[tuple[Path, int]]:
+    """(path, label index) of the original full-resolution JPEGs in ``full_res_samples``."""
+    root = kermany_root() / "full_res_samples"
+    return [(path, index) for index, folder in enumerate(("NORMAL", "PNEUMONIA"))
+            for path in sorted((root / folder).glob("*.jpeg"))]
+
+
+def download_kermany(destination: Path, url: str = KERMANY_URL) -> Path:
+    """Fetch and unpack the official ChestXRay2017 archive (about 1.2 GB) into ``destination``.
+
+    Only for users with a network; the app and tests never call it. The archive's SHA-256 is
+    printed so that it can be pinned in ``KERMANY_ARCHIVE_SHA256`` once verified.
+    """
+    destination.mkdir(parents=True, exist_ok=True)
+    archive = destination / "ChestXRay2017.zip"
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=60) as response, archive.open("wb") as out:
+        for chunk in iter(lambda: response.read(1 << 20), b""):
+            digest.update(chunk)
+            out.write(chunk)
+    if KERMANY_ARCHIVE_SHA256 and digest.hexdigest() != KERMANY_ARCHIVE_SHA256:
+        archive.unlink()
+        raise DataNotFoundError("The downloaded archive does not match its published checksum.")
+    with zipfile.ZipFile(archive) as bundle:
+        bundle.extractall(destination)
+    return destination

@@ -1,0 +1,169 @@
+"""Read PNG, JPEG and DICOM bytes into one normalised grey-scale image.
+
+The type is decided by the bytes (magic numbers), never by the file name. Sizes are checked before
+any pixel is decoded, so a decompression bomb is refused, not expanded. Nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from medai import config
+from medai.errors import InputError, InputTooLargeError, UnsupportedFormatError
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+DICOM_MAGIC_OFFSET = 128
+MIN_SIDE_PX = 32
+
+
+@dataclass(frozen=True)
+class MedicalImage:
+    """A decoded image, ready for any model.
+
+    Attributes
+    ----------
+    pixels : np.ndarray
+        (H, W) float32 in [0, 1]; 0 is black as displayed (MONOCHROME1 already inverted).
+    format : str
+        ``"png"``, ``"jpeg"`` or ``"dicom"``.
+    sha256 : str
+        Hex digest of the input bytes (the audit trail's input hash).
+    colorfulness : float
+        Hasler-Suesstrunk colourfulness of the original colours (0 for grey images); a chest X-ray
+        is grey, so a high value is one reason to refuse.
+    pixel_spacing_mm : tuple of float or None
+        (row, column) spacing in millimetres, from DICOM ``PixelSpacing`` or ``ImagerPixelSpacing``.
+    metadata : dict
+        Non-identifying technical tags only (modality, photometric interpretation, bits stored, view).
+    """
+
+    pixels: np.ndarray
+    format: str
+    sha256: str
+    colorfulness: float = 0.0
+    pixel_spacing_mm: tuple[float, float] | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(height, width) in pixels."""
+        return self.pixels.shape  # type: ignore[return-value]
+
+
+def sniff_format(data: bytes) -> str:
+    """Return ``"png"``, ``"jpeg"`` or ``"dicom"`` from the leading bytes.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        If the bytes match none of the three.
+    """
+    if data.startswith(PNG_MAGIC):
+        return "png"
+    if data.startswith(JPEG_MAGIC):
+        return "jpeg"
+    if data[DICOM_MAGIC_OFFSET : DICOM_MAGIC_OFFSET + 4] == b"DICM":
+        return "dicom"
+    raise UnsupportedFormatError(
+        "This file is not a PNG, JPEG or DICOM image. Export the image as one of those and try again."
+    )
+
+
+def read_image(data: bytes) -> MedicalImage:
+    """Decode image bytes, enforcing the byte and pixel caps.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file, as uploaded.
+
+    Returns
+    -------
+    MedicalImage
+        Grey-scale pixels in [0, 1] plus provenance.
+
+    Raises
+    ------
+    InputError
+        Empty, corrupt, too small, too large or of an unsupported type.
+    """
+    if not data:
+        raise InputError("The file is empty.")
+    limit = config.max_upload_bytes()
+    if len(data) > limit:
+        raise InputTooLargeError(
+            f"The file is {len(data) / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."
+        )
+    kind = sniff_format(data)
+    digest = hashlib.sha256(data).hexdigest()
+    if kind == "dicom":
+        from medai.imaging.dicom import decode_dicom
+
+        pixels, spacing, metadata, colour = decode_dicom(data)
+        image = MedicalImage(pixels, kind, digest, colour, spacing, metadata)
+    else:
+        pixels, colorfulness = _decode_raster(data)
+        image = MedicalImage(pixels, kind, digest, colorfulness)
+    if min(image.shape) < MIN_SIDE_PX:
+        raise InputError(f"The image is only {image.shape[1]}x{image.shape[0]} pixels; too small to read.")
+    return image
+
+
+def check_pixel_count(width: int, height: int) -> None:
+    """Refuse an image whose declared size exceeds the pixel cap, before decoding it."""
+    cap = config.max_pixels()
+    if width * height > cap:
+        raise InputTooLargeError(
+            f"The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); "
+            f"the limit is {cap / 1e6:.0f} megapixels."
+        )
+
+
+def _decode_raster(data: bytes) -> tuple[np.ndarray, float]:
+    """Decode PNG/JPEG to (H, W) float32 in [0, 1] and its colourfulness."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as opened:
+                check_pixel_count(*opened.size)
+                opened.load()
+                image = ImageOps.exif_transpose(opened)
+    except InputTooLargeError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputTooLargeError("The image declares more pixels than is safe to decode.") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InputError("The image file is damaged or truncated and cannot be read.") from exc
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return rescale_to_unit(np.asarray(image, dtype=np.float32)), 0.0
+    if image.mode in ("L", "1", "LA"):
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0, 0.0
+    rgb = image.convert("RGB")
+    grey = np.asarray(rgb.convert("L"), dtype=np.float32) / 255.0
+    return grey, colorfulness(np.asarray(rgb.resize((64, 64), Image.BILINEAR)))
+
+
+def rescale_to_unit(values: np.ndarray) -> np.ndarray:
+    """Map an array of any range linearly onto [0, 1] (min to 0, max to 1); flat input maps to 0."""
+    values = values.astype(np.float32)
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-12:
+        return np.zeros_like(values, dtype=np.float32)
+    return (values - low) / (high - low)
+
+
+def colorfulness(rgb: np.ndarray) -> float:
+    """Hasler & Suesstrunk (2003) colourfulness of an (H, W, 3) uint8 image; 0 for grey."""
+    channels = rgb.astype(np.float32)
+    red_green = channels[..., 0] - channels[..., 1]
+    yellow_blue = 0.5 * (channels[..., 0] + channels[..., 1]) - channels[..., 2]
+    spread = np.hypot(red_green.std(), yellow_blue.std())
+    mean = np.hypot(red_green.mean(), yellow_blue.mean())
+    return float(spread + 0.3 * mean)

@@ -1,0 +1,142 @@
+"""The one path every diagnosis takes: bytes → image → model → result → audit record.
+
+The Diagnose page, ``python -m medai diagnose`` and Python callers all call :func:`diagnose`, so they
+give the same answer, record it the same way, and fail the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+from medai import registry
+from medai.errors import MedAIError
+from medai.imaging.classify import Diagnosis
+from medai.imaging.io import MedicalImage, read_image
+from medai.store import AuditStore
+
+log = logging.getLogger(__name__)
+
+
+def csv_columns(labels: Sequence[str]) -> list[str]:
+    """CSV header for a model with ``labels``: ``file``, one ``p_<label>`` each, then the rest."""
+    return ["file", *(f"p_{label}" for label in labels), "label", "uncertainty", "status", "message",
+            "threshold", "model", "model_version", "input_sha256"]
+
+
+@dataclass(frozen=True)
+class DiagnoseOutcome:
+    """The result for one input, whatever happened to it.
+
+    Attributes
+    ----------
+    name : str
+        The input's name as given (shown back to the user; never stored or logged).
+    status : str
+        ``"ok"``, ``"refused"`` or ``"error"``.
+    message : str
+        A sentence for the user.
+    model_name, model_version : str
+        The model that answered.
+    image : MedicalImage or None
+        The decoded image (None when it could not be read).
+    diagnosis : Diagnosis or None
+        The model's answer (None on error).
+    record_id : int or None
+        Id of the audit record, when a store was given.
+    """
+
+    name: str
+    status: str
+    message: str
+    model_name: str
+    model_version: str
+    image: MedicalImage | None = None
+    diagnosis: Diagnosis | None = None
+    record_id: int | None = None
+
+    def row(self, labels: Sequence[str]) -> dict[str, object]:
+        """One CSV row with :func:`csv_columns`; probabilities blank unless ``status == "ok"``."""
+        diagnosis = self.diagnosis
+        probabilities = dict.fromkeys((f"p_{label}" for label in labels), "")
+        if diagnosis is not None and diagnosis.probabilities is not None:
+            probabilities.update({f"p_{label}": round(float(p), 6)
+                                  for label, p in zip(diagnosis.labels, diagnosis.probabilities)})
+        return {
+            "file": self.name,
+            **probabilities,
+            "label": (diagnosis.label or "") if diagnosis else "",
+            "uncertainty": round(diagnosis.uncertainty, 6) if diagnosis and diagnosis.uncertainty is not None else "",
+            "status": self.status,
+            "message": self.message,
+            "threshold": round(diagnosis.threshold, 6) if diagnosis else "",
+            "model": self.model_name,
+            "model_version": self.model_version,
+            "input_sha256": self.image.sha256 if self.image else "",
+        }
+
+
+def diagnose(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str = "anonymous",
+             source: str = "python", store: AuditStore | None = None,
+             explain: bool = False) -> list[DiagnoseOutcome]:
+    """Diagnose a batch of images, one outcome per input, in input order.
+
+    Parameters
+    ----------
+    inputs : sequence of (name, bytes)
+        File contents with a display name each.
+    model_name : str
+        A registry name, e.g. ``"cxr-pneumonia"``.
+    user, source : str
+        Who asked, and through which door (``"ui"``, ``"cli"``, ``"python"``), for the audit trail.
+    store : AuditStore, optional
+        Where to record each outcome; nothing is recorded when omitted.
+    explain : bool
+        Also compute Grad-CAM heat maps.
+
+    Raises
+    ------
+    MedAIError
+        Only when the model itself cannot be loaded; a bad input becomes an ``"error"`` outcome.
+    """
+    spec = registry.get_spec(model_name)
+    model = registry.load(model_name)
+    images: list[MedicalImage | None] = []
+    errors: list[str] = []
+    for _, data in inputs:
+        try:
+            images.append(read_image(data))
+            errors.append("")
+        except MedAIError as exc:
+            images.append(None)
+            errors.append(str(exc))
+        except Exception as exc:  # a decoder bug must cost one row, never the batch
+            log.warning("unexpected %s while reading an input", type(exc).__name__)
+            images.append(None)
+            errors.append("The file could not be read as an image.")
+    readable = [i for i, image in enumerate(images) if image is not None]
+    diagnoses = dict(zip(readable, model.predict([images[i] for i in readable], explain=explain)))
+    outcomes = []
+    for index, (name, _) in enumerate(inputs):
+        diagnosis = diagnoses.get(index)
+        status = diagnosis.status if diagnosis else "error"
+        message = diagnosis.message if diagnosis else errors[index]
+        outcome = DiagnoseOutcome(name, status, message, spec.name, spec.version, images[index], diagnosis)
+        if store is not None:
+            outcome = _recorded(outcome, store, user, source)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _recorded(outcome: DiagnoseOutcome, store: AuditStore, user: str, source: str) -> DiagnoseOutcome:
+    diagnosis = outcome.diagnosis
+    probabilities = None
+    if diagnosis is not None and diagnosis.probabilities is not None:
+        probabilities = {label: float(p) for label, p in zip(diagnosis.labels, diagnosis.probabilities)}
+    record_id = store.record_prediction(
+        user=user, source=source, model_name=outcome.model_name, model_version=outcome.model_version,
+        input_sha256=outcome.image.sha256 if outcome.image else None, status=outcome.status,
+        label=diagnosis.label if diagnosis else None, probabilities=probabilities,
+        uncertainty=diagnosis.uncertainty if diagnosis else None)
+    return replace(outcome, record_id=record_id)

@@ -1,0 +1,125 @@
+"""The model registry: every shipped model's name, version, labels, input spec, files and card.
+
+Each model lives in ``medai/models/<name>/`` with ``spec.json`` (machine-readable: version, labels,
+input, file checksums, fitted calibration) and ``card.json`` (the model card shown to people).
+Weights are verified against their SHA-256 and loaded lazily, once per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from medai import config
+from medai.errors import ModelIntegrityError, ModelNotFoundError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the registry knows of one model without loading it.
+
+    Attributes
+    ----------
+    name, version, task : str
+        Identity; ``task`` selects the loader (e.g. ``"image-classification"``).
+    labels : tuple of str
+        Output classes, negative first.
+    input : dict
+        Input description (formats, size, channels, preprocessing).
+    files : dict
+        File name → SHA-256 hex digest, for every file the loader reads.
+    parameters : dict
+        Fitted values the loader needs (calibration, threshold).
+    directory : Path
+        Where the files are.
+    """
+
+    name: str
+    version: str
+    task: str
+    labels: tuple[str, ...]
+    input: dict[str, Any]
+    files: dict[str, str]
+    parameters: dict[str, Any]
+    directory: Path
+
+    def path(self, file_name: str) -> Path:
+        """Absolute path of one of the model's files."""
+        return self.directory / file_name
+
+
+def _load_image_classifier(spec: ModelSpec) -> Any:
+    from medai.imaging.loader import load_chest_xray_classifier
+
+    return load_chest_xray_classifier(spec)
+
+
+LOADERS: dict[str, Callable[[ModelSpec], Any]] = {"image-classification": _load_image_classifier}
+_loaded: dict[tuple[str, str], Any] = {}
+_lock = threading.Lock()
+
+
+def models_dir() -> Path:
+    """Folder holding one sub-folder per model."""
+    return config.MODELS_DIR
+
+
+def names(task: str | None = None) -> list[str]:
+    """Names of the shipped models (optionally of one task), sorted."""
+    found = sorted(path.parent.name for path in models_dir().glob("*/spec.json"))
+    return [name for name in found if task is None or get_spec(name).task == task]
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The spec of model ``name``; raises :class:`ModelNotFoundError` if there is none."""
+    spec_path = models_dir() / name / "spec.json"
+    if not spec_path.is_file():
+        known = ", ".join(sorted(p.parent.name for p in models_dir().glob("*/spec.json"))) or "none"
+        raise ModelNotFoundError(f"No model named '{name}'. Available: {known}.")
+    raw = json.loads(spec_path.read_text())
+    return ModelSpec(raw["name"], raw["version"], raw["task"], tuple(raw["labels"]), raw["input"],
+                     raw["files"], raw.get("parameters", {}), spec_path.parent)
+
+
+def card(name: str) -> dict[str, Any]:
+    """The model card of ``name`` as a dict (rendered by the app, printed by the CLI)."""
+    return json.loads((get_spec(name).directory / "card.json").read_text())
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify(spec: ModelSpec) -> None:
+    """Check every file of ``spec`` exists and matches its SHA-256."""
+    for file_name, expected in spec.files.items():
+        path = spec.path(file_name)
+        if not path.is_file():
+            raise ModelIntegrityError(f"Model '{spec.name}' is missing its file {file_name}.")
+        if sha256_of(path) != expected:
+            raise ModelIntegrityError(f"Model '{spec.name}': {file_name} does not match its recorded checksum.")
+
+
+def load(name: str) -> Any:
+    """Load model ``name`` once (verified), then return the same object on every call."""
+    spec = get_spec(name)
+    key = (spec.name, spec.version)
+    with _lock:
+        if key not in _loaded:
+            verify(spec)
+            _loaded[key] = LOADERS[spec.task](spec)
+        return _loaded[key]
+
+
+def is_loaded(name: str) -> bool:
+    """Whether ``name`` is already in memory (for the app's model-status panel)."""
+    return any(key[0] == name for key in _loaded)

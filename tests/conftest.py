@@ -1,0 +1,41 @@
+"""Shared fixtures: an isolated audit database for every test, and paths to the sample files."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_data" / "imaging"
+
+
+@pytest.fixture(autouse=True)
+def isolated_database(tmp_path, monkeypatch):
+    """Every test writes its audit records to its own SQLite file."""
+    monkeypatch.setenv("MEDAI_DB_URL", f"sqlite:///{tmp_path / 'audit.sqlite'}")
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    """Folder of the shipped sample images."""
+    return SAMPLES
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    """Encode an array (uint8/uint16 grey, or uint8 RGB) as PNG bytes."""
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def jpeg_bytes(array: np.ndarray, quality: int = 95) -> bytes:
+    """Encode a uint8 array as JPEG bytes."""
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()

@@ -1,0 +1,93 @@
+"""Drive the real app in Debian's Chromium with Playwright: upload a sample, read the result, screenshot.
+
+The harness (a server on a free port, a browser that never downloads itself) is the one later pages
+extend. `make test` installs Debian's `chromium`; the test fails, not skips, when CI lacks it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.e2e
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 180_000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """Start `streamlit run app.py` on a free loopback port; yield its URL; stop it."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is not installed; `make test` installs it")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("e2e")
+    log = (folder / "streamlit.log").open("w")
+    env = {**os.environ, "MEDAI_DB_URL": f"sqlite:///{folder / 'audit.sqlite'}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("the app did not start:\n" + (folder / "streamlit.log").read_text()[-3000:])
+            time.sleep(0.5)
+    yield url
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(f"{app_url}/diagnose", timeout=TIMEOUT_MS)
+            expect(page.get_by_text("Research use only").first).to_be_visible(timeout=TIMEOUT_MS)
+            upload = page.locator("input[type='file']")
+            upload.set_input_files(str(samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg"))
+            decision = page.get_by_text("Decision at threshold")
+            expect(decision).to_be_visible(timeout=TIMEOUT_MS)
+            expect(decision).to_contain_text("pneumonia")
+            expect(page.get_by_text("Uncertainty (ensemble SD)")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "e2e_diagnose.png"), full_page=True)
+            upload.set_input_files(files=[{"name": "scan.png", "mimeType": "image/png", "buffer": b"garbage"}])
+            expect(page.get_by_text("not a PNG, JPEG or DICOM").first).to_be_visible(timeout=TIMEOUT_MS)
+            page.screenshot(path=str(ARTIFACTS / "e2e_diagnose_garbage.png"), full_page=True)
+        finally:
+            browser.close()

@@ -1,0 +1,19 @@
+"""The shared diagnose path: one outcome per input, every one recorded, no identifiers stored."""
+
+from medai.imaging.service import csv_columns, diagnose
+from medai.store import AuditStore
+
+
+def test_every_input_is_answered_and_recorded_without_its_name(samples, tmp_path):
+    store = AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    inputs = [("Smith_John.jpeg", (samples / "cxr_normal_NORMAL2-IM-1427-0001.jpeg").read_bytes()),
+              ("broken.png", b"\x89PNG\r\n\x1a\n broken"),
+              ("retina.jpg", (samples / "not_xray_retina_CHASE_Image_01L.jpg").read_bytes())]
+    outcomes = diagnose(inputs, "cxr-pneumonia", user="dr.x", source="python", store=store)
+    assert [o.status for o in outcomes] == ["ok", "error", "refused"]
+    records = sorted(store.recent_predictions(), key=lambda r: r.id)
+    assert [r.id for r in records] == [o.record_id for o in outcomes]
+    assert records[0].input_sha256 == outcomes[0].image.sha256 and records[0].model_version
+    assert records[1].input_sha256 is None and records[1].status == "error"
+    assert all("Smith" not in str(vars(r)) for r in records)
+    assert list(outcomes[1].row(("normal", "pneumonia"))) == csv_columns(("normal", "pneumonia"))

@@ -1,0 +1,87 @@
+"""The CLI contract: one row per input, in input order, errors in a column, non-zero exit on errors."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from medai.cli import expand_inputs, main
+from tests.conftest import REPO
+
+REQUIRED = ["file", "p_normal", "p_pneumonia", "label", "uncertainty", "status", "message"]
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_batch_keeps_order_marks_errors_and_exits_non_zero(samples, tmp_path):
+    garbage = tmp_path / "notes.png"
+    garbage.write_bytes(b"this is not an image at all")
+    inputs = [str(samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg"), str(garbage),
+              str(tmp_path / "missing.dcm"), str(samples / "not_xray_retina_CHASE_Image_01L.jpg"),
+              str(samples / "cxr_normal_NORMAL2-IM-1427-0001.jpeg")]
+    output = tmp_path / "results.csv"
+    code = main(["diagnose", *inputs, "--model", "cxr-pneumonia", "--output", str(output), "--quiet"])
+    rows = _rows(output)
+    assert code == 1
+    assert [row["file"] for row in rows] == inputs
+    assert set(REQUIRED) <= set(rows[0])
+    assert [row["status"] for row in rows] == ["ok", "error", "error", "refused", "ok"]
+    assert rows[0]["label"] == "pneumonia" and rows[4]["label"] == "normal"
+    assert float(rows[0]["p_normal"]) + float(rows[0]["p_pneumonia"]) == pytest.approx(1.0, abs=1e-5)
+    assert 0.0 <= float(rows[0]["uncertainty"]) <= 0.5
+    assert "PNG, JPEG or DICOM" in rows[1]["message"] and rows[2]["message"] == "No such file."
+    assert rows[3]["p_pneumonia"] == "" and rows[3]["label"] == ""
+
+
+def test_folder_of_good_images_exits_zero_and_writes_heatmaps(samples, tmp_path):
+    output, heatmaps = tmp_path / "out.csv", tmp_path / "maps"
+    code = main(["diagnose", str(samples), "--output", str(output), "--quiet", "--heatmaps", str(heatmaps)])
+    rows = _rows(output)
+    assert code == 0
+    assert [Path(row["file"]).name for row in rows] == sorted(
+        p.name for p in samples.iterdir() if p.suffix in {".jpeg", ".jpg", ".dcm"})
+    dicom, jpeg = (next(r for r in rows if r["file"].endswith(s)) for s in ("4881.dcm", "4881.jpeg"))
+    assert float(dicom["p_pneumonia"]) == pytest.approx(float(jpeg["p_pneumonia"]), abs=0.02)
+    assert len(list(heatmaps.glob("*.png"))) == sum(row["status"] == "ok" for row in rows)
+
+
+def test_expand_inputs_skips_hidden_and_non_image_files(tmp_path):
+    (tmp_path / "b").mkdir()
+    for name in ("a.png", "b/c.dcm", "b/IM0001", ".hidden.png", "README.md"):
+        (tmp_path / name).write_bytes(b"x")
+    named = str(tmp_path / "README.md")
+    assert expand_inputs([str(tmp_path), named]) == [
+        os.path.join(str(tmp_path), "a.png"), os.path.join(str(tmp_path), "b", "IM0001"),
+        os.path.join(str(tmp_path), "b", "c.dcm"), named]
+
+
+def test_unknown_model_exits_2(samples, capsys):
+    assert main(["diagnose", str(samples), "--model", "no-such-model", "--quiet"]) == 2
+    assert "No model named 'no-such-model'" in capsys.readouterr().err
+
+
+def test_module_entry_point_writes_csv_with_progress_bar(samples, tmp_path):
+    output = tmp_path / "cli.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "medai", "diagnose", str(samples / "cxr_normal_NORMAL2-IM-1436-0001.jpeg"),
+         "--model", "cxr-pneumonia", "--output", str(output)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "MEDAI_DB_URL": f"sqlite:///{tmp_path / 'a.sqlite'}"})
+    assert done.returncode == 0, done.stderr
+    assert "1/1" in done.stderr and "Traceback" not in done.stderr
+    assert _rows(output)[0]["status"] == "ok"
+
+
+def test_models_and_card_commands(capsys):
+    assert main(["models"]) == 0
+    assert "cxr-pneumonia" in capsys.readouterr().out
+    assert main(["card", "cxr-pneumonia"]) == 0
+    assert '"regulatory_status"' in capsys.readouterr().out
