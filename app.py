@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import RESEARCH_USE, model_status
+from pages.common import RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, model_status
 
 st.set_page_config(page_title="MedAI Workbench", page_icon=":material/stethoscope:", layout="wide")
 
@@ -20,4 +20,7 @@ with st.sidebar:
     for line in model_status():
         st.caption(line)
 
+st.session_state[ROUTER_FLAG] = True
+if RESUME_KEY in st.session_state:
+    st.switch_page(st.session_state.pop(RESUME_KEY))
 navigation.run()

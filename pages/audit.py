@@ -3,7 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from pages.common import audit_store
+from pages.common import audit_store, through_router
+
+through_router("pages/audit.py")
 
 st.title("Audit log")
 st.caption("Inputs are identified by their SHA-256 only; file names and images are never stored.")

@@ -9,6 +9,7 @@ from medai import registry
 from medai.store import AuditStore
 
 RESEARCH_USE = "Research use only. Not a medical device: do not use for diagnosis or treatment decisions."
+ROUTER_FLAG, RESUME_KEY = "_router_ran", "_resume_page"
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -21,6 +22,18 @@ def cached_model(name: str):
 def audit_store() -> AuditStore:
     """The audit store (``MEDAI_DB_URL``, SQLite by default), opened once per server process."""
     return AuditStore()
+
+
+def through_router(page_file: str) -> None:
+    """Send a page run that bypassed ``app.py`` back through it, then on to ``page_file``.
+
+    Because the repository has a ``pages/`` folder, Streamlit runs a deep link (``/diagnose``) that
+    arrives before any session has called ``st.navigation`` as a bare script, without the router's
+    sidebar and banner. ``app.py`` sets ``ROUTER_FLAG`` on every run and resumes ``RESUME_KEY``.
+    """
+    if not st.session_state.get(ROUTER_FLAG):
+        st.session_state[RESUME_KEY] = page_file
+        st.switch_page("app.py")
 
 
 def current_user() -> str:

@@ -12,7 +12,9 @@ from medai import registry
 from medai.imaging.explain import heatmap_png, overlay
 from medai.imaging.report import pdf_report
 from medai.imaging.service import csv_columns, diagnose
-from pages.common import audit_store, cached_model, current_user, render_card
+from pages.common import audit_store, cached_model, current_user, render_card, through_router
+
+through_router("pages/diagnose.py")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 

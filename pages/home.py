@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from pages.common import RESEARCH_USE
+from pages.common import RESEARCH_USE, through_router
+
+through_router("pages/home.py")
 
 st.title("MedAI Workbench")
 st.error(RESEARCH_USE, icon=":material/warning:")

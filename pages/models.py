@@ -3,7 +3,9 @@
 import streamlit as st
 
 from medai import registry
-from pages.common import render_card
+from pages.common import render_card, through_router
+
+through_router("pages/models.py")
 
 st.title("Model cards")
 for name in registry.names():

@@ -46,8 +46,9 @@ def card_for(spec: dict, counts: dict, members: list[dict], evaluation: dict, da
             "threshold": {"value": spec["parameters"]["threshold"],
                           "rule": "Youden's J (sensitivity + specificity - 1) on validation; independent of prevalence"},
             "uncertainty": "standard deviation of the calibrated probability across the ensemble members",
-            "refusal": "rules (colour, blank, aspect ratio) then a PCA model of 32x32 standardised X-rays "
-                       "(Hotelling T^2 and Q residual, limits at the 99.9th percentile of validation X-rays)",
+            "refusal": "rules (colour, blank, aspect ratio); a PCA model of 32x32 standardised X-rays (Hotelling "
+                       "T^2 and Q residual); the Mahalanobis distance of the first member's pooled features from "
+                       "training X-rays (Ledoit-Wolf covariance). Limits at the 99.9th percentile of validation X-rays",
             "explanation": "Grad-CAM on the last 8x8 feature map, averaged over the members",
             "command": "python -m medai train cxr-pneumonia",
         },

@@ -15,8 +15,11 @@ import tensorflow as tf
 from medai.calibration import PlattCalibrator
 from medai.imaging.explain import grad_cam_models, ensemble_grad_cam
 from medai.imaging.io import MedicalImage
-from medai.imaging.ood import REFUSAL_MESSAGE, XrayLikeness, refusal_rule
+from medai.imaging.network import FEATURE_LAYER
+from medai.imaging.ood import REFUSAL_MESSAGE, FeatureDistance, XrayLikeness, refusal_rule
 from medai.imaging.preprocess import batch
+
+BATCH_LIMIT = 64
 
 
 @dataclass(frozen=True)
@@ -71,29 +74,39 @@ class ChestXrayClassifier:
     threshold : float
         Positive when the calibrated probability is at least this.
     likeness : XrayLikeness
-        Fitted refusal model.
+        Fitted pixel-space refusal model.
+    typicality : FeatureDistance
+        Fitted feature-space refusal model, on the pooled features of the first member.
     labels : tuple of str
         (negative, positive) class names.
     """
 
     def __init__(self, members: list[keras.Model], calibrator: PlattCalibrator, threshold: float,
-                 likeness: XrayLikeness, labels: tuple[str, str] = ("normal", "pneumonia")):
+                 likeness: XrayLikeness, typicality: FeatureDistance,
+                 labels: tuple[str, str] = ("normal", "pneumonia")):
         self.members = members
         self.calibrator = calibrator
         self.threshold = threshold
         self.likeness = likeness
+        self.typicality = typicality
         self.labels = labels
         self.input_size = int(members[0].input_shape[1])
         self._cam_models = grad_cam_models(members)
+        signature = [tf.TensorSpec((None, self.input_size, self.input_size, 1), tf.float32)]
         self._logits = tf.function(
             lambda images: tf.concat([member(images, training=False) for member in members], axis=1),
-            input_signature=[tf.TensorSpec((None, self.input_size, self.input_size, 1), tf.float32)],
-            reduce_retracing=True,
-        )
+            input_signature=signature, reduce_retracing=True)
+        feature_model = keras.Model(members[0].inputs, members[0].get_layer(FEATURE_LAYER).output)
+        self._features = tf.function(lambda images: feature_model(images, training=False),
+                                     input_signature=signature, reduce_retracing=True)
 
     def member_logits(self, images: np.ndarray) -> np.ndarray:
         """(N, n_members) logits for a (N, S, S, 1) float32 batch in [0, 1]."""
         return self._logits(tf.constant(images, tf.float32)).numpy()
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        """(N, D) pooled features of the first member for a (N, S, S, 1) float32 batch in [0, 1]."""
+        return self._features(tf.constant(images, tf.float32)).numpy()
 
     def predict(self, images: list[MedicalImage], explain: bool = False) -> list[Diagnosis]:
         """Diagnose each image; refused images get no probabilities.
@@ -105,20 +118,25 @@ class ChestXrayClassifier:
         explain : bool
             Also compute the Grad-CAM heat map of each accepted image.
         """
+        if len(images) > BATCH_LIMIT:  # bound the network's working memory
+            return [d for start in range(0, len(images), BATCH_LIMIT)
+                    for d in self.predict(images[start:start + BATCH_LIMIT], explain)]
         reasons = [refusal_rule(image) for image in images]
         candidates = [i for i, reason in enumerate(reasons) if reason is None]
+        inputs = batch([images[i].pixels for i in candidates], self.input_size) if candidates else None
         if candidates:
-            xray_like = self.likeness.is_xray([images[i].pixels for i in candidates])
-            for index, accepted in zip(candidates, xray_like):
+            typical = self.likeness.is_xray([images[i].pixels for i in candidates])
+            typical &= self.typicality.is_typical(self.features(inputs))
+            for index, accepted in zip(candidates, typical):
                 if not accepted:
                     reasons[index] = REFUSAL_MESSAGE
-        accepted = [i for i, reason in enumerate(reasons) if reason is None]
         results: dict[int, Diagnosis] = {
             i: Diagnosis("refused", self.labels, None, None, None, self.threshold, None, reasons[i])
             for i in range(len(images)) if reasons[i] is not None
         }
+        accepted = [i for i, reason in enumerate(reasons) if reason is None]
         if accepted:
-            inputs = batch([images[i].pixels for i in accepted], self.input_size)
+            inputs = inputs[[candidates.index(i) for i in accepted]]
             if explain:
                 logits, heatmaps = ensemble_grad_cam(self._cam_models, inputs)
             else:

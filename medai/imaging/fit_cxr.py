@@ -24,10 +24,10 @@ from medai.imaging import network  # noqa: F401  registers custom layers
 from medai.imaging.card_text import card_for
 from medai.imaging.datasets import (LABELS, load_full_resolution_samples, load_training_set,
                                     split_by_patient)
-from medai.imaging.io import read_image
-from medai.imaging.ood import XrayLikeness, refusal_rule
+from medai.imaging.classify import ChestXrayClassifier
+from medai.imaging.io import MedicalImage, read_image
+from medai.imaging.ood import FeatureDistance, XrayLikeness
 from medai.imaging.ood_sets import IN_DISTRIBUTION_CHECKS, OOD_SETS
-from medai.imaging.preprocess import batch
 from medai.imaging.train_cxr import INPUT_SIZE, SPLIT_SEED, VALIDATION_FRACTION, predict_logits
 from medai.registry import sha256_of
 
@@ -50,44 +50,70 @@ def cross_fitted_metrics(logits: np.ndarray, labels: np.ndarray, groups: np.ndar
     return {key: round(value, 4) for key, value in metrics.items()}
 
 
-def refusal_rates(likeness: XrayLikeness, sets: dict) -> dict[str, dict[str, float]]:
-    """Fraction of each image set refused (by rule or by the X-ray likeness model)."""
+def refusal_rates(classifier: ChestXrayClassifier, sets: dict) -> dict[str, dict[str, float]]:
+    """Fraction of each image set that the classifier refuses."""
     rates = {}
     for name, images in sets.items():
-        refused = total = 0
-        for data in images():
-            image = read_image(data)
-            total += 1
-            refused += refusal_rule(image) is not None or not bool(likeness.is_xray([image.pixels])[0])
-        if total:
-            rates[name] = {"images": total, "refused": round(refused / total, 4)}
+        decoded = [read_image(data) for data in images()]
+        if decoded:
+            refused = [d.status == "refused" for d in classifier.predict(decoded)]
+            rates[name] = {"images": len(decoded), "refused": round(float(np.mean(refused)), 4)}
     return rates
 
 
-def full_resolution_check(members: list[keras.Model], calibrator: cal.PlattCalibrator, threshold: float,
-                          squashed: dict[str, np.ndarray]) -> dict[str, float]:
+def full_resolution_check(classifier: ChestXrayClassifier, squashed: dict[str, np.ndarray]) -> dict[str, float]:
     """Predict on the original full-resolution JPEGs; compare with their squashed training copies."""
     samples = load_full_resolution_samples()
-    pixels = [read_image(path.read_bytes()).pixels for path, _ in samples]
+    diagnoses = classifier.predict([read_image(path.read_bytes()) for path, _ in samples])
     labels = np.array([label for _, label in samples])
-    logits = np.mean([predict_logits(m, np.rint(batch(pixels, INPUT_SIZE)[..., 0] * 255).astype(np.uint8))
-                      for m in members], axis=0)
-    probabilities = calibrator.predict(logits)
+    correct = np.array([d.label == LABELS[label] for d, (_, label) in zip(diagnoses, samples)])
     differences = []
-    for (path, _), probability in zip(samples, probabilities):
-        if path.name in squashed:
-            copy_logit = np.mean([predict_logits(m, squashed[path.name][np.newaxis]) for m in members])
-            differences.append(abs(probability - float(calibrator.predict(copy_logit))))
+    for (path, _), diagnosis in zip(samples, diagnoses):
+        if path.name in squashed and diagnosis.status == "ok":
+            copy = classifier.member_logits(squashed[path.name][np.newaxis, ..., np.newaxis] / 255.0)
+            copy_probability = float(classifier.calibrator.predict(copy.mean()))
+            differences.append(abs(diagnosis.positive_probability - copy_probability))
     unseen = np.array([path.name not in squashed for path, _ in samples])
     return {
         "images": len(samples),
-        "accuracy_all": round(float(np.mean((probabilities >= threshold) == labels)), 4),
+        "refused": int(sum(d.status == "refused" for d in diagnoses)),
+        "accuracy_all": round(float(correct.mean()), 4),
         "official_val_images": int(unseen.sum()),
-        "official_val_accuracy": round(float(np.mean((probabilities[unseen] >= threshold) == labels[unseen])), 4),
+        "official_val_accuracy": round(float(correct[unseen].mean()), 4),
+        "official_val_pneumonia_fraction": round(float(labels[unseen].mean()), 4),
         "squashed_copy_pairs": len(differences),
         "mean_abs_probability_difference": round(float(np.mean(differences)), 4),
         "max_abs_probability_difference": round(float(np.max(differences)), 4),
     }
+
+
+def validation_metrics(member_logits: np.ndarray, labels: np.ndarray, groups: np.ndarray,
+                       calibrator: cal.PlattCalibrator, threshold: float) -> dict:
+    """Discrimination, calibration and threshold metrics on the validation split, with 95 % CIs."""
+    logits = member_logits.mean(axis=1)
+    probabilities = calibrator.predict(logits)
+    in_sample = cal.threshold_metrics(probabilities, labels, threshold)
+    for name in ("accuracy", "sensitivity", "specificity"):
+        metric = lambda y, p, name=name: cal.threshold_metrics(p, y, threshold)[name]  # noqa: E731
+        in_sample[f"{name}_95ci"] = cal.bootstrap_interval(metric, probabilities, labels, groups)
+    return _rounded({
+        "roc_auc": roc_auc_score(labels, probabilities),
+        "roc_auc_95ci": cal.bootstrap_interval(roc_auc_score, probabilities, labels, groups),
+        "member_roc_auc": [roc_auc_score(labels, member_logits[:, k]) for k in range(member_logits.shape[1])],
+        "at_threshold_cross_fitted": cross_fitted_metrics(logits, labels, groups),
+        "at_threshold_in_sample": in_sample,
+        "ece_uncalibrated": cal.expected_calibration_error(1 / (1 + np.exp(-logits)), labels),
+        "ece_calibrated": cal.expected_calibration_error(probabilities, labels),
+        "brier_calibrated": brier_score_loss(labels, probabilities),
+    })
+
+
+def _rounded(value):
+    if isinstance(value, dict):
+        return {key: _rounded(inner) for key, inner in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(inner) for inner in value]
+    return round(float(value), 4)
 
 
 def finalize(model_dir: Path, members_info: list[dict]) -> dict:
@@ -97,43 +123,34 @@ def finalize(model_dir: Path, members_info: list[dict]) -> dict:
     member_files = [f"member_{i}.keras" for i in range(len(members_info))]
     members = [keras.saving.load_model(model_dir / name, compile=False) for name in member_files]
     member_logits = np.stack([predict_logits(m, validation.images) for m in members], axis=1)
-    logits, labels, groups = member_logits.mean(axis=1), validation.labels.astype(int), validation.groups
-    calibrator = cal.PlattCalibrator().fit(logits, labels)
-    probabilities = calibrator.predict(logits)
-    threshold = cal.youden_threshold(probabilities, labels)
-    auc = float(roc_auc_score(labels, probabilities))
-    metrics = {
-        "roc_auc": round(auc, 4),
-        "roc_auc_95ci": [round(v, 4) for v in cal.bootstrap_interval(roc_auc_score, probabilities, labels, groups)],
-        "member_roc_auc": [round(float(roc_auc_score(labels, member_logits[:, k])), 4) for k in range(len(members))],
-        "at_threshold_cross_fitted": cross_fitted_metrics(logits, labels, groups),
-        "at_threshold_in_sample": {k: round(v, 4) for k, v in cal.threshold_metrics(probabilities, labels, threshold).items()},
-        "ece_uncalibrated": round(cal.expected_calibration_error(1 / (1 + np.exp(-logits)), labels), 4),
-        "ece_calibrated": round(cal.expected_calibration_error(probabilities, labels), 4),
-    }
-    for name in ("accuracy", "sensitivity", "specificity"):
-        metric = lambda y, p, name=name: cal.threshold_metrics(p, y, threshold)[name]  # noqa: E731
-        metrics["at_threshold_in_sample"][f"{name}_95ci"] = [
-            round(v, 4) for v in cal.bootstrap_interval(metric, probabilities, labels, groups)]
+    labels, groups = validation.labels.astype(int), validation.groups
+    calibrator = cal.PlattCalibrator().fit(member_logits.mean(axis=1), labels)
+    threshold = cal.youden_threshold(calibrator.predict(member_logits.mean(axis=1)), labels)
 
     likeness = XrayLikeness().fit(list(train.images / 255.0)).set_limits(list(validation.images / 255.0))
+    classifier = ChestXrayClassifier(members, calibrator, threshold, likeness, FeatureDistance())
+    features = lambda images: classifier.features(images[..., np.newaxis] / np.float32(255))  # noqa: E731
+    classifier.typicality.fit(features(train.images)).set_limit(features(validation.images))
     likeness.save(model_dir / "xray_likeness.npz")
-    squashed = dict(zip(data.files, data.images))
+    classifier.typicality.save(model_dir / "feature_distance.npz")
+
+    validation_diagnoses = classifier.predict([MedicalImage(i / np.float32(255), "jpeg", "") for i in validation.images])
     evaluation = {
-        "validation": metrics,
-        "full_resolution_samples": full_resolution_check(members, calibrator, threshold, squashed),
-        "refusal_rate_out_of_distribution": refusal_rates(likeness, OOD_SETS),
-        "refusal_rate_other_chest_xrays": refusal_rates(likeness, IN_DISTRIBUTION_CHECKS),
-        "refusal_rate_validation_xrays": round(1 - float(np.mean(likeness.is_xray(list(validation.images / 255.0)))), 4),
+        "validation": validation_metrics(member_logits, labels, groups, calibrator, threshold),
+        "full_resolution_samples": full_resolution_check(classifier, dict(zip(data.files, data.images))),
+        "refusal_rate_validation_xrays": round(float(np.mean([d.status == "refused" for d in validation_diagnoses])), 4),
+        "refusal_rate_out_of_distribution": refusal_rates(classifier, OOD_SETS),
+        "refusal_rate_other_chest_xrays": refusal_rates(classifier, IN_DISTRIBUTION_CHECKS),
     }
-    files = member_files + ["xray_likeness.npz"]
+    files = member_files + ["xray_likeness.npz", "feature_distance.npz"]
     spec = {
         "name": NAME, "version": VERSION, "task": "image-classification", "labels": list(LABELS),
         "input": {"formats": ["png", "jpeg", "dicom"], "size": INPUT_SIZE, "channels": 1,
                   "preprocess": "grey [0,1]; squash to 224x224 (bicubic) as train_224 was made, then "
                                 f"{INPUT_SIZE}x{INPUT_SIZE} (bilinear); per-image standardisation inside the model"},
         "files": {name: sha256_of(model_dir / name) for name in files},
-        "parameters": {"members": member_files, "refusal_model": "xray_likeness.npz", "threshold": round(threshold, 6),
+        "parameters": {"members": member_files, "refusal_pixels": "xray_likeness.npz",
+                       "refusal_features": "feature_distance.npz", "threshold": round(threshold, 6),
                        "calibration": {"method": "platt", "slope": calibrator.slope_, "intercept": calibrator.intercept_}},
     }
     counts = {"train_images": len(train.labels), "validation_images": len(validation.labels),

@@ -7,7 +7,7 @@ import keras
 from medai.calibration import PlattCalibrator
 from medai.imaging import network  # noqa: F401  registers PerImageStandardization for deserialisation
 from medai.imaging.classify import ChestXrayClassifier
-from medai.imaging.ood import XrayLikeness
+from medai.imaging.ood import FeatureDistance, XrayLikeness
 from medai.registry import ModelSpec
 
 
@@ -20,6 +20,7 @@ def load_chest_xray_classifier(spec: ModelSpec) -> ChestXrayClassifier:
         members,
         PlattCalibrator(calibration["slope"], calibration["intercept"]),
         float(parameters["threshold"]),
-        XrayLikeness.load(spec.path(parameters["refusal_model"])),
+        XrayLikeness.load(spec.path(parameters["refusal_pixels"])),
+        FeatureDistance.load(spec.path(parameters["refusal_features"])),
         tuple(spec.labels),  # type: ignore[arg-type]
     )

@@ -11,6 +11,7 @@ import keras
 from keras import layers
 
 CAM_LAYER = "cam_features"
+FEATURE_LAYER = "pool"
 
 
 @keras.saving.register_keras_serializable(package="medai")
@@ -62,7 +63,7 @@ def build_classifier(input_size: int = 128, widths: tuple[int, ...] = (32, 64, 1
         x = layers.ReLU(name=f"stage{index}_in")(_residual_block(x, filters, 2, f"stage{index}a"))
         x = _residual_block(x, filters, 1, f"stage{index}b")
         x = layers.ReLU(name=CAM_LAYER if index == len(widths) - 1 else f"stage{index}_out")(x)
-    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    x = layers.GlobalAveragePooling2D(name=FEATURE_LAYER)(x)
     x = layers.Dropout(0.3, name="dropout")(x)
     outputs = layers.Dense(1, name="logit")(x)
     return keras.Model(inputs, outputs, name="cxr_pneumonia_net")

@@ -1,11 +1,13 @@
 """Refusal: decide whether an image is a frontal chest X-ray the model may judge at all.
 
-Two layers. Cheap rules first (a colour image, a blank image, an extreme aspect ratio). Then a
-statistical model of what chest X-rays look like: a PCA of the image reduced to a 32 x 32 grid and
-standardised, fitted on the training X-rays. An image is refused when its Hotelling T^2 (how unusual
-it is *within* the X-ray subspace) or its Q residual (how much of it the subspace cannot explain)
-exceeds the 99.9th percentile seen on validation X-rays. Both are classical multivariate
-process-control statistics, need no out-of-distribution examples to fit, and are cheap (< 1 ms).
+Three layers, each fitted on training X-rays only (no out-of-distribution examples are needed):
+1. cheap rules: a colour image, a blank image, an extreme aspect ratio;
+2. :class:`XrayLikeness`, a PCA of the image reduced to a 32 x 32 grid and standardised; an image is
+   refused when its Hotelling T^2 (how unusual it is *within* the X-ray subspace) or its Q residual
+   (how much of it the subspace cannot explain) exceeds the 99.9th percentile of validation X-rays;
+3. :class:`FeatureDistance`, the Mahalanobis distance of the network's pooled features from those
+   of training X-rays (Lee et al., NeurIPS 2018), with the same kind of limit. It catches grey images
+   with X-ray-like layout that the pixel statistics pass.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sklearn.covariance import LedoitWolf
 from sklearn.decomposition import PCA
 
 from medai.imaging.io import MedicalImage
@@ -107,7 +110,55 @@ class XrayLikeness:
         return model
 
 
+@dataclass
+class FeatureDistance:
+    """Mahalanobis distance of network features from the training X-rays' (shrunk covariance).
+
+    Parameters
+    ----------
+    quantile : float
+        Fraction of validation X-rays that must pass (sets ``limit_``).
+    """
+
+    quantile: float = 0.999
+    mean_: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    precision_: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    limit_: float = float("inf")
+
+    def fit(self, features: np.ndarray) -> "FeatureDistance":
+        """Fit on (N, D) features of training X-rays."""
+        estimate = LedoitWolf().fit(features)
+        self.mean_, self.precision_ = estimate.location_, estimate.precision_
+        return self
+
+    def distance(self, features: np.ndarray) -> np.ndarray:
+        """(N,) Mahalanobis distances of (N, D) features."""
+        centred = features - self.mean_
+        return np.sqrt(np.maximum(np.einsum("nd,de,ne->n", centred, self.precision_, centred), 0.0))
+
+    def set_limit(self, features: np.ndarray) -> "FeatureDistance":
+        """Set ``limit_`` at ``quantile`` of validation X-rays' distances."""
+        self.limit_ = float(np.quantile(self.distance(features), self.quantile))
+        return self
+
+    def is_typical(self, features: np.ndarray) -> np.ndarray:
+        """(N,) bool: True where the distance is within the limit."""
+        return self.distance(features) <= self.limit_
+
+    def save(self, path: Path) -> None:
+        """Write the fitted arrays to an ``.npz`` file (no pickle)."""
+        np.savez(path, quantile=self.quantile, mean=self.mean_, precision=self.precision_, limit=self.limit_)
+
+    @classmethod
+    def load(cls, path: Path) -> "FeatureDistance":
+        """Read a model written by :meth:`save`."""
+        with np.load(path) as stored:
+            model = cls(float(stored["quantile"]))
+            model.mean_, model.precision_, model.limit_ = stored["mean"], stored["precision"], float(stored["limit"])
+        return model
+
+
 REFUSAL_MESSAGE = (
-    "This does not look like a frontal chest X-ray, so the model will not judge it. "
-    "Upload a frontal (PA or AP) chest radiograph."
+    "This does not look like the frontal paediatric chest X-rays this model was trained on, so it will "
+    "not judge it. Upload a frontal (PA or AP) chest radiograph of a child."
 )

@@ -42,7 +42,9 @@ def _photographs() -> Iterator[bytes]:
                  "horse", "brick", "grass", "gravel", "clock", "hubble_deep_field", "immunohistochemistry",
                  "cat", "logo", "retina", "shepp_logan_phantom"):
         image = np.asarray(getattr(skimage.data, name)())
-        if image.dtype != np.uint8:
+        if image.dtype == bool:
+            image = image.astype(np.uint8) * 255
+        elif image.dtype != np.uint8:
             image = np.rint(255 * (image - image.min()) / max(float(np.ptp(image)), 1e-9)).astype(np.uint8)
         yield _png(image[..., :3] if image.ndim == 3 else image)
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
 
 TIMEOUT = 180
+
+
+@pytest.fixture(autouse=True)
+def fresh_resources():
+    """Cached resources outlive an AppTest; drop them so each test gets its own audit database."""
+    st.cache_resource.clear()
 
 
 @pytest.fixture

@@ -78,7 +78,9 @@ def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.goto(f"{app_url}/diagnose", timeout=TIMEOUT_MS)
-            expect(page.get_by_text("Research use only").first).to_be_visible(timeout=TIMEOUT_MS)
+            # A deep link on a fresh server must still get the router's sidebar and banner.
+            expect(page.get_by_text("Your name (for the audit trail)")).to_be_visible(timeout=TIMEOUT_MS)
+            expect(page.get_by_text("Research use only").first).to_be_visible()
             upload = page.locator("input[type='file']")
             upload.set_input_files(str(samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg"))
             decision = page.get_by_text("Decision at threshold")
@@ -87,7 +89,8 @@ def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
             expect(page.get_by_text("Uncertainty (ensemble SD)")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "e2e_diagnose.png"), full_page=True)
             upload.set_input_files(files=[{"name": "scan.png", "mimeType": "image/png", "buffer": b"garbage"}])
-            expect(page.get_by_text("not a PNG, JPEG or DICOM").first).to_be_visible(timeout=TIMEOUT_MS)
+            message = page.get_by_role("alert").filter(has_text="not a PNG, JPEG or DICOM")
+            expect(message).to_be_visible(timeout=TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_diagnose_garbage.png"), full_page=True)
         finally:
             browser.close()

@@ -28,13 +28,13 @@ def test_likeness_round_trips_and_separates(tmp_path):
     model.save(tmp_path / "m.npz")
     loaded = XrayLikeness.load(tmp_path / "m.npz")
     assert loaded.t2_limit_ == model.t2_limit_ and np.allclose(loaded.components_, model.components_)
-    assert loaded.is_xray(blobs[150:]).mean() >= 0.98
+    assert loaded.is_xray(blobs[150:]).mean() >= 0.95  # two 99 % limits on 50 images
     assert not loaded.is_xray([rng.random((64, 64)) for _ in range(10)]).any()
 
 
 def test_shipped_refusal_model_accepts_xrays_and_refuses_others(samples):
     spec = registry.get_spec("cxr-pneumonia")
-    likeness = XrayLikeness.load(spec.path(spec.parameters["refusal_model"]))
+    likeness = XrayLikeness.load(spec.path(spec.parameters["refusal_pixels"]))
     xrays = [read_image(p.read_bytes()).pixels for p in sorted(samples.glob("cxr_*"))]
     assert likeness.is_xray(xrays).all()
     noise = [np.random.default_rng(i).random((256, 256)) for i in range(5)]
