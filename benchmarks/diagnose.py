@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 from medai import registry  # noqa: E402
 from medai.imaging.io import read_image  # noqa: E402
 
-SAMPLE = REPO / "sample_data" / "imaging" / "cxr_pneumonia_person1946_bacteria_4874.jpeg"
+SAMPLE = REPO / "sample_data" / "imaging" / "cxr_normal_NORMAL2-IM-1427-0001.jpeg"
 
 
 def _percentiles(seconds: list[float]) -> dict[str, float]:

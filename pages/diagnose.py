@@ -81,9 +81,10 @@ for index, outcome in enumerate(outcomes):
         numbers.info("Close to the threshold: the members disagree or the score is borderline. Read with care.")
     if image.pixel_spacing_mm:
         numbers.caption(f"Pixel spacing {image.pixel_spacing_mm[0]:.3f} × {image.pixel_spacing_mm[1]:.3f} mm")
-    numbers.download_button("One-page report (PDF)", pdf_report(outcome, opacity), f"report_{index + 1}.pdf",
-                            "application/pdf", key=f"pdf_{index}")
-    numbers.download_button("Heat map (16-bit PNG)", heatmap_png(diagnosis.heatmap, image.shape),
+    # Callables: the PDF and PNG are built only when a download is asked for, not on every rerun.
+    numbers.download_button("One-page report (PDF)", lambda o=outcome: pdf_report(o, opacity),
+                            f"report_{index + 1}.pdf", "application/pdf", key=f"pdf_{index}")
+    numbers.download_button("Heat map (16-bit PNG)", lambda d=diagnosis, i=image: heatmap_png(d.heatmap, i.shape),
                             f"gradcam_{index + 1}.png", "image/png", key=f"png_{index}")
     with numbers.popover("Feedback"):
         verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{index}", horizontal=True)

@@ -110,8 +110,9 @@ def train_member(out_path: Path, seed: int, epochs: int) -> dict:
     keeper = _KeepBest(validation)
     started = time.time()
     model.fit(training_dataset(train, seed), epochs=epochs, verbose=0, callbacks=[keeper])
-    model.set_weights(keeper.best_weights)
+    shipped = build_classifier(INPUT_SIZE)  # uncompiled: the file carries no optimizer state
+    shipped.set_weights(keeper.best_weights)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(out_path)
+    shipped.save(out_path)
     return {"seed": seed, "epochs": epochs, "best_epoch": keeper.best_epoch,
             "val_auc": round(keeper.best_auc, 4), "seconds": round(time.time() - started)}
