@@ -17,7 +17,7 @@ from medai.imaging.explain import grad_cam_models, ensemble_grad_cam
 from medai.imaging.io import MedicalImage
 from medai.imaging.network import FEATURE_LAYER
 from medai.imaging.ood import REFUSAL_MESSAGE, FeatureDistance, XrayLikeness, refusal_rule
-from medai.imaging.preprocess import batch
+from medai.imaging.preprocess import TRAINING_COPY_SIZE, batch, squash
 
 BATCH_LIMIT = 64
 
@@ -123,9 +123,11 @@ class ChestXrayClassifier:
                     for d in self.predict(images[start:start + BATCH_LIMIT], explain)]
         reasons = [refusal_rule(image) for image in images]
         candidates = [i for i, reason in enumerate(reasons) if reason is None]
-        inputs = batch([images[i].pixels for i in candidates], self.input_size) if candidates else None
+        # Squash each original once; the network input and the refusal grid both start from it.
+        reduced = [squash(images[i].pixels, TRAINING_COPY_SIZE) for i in candidates]
+        inputs = batch(reduced, self.input_size) if candidates else None
         if candidates:
-            typical = self.likeness.is_xray([images[i].pixels for i in candidates])
+            typical = self.likeness.is_xray(reduced)
             typical &= self.typicality.is_typical(self.features(inputs))
             for index, accepted in zip(candidates, typical):
                 if not accepted:
