@@ -57,12 +57,14 @@ def pdf_report(outcome: DiagnoseOutcome, opacity: float = 0.4) -> bytes:
             table.row((key, value))
     if outcome.image is not None:
         top = pdf.get_y() + 6
-        pdf.image(_thumbnail(outcome.image.pixels), x=10, y=top, w=92)
+        height, width = outcome.image.shape
+        shown_height = min(92 * height / width, 150)  # mm; both pictures share the aspect ratio
+        pdf.image(_thumbnail(outcome.image.pixels), x=10, y=top, w=shown_height * width / height)
         if diagnosis is not None and diagnosis.heatmap is not None:
             blended = Image.fromarray(overlay(outcome.image.pixels, diagnosis.heatmap, opacity))
             blended.thumbnail((REPORT_SIDE_PX, REPORT_SIDE_PX))
-            pdf.image(blended, x=108, y=top, w=92)
-        pdf.set_y(top + 100)
+            pdf.image(blended, x=108, y=top, w=shown_height * width / height)
+        pdf.set_y(top + shown_height + 3)
         pdf.set_font("helvetica", "I", 8)
         pdf.multi_cell(0, 4, "Left: the image as read. Right: Grad-CAM heat map (where the network looked, not a "
                              "lesion outline).", new_x="LMARGIN", new_y="NEXT")
