@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from medai import config
 from medai.errors import MedAIError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".dcm", ".dicom", ""}
@@ -41,8 +43,6 @@ def expand_inputs(arguments: Sequence[str]) -> list[str]:
 
 
 def _read(path: str) -> bytes | MedAIError:
-    from medai import config
-
     try:
         size = os.path.getsize(path)
         if size > config.max_upload_bytes():
@@ -130,8 +130,6 @@ def run_train(args: argparse.Namespace) -> int:
     trainers = {"cxr-pneumonia": "medai.imaging.fit_cxr"}
     if args.name not in trainers:
         raise MedAIError(f"No training recipe for '{args.name}'. Trainable: {', '.join(trainers)}.")
-    import importlib
-
     module = importlib.import_module(trainers[args.name])
     card = module.train(registry.models_dir() / args.name, members=args.members, epochs=args.epochs,
                         reuse_members=args.reuse_members)

@@ -123,22 +123,21 @@ class ChestXrayClassifier:
                     for d in self.predict(images[start:start + BATCH_LIMIT], explain)]
         reasons = [refusal_rule(image) for image in images]
         candidates = [i for i, reason in enumerate(reasons) if reason is None]
-        # Squash each original once; the network input and the refusal grid both start from it.
-        reduced = [squash(images[i].pixels, TRAINING_COPY_SIZE) for i in candidates]
-        inputs = batch(reduced, self.input_size) if candidates else None
+        accepted: list[int] = []
         if candidates:
-            typical = self.likeness.is_xray(reduced)
-            typical &= self.typicality.is_typical(self.features(inputs))
-            for index, accepted in zip(candidates, typical):
-                if not accepted:
+            # Squash each original once; the network input and the refusal grid both start from it.
+            reduced = [squash(images[i].pixels, TRAINING_COPY_SIZE) for i in candidates]
+            inputs = batch(reduced, self.input_size)
+            typical = self.likeness.is_xray(reduced) & self.typicality.is_typical(self.features(inputs))
+            for index, is_typical in zip(candidates, typical):
+                if not is_typical:
                     reasons[index] = REFUSAL_MESSAGE
+            accepted, inputs = [i for i, ok in zip(candidates, typical) if ok], inputs[typical]
         results: dict[int, Diagnosis] = {
             i: Diagnosis("refused", self.labels, None, None, None, self.threshold, None, reasons[i])
             for i in range(len(images)) if reasons[i] is not None
         }
-        accepted = [i for i, reason in enumerate(reasons) if reason is None]
         if accepted:
-            inputs = inputs[[candidates.index(i) for i in accepted]]
             if explain:
                 logits, heatmaps = ensemble_grad_cam(self._cam_models, inputs)
             else:
