@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="retrain a model on the CPU")
     train.add_argument("name")
-    train.add_argument("--members", type=int, default=3, help="ensemble members")
+    train.add_argument("--members", type=int, default=5, help="ensemble members")
     train.add_argument("--epochs", type=int, default=12, help="epochs per member")
     train.add_argument("--reuse-members", action="store_true", help="keep trained members; refit the rest")
     train.set_defaults(run=run_train)

@@ -162,7 +162,7 @@ def finalize(model_dir: Path, members_info: list[dict]) -> dict:
     return card
 
 
-def train(model_dir: Path, members: int = 3, epochs: int = 12, reuse_members: bool = False) -> dict:
+def train(model_dir: Path, members: int = 5, epochs: int = 12, reuse_members: bool = False) -> dict:
     """Train (or reuse) ``members`` ensemble members, then :func:`finalize`. Runs on the CPU."""
     from medai.imaging.train_cxr import train_member
 
