@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from medai import config
 from medai.errors import MedAIError
+from medai.imaging.io import check_byte_count
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".dcm", ".dicom", ""}
 CHUNK = 32
@@ -43,12 +43,13 @@ def expand_inputs(arguments: Sequence[str]) -> list[str]:
 
 
 def _read(path: str) -> bytes | MedAIError:
+    """The file's bytes, or the error to report in its row (size checked before reading)."""
     try:
-        size = os.path.getsize(path)
-        if size > config.max_upload_bytes():
-            return MedAIError(f"The file is {size / 1e6:.1f} MB; the limit is {config.max_upload_bytes() / 1e6:.0f} MB.")
+        check_byte_count(os.path.getsize(path))
         with open(path, "rb") as handle:
             return handle.read()
+    except MedAIError as exc:
+        return exc
     except FileNotFoundError:
         return MedAIError("No such file.")
     except OSError:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,11 +95,7 @@ def read_image(data: bytes) -> MedicalImage:
     """
     if not data:
         raise InputError("The file is empty.")
-    limit = config.max_upload_bytes()
-    if len(data) > limit:
-        raise InputTooLargeError(
-            f"The file is {len(data) / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."
-        )
+    check_byte_count(len(data))
     kind = sniff_format(data)
     digest = hashlib.sha256(data).hexdigest()
     if kind == "dicom":
@@ -116,6 +111,13 @@ def read_image(data: bytes) -> MedicalImage:
     return image
 
 
+def check_byte_count(size: int) -> None:
+    """Refuse a file larger than the upload cap (checked before it is read, where possible)."""
+    limit = config.max_upload_bytes()
+    if size > limit:
+        raise InputTooLargeError(f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB.")
+
+
 def check_pixel_count(width: int, height: int) -> None:
     """Refuse an image whose declared size exceeds the pixel cap, before decoding it."""
     cap = config.max_pixels()
@@ -129,15 +131,13 @@ def check_pixel_count(width: int, height: int) -> None:
 def _decode_raster(data: bytes) -> tuple[np.ndarray, float]:
     """Decode PNG/JPEG to (H, W) float32 in [0, 1] and its colourfulness."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as opened:
-                check_pixel_count(*opened.size)
-                opened.load()
-                image = ImageOps.exif_transpose(opened)
+        with Image.open(io.BytesIO(data)) as opened:  # reads the header only
+            check_pixel_count(*opened.size)
+            opened.load()
+            image = ImageOps.exif_transpose(opened)
     except InputTooLargeError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's own cap, far above ours
         raise InputTooLargeError("The image declares more pixels than is safe to decode.") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise InputError("The image file is damaged or truncated and cannot be read.") from exc
