@@ -47,7 +47,7 @@ def cross_fitted_metrics(logits: np.ndarray, labels: np.ndarray, groups: np.ndar
     metrics = cal.threshold_metrics(predicted, labels, 0.5)
     metrics["ece"] = cal.expected_calibration_error(probabilities, labels)
     metrics["brier"] = float(brier_score_loss(labels, probabilities))
-    return {key: round(value, 4) for key, value in metrics.items()}
+    return _rounded(metrics)
 
 
 def refusal_rates(classifier: ChestXrayClassifier, sets: dict) -> dict[str, dict[str, float]]:
@@ -124,8 +124,9 @@ def finalize(model_dir: Path, members_info: list[dict]) -> dict:
     members = [keras.saving.load_model(model_dir / name, compile=False) for name in member_files]
     member_logits = np.stack([predict_logits(m, validation.images) for m in members], axis=1)
     labels, groups = validation.labels.astype(int), validation.groups
-    calibrator = cal.PlattCalibrator().fit(member_logits.mean(axis=1), labels)
-    threshold = cal.youden_threshold(calibrator.predict(member_logits.mean(axis=1)), labels)
+    ensemble_logits = member_logits.mean(axis=1)
+    calibrator = cal.PlattCalibrator().fit(ensemble_logits, labels)
+    threshold = cal.youden_threshold(calibrator.predict(ensemble_logits), labels)
 
     likeness = XrayLikeness().fit(list(train.images / 255.0)).set_limits(list(validation.images / 255.0))
     classifier = ChestXrayClassifier(members, calibrator, threshold, likeness, FeatureDistance())
