@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import json
 import os
 import sys
@@ -125,15 +124,15 @@ def run_card(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Retrain a model on the CPU from ``MEDAI_DATA_DIR`` and rewrite its weights, spec and card."""
+    """Retrain a model on the CPU from ``MEDAI_DATA_DIR`` with the trainer its spec names."""
     from medai import registry
 
-    trainers = {"cxr-pneumonia": "medai.imaging.fit_cxr"}
-    if args.name not in trainers:
-        raise MedAIError(f"No training recipe for '{args.name}'. Trainable: {', '.join(trainers)}.")
-    module = importlib.import_module(trainers[args.name])
-    card = module.train(registry.models_dir() / args.name, members=args.members, epochs=args.epochs,
-                        reuse_members=args.reuse_members)
+    spec = registry.get_spec(args.name)
+    if not spec.trainer:
+        raise MedAIError(f"Model '{args.name}' has no training recipe.")
+    options = {key: value for key, value in (("members", args.members), ("epochs", args.epochs),
+                                             ("reuse_members", args.reuse_members or None)) if value is not None}
+    card = registry.resolve(spec.trainer)(registry.models_dir() / args.name, **options)
     print(json.dumps(card["metrics"]["validation"], indent=2))
     return EXIT_OK
 
@@ -162,8 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="retrain a model on the CPU")
     train.add_argument("name")
-    train.add_argument("--members", type=int, default=5, help="ensemble members")
-    train.add_argument("--epochs", type=int, default=12, help="epochs per member")
+    train.add_argument("--members", type=int, help="ensemble members (default: the recipe's)")
+    train.add_argument("--epochs", type=int, help="epochs per member (default: the recipe's)")
     train.add_argument("--reuse-members", action="store_true", help="keep trained members; refit the rest")
     train.set_defaults(run=run_train)
     return parser

@@ -2,12 +2,15 @@
 
 Each model lives in ``medai/models/<name>/`` with ``spec.json`` (machine-readable: version, labels,
 input, file checksums, fitted calibration) and ``card.json`` (the model card shown to people).
-Weights are verified against their SHA-256 and loaded lazily, once per process.
+Weights are verified against their SHA-256 and loaded lazily, once per process. The registry is
+domain-free: ``spec.json`` names the function that builds the model (``"loader": "module:function"``)
+and the one that retrains it (``"trainer"``); they are imported only when first needed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import threading
 from dataclasses import dataclass
@@ -25,7 +28,7 @@ class ModelSpec:
     Attributes
     ----------
     name, version, task : str
-        Identity; ``task`` selects the loader (e.g. ``"image-classification"``).
+        Identity; ``task`` groups models for the pages (e.g. ``"image-classification"``).
     labels : tuple of str
         Output classes, negative first.
     input : dict
@@ -36,6 +39,9 @@ class ModelSpec:
         Fitted values the loader needs (calibration, threshold).
     directory : Path
         Where the files are.
+    loader, trainer : str
+        ``"module:function"`` that builds the model from this spec, and the one that retrains it
+        (called as ``trainer(model_dir, **options)``); empty when the model cannot be retrained.
     """
 
     name: str
@@ -46,19 +52,20 @@ class ModelSpec:
     files: dict[str, str]
     parameters: dict[str, Any]
     directory: Path
+    loader: str
+    trainer: str = ""
 
     def path(self, file_name: str) -> Path:
         """Absolute path of one of the model's files."""
         return self.directory / file_name
 
 
-def _load_image_classifier(spec: ModelSpec) -> Any:
-    from medai.imaging.loader import load_chest_xray_classifier
+def resolve(target: str) -> Callable[..., Any]:
+    """The function named by ``"package.module:function"`` (a spec's ``loader`` or ``trainer``)."""
+    module_name, _, function_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), function_name)
 
-    return load_chest_xray_classifier(spec)
 
-
-LOADERS: dict[str, Callable[[ModelSpec], Any]] = {"image-classification": _load_image_classifier}
 _loaded: dict[tuple[str, str], Any] = {}
 _lock = threading.Lock()
 
@@ -82,7 +89,8 @@ def get_spec(name: str) -> ModelSpec:
         raise ModelNotFoundError(f"No model named '{name}'. Available: {known}.")
     raw = json.loads(spec_path.read_text())
     return ModelSpec(raw["name"], raw["version"], raw["task"], tuple(raw["labels"]), raw["input"],
-                     raw["files"], raw.get("parameters", {}), spec_path.parent)
+                     raw["files"], raw.get("parameters", {}), spec_path.parent, raw["loader"],
+                     raw.get("trainer", ""))
 
 
 def card(name: str) -> dict[str, Any]:
@@ -116,7 +124,7 @@ def load(name: str) -> Any:
     with _lock:
         if key not in _loaded:
             verify(spec)
-            _loaded[key] = LOADERS[spec.task](spec)
+            _loaded[key] = resolve(spec.loader)(spec)
         return _loaded[key]
 
 

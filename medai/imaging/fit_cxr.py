@@ -145,7 +145,9 @@ def finalize(model_dir: Path, members_info: list[dict]) -> dict:
     }
     files = member_files + ["xray_likeness.npz", "feature_distance.npz"]
     spec = {
-        "name": NAME, "version": VERSION, "task": "image-classification", "labels": list(LABELS),
+        "name": NAME, "version": VERSION, "task": "image-classification",
+        "loader": "medai.imaging.loader:load_chest_xray_classifier", "trainer": "medai.imaging.fit_cxr:train",
+        "labels": list(LABELS),
         "input": {"formats": ["png", "jpeg", "dicom"], "size": INPUT_SIZE, "channels": 1,
                   "preprocess": "grey [0,1]; squash to 224x224 (bicubic) as train_224 was made, then "
                                 f"{INPUT_SIZE}x{INPUT_SIZE} (bilinear); per-image standardisation inside the model"},

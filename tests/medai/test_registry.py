@@ -59,3 +59,13 @@ def test_load_is_lazy_and_cached():
 def test_spec_file_is_plain_json():
     raw = json.loads((registry.models_dir() / "cxr-pneumonia" / "spec.json").read_text())
     assert raw["parameters"]["calibration"]["method"] == "platt"
+
+
+def test_registry_imports_no_domain_and_specs_name_their_loader():
+    source = (registry.models_dir().parent / "registry.py").read_text()
+    assert "medai.imaging" not in source and "medai.drug" not in source
+    for name in registry.names():
+        spec = registry.get_spec(name)
+        assert callable(registry.resolve(spec.loader))
+        if spec.trainer:
+            assert callable(registry.resolve(spec.trainer))
