@@ -1,0 +1,82 @@
+"""Building blocks of a model card, shared by every training recipe.
+
+A card (``card.json``) is data the app renders; these functions give every model the same sections:
+
+``headline``    list of ``{"name", "value", "ci95", "split", "higher_is_better", "baseline"}`` — the few
+                figures a reader needs first, with their 95 % intervals and the baseline beside them.
+``confusion``   ``{"labels", "matrix", "threshold"}`` at the shipped threshold (rows = truth).
+``curves``      ``{"roc": {"x", "y"}, "reliability": {"x", "y", "count"}, "parity": {"x", "y"}}``, any subset;
+                the app draws each present curve as a chart.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, roc_curve
+
+CURVE_POINTS = 60
+
+
+def headline(name: str, value: float, ci95: Sequence[float] | None = None, *, split: str = "validation",
+             higher_is_better: bool = True, baseline: dict[str, float] | None = None,
+             digits: int = 4) -> dict[str, Any]:
+    """One headline metric.
+
+    Parameters
+    ----------
+    name : str
+        Metric name as a person reads it (``"ROC-AUC"``, ``"RMSE (log mol/L)"``).
+    value : float
+        The measured value.
+    ci95 : (low, high), optional
+        Bootstrap 95 % interval.
+    split : str
+        Where it was measured.
+    higher_is_better : bool
+        Direction, for the renderer's arrows.
+    baseline : dict, optional
+        Baseline name → its value on the same rows.
+    """
+    return {"name": name, "value": round(float(value), digits),
+            "ci95": [round(float(v), digits) for v in ci95] if ci95 is not None else None,
+            "split": split, "higher_is_better": higher_is_better,
+            "baseline": {key: round(float(v), digits) for key, v in (baseline or {}).items()}}
+
+
+def confusion(truth: np.ndarray, predicted: np.ndarray, labels: Sequence[str], threshold: float) -> dict[str, Any]:
+    """Confusion table at ``threshold``; ``truth``/``predicted`` are (n,) class indices."""
+    matrix = confusion_matrix(truth, predicted, labels=list(range(len(labels))))
+    return {"labels": list(labels), "matrix": matrix.tolist(), "threshold": round(float(threshold), 6)}
+
+
+def _thin(x: np.ndarray, y: np.ndarray, points: int = CURVE_POINTS) -> dict[str, list[float]]:
+    keep = np.unique(np.linspace(0, len(x) - 1, min(points, len(x))).round().astype(int))
+    return {"x": [round(float(v), 4) for v in x[keep]], "y": [round(float(v), 4) for v in y[keep]]}
+
+
+def roc_points(truth: np.ndarray, probability: np.ndarray) -> dict[str, list[float]]:
+    """ROC curve (x = false-positive rate, y = true-positive rate), thinned to about 60 points."""
+    fpr, tpr, _ = roc_curve(truth, probability)
+    return _thin(fpr, tpr)
+
+
+def reliability_points(truth: np.ndarray, probability: np.ndarray, bins: int = 10) -> dict[str, list[float]]:
+    """Reliability curve: mean predicted (x) vs observed frequency (y) in equal-width bins, with counts."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(probability, edges[1:-1]), 0, bins - 1)
+    x, y, count = [], [], []
+    for b in range(bins):
+        chosen = index == b
+        if chosen.any():
+            x.append(round(float(probability[chosen].mean()), 4))
+            y.append(round(float(truth[chosen].mean()), 4))
+            count.append(int(chosen.sum()))
+    return {"x": x, "y": y, "count": count}
+
+
+def parity_points(truth: np.ndarray, predicted: np.ndarray, points: int = 300) -> dict[str, list[float]]:
+    """Measured (x) vs predicted (y) for a regression model, an evenly spaced subsample of rows."""
+    order = np.argsort(truth)
+    return _thin(np.asarray(truth)[order], np.asarray(predicted)[order], points)
