@@ -1,13 +1,25 @@
-"""Model cards: every shipped model's data, recipe and measured performance."""
+"""Model cards: pick a model, read its card (data, recipe, measured performance), download it as JSON."""
+
+import json
 
 import streamlit as st
 
 from medai import registry
-from pages.common import render_card, through_router
+from pages.card_view import render_card
+from pages.common import through_router
 
 through_router("pages/models.py")
 
 st.title("Model cards")
-for name in registry.names():
-    with st.container(border=True):
-        render_card(registry.card(name))
+names = registry.names()
+if not names:
+    st.info("No models are installed.")
+    st.stop()
+name = st.selectbox("Model", names, key="card_model",
+                    format_func=lambda n: f"{n} {registry.get_spec(n).version} ({registry.get_spec(n).task})")
+card = registry.card(name)
+st.download_button("Download this card (JSON)", json.dumps(card, indent=2, ensure_ascii=False),
+                   file_name=f"{name}-{card.get('version', 'card')}.json", mime="application/json",
+                   icon=":material/download:")
+with st.container(border=True):
+    render_card(card)
