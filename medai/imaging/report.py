@@ -8,13 +8,28 @@ import numpy as np
 from fpdf import FPDF
 from PIL import Image
 
+from medai import registry
 from medai.imaging.explain import overlay
+from medai.imaging.notes import reading_notes
 from medai.imaging.preprocess import to_unit_uint8
 from medai.imaging.service import DiagnoseOutcome
 
 DISCLAIMER = ("Research use only. Not a medical device. This output must not be used for diagnosis or "
               "treatment decisions; a qualified clinician must read the image.")
+OUT_OF_POPULATION = ("Outside the validated population: this image is a chest X-ray, but unlike the children's "
+                     "films the model learned from (an adult film, for example). The result is untested here.")
 REPORT_SIDE_PX = 768
+PAGE_BOTTOM_MM = 285  # A4 is 297 mm tall; keep a margin below the caption
+CAPTION_MM = 10
+# The PDF's core fonts print Latin-1 only; common typography outside it is spelled out first.
+TYPOGRAPHY = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2018": "'", "\u2019": "'",
+                            "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u2264": "<=", "\u2265": ">=",
+                            "\u2192": "->", "\u00a0": " "})
+
+
+def latin1(text: str) -> str:
+    """``text`` printable by the PDF core fonts: typography spelled out, anything else outside Latin-1 as ``?``."""
+    return text.translate(TYPOGRAPHY).encode("latin-1", "replace").decode("latin-1")
 
 
 def _thumbnail(pixels: np.ndarray) -> Image.Image:
@@ -23,11 +38,53 @@ def _thumbnail(pixels: np.ndarray) -> Image.Image:
     return image
 
 
-def pdf_report(outcome: DiagnoseOutcome, opacity: float = 0.4) -> bytes:
-    """Render ``outcome`` as a one-page A4 PDF: the image, the heat-map overlay, the numbers, the limits.
+def _member_count(model_name: str) -> int | None:
+    members = registry.get_spec(model_name).parameters.get("members")
+    return len(members) if isinstance(members, list) else None
 
-    The file name is left out on purpose (it may identify the patient); the input's SHA-256 links the
-    report to the audit record.
+
+def _rows(outcome: DiagnoseOutcome, user: str) -> list[tuple[str, str]]:
+    """The report's key/value table: who, when, which record, model and input, then the numbers."""
+    diagnosis = outcome.diagnosis
+    rows = [
+        ("Generated (UTC)", dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")),
+        ("Requested by", user),
+        ("Audit record", str(outcome.record_id) if outcome.record_id is not None else "not recorded"),
+        ("Model", f"{outcome.model_name} {outcome.model_version}"),
+        ("Input SHA-256", outcome.image.sha256 if outcome.image else "-"),
+        ("Status", outcome.status),
+    ]
+    if diagnosis is not None and diagnosis.probabilities is not None:
+        rows += [(f"P({label})", f"{p:.3f}") for label, p in zip(diagnosis.labels, diagnosis.probabilities)]
+        rows += [("Decision", f"{diagnosis.label} (threshold {diagnosis.threshold:.3f})"),
+                 ("Uncertainty (ensemble SD)", f"{diagnosis.uncertainty:.3f}")]
+    rows.append(("Message", outcome.message))
+    return rows
+
+
+def _notes(outcome: DiagnoseOutcome) -> list[str]:
+    """The flags printed under the table: outside the validated population, then the reading notes."""
+    diagnosis = outcome.diagnosis
+    if diagnosis is None:
+        return []
+    flags = [OUT_OF_POPULATION] if getattr(diagnosis, "out_of_population", False) else []
+    return flags + reading_notes(diagnosis, _member_count(outcome.model_name))
+
+
+def pdf_report(outcome: DiagnoseOutcome, opacity: float = 0.4, *, user: str = "anonymous") -> bytes:
+    """Render ``outcome`` as a one-page A4 PDF: who and what, the numbers, the notes, the image and heat map.
+
+    Parameters
+    ----------
+    outcome : DiagnoseOutcome
+        One result; ``record_id`` links the report to its audit record.
+    opacity : float
+        Heat-map opacity of the overlay, as on the page.
+    user : str
+        Who asked for the diagnosis, as in the audit record.
+
+    The file name is left out on purpose (it may identify the patient); the input's SHA-256 and the
+    record id link the report to the audit trail.
     """
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
@@ -39,33 +96,32 @@ def pdf_report(outcome: DiagnoseOutcome, opacity: float = 0.4) -> bytes:
     pdf.multi_cell(0, 5, DISCLAIMER, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
-    diagnosis = outcome.diagnosis
-    rows = [
-        ("Generated (UTC)", dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")),
-        ("Model", f"{outcome.model_name} {outcome.model_version}"),
-        ("Input SHA-256", outcome.image.sha256 if outcome.image else "-"),
-        ("Status", outcome.status),
-    ]
-    if diagnosis is not None and diagnosis.probabilities is not None:
-        rows += [(f"P({label})", f"{p:.3f}") for label, p in zip(diagnosis.labels, diagnosis.probabilities)]
-        rows += [("Decision", f"{diagnosis.label} (threshold {diagnosis.threshold:.3f})"),
-                 ("Uncertainty (ensemble SD)", f"{diagnosis.uncertainty:.3f}")]
-    rows.append(("Message", outcome.message))
     pdf.set_font("helvetica", size=10)
     with pdf.table(col_widths=(55, 135), text_align="LEFT") as table:
-        for key, value in rows:
-            table.row((key, value))
+        for key, value in _rows(outcome, user):
+            table.row((latin1(key), latin1(value)))
+    notes = _notes(outcome)
+    if notes:
+        pdf.ln(3)
+        pdf.set_font("helvetica", "B", 10)
+        pdf.set_fill_color(255, 243, 205)
+        for note in notes:
+            pdf.multi_cell(0, 5, latin1(note), fill=True, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1)
     if outcome.image is not None:
-        top = pdf.get_y() + 6
+        top = pdf.get_y() + 5
         height, width = outcome.image.shape
-        shown_height = min(92 * height / width, 150)  # mm; both pictures share the aspect ratio
-        pdf.image(_thumbnail(outcome.image.pixels), x=10, y=top, w=shown_height * width / height)
+        # both pictures share the aspect ratio; each at most 92 mm wide, and the page ends where it ends
+        shown_height = max(min(92 * height / width, PAGE_BOTTOM_MM - CAPTION_MM - top), 20)
+        shown_width = shown_height * width / height
+        pdf.image(_thumbnail(outcome.image.pixels), x=10, y=top, w=shown_width)
+        diagnosis = outcome.diagnosis
         if diagnosis is not None and diagnosis.heatmap is not None:
             blended = Image.fromarray(overlay(outcome.image.pixels, diagnosis.heatmap, opacity))
             blended.thumbnail((REPORT_SIDE_PX, REPORT_SIDE_PX))
-            pdf.image(blended, x=108, y=top, w=shown_height * width / height)
+            pdf.image(blended, x=108, y=top, w=shown_width)
         pdf.set_y(top + shown_height + 3)
         pdf.set_font("helvetica", "I", 8)
-        pdf.multi_cell(0, 4, "Left: the image as read. Right: Grad-CAM heat map (where the network looked, not a "
-                             "lesion outline).", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4, "Left: the image as read. Right: Grad-CAM heat map, rescaled per image (where the "
+                             "network looked, not a lesion outline).", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
