@@ -18,7 +18,6 @@ from medai.errors import InputError, InputTooLargeError, UnsupportedFormatError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
-DICOM_MAGIC_OFFSET = 128
 MIN_SIDE_PX = 32
 
 
@@ -59,6 +58,9 @@ class MedicalImage:
 def sniff_format(data: bytes) -> str:
     """Return ``"png"``, ``"jpeg"`` or ``"dicom"`` from the leading bytes.
 
+    A DICOM file is recognised by its ``DICM`` prefix at byte 128 or, for a raw dataset written
+    without the preamble (as some PACS exports are), by a plausible first element.
+
     Raises
     ------
     UnsupportedFormatError
@@ -68,7 +70,9 @@ def sniff_format(data: bytes) -> str:
         return "png"
     if data.startswith(JPEG_MAGIC):
         return "jpeg"
-    if data[DICOM_MAGIC_OFFSET : DICOM_MAGIC_OFFSET + 4] == b"DICM":
+    from medai.imaging.dicom import has_part10_header, looks_like_raw_dataset
+
+    if has_part10_header(data) or looks_like_raw_dataset(data):
         return "dicom"
     raise UnsupportedFormatError(
         "This file is not a PNG, JPEG or DICOM image. Export the image as one of those and try again."
@@ -152,11 +156,13 @@ def _decode_raster(data: bytes) -> tuple[np.ndarray, float]:
 
 def rescale_to_unit(values: np.ndarray) -> np.ndarray:
     """Map an array of any range linearly onto [0, 1] (min to 0, max to 1); flat input maps to 0."""
-    values = values.astype(np.float32)
+    values = values.astype(np.float32)  # a copy, so the arithmetic below may work in place
     low, high = float(values.min()), float(values.max())
     if high - low < 1e-12:
         return np.zeros_like(values, dtype=np.float32)
-    return (values - low) / (high - low)
+    values -= low
+    values /= high - low
+    return values
 
 
 def colorfulness(rgb: np.ndarray) -> float:

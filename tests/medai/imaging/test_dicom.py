@@ -1,0 +1,212 @@
+"""DICOM edge cases: deflate bombs, raw datasets without the Part 10 header, palette colour."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.data import get_testdata_file
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset, write_file_meta_info
+from pydicom.uid import DeflatedExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+from medai.errors import InputError, InputTooLargeError, UnsupportedFormatError
+from medai.imaging.io import read_image, sniff_format
+from tests.conftest import REPO
+
+MIB = 1024 * 1024
+
+
+def _testdata(name: str) -> bytes:
+    path = get_testdata_file(name, download=False)
+    assert path is not None, f"pydicom no longer bundles {name}"
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _image_dataset(rows: int, columns: int) -> Dataset:
+    dataset = Dataset()
+    dataset.SOPClassUID = SecondaryCaptureImageStorage
+    dataset.Modality = "DX"
+    dataset.Rows, dataset.Columns = rows, columns
+    dataset.SamplesPerPixel, dataset.PhotometricInterpretation = 1, "MONOCHROME2"
+    dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit, dataset.PixelRepresentation = 16, 12, 11, 0
+    return dataset
+
+
+def _file_meta(transfer_syntax: str) -> FileMetaDataset:
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = transfer_syntax
+    return meta
+
+
+def _deflated(dataset: Dataset, tile: bytes, repeats: int) -> bytes:
+    """A deflated DICOM of ``dataset`` whose PixelData is ``tile`` repeated, built without holding it.
+
+    The tile is compressed once and its (byte-aligned, full-flushed) deflate block repeated, so a
+    2 GiB dataset is written in milliseconds and weighs about 2 MB.
+    """
+    header = io.BytesIO()
+    header.write(b"\0" * 128 + b"DICM")
+    write_file_meta_info(header, _file_meta(DeflatedExplicitVRLittleEndian))
+    body = DicomBytesIO()
+    body.is_little_endian, body.is_implicit_VR = True, False
+    write_dataset(body, dataset)
+    pixel_header = struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OW", 0, len(tile) * repeats)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    parts = [compressor.compress(body.getvalue() + pixel_header), compressor.flush(zlib.Z_FULL_FLUSH)]
+    first = compressor.compress(tile) + compressor.flush(zlib.Z_FULL_FLUSH)
+    repeated = compressor.compress(tile) + compressor.flush(zlib.Z_FULL_FLUSH)
+    parts += [first] + [repeated] * (repeats - 2) + [compressor.compress(tile) + compressor.flush()]
+    return header.getvalue() + b"".join(parts)
+
+
+def deflate_bomb(pixel_mib: int, rows: int = 512, columns: int = 512) -> bytes:
+    """A small image declared, ``pixel_mib`` MiB of zeros behind it."""
+    return _deflated(_image_dataset(rows, columns), bytes(MIB), pixel_mib)
+
+
+def large_deflated_colour_image() -> bytes:
+    """A legitimate 37.7-megapixel 8-bit RGB image (within the 40-megapixel cap) in about 120 kB."""
+    dataset = _image_dataset(6144, 6144)
+    dataset.SamplesPerPixel, dataset.PhotometricInterpretation, dataset.PlanarConfiguration = 3, "RGB", 0
+    dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit = 8, 8, 7
+    return _deflated(dataset, bytes([200, 30, 30]) * MIB, 36)
+
+
+def deflated_image(pixels: np.ndarray) -> bytes:
+    """A legitimate small deflated DICOM holding ``pixels`` (uint16)."""
+    dataset = _image_dataset(*pixels.shape)
+    dataset.file_meta = _file_meta(DeflatedExplicitVRLittleEndian)
+    dataset.SOPInstanceUID = dataset.file_meta.MediaStorageSOPInstanceUID
+    dataset.PixelData = pixels.astype("<u2").tobytes()
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def test_the_bomb_helper_really_inflates_to_its_declared_size():
+    data = deflate_bomb(4)
+    assert len(data) < 20_000
+    dataset = pydicom.dcmread(io.BytesIO(data))  # pydicom inflates it all: fine at 4 MiB
+    assert len(dataset.PixelData) == 4 * MIB
+
+
+MEASURE_CHILD = """
+import json, resource, sys, time
+from medai.errors import InputTooLargeError
+from medai.imaging.io import read_image
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+try:
+    read_image(data)
+    outcome = "read"
+except InputTooLargeError as exc:
+    outcome = str(exc)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"outcome": outcome, "seconds": seconds, "baseline_mb": before / 1024, "peak_mb": peak / 1024}))
+"""
+
+
+def _measure_read(data: bytes, tmp_path) -> dict:
+    """Read ``data`` in a fresh Python (default caps) and return its outcome, seconds and peak RSS."""
+    path = tmp_path / "input.dcm"
+    path.write_bytes(data)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MEDAI_MAX_")}
+    done = subprocess.run([sys.executable, "-c", MEASURE_CHILD, str(path)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"{len(data) / 1e6:.2f} MB input: {measured}")  # shown with pytest -s; quoted in the README
+    return measured
+
+
+def test_deflate_bomb_is_refused_fast_within_bounded_memory(tmp_path):
+    """2 GiB of zeros in a 2 MB file: pydicom alone allocates over 4 GB for it (issue 5)."""
+    bomb = deflate_bomb(2048)
+    assert len(bomb) < 4 * MIB
+    measured = _measure_read(bomb, tmp_path)
+    assert "expands to more than" in measured["outcome"] and "megapixel" in measured["outcome"]
+    assert measured["peak_mb"] < 600, measured
+    assert measured["seconds"] < 15, measured
+
+
+def test_largest_allowed_colour_image_stays_under_a_gigabyte(tmp_path):
+    """Within the caps, but decoded naively (four full-size float copies) it peaked at 2.2 GB."""
+    measured = _measure_read(large_deflated_colour_image(), tmp_path)
+    assert measured["outcome"] == "read"
+    assert measured["peak_mb"] < 1000, measured
+
+
+def test_deflate_cap_follows_the_pixel_cap(monkeypatch):
+    monkeypatch.setenv("MEDAI_MAX_MEGAPIXELS", "0.5")  # 3 MB of pixels + 8 MiB of header margin
+    with pytest.raises(InputTooLargeError, match="expands to more than 11 MB"):
+        read_image(deflate_bomb(16))
+
+
+def test_small_deflated_dicoms_still_read():
+    ramp = np.tile(np.arange(0, 4096, 64, dtype=np.uint16), (64, 1))
+    image = read_image(deflated_image(ramp))
+    assert image.shape == (64, 64) and image.metadata["Modality"] == "DX"
+    assert np.allclose(image.pixels, ramp / ramp.max(), atol=1e-6)
+    bundled = read_image(_testdata("image_dfl.dcm"))
+    assert bundled.shape == (512, 512) and bundled.pixels.max() == pytest.approx(1.0)
+
+
+def test_truncated_deflate_stream_is_an_input_error():
+    data = deflated_image(np.random.default_rng(0).integers(0, 4096, (64, 64), dtype=np.uint16))
+    with pytest.raises(InputError, match="damaged"):
+        read_image(data[: len(data) - 500])
+
+
+def _raw(name: str, *, implicit: bool, keep_meta: bool) -> bytes:
+    """A pydicom test file re-written without the preamble and ``DICM`` (optionally without file meta)."""
+    dataset = pydicom.dcmread(get_testdata_file(name, download=False))
+    dataset.preamble = None
+    buffer = io.BytesIO()
+    if keep_meta:
+        write_file_meta_info(buffer, dataset.file_meta)
+    else:
+        del dataset.file_meta
+    pydicom.dcmwrite(buffer, dataset, enforce_file_format=False, implicit_vr=implicit, little_endian=True)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("implicit, keep_meta", [(True, False), (False, False), (False, True)])
+def test_raw_dataset_without_preamble_reads_like_the_part10_file(implicit, keep_meta):
+    raw = _raw("CT_small.dcm", implicit=implicit, keep_meta=keep_meta)
+    assert raw[128:132] != b"DICM"
+    assert sniff_format(raw) == "dicom"
+    image, reference = read_image(raw), read_image(_testdata("CT_small.dcm"))
+    assert image.shape == (128, 128) and image.metadata["Modality"] == "CT"
+    assert np.array_equal(image.pixels, reference.pixels)
+
+
+def test_headerless_bytes_that_do_not_look_like_dicom_stay_unsupported():
+    for data in (b"\x08\x00\x05\x00" + b"\xff" * 100, b"\x10\x00\x10\x00PN" + b"\0" * 100, b"\x08\x00"):
+        with pytest.raises(UnsupportedFormatError):
+            read_image(data)
+
+
+def test_raw_dataset_without_an_image_says_so():
+    with pytest.raises(InputError, match="holds no image"):
+        read_image(_testdata("rtstruct.dcm"))  # a real headerless, implicit-VR dataset
+
+
+def test_palette_colour_dicom_gets_its_own_message():
+    with pytest.raises(InputError, match="palette-colour") as caught:
+        read_image(_testdata("examples_palette.dcm"))
+    assert "could not be read" not in str(caught.value)
