@@ -118,8 +118,15 @@ def metric_tables(values: Mapping[str, Any], path: tuple[str, ...] = ()) -> list
     return tables + nested
 
 
+def _pairs(record: Mapping[str, Any]) -> str:
+    return " · ".join(f"{escape(label(key))} {escape(fmt(value))}" for key, value in record.items())
+
+
 def prose(value: Any, depth: int = 0) -> str:
-    """A nested dict or list as a markdown bullet list, keys in bold, every value in full."""
+    """A nested dict or list as a markdown bullet list, keys in bold, every value in full.
+
+    A list of flat records (e.g. the ensemble members) gives one line per record: ``Seed 100 · Epochs 12``.
+    """
     indent = "  " * depth
     lines = []
     items = value.items() if isinstance(value, dict) else enumerate(value)
@@ -127,13 +134,10 @@ def prose(value: Any, depth: int = 0) -> str:
         head = f"**{escape(label(key))}:**" if isinstance(key, str) else ""
         if _is_leaf(inner):
             lines.append(f"{indent}- {head} {escape(fmt(inner))}".rstrip())
-        elif isinstance(inner, dict) and not head:  # an item of a list of records: one line when flat
-            if all(_is_leaf(v) for v in inner.values()):
-                lines.append(f"{indent}- " + " · ".join(f"{escape(label(k))} {escape(fmt(v))}" for k, v in inner.items()))
-            else:
-                lines.append(f"{indent}- item {key + 1}\n" + prose(inner, depth + 1))
+        elif not head and isinstance(inner, dict) and all(_is_leaf(v) for v in inner.values()):
+            lines.append(f"{indent}- {_pairs(inner)}")
         else:
-            lines.append(f"{indent}- {head}\n" + prose(inner, depth + 1))
+            lines.append(f"{indent}- {head or f'item {key + 1}'}\n" + prose(inner, depth + 1))
     return "\n".join(lines)
 
 
@@ -218,7 +222,7 @@ def _metrics(metrics: Mapping[str, Any]) -> None:
 
 def render_card(card: dict) -> None:
     """Draw a model card: prose, headline figures with intervals, confusion table, curves, all figures in full."""
-    st.subheader(f"{card['name']} {card.get('version', '')}".strip())
+    st.markdown(f"### {escape(card['name'])} {escape(str(card.get('version', '')))}".rstrip())
     if card.get("date"):
         st.caption(escape(f"Card dated {card['date']}"))
     if card.get("summary"):
