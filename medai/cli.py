@@ -1,7 +1,8 @@
 """``python -m medai``: batch diagnosis, model listing, model cards and training.
 
 Exit codes: 0 all rows fine (``ok`` or ``refused``); 1 at least one row is ``error``; 2 the command
-itself could not run (bad arguments, unknown model, damaged weights).
+itself could not run (bad arguments, an output that cannot be written, no images found, unknown
+model, damaged weights), with one line on standard error.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Sequence, TextIO
 
 from medai.errors import MedAIError
 from medai.imaging.io import check_byte_count
@@ -55,6 +56,33 @@ def _read(path: str) -> bytes | MedAIError:
         return MedAIError("The file cannot be opened (permissions, or not a regular file).")
 
 
+def check_output_path(output: str) -> None:
+    """Refuse, before any work, an output file that cannot be created (``-`` is standard output).
+
+    Raises
+    ------
+    MedAIError
+        The folder does not exist or is not writable, or the name is a folder.
+    """
+    if output == "-":
+        return
+    target = Path(output)
+    folder = target.parent
+    if not folder.is_dir():
+        raise MedAIError("The folder for the output CSV does not exist; create it or choose another --output.")
+    if target.is_dir():
+        raise MedAIError("The output name is a folder; give a file name ending in .csv.")
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise MedAIError("The output CSV cannot be written there (permissions); choose another --output.")
+
+
+def _open_output(output: str) -> TextIO:
+    try:
+        return open(output, "w", newline="", encoding="utf-8")
+    except OSError as exc:  # a race with the checks above, or a full or read-only disk
+        raise MedAIError("The output CSV cannot be created; choose another --output.") from exc
+
+
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -69,12 +97,15 @@ def run_diagnose(args: argparse.Namespace) -> int:
     from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose
     from medai.store import AuditStore
 
-    spec = registry.get_spec(args.model)
+    check_output_path(args.output)
     paths = expand_inputs(args.inputs)
+    if not paths:
+        raise MedAIError("No images found in the given files or folders (PNG, JPEG or DICOM).")
+    spec = registry.get_spec(args.model)
     store = None if args.no_audit else AuditStore()
     if args.heatmaps:
         Path(args.heatmaps).mkdir(parents=True, exist_ok=True)
-    output = sys.stdout if args.output == "-" else open(args.output, "w", newline="", encoding="utf-8")
+    output = sys.stdout if args.output == "-" else _open_output(args.output)
     errors = 0
     try:
         writer = csv.DictWriter(output, fieldnames=csv_columns(spec.labels))

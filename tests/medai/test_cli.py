@@ -85,3 +85,37 @@ def test_models_and_card_commands(capsys):
     assert "cxr-pneumonia" in capsys.readouterr().out
     assert main(["card", "cxr-pneumonia"]) == 0
     assert '"regulatory_status"' in capsys.readouterr().out
+
+
+def _run_module(*arguments: str, cwd: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "medai", *arguments], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "MEDAI_DB_URL": f"sqlite:///{tmp_path / 'a.sqlite'}"})
+
+
+def test_output_in_a_missing_folder_is_one_line_and_exit_2(samples, tmp_path):
+    done = _run_module("diagnose", str(samples), "--output", "/no/such/dir/x.csv", "--quiet",
+                       cwd=REPO, tmp_path=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+    assert "folder for the output CSV does not exist" in done.stderr
+
+
+def test_output_is_checked_before_any_work(samples, tmp_path, monkeypatch):
+    def no_model(*_args, **_kwargs):
+        raise AssertionError("the model was loaded before the output was checked")
+
+    monkeypatch.setattr("medai.registry.load", no_model)
+    assert main(["diagnose", str(samples), "--output", str(tmp_path / "missing" / "x.csv"), "--quiet"]) == 2
+    assert main(["diagnose", str(samples), "--output", str(tmp_path), "--quiet"]) == 2  # a folder
+    assert not (tmp_path / "audit.sqlite").exists()  # nothing was recorded either
+
+
+def test_folder_without_images_says_so_and_exits_2(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    (empty / "notes.txt").write_text("not an image")
+    output = tmp_path / "out.csv"
+    assert main(["diagnose", str(empty), "--output", str(output), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "No images found" in error and error.count("\n") == 1
+    assert not output.exists()
