@@ -1,0 +1,66 @@
+"""Scrub what looks like a patient identifier out of free text before it is stored.
+
+A clinician's comment is free text, and identifiers end up in it (``patient DOE^JANE MRN-555-1234``
+was once stored word for word). The rules below remove the forms that can be recognised without
+knowing the patient: names written the DICOM way (``FAMILY^GIVEN``), record numbers, long digit
+runs and dates. They err towards removing too much, because a lost word in a comment costs less
+than a stored identifier. A name written in plain words ("Jane Doe") cannot be told from other
+words and is not caught: the page asks users not to type identifiers at all.
+"""
+
+from __future__ import annotations
+
+import re
+
+REMOVED = "[removed]"
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+          r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+
+# Applied in this order: dates before digit runs, so a date goes as one piece.
+_PATTERNS = [re.compile(pattern, re.IGNORECASE) for pattern in (
+    # 2024-03-01, 2024/3/1, 2024.03.01
+    r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b",
+    # 01/03/2024, 1.3.24, 01-03-2024
+    r"\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b",
+    # 3 March 2024, 3rd Mar, 3 march, 2024
+    rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{2,4}})?(?!\w)",
+    # March 3, 2024; March 3rd; March 2024
+    rf"\b{_MONTH}\s+(?:{_DAY}(?:,?\s+\d{{4}})?|\d{{4}})\b",
+    # A labelled record number: MRN-555-1234, MRN 5551234, NHS no. 943 476 5919, patient ID: AB12345
+    r"\b(?:MRN|MR\s*no\.?|medical\s+record\s+(?:number|no\.?)|hospital\s+(?:number|no\.?)"
+    r"|NHS(?:\s+(?:number|no\.?))?|patient\s+(?:id|number|no\.?)|PID)\s*[:#]?\s*[-:#]?\s*"
+    r"[A-Z]{0,4}\d(?:[ -]?\d)*\b",
+    # A hospital-number-like code: ABC123456, AB-1234567
+    r"\b[A-Z]{1,4}-?\d{5,}[A-Z]?\b",
+    # A phone- or NHS-number-shaped group: 943 476 5919, 555-123-4567
+    r"\b\d{3}[ -]\d{3}[ -]\d{4}\b",
+    # Six or more digits, possibly split by hyphens: 5551234, 555-1234, 20240301
+    r"\b\d(?:-?\d){5,}\b",
+    # A DICOM person name: DOE^JANE, DOE^JANE^M, ^JANE
+    r"[\w'-]*\^[\w'^-]*",
+)]
+
+
+def redact_identifiers(text: str) -> str:
+    """Replace names in DICOM ``^`` form, record numbers, long digit runs and dates by ``[removed]``.
+
+    Parameters
+    ----------
+    text : str
+        Free text as typed (a feedback comment).
+
+    Returns
+    -------
+    str
+        The text with every match replaced by ``[removed]``; everything else is kept as typed.
+
+    Examples
+    --------
+    >>> redact_identifiers("patient DOE^JANE MRN-555-1234, seen 2024-03-01: old scar")
+    'patient [removed] [removed], seen [removed]: old scar'
+    """
+    for pattern in _PATTERNS:
+        text = pattern.sub(REMOVED, text)
+    return text

@@ -1,0 +1,58 @@
+"""Feedback: one verdict per user and prediction, comments scrubbed, the latest readable back."""
+
+from medai.store import AuditStore
+
+
+def _store_with_prediction(tmp_path) -> tuple[AuditStore, int]:
+    store = AuditStore(f"sqlite:///{tmp_path / 'f.sqlite'}")
+    prediction = store.record_prediction(user="dr.a", source="ui", model_name="m", model_version="1",
+                                         input_sha256="ab" * 32, status="ok", label="normal",
+                                         probabilities={"normal": 0.9, "pneumonia": 0.1})
+    return store, prediction
+
+
+def test_saving_twice_updates_the_same_row(tmp_path):
+    store, prediction = _store_with_prediction(tmp_path)
+    first = store.record_feedback(prediction, user="dr.b", verdict="agree")
+    second = store.record_feedback(prediction, user="dr.b", verdict="override", corrected_label="pneumonia",
+                                   comment="left base")
+    assert first == second
+    (only,) = store.feedback_for(prediction)
+    assert (only.verdict, only.corrected_label, only.comment) == ("override", "pneumonia", "left base")
+    assert store.feedback_counts() == {prediction: 1}
+
+
+def test_another_user_adds_a_row_and_latest_is_the_last_saved(tmp_path):
+    store, prediction = _store_with_prediction(tmp_path)
+    assert store.latest_feedback(prediction) is None
+    store.record_feedback(prediction, user="dr.b", verdict="agree")
+    store.record_feedback(prediction, user="dr.c", verdict="override", corrected_label="pneumonia")
+    assert store.feedback_counts() == {prediction: 2}
+    assert store.latest_feedback(prediction).user == "dr.c"
+    assert store.latest_feedback(prediction, user="dr.b").verdict == "agree"
+    store.record_feedback(prediction, user="dr.b", verdict="agree", comment="on reflection")
+    assert store.latest_feedback(prediction).user == "dr.b"
+
+
+def test_agree_clears_a_previous_correction(tmp_path):
+    store, prediction = _store_with_prediction(tmp_path)
+    store.record_feedback(prediction, user="dr.b", verdict="override", corrected_label="pneumonia")
+    store.record_feedback(prediction, user="dr.b", verdict="agree", corrected_label="pneumonia")
+    assert store.latest_feedback(prediction).corrected_label is None
+
+
+def test_comment_is_scrubbed_before_it_is_stored(tmp_path):
+    store, prediction = _store_with_prediction(tmp_path)
+    store.record_feedback(prediction, user="dr.b", verdict="agree",
+                          comment="patient DOE^JANE MRN-555-1234 seen 01/03/2024")
+    stored = store.latest_feedback(prediction).comment
+    assert stored == "patient [removed] [removed] seen [removed]"
+    with store.engine.connect() as connection:  # nothing of it survives anywhere in the table
+        raw = " ".join(str(row) for row in connection.exec_driver_sql("SELECT * FROM feedback"))
+    assert "DOE" not in raw and "555-1234" not in raw and "01/03/2024" not in raw
+
+
+def test_blank_comment_is_stored_as_none(tmp_path):
+    store, prediction = _store_with_prediction(tmp_path)
+    store.record_feedback(prediction, user="dr.b", verdict="agree", comment="   ")
+    assert store.latest_feedback(prediction).comment is None

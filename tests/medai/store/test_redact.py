@@ -1,0 +1,30 @@
+"""Free-text comments lose what looks like a patient identifier before they are stored."""
+
+import pytest
+
+from medai.store.redact import REMOVED, redact_identifiers
+
+
+@pytest.mark.parametrize("identifier", [
+    "DOE^JANE", "DOE^JANE^M", "O'NEIL^MARY-ANN",                               # DICOM person names
+    "MRN-555-1234", "MRN 5551234", "MRN: 555 1234", "NHS no. 943 476 5919",  # labelled record numbers
+    "patient ID AB12345", "ABC123456", "5551234", "555-1234", "20240301",    # codes and digit runs
+    "2024-03-01", "01/03/2024", "1.3.24", "3 March 2024", "March 3, 2024", "3rd of Mar",  # dates
+])
+def test_identifier_is_removed(identifier):
+    scrubbed = redact_identifiers(f"seen {identifier} today")
+    assert scrubbed == f"seen {REMOVED} today"
+
+
+def test_the_comment_from_the_issue():
+    assert redact_identifiers("patient DOE^JANE MRN-555-1234") == f"patient {REMOVED} {REMOVED}"
+
+
+@pytest.mark.parametrize("clinical", [
+    "p = 0.84 against a threshold of 0.86; 5 members agree",
+    "12 mm nodule right upper lobe, BP 120/80, age 7",
+    "Consolidation may be early; compare with the May film",
+    "",
+])
+def test_clinical_text_is_kept(clinical):
+    assert redact_identifiers(clinical) == clinical
