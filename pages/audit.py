@@ -1,23 +1,52 @@
-"""Audit log: the newest predictions and the feedback on them (no patient identifiers are stored)."""
+"""Audit log: predictions with label, probabilities and feedback, newest first; filters and CSV export.
 
-import pandas as pd
+The query lives in ``AuditStore.prediction_table``; this page only reads the filters and draws.
+"""
+
+import datetime as dt
+
 import streamlit as st
 
 from pages.common import audit_store, through_router
 
 through_router("pages/audit.py")
 
+ALL = "all"
+MOST_ROWS = 1000
+
 st.title("Audit log")
-st.caption("Inputs are identified by their SHA-256 only; file names and images are never stored.")
+st.caption("Inputs are identified by their SHA-256 only; file names and images are never stored. "
+           "Feedback comments are stored with names, record numbers and dates removed.")
 store = audit_store()
-records = store.recent_predictions(200)
-if not records:
+choices = store.filter_choices()
+if not choices["status"]:
     st.info("No predictions yet.")
     st.stop()
-feedback = store.feedback_counts()
-rows = [{
-    "id": r.id, "when (UTC)": r.created_at, "user": r.user, "via": r.source, "model": r.model_name,
-    "version": r.model_version, "status": r.status, "label": r.label, "uncertainty": r.uncertainty,
-    "input SHA-256": r.input_sha256, "feedback": feedback.get(r.id, 0),
-} for r in records]
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+by_user, by_model, by_status, by_date = st.columns(4)
+user = by_user.selectbox("User", [ALL, *choices["user"]], key="audit_user")
+model = by_model.selectbox("Model", [ALL, *choices["model_name"]], key="audit_model")
+status = by_status.selectbox("Status", [ALL, *choices["status"]], key="audit_status")
+dates = by_date.date_input("Dates (UTC)", value=(), key="audit_dates", help="Leave empty for all dates.")
+since: dt.date | None = dates[0] if len(dates) >= 1 else None
+until: dt.date | None = dates[-1] if len(dates) >= 1 else None  # one date picked: that day only
+
+table = store.prediction_table(user=None if user == ALL else user, model_name=None if model == ALL else model,
+                               status=None if status == ALL else status, since=since, until=until,
+                               limit=MOST_ROWS)
+if table.empty:
+    st.info("No records match these filters.")
+    st.stop()
+
+probability_columns = {name: st.column_config.NumberColumn(name, format="%.3f")
+                       for name in table.columns if name.startswith("P(")}
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "when (UTC)": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+    "uncertainty": st.column_config.NumberColumn("uncertainty", format="%.3f"),
+    "feedback": st.column_config.TextColumn("feedback", help="The latest verdict: agree, or override → the label given"),
+    **probability_columns,
+})
+shown = f"{len(table)} record{'s' if len(table) != 1 else ''}, newest first"
+st.caption(shown + (f" (the newest {MOST_ROWS}; narrow the filters to see older ones)" if len(table) == MOST_ROWS else ""))
+st.download_button("Download CSV", table.to_csv(index=False), file_name="medai-audit-log.csv", mime="text/csv",
+                   on_click="ignore", icon=":material/download:")
