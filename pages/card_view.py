@@ -84,11 +84,14 @@ def _is_table_of_records(value: Any) -> bool:
             and all(_is_leaf(inner) for v in value.values() for inner in v.values()))
 
 
-def _records_frame(records: Mapping[str, Mapping[str, Any]] | list[Mapping[str, Any]], index_name: str) -> pd.DataFrame:
-    rows = records.items() if isinstance(records, Mapping) else ((str(i + 1), r) for i, r in enumerate(records))
-    frame = pd.DataFrame([{index_name: label(str(key)), **{label(k): fmt(v) for k, v in record.items()}}
-                          for key, record in rows])
-    return frame.fillna("—")
+def _records_frame(records: Mapping[str, Mapping[str, Any]] | list[Mapping[str, Any]]) -> pd.DataFrame:
+    """A row per record; a dict of records gets its keys as the first, unnamed column."""
+    def cells(record: Mapping[str, Any]) -> dict[str, str]:
+        return {label(key): fmt(value) for key, value in record.items()}
+
+    if isinstance(records, Mapping):
+        return pd.DataFrame([{"": label(str(key)), **cells(r)} for key, r in records.items()]).fillna("—")
+    return pd.DataFrame([cells(r) for r in records]).fillna("—")
 
 
 def metric_tables(values: Mapping[str, Any], path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], pd.DataFrame]]:
@@ -105,10 +108,10 @@ def metric_tables(values: Mapping[str, Any], path: tuple[str, ...] = ()) -> list
         if _is_leaf(value):
             rows.append({"figure": label(key), "value": fmt(value), "95 % CI": _interval(values, key) or ""})
         elif _is_table_of_records(value):
-            nested.append(((*path, label(key)), _records_frame(value, "")))
+            nested.append(((*path, label(key)), _records_frame(value)))
         elif isinstance(value, list):
             records = [v if isinstance(v, dict) else {"value": v} for v in value]
-            nested.append(((*path, label(key)), _records_frame(records, "#")))
+            nested.append(((*path, label(key)), _records_frame(records)))
         else:
             nested.extend(metric_tables(value, (*path, label(key))))
     tables = []
@@ -163,6 +166,11 @@ def curve_figure(name: str, curve: Mapping[str, list[float]]) -> go.Figure:
     return figure
 
 
+def _table(frame: pd.DataFrame) -> None:
+    """``st.table`` renders Markdown in its cells; show the card's text literally."""
+    st.table(frame.map(escape).rename(columns=escape), hide_index=True)
+
+
 def _headline(figures: list[Mapping[str, Any]]) -> None:
     st.markdown("#### Headline figures")
     columns = st.columns(min(len(figures), 4))
@@ -176,9 +184,9 @@ def _headline(figures: list[Mapping[str, Any]]) -> None:
         notes = [f"95 % CI {fmt(interval[0])} – {fmt(interval[1])}" if interval else "no interval given",
                  figure.get("split", "")]
         notes += [f"{name}: {fmt(base)}" for name, base in baselines.items()]
-        with columns[index % len(columns)]:
+        with columns[index % len(columns)].container(border=True):
             st.metric(figure["name"], fmt(figure["value"]), delta=delta, delta_description=description,
-                      delta_color="normal" if figure.get("higher_is_better", True) else "inverse", border=True)
+                      delta_color="normal" if figure.get("higher_is_better", True) else "inverse")
             st.caption(escape(" · ".join(note for note in notes if note)))
 
 
@@ -190,7 +198,7 @@ def _confusion(table: Mapping[str, Any]) -> None:
         cells.append({"truth": truth, **{f"predicted {p}": f"{n:,} ({100 * n / total:.1f} %)"
                                          for p, n in zip(labels, row)}, "total": f"{sum(row):,}"})
     st.markdown("#### Confusion table")
-    st.table(pd.DataFrame(cells), hide_index=True)
+    _table(pd.DataFrame(cells))
     st.caption(escape(f"At the shipped threshold {fmt(table.get('threshold'))}; rows are the truth, "
                       "percentages are of each row (so the diagonal reads as sensitivity and specificity)."))
 
@@ -212,12 +220,12 @@ def _metrics(metrics: Mapping[str, Any]) -> None:
         groups.setdefault(path[0] if path else "", []).append((path[1:], frame))
     for group, tables in groups.items():
         count = sum(len(frame) for _, frame in tables)
-        container = st.container() if not group else st.expander(f"{group} ({count} rows)")
+        container = st.container() if not group else st.expander(f"{group} ({count} {'row' if count == 1 else 'rows'})")
         with container:
             for path, frame in tables:
                 if path:
                     st.markdown(f"**{escape(' › '.join(path))}**")
-                st.table(frame, hide_index=True)
+                _table(frame)
 
 
 def render_card(card: dict) -> None:
