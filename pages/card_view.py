@@ -144,23 +144,33 @@ def prose(value: Any, depth: int = 0) -> str:
     return "\n".join(lines)
 
 
-def curve_figure(name: str, curve: Mapping[str, list[float]]) -> go.Figure:
-    """One card curve (``{"x", "y"[, "count"]}``) as a plotly figure, with the y = x line where it means something."""
+def curve_series(curve: Mapping[str, Any]) -> dict[str, Mapping[str, list[float]]]:
+    """The series of one card curve: ``{"x", "y"[, "count"]}`` is one (``model``); a dict of them, one per task."""
+    if "x" in curve:
+        return {"model": curve}
+    return {str(key): points for key, points in curve.items() if isinstance(points, Mapping) and "x" in points}
+
+
+def curve_figure(name: str, curve: Mapping[str, Any]) -> go.Figure:
+    """One card curve as a plotly figure, with the y = x line where it means something; counts set marker sizes."""
     title, x_title, y_title, diagonal = CURVE_AXES.get(name, (label(name), "x", "y", False))
-    x, y = list(curve["x"]), list(curve["y"])
+    series = curve_series(curve)
+    values = [v for points in series.values() for v in (*points["x"], *points["y"])]
     figure = go.Figure()
-    if diagonal and x:
-        low, high = (0.0, 1.0) if name != "parity" else (min(x + y), max(x + y))
-        figure.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="perfect" if name != "roc"
-                                    else "chance", line={"dash": "dash", "color": "grey"}))
-    if name == "reliability" and "count" in curve:
-        counts = list(curve["count"])
-        biggest = max(counts) if counts else 1
-        figure.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name="model", customdata=counts,
-                                    marker={"size": [8 + 16 * c / biggest for c in counts]},
-                                    hovertemplate="predicted %{x:.3f}<br>observed %{y:.3f}<br>%{customdata} images"))
-    else:
-        figure.add_trace(go.Scatter(x=x, y=y, mode="markers" if name == "parity" else "lines", name="model"))
+    if diagonal and values:
+        low, high = (min(values), max(values)) if name == "parity" else (0.0, 1.0)
+        figure.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="chance" if name == "roc"
+                                    else "perfect", line={"dash": "dash", "color": "grey"}))
+    for series_name, points in series.items():
+        x, y, counts = list(points["x"]), list(points["y"]), list(points.get("count") or [])
+        if counts:
+            biggest = max(counts) or 1
+            trace = go.Scatter(x=x, y=y, mode="lines+markers", name=series_name, customdata=counts,
+                               marker={"size": [8 + 16 * c / biggest for c in counts]},
+                               hovertemplate="x %{x:.3f}<br>y %{y:.3f}<br>n = %{customdata}")
+        else:
+            trace = go.Scatter(x=x, y=y, mode="markers" if name == "parity" else "lines", name=series_name)
+        figure.add_trace(trace)
     figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=360,
                          margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.25})
     return figure
@@ -204,7 +214,7 @@ def _confusion(table: Mapping[str, Any]) -> None:
 
 
 def _curves(curves: Mapping[str, Mapping[str, list[float]]], key: str) -> None:
-    present = [(name, curve) for name, curve in curves.items() if curve and curve.get("x")]
+    present = [(name, curve) for name, curve in curves.items() if isinstance(curve, Mapping) and curve_series(curve)]
     if not present:
         return
     columns = st.columns(min(len(present), 2))

@@ -53,3 +53,29 @@ def test_curves_become_plotly_figures_with_their_axes():
     assert parity.data[0].x == (-2.0, 1.5) and parity.data[-1].mode == "markers"
     other = curve_figure("precision_recall", {"x": [0, 1], "y": [1, 0]})
     assert other.layout.title.text == "Precision recall"
+
+
+def test_a_curve_per_task_becomes_one_figure_with_a_trace_per_task():
+    figure = curve_figure("roc", {"NR-AR": {"x": [0, 1], "y": [0, 1]}, "SR-p53": {"x": [0, 0.5, 1], "y": [0, 0.8, 1]}})
+    assert [trace.name for trace in figure.data] == ["chance", "NR-AR", "SR-p53"]
+
+
+def _render_regression_card() -> None:
+    from pages.card_view import render_card
+
+    render_card({"name": "drug-solubility", "version": "0.1.0",
+                 "headline": [{"name": "RMSE (log mol/L)", "value": 0.61, "ci95": [0.55, 0.68], "split": "test",
+                               "higher_is_better": False, "baseline": {"mean predictor": 2.1}}],
+                 "curves": {"parity": {"x": [-6.0, -2.0, 0.5], "y": [-5.5, -2.4, 0.2]}},
+                 "metrics": {"test": {"rmse": 0.61, "r2": 0.88, "per_scaffold": {"benzene": {"n": 40, "rmse": 0.5}}}}})
+
+
+def test_a_regression_card_renders_rmse_with_inverse_arrows_and_a_parity_plot():
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(_render_regression_card, default_timeout=30).run()
+    assert not app.exception
+    (metric,) = app.metric
+    assert metric.label == "RMSE (log mol/L)" and metric.delta == "-1.49"
+    assert metric.proto.color == metric.proto.GREEN  # lower is better
+    assert len(app.get("plotly_chart")) == 1 and not app.table[0].value.empty
