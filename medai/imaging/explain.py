@@ -1,38 +1,88 @@
-"""Grad-CAM (Selvaraju et al., 2017) for the ensemble, and overlays at the original image size."""
+"""Grad-CAM (Selvaraju et al., 2017) for the ensemble, and the pictures made from it.
+
+A heat map is the members' mean Grad-CAM on the network's coarse feature grid, rescaled so that each
+image's own strongest cell is 1 ("rescaled per image"). :func:`fixed_scale` puts a map back on one
+scale shared by every image, given the map's raw peak. Overlays are built at whatever size the
+caller passes (the page passes a display-size copy, never the full-resolution film).
+"""
 
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-import tensorflow as tf
 from PIL import Image
 
-from medai.imaging.network import CAM_LAYER
+if TYPE_CHECKING:
+    import keras
+
+# TensorFlow is imported by the Grad-CAM code only, so that drawing an overlay (the page, the PDF
+# report) never waits for it while the model loads in the background.
+# Raw Grad-CAM (a cell's contribution to the logit) shown as full red on the fixed scale: about the
+# strongest cell seen on the 40 full-resolution validation films (0.33), with a little headroom.
+FIXED_SCALE_PEAK = 0.4
 
 
-def grad_cam_models(members: list[keras.Model]) -> list[keras.Model]:
-    """For each member, a model returning (feature map (N, h, w, C), logit (N, 1))."""
-    return [keras.Model(m.inputs, [m.get_layer(CAM_LAYER).output, m.output]) for m in members]
+class EnsembleGradCam:
+    """Grad-CAM of every member in one traced function with a fixed input signature.
 
-
-@tf.function(reduce_retracing=True)
-def _grad_cam(cam_model, images):
-    with tf.GradientTape() as tape:
-        features, logits = cam_model(images, training=False)
-    gradients = tape.gradient(logits, features)
-    weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
-    cam = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1))
-    return logits[:, 0], cam
-
-
-def ensemble_grad_cam(cam_models: list[keras.Model], images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Logits and the members' mean Grad-CAM for the pneumonia logit.
+    One trace serves every batch size, so TensorFlow never retraces (nor warns that it does).
 
     Parameters
     ----------
-    cam_models : list of keras.Model
+    members : list of keras.Model
+        Each maps (N, S, S, 1) images to (N, 1) logits and has a layer named ``CAM_LAYER``.
+    """
+
+    def __init__(self, members: list[keras.Model]):
+        import keras
+        import tensorflow as tf
+
+        from medai.imaging.network import CAM_LAYER
+
+        self._cam_models = [keras.Model(m.inputs, [m.get_layer(CAM_LAYER).output, m.output]) for m in members]
+        signature = [tf.TensorSpec((None, *members[0].input_shape[1:]), tf.float32)]
+        self._traced = tf.function(self._grad_cams, input_signature=signature)
+
+    def _grad_cams(self, images):
+        import tensorflow as tf
+
+        logits, cams = [], []
+        for cam_model in self._cam_models:
+            with tf.GradientTape() as tape:
+                features, logit = cam_model(images, training=False)
+            gradients = tape.gradient(logit, features)
+            weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
+            logits.append(logit[:, 0])
+            cams.append(tf.nn.relu(tf.reduce_sum(weights * features, axis=-1)))
+        return tf.stack(logits, axis=1), tf.stack(cams, axis=1)
+
+    def __call__(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Logits (N, n_members) and raw Grad-CAMs (N, n_members, h, w) for (N, S, S, 1) float32 images."""
+        import tensorflow as tf
+
+        logits, cams = self._traced(tf.constant(images, tf.float32))
+        return logits.numpy(), cams.numpy()
+
+
+def grad_cam_models(members: list[keras.Model]) -> EnsembleGradCam:
+    """The ensemble's Grad-CAM, built once per model (kept by the classifier)."""
+    return EnsembleGradCam(members)
+
+
+def ensemble_cams(cam_models: EnsembleGradCam, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Logits (N, n_members) and the members' mean raw Grad-CAM (N, h, w) for the pneumonia logit."""
+    logits, cams = cam_models(images)
+    return logits, cams.mean(axis=1)
+
+
+def ensemble_grad_cam(cam_models: EnsembleGradCam, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Logits and the members' mean Grad-CAM for the pneumonia logit, rescaled per image.
+
+    Parameters
+    ----------
+    cam_models : EnsembleGradCam
         From :func:`grad_cam_models`.
     images : np.ndarray
         (N, S, S, 1) float32 in [0, 1].
@@ -44,12 +94,19 @@ def ensemble_grad_cam(cam_models: list[keras.Model], images: np.ndarray) -> tupl
     heatmaps : np.ndarray
         (N, h, w) in [0, 1], each map scaled by its own maximum.
     """
-    tensor = tf.constant(images, tf.float32)
-    outputs = [_grad_cam(model, tensor) for model in cam_models]
-    logits = np.stack([logit.numpy() for logit, _ in outputs], axis=1)
-    cams = np.mean([cam.numpy() for _, cam in outputs], axis=0)
+    logits, cams = ensemble_cams(cam_models, images)
+    return logits, per_image(cams)
+
+
+def per_image(cams: np.ndarray) -> np.ndarray:
+    """Scale each (h, w) map of a (N, h, w) stack by its own maximum (all-zero maps stay zero)."""
     peak = cams.max(axis=(1, 2), keepdims=True)
-    return logits, np.where(peak > 0, cams / np.maximum(peak, 1e-12), 0.0)
+    return np.where(peak > 0, cams / np.maximum(peak, 1e-12), 0.0)
+
+
+def fixed_scale(heatmap: np.ndarray, peak: float) -> np.ndarray:
+    """A per-image map whose raw maximum was ``peak``, on the scale shared by all images, in [0, 1]."""
+    return np.clip(heatmap * (peak / FIXED_SCALE_PEAK), 0.0, 1.0)
 
 
 def jet(values: np.ndarray) -> np.ndarray:
@@ -59,10 +116,30 @@ def jet(values: np.ndarray) -> np.ndarray:
                      np.interp(values, [0.0, 0.11, 0.34, 0.65], [0.5, 1.0, 1.0, 0.0])], axis=-1)
 
 
+_JET_TABLE = jet(np.linspace(0.0, 1.0, 256)).astype(np.float32)
+
+
+def jet_colorscale(stops: int = 11) -> list[tuple[float, str]]:
+    """The colour map as a plotly colour scale, for a colour bar that matches the overlays."""
+    positions = np.linspace(0.0, 1.0, stops)
+    return [(float(x), "rgb({},{},{})".format(*np.rint(jet(x) * 255).astype(int))) for x in positions]
+
+
 def heatmap_at(heatmap: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Upsample an (h, w) heat map in [0, 1] to ``shape`` (H, W) with bicubic interpolation."""
     image = Image.fromarray(heatmap.astype(np.float32), mode="F").resize((shape[1], shape[0]), Image.BICUBIC)
     return np.clip(np.asarray(image), 0.0, 1.0)
+
+
+def display_copy(pixels: np.ndarray, max_side: int) -> np.ndarray:
+    """An (H, W) float image in [0, 1] shrunk (area-averaged) so its long side is at most ``max_side``."""
+    height, width = pixels.shape
+    factor = max_side / max(height, width)
+    if factor >= 1.0:
+        return pixels.astype(np.float32, copy=False)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    shrunk = Image.fromarray(pixels.astype(np.float32, copy=False), mode="F").resize(size, Image.BOX)
+    return np.clip(np.asarray(shrunk), 0.0, 1.0)
 
 
 def overlay(pixels: np.ndarray, heatmap: np.ndarray, opacity: float = 0.4) -> np.ndarray:
@@ -82,9 +159,8 @@ def overlay(pixels: np.ndarray, heatmap: np.ndarray, opacity: float = 0.4) -> np
     np.ndarray
         (H, W, 3) uint8 RGB.
     """
-    colours = jet(heatmap_at(heatmap, pixels.shape))
-    grey = np.repeat(pixels[..., np.newaxis], 3, axis=2)
-    blend = (1.0 - opacity) * grey + opacity * colours
+    levels = np.rint(heatmap_at(heatmap, pixels.shape) * 255).astype(np.uint8)
+    blend = (1.0 - opacity) * pixels[..., np.newaxis] + opacity * _JET_TABLE[levels]
     return np.clip(np.rint(blend * 255.0), 0, 255).astype(np.uint8)
 
 

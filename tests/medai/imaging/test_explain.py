@@ -1,10 +1,12 @@
-"""Grad-CAM mechanics on a network whose answer is known, and the overlay at original size."""
+"""Grad-CAM mechanics on a network whose answer is known; overlays, scales and display copies."""
 
 import keras
 import numpy as np
 import pytest
 
-from medai.imaging.explain import ensemble_grad_cam, grad_cam_models, heatmap_at, heatmap_png, jet, overlay
+from medai.imaging.explain import (FIXED_SCALE_PEAK, display_copy, ensemble_cams, ensemble_grad_cam, fixed_scale,
+                                   grad_cam_models, heatmap_at, heatmap_png, jet, jet_colorscale, overlay,
+                                   per_image)
 from medai.imaging.network import CAM_LAYER
 
 
@@ -46,3 +48,36 @@ def test_jet_goes_from_blue_to_red():
 def test_heatmap_png_is_16_bit():
     data = heatmap_png(np.eye(8), (64, 64))
     assert data.startswith(b"\x89PNG")
+
+
+def test_grad_cam_traces_once_for_any_batch_size():
+    """A fixed input signature: new batch sizes and repeated calls never retrace (no TF warning)."""
+    grad_cam = grad_cam_models([_corner_detector(), _corner_detector()])
+    for size in (1, 2, 3, 1, 5):
+        ensemble_grad_cam(grad_cam, np.random.default_rng(size).random((size, 16, 16, 1), np.float32))
+    assert grad_cam._traced.experimental_get_tracing_count() == 1
+
+
+def test_per_image_and_fixed_scale():
+    image = np.zeros((2, 16, 16, 1), np.float32)
+    image[0, 12:, :4], image[1, 12:, :4] = 1.0, 0.25  # same place, a quarter of the evidence
+    _, cams = ensemble_cams(grad_cam_models([_corner_detector()]), image)
+    rescaled = per_image(cams)
+    assert np.allclose(rescaled[0], rescaled[1])  # per image, the weak map looks as strong as the other
+    peaks = cams.max(axis=(1, 2))
+    strong, weak = (fixed_scale(rescaled[i], peaks[i] * FIXED_SCALE_PEAK / peaks[0]) for i in (0, 1))
+    assert strong.max() == pytest.approx(1.0) and weak.max() == pytest.approx(0.25)
+    assert per_image(np.zeros((1, 4, 4))).max() == 0.0
+
+
+def test_display_copy_keeps_the_aspect_and_caps_the_long_side():
+    pixels = np.random.default_rng(1).random((1416, 1776)).astype(np.float32)
+    small = display_copy(pixels, 768)
+    assert small.shape == (612, 768) and small.dtype == np.float32 and 0.0 <= small.min() <= small.max() <= 1.0
+    assert display_copy(small, 768) is small
+
+
+def test_colour_bar_matches_the_overlay_colours():
+    scale = jet_colorscale(3)
+    assert [position for position, _ in scale] == [0.0, 0.5, 1.0]
+    assert scale[-1][1] == "rgb({},{},{})".format(*np.rint(jet(1.0) * 255).astype(int))
