@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from medai import registry
 from medai.errors import MedAIError
-from medai.imaging.classify import Diagnosis
+from medai.imaging.explain import display_copy
 from medai.imaging.io import MedicalImage, read_image
 from medai.store import AuditStore
 
+if TYPE_CHECKING:  # classify imports TensorFlow; the page imports this module before the model is loaded
+    from medai.imaging.classify import Diagnosis
+
 log = logging.getLogger(__name__)
+DISPLAY_SIDE_PX = 768
 
 
 def csv_columns(labels: Sequence[str]) -> list[str]:
@@ -45,6 +49,8 @@ class DiagnoseOutcome:
         The model's answer (None on error).
     record_id : int or None
         Id of the audit record, when a store was given.
+    original_shape : tuple of int or None
+        (height, width) of the image as read, when ``image`` is a display copy (:func:`for_display`).
     """
 
     name: str
@@ -55,6 +61,7 @@ class DiagnoseOutcome:
     image: MedicalImage | None = None
     diagnosis: Diagnosis | None = None
     record_id: int | None = None
+    original_shape: tuple[int, int] | None = None
 
     def row(self, labels: Sequence[str]) -> dict[str, object]:
         """One CSV row with :func:`csv_columns`; probabilities blank unless ``status == "ok"``."""
@@ -140,3 +147,18 @@ def _recorded(outcome: DiagnoseOutcome, store: AuditStore, user: str, source: st
         label=diagnosis.label if diagnosis else None, probabilities=probabilities,
         uncertainty=diagnosis.uncertainty if diagnosis else None)
     return replace(outcome, record_id=record_id)
+
+
+def for_display(outcome: DiagnoseOutcome, max_side: int = DISPLAY_SIDE_PX) -> DiagnoseOutcome:
+    """The outcome with its image shrunk to ``max_side`` on the long side, for a page to keep and redraw.
+
+    The full-resolution pixels are dropped; ``original_shape`` keeps their size, so a full-size heat
+    map can still be made from the (coarse) ``diagnosis.heatmap`` with
+    :func:`medai.imaging.explain.heatmap_png`.
+    """
+    image = outcome.image
+    if image is None or outcome.original_shape is not None:
+        return outcome
+    return replace(outcome, image=replace(image, pixels=display_copy(image.pixels, max_side)),
+                   original_shape=image.shape)
+
