@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from pages.common import RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, model_status
+from pages.common import RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, WarmUp, model_status, warm_up
 
 st.set_page_config(page_title="MedAI Workbench", page_icon=":material/stethoscope:", layout="wide")
+warm = warm_up()  # the first page view of the server process starts loading the models in the background
 
 navigation = st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -13,12 +14,32 @@ navigation = st.navigation([
     st.Page("pages/audit.py", title="Audit log", icon=":material/fact_check:"),
 ])
 
+
+def _model_lines(warm: WarmUp) -> None:
+    st.caption("Models")
+    for line in model_status(warm):
+        st.caption(line)
+
+
+def models_panel(warm: WarmUp) -> None:
+    """The sidebar's model status; polls once a second while the warm-up runs, then redraws the app once."""
+    if not warm.running:
+        _model_lines(warm)
+        return
+
+    @st.fragment(run_every=1.0)
+    def polling() -> None:
+        if not warm.running:
+            st.rerun()
+        _model_lines(warm)
+
+    polling()
+
+
 with st.sidebar:
     st.error(RESEARCH_USE, icon=":material/warning:")
     st.text_input("Your name (for the audit trail)", key="user", placeholder="anonymous")
-    st.caption("Models")
-    for line in model_status():
-        st.caption(line)
+    models_panel(warm)
 
 st.session_state[ROUTER_FLAG] = True
 if RESUME_KEY in st.session_state:

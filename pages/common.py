@@ -1,20 +1,58 @@
-"""Helpers shared by the pages: cached loaders and the model-card renderer. No model code here."""
+"""Helpers shared by the pages: cached loaders, the background model warm-up, routing. No model code here."""
 
 from __future__ import annotations
 
-import pandas as pd
+import logging
+import threading
+from dataclasses import dataclass, field
+
 import streamlit as st
 
 from medai import registry
+from medai.errors import MedAIError
 from medai.store import AuditStore
 
 RESEARCH_USE = "Research use only. Not a medical device: do not use for diagnosis or treatment decisions."
 ROUTER_FLAG, RESUME_KEY = "_router_ran", "_resume_page"
+log = logging.getLogger(__name__)
 
 
-@st.cache_resource(show_spinner="Loading the model…")
+@dataclass
+class WarmUp:
+    """The background thread that loads every model once per server process, and what went wrong."""
+
+    thread: threading.Thread
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def running(self) -> bool:
+        """Whether models are still being loaded."""
+        return self.thread.is_alive()
+
+
+def _load_all(failures: dict[str, str]) -> None:
+    for name in registry.names():
+        try:
+            registry.load(name)
+        except MedAIError as exc:
+            failures[name] = str(exc)
+        except Exception as exc:  # a broken model must not kill the thread silently
+            log.exception("loading model %s failed", name)
+            failures[name] = f"could not be loaded ({type(exc).__name__})"
+
+
+@st.cache_resource
+def warm_up() -> WarmUp:
+    """Start loading every model in a background thread, once per server process (the first page view)."""
+    failures: dict[str, str] = {}
+    thread = threading.Thread(target=_load_all, args=(failures,), name="medai-warm-up", daemon=True)
+    thread.start()
+    return WarmUp(thread, failures)
+
+
+@st.cache_resource(show_spinner=False)
 def cached_model(name: str):
-    """The registry's model, loaded once per server process."""
+    """The registry's model, loaded once per server process (waits for the warm-up if it is loading it)."""
     return registry.load(name)
 
 
@@ -41,34 +79,16 @@ def current_user() -> str:
     return (st.session_state.get("user") or "").strip() or "anonymous"
 
 
-def model_status() -> list[str]:
-    """One line per registered model: name, version, whether it is in memory."""
+def model_status(warm: WarmUp) -> list[str]:
+    """One line per registered model: name, version, and whether it is loaded, loading or failed."""
     lines = []
     for name in registry.names():
         spec = registry.get_spec(name)
-        state = "loaded" if registry.is_loaded(name) else "loads on first use"
+        if registry.is_loaded(name):
+            state = "loaded"
+        elif name in warm.failures:
+            state = f"failed: {warm.failures[name]}"
+        else:
+            state = "loading…" if warm.running else "loads on first use"
         lines.append(f"{spec.name} {spec.version} · {state}")
     return lines or ["no models installed"]
-
-
-def _flat(prefix: str, value, rows: list[tuple[str, str]]) -> None:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            _flat(f"{prefix}{key}" if not prefix else f"{prefix} › {key}", inner, rows)
-    else:
-        rows.append((prefix, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
-
-
-def render_card(card: dict) -> None:
-    """Draw a model card (the JSON of ``registry.card``) as text and tables."""
-    st.markdown(f"**{card['name']} {card['version']}** ({card['date']}) — {card['summary']}")
-    st.warning(card["regulatory_status"], icon=":material/warning:")
-    st.markdown(f"**Intended use.** {card['intended_use']}")
-    st.markdown("**Not intended for:** " + "; ".join(card["not_intended_for"]) + ".")
-    for section in ("metrics", "data", "recipe"):
-        rows: list[tuple[str, str]] = []
-        _flat("", card[section], rows)
-        st.markdown(f"**{section.capitalize()}**")
-        st.dataframe(pd.DataFrame(rows, columns=["item", "value"]), hide_index=True, width="stretch")
-    st.markdown("**Limitations**\n" + "\n".join(f"- {item}" for item in card["limitations"]))
-    st.caption(f"Cite: {card['citation']}")

@@ -1,98 +1,209 @@
-"""Diagnose: upload chest X-rays, see calibrated probabilities, uncertainty, heat map or refusal."""
+"""Diagnose: upload chest X-rays; read the decision, the probability against its threshold, the heat map.
+
+Each input is diagnosed and recorded once, keyed by what identifies the request: an upload's
+``file_id`` (new when the same image is uploaded again on purpose) or a sample's name while it stays
+selected. The session keeps only what the page redraws: a display-size copy of each image, the
+coarse heat map and the numbers (see :func:`medai.imaging.service.for_display`).
+"""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from medai import registry
-from medai.imaging.explain import heatmap_png, overlay
+from medai.errors import MedAIError
+from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, jet_colorscale, overlay
+from medai.imaging.notes import reading_notes
 from medai.imaging.report import pdf_report
-from medai.imaging.service import csv_columns, diagnose
-from pages.common import audit_store, cached_model, current_user, render_card, through_router
+from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display
+from pages.card_view import render_card
+from pages.common import audit_store, cached_model, current_user, through_router
 
 through_router("pages/diagnose.py")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
+RESULTS = "diagnose_results"  # session state: request key → display-size DiagnoseOutcome
+RED, GREEN = "#d62728", "#2ca02c"
+CHART_CONFIG = {"displayModeBar": False, "staticPlot": True}
 
-st.title("Diagnose")
-st.caption("Frontal chest X-ray → normal or pneumonia. Research use only; a clinician reads every image.")
 
-models = registry.names(task="image-classification")
-model_name = st.selectbox("Model", models)
-spec = registry.get_spec(model_name)
-with st.expander("Model card"):
-    render_card(registry.card(model_name))
+def read_requests(model_name: str) -> list[tuple[str, str, bytes | Path]]:
+    """The upload and sample widgets → (request key, display name, bytes or sample path), in page order."""
+    uploads = st.file_uploader("Chest X-rays (PNG, JPEG or DICOM; the file type is checked by its content)",
+                               accept_multiple_files=True, key="uploads")
+    samples = sorted(path.name for path in SAMPLES.glob("*") if path.is_file() and path.suffix != ".md")
+    chosen = st.multiselect("…or try sample images", samples)
+    requests: list[tuple[str, str, bytes | Path]] = [
+        (f"{model_name}|upload|{upload.file_id}", upload.name, upload.getvalue()) for upload in uploads or []]
+    requests += [(f"{model_name}|sample|{name}", name, SAMPLES / name) for name in chosen]
+    return requests
 
-uploads = st.file_uploader("Chest X-rays (PNG, JPEG or DICOM; the file type is checked by its content)",
-                           accept_multiple_files=True, key="uploads")
-samples = sorted(path.name for path in SAMPLES.glob("*") if path.is_file() and path.suffix != ".md")
-chosen_samples = st.multiselect("…or try sample images", samples)
-opacity = st.slider("Heat-map opacity", 0.0, 1.0, 0.4, 0.05)
 
-inputs = [(upload.name, upload.getvalue()) for upload in uploads or []]
-inputs += [(name, (SAMPLES / name).read_bytes()) for name in chosen_samples]
-if not inputs:
-    st.info("Upload one or more images, or pick a sample, to begin.")
-    st.stop()
+def heat_map_legend(fixed_available: bool) -> tuple[float, bool]:
+    """The heat-map explanation, colour bar, opacity slider and scale toggle → (opacity, fixed scale)."""
+    st.caption("Heat map (Grad-CAM): where the network looked, not a lesion outline.")
+    left, right = st.columns([3, 2])
+    opacity = right.slider("Heat-map opacity", 0.0, 1.0, 0.4, 0.05)
+    fixed = right.toggle("Same scale for every image", disabled=not fixed_available,
+                         help=f"Red = a cell adding {FIXED_SCALE_PEAK} or more to the model's logit, on every "
+                              "image; a weak map then stays blue." if fixed_available else
+                              "The model does not report the strength of its heat maps.")
+    ends = (["none", f"≥ {FIXED_SCALE_PEAK} (fixed)"] if fixed
+            else ["none", "this image's strongest"])
+    bar = go.Figure(go.Heatmap(z=[np.linspace(0.0, 1.0, 64)], x=np.linspace(0.0, 1.0, 64),
+                               colorscale=jet_colorscale(), showscale=False, hoverinfo="skip"))
+    bar.update_layout(height=56, margin=dict(l=8, r=8, t=4, b=4),
+                      xaxis=dict(tickvals=[0.0, 1.0], ticktext=ends, showgrid=False),
+                      yaxis=dict(visible=False))
+    left.plotly_chart(bar, config=CHART_CONFIG, key="colour_bar")
+    left.caption("Colour scale of the overlays. " + (
+        "Fixed: one scale for all images, so a weak map stays blue." if fixed else
+        "Rescaled per image: red is each image's own strongest area, even when the evidence is weak."))
+    return opacity, fixed
 
-# Widgets re-run the page; diagnose (and record) each new set of inputs only once.
-request_key = (model_name, tuple((name, hashlib.sha256(data).hexdigest()) for name, data in inputs))
-if st.session_state.get("diagnose_key") != request_key:
-    cached_model(model_name)
-    with st.spinner(f"Reading {len(inputs)} image(s)…"):
-        st.session_state.diagnose_outcomes = diagnose(inputs, model_name, user=current_user(), source="ui",
-                                                      store=audit_store(), explain=True)
-    st.session_state.diagnose_key = request_key
-outcomes = st.session_state.diagnose_outcomes
 
-table = pd.DataFrame([outcome.row(spec.labels) for outcome in outcomes], columns=csv_columns(spec.labels))
-st.dataframe(table[["file", "status", "label", f"p_{spec.labels[-1]}", "uncertainty", "message"]],
-             hide_index=True, width="stretch")
-st.download_button("Download results (CSV)", table.to_csv(index=False).encode(), "diagnose_results.csv",
-                   "text/csv")
+def probability_bar(p: float, threshold: float, positive: str) -> go.Figure:
+    """A small horizontal bar of P(positive) on [0, 1] with the threshold marked."""
+    figure = go.Figure(go.Bar(x=[p], y=[""], orientation="h", marker_color=RED if p >= threshold else GREEN,
+                              text=[f"{p:.2f}"], textposition="outside", cliponaxis=False))
+    figure.add_vline(x=threshold, line_width=3, line_dash="dash", line_color="black",
+                     annotation_text=f"threshold {threshold:.2f}", annotation_position="top")
+    figure.update_layout(height=96, margin=dict(l=8, r=8, t=26, b=4), showlegend=False,
+                         xaxis=dict(range=[0, 1], tickvals=[0, 0.25, 0.5, 0.75, 1.0], title=None),
+                         yaxis=dict(visible=False), bargap=0.35)
+    figure.update_xaxes(title_text=f"P({positive})", title_standoff=2)
+    return figure
 
-for index, outcome in enumerate(outcomes):
+
+def why_line(p: float, threshold: float, label: str, prevalence: float | None) -> str:
+    """One sentence saying which side of the threshold the score falls, and why the threshold is high."""
+    side = "at or above" if p >= threshold else "below"
+    origin = (f"the threshold was chosen on validation films, where {prevalence:.0%} show pneumonia, so scores "
+              "run high" if prevalence is not None else "the threshold was chosen on the validation films")
+    return f"**{label.capitalize()}** because {p:.2f} is {side} the line at {threshold:.2f}: {origin}."
+
+
+def feedback(outcome: DiagnoseOutcome, labels: tuple[str, ...]) -> None:
+    """The feedback popover of one recorded result, showing what was saved for it."""
+    record_id = outcome.record_id
+    if record_id is None:
+        return
+    store = audit_store()
+    saved = store.latest_feedback(record_id)
+    with st.popover("Feedback ✓ saved" if saved else "Feedback", key=f"feedback_{record_id}"):
+        verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{record_id}", horizontal=True)
+        corrected = None
+        if verdict == "override":
+            corrected = st.selectbox("Correct label", labels, key=f"label_{record_id}")
+        comment = st.text_input("Comment", key=f"comment_{record_id}")
+        st.warning("Do not type patient names, record numbers or dates: they will be removed before saving.",
+                   icon=":material/privacy_tip:")
+        if st.button("Save feedback", key=f"save_{record_id}"):
+            store.record_feedback(record_id, user=current_user(), verdict=verdict,
+                                  corrected_label=corrected, comment=comment or None)
+            saved = store.latest_feedback(record_id)
+    if saved:
+        reading = "agree" if saved.verdict == "agree" else f"override to {saved.corrected_label}"
+        st.caption(f"Feedback saved for record {record_id}: {reading} ({saved.user}).")
+
+
+def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None, prevalence: float | None,
+         opacity: float, fixed: bool) -> None:
+    """One result: decision first, probability bar, why, notes, overlay, downloads, feedback."""
     st.divider()
     st.subheader(outcome.name)
     if outcome.status == "error":
         st.error(outcome.message, icon=":material/error:")
-        continue
+        return
     picture, numbers = st.columns([3, 2])
-    diagnosis = outcome.diagnosis
-    image = outcome.image
+    image, diagnosis = outcome.image, outcome.diagnosis
+    height, width = outcome.original_shape or image.shape
     if outcome.status == "refused":
         picture.image(image.pixels, caption="Image as read", clamp=True, width="stretch")
         numbers.warning(f"Refused: {outcome.message}", icon=":material/block:")
-        continue
-    shown = overlay(image.pixels, diagnosis.heatmap, opacity)
-    picture.image(shown, caption=f"Grad-CAM overlay at full size ({image.shape[1]}×{image.shape[0]} px)",
-                  width="stretch")
-    positive = spec.labels[-1]
-    numbers.metric(f"P({positive})", f"{diagnosis.positive_probability:.2f}",
-                   help="Calibrated on the validation split (Platt scaling).")
-    numbers.metric("Uncertainty (ensemble SD)", f"±{diagnosis.uncertainty:.2f}")
+        return
+    p, threshold, positive = diagnosis.positive_probability, diagnosis.threshold, labels[-1]
     decision = numbers.error if diagnosis.label == positive else numbers.success
-    decision(f"Decision at threshold {diagnosis.threshold:.2f}: **{diagnosis.label}**")
-    if abs(diagnosis.positive_probability - diagnosis.threshold) < 2 * diagnosis.uncertainty + 0.05:
-        numbers.info("Close to the threshold: the members disagree or the score is borderline. Read with care.")
+    decision(f"**{diagnosis.label.capitalize()}** · decision at threshold {threshold:.2f}")
+    if getattr(diagnosis, "out_of_population", False):
+        numbers.warning(outcome.message, icon=":material/person_alert:")
+    with numbers:
+        st.plotly_chart(probability_bar(p, threshold, positive), config=CHART_CONFIG, key=f"bar_{outcome.record_id}")
+    numbers.markdown(why_line(p, threshold, diagnosis.label, prevalence))
+    numbers.caption(f"Uncertainty (ensemble SD) ±{diagnosis.uncertainty:.2f}; probabilities calibrated on the "
+                    "validation split (Platt scaling).")
+    for note in reading_notes(diagnosis, members):
+        numbers.info(note, icon=":material/info:")
+    peak = getattr(diagnosis, "heatmap_peak", None)
+    heatmap = fixed_scale(diagnosis.heatmap, peak) if fixed and peak is not None else diagnosis.heatmap
+    picture.image(overlay(image.pixels, heatmap, opacity), output_format="JPEG", width="stretch",
+                  caption=f"Grad-CAM overlay ({'fixed scale' if fixed else 'rescaled per image'}); "
+                          f"film {width}×{height} px")
     if image.pixel_spacing_mm:
         numbers.caption(f"Pixel spacing {image.pixel_spacing_mm[0]:.3f} × {image.pixel_spacing_mm[1]:.3f} mm")
     # Callables: the PDF and PNG are built only when a download is asked for, not on every rerun.
-    numbers.download_button("One-page report (PDF)", lambda o=outcome: pdf_report(o, opacity),
-                            f"report_{index + 1}.pdf", "application/pdf", key=f"pdf_{index}")
-    numbers.download_button("Heat map (16-bit PNG)", lambda d=diagnosis, i=image: heatmap_png(d.heatmap, i.shape),
-                            f"gradcam_{index + 1}.png", "image/png", key=f"png_{index}")
-    with numbers.popover("Feedback"):
-        verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{index}", horizontal=True)
-        corrected = None
-        if verdict == "override":
-            corrected = st.selectbox("Correct label", spec.labels, key=f"label_{index}")
-        comment = st.text_input("Comment (no patient identifiers)", key=f"comment_{index}")
-        if st.button("Save feedback", key=f"save_{index}") and outcome.record_id is not None:
-            audit_store().record_feedback(outcome.record_id, user=current_user(), verdict=verdict,
-                                          corrected_label=corrected, comment=comment or None)
-            st.success("Saved.")
+    numbers.download_button("One-page report (PDF)", lambda: pdf_report(outcome, opacity, user=current_user()),
+                            f"report_{outcome.record_id}.pdf", "application/pdf", key=f"pdf_{outcome.record_id}")
+    numbers.download_button("Heat map, full size (16-bit PNG)",
+                            lambda: heatmap_png(diagnosis.heatmap, (height, width)),
+                            f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}")
+    with numbers:
+        feedback(outcome, labels)
+
+
+st.title("Diagnose")
+st.caption("Frontal chest X-ray → normal or pneumonia. Research use only; a clinician reads every image.")
+
+model_name = st.selectbox("Model", registry.names(task="image-classification"))
+spec = registry.get_spec(model_name)
+card = registry.card(model_name)
+with st.expander("Model card"):
+    render_card(card)
+
+requests = read_requests(model_name)
+results: dict[str, DiagnoseOutcome] = st.session_state.setdefault(RESULTS, {})
+for stale in set(results) - {key for key, _, _ in requests}:
+    del results[stale]  # a removed file or sample: forget it (it was recorded when it was asked about)
+if not requests:
+    st.info("Upload one or more images, or pick a sample, to begin.")
+    st.stop()
+
+new = [(key, name, source) for key, name, source in requests if key not in results]
+if new:
+    if not registry.is_loaded(model_name):
+        with st.spinner("Loading the model (once per server start)…"):
+            try:
+                cached_model(model_name)
+            except MedAIError as exc:
+                st.error(str(exc), icon=":material/error:")
+                st.stop()
+    progress = st.progress(0.0, text=f"Reading {len(new)} image(s)…")
+    for done, (key, name, source) in enumerate(new):
+        data = source.read_bytes() if isinstance(source, Path) else source
+        # One input per call: one full-resolution film in memory at a time, recorded once, then shrunk.
+        outcome = diagnose([(name, data)], model_name, user=current_user(), source="ui", store=audit_store(),
+                           explain=True)[0]
+        results[key] = for_display(outcome)
+        progress.progress((done + 1) / len(new), text=f"Read {done + 1} of {len(new)}")
+    progress.empty()
+outcomes = [results[key] for key, _, _ in requests]
+
+table = pd.DataFrame([outcome.row(spec.labels) for outcome in outcomes], columns=csv_columns(spec.labels))
+shown_columns = ["file", "status", "label", f"p_{spec.labels[-1]}", "uncertainty", "message"]
+st.dataframe(table[shown_columns].replace({"": None}), hide_index=True, width="stretch")  # blank → empty cell
+st.download_button("Download results (CSV)", table.to_csv(index=False).encode(), "diagnose_results.csv",
+                   "text/csv")
+
+shown = [o.diagnosis for o in outcomes if o.status == "ok" and o.diagnosis is not None]
+opacity, fixed = 0.4, False
+if shown:
+    opacity, fixed = heat_map_legend(all(getattr(d, "heatmap_peak", None) is not None for d in shown))
+prevalence = card.get("data", {}).get("validation_pneumonia_fraction")
+members = len(spec.parameters.get("members", [])) or None
+for outcome in outcomes:
+    draw(outcome, spec.labels, members, prevalence, opacity, fixed)

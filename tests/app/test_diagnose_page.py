@@ -1,14 +1,20 @@
-"""The Diagnose page through Streamlit's AppTest: a sample gives a result, garbage gives a message."""
+"""The Diagnose page through Streamlit's AppTest: results, messages, one audit record per input, feedback."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from medai.imaging.service import DISPLAY_SIDE_PX
+from medai.store import AuditStore
 from tests.conftest import REPO
 
 TIMEOUT = 180
+FILMS = ("cxr_normal_NORMAL2-IM-1427-0001.jpeg", "cxr_normal_NORMAL2-IM-1436-0001.jpeg",
+         "cxr_pneumonia_person1946_bacteria_4874.jpeg")
 
 
 @pytest.fixture(autouse=True)
@@ -31,18 +37,44 @@ def _text(app: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+def _records() -> int:
+    return len(AuditStore().recent_predictions(limit=1000))
+
+
+def _set_uploads(app: AppTest, files: list[tuple[str, str, bytes, str]]) -> None:
+    """Put exactly ``files`` (file_id, name, bytes, mime) in the uploader, as a browser would.
+
+    AppTest's ``upload``/``set_value`` give every file a new id on each call; a browser keeps the ids of
+    the files already there when one is added or removed, and that is what the page keys on.
+    """
+    app.file_uploader(key="uploads")._files = files
+    app.run()
+    assert not app.exception
+
+
+def _current_uploads(app: AppTest) -> list[tuple[str, str, bytes, str]]:
+    return list(app.file_uploader(key="uploads")._get_files_to_register())
+
+
 def test_home_page_says_research_use_only():
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
     assert not app.exception
     assert "Not a medical device" in _text(app)
 
 
-def test_uploaded_sample_gets_a_diagnosis(diagnose_page, samples):
+def test_uploaded_sample_leads_with_the_decision(diagnose_page, samples):
     data = (samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg").read_bytes()
     diagnose_page.file_uploader(key="uploads").set_value(("xray.jpeg", data, "image/jpeg")).run()
     assert not diagnose_page.exception
-    assert any("Decision at threshold" in e.value and "pneumonia" in e.value for e in diagnose_page.error)
-    assert [m.label for m in diagnose_page.metric] == ["P(pneumonia)", "Uncertainty (ensemble SD)"]
+    assert any("Pneumonia" in e.value and "decision at threshold" in e.value for e in diagnose_page.error)
+    text = _text(diagnose_page)
+    assert "Uncertainty (ensemble SD)" in text
+    assert "where the network looked, not a lesion outline" in text and "Rescaled per image" in text
+    # The why-line reads the validation prevalence from the model card (70.62 % → 71%).
+    assert "where 71% show pneumonia" in text and "is at or above the line at 0.86" in text
+    assert "Do not type patient names" in text
+    charts = diagnose_page.get("plotly_chart")
+    assert len(charts) == 2  # the colour bar and the probability bar
 
 
 def test_garbage_upload_gets_a_plain_message(diagnose_page):
@@ -55,6 +87,42 @@ def test_non_xray_sample_is_refused(diagnose_page):
     diagnose_page.multiselect[0].set_value(["not_xray_retina_CHASE_Image_01L.jpg"]).run()
     assert not diagnose_page.exception
     assert any(w.value.startswith("Refused") for w in diagnose_page.warning)
+
+
+def test_each_input_is_recorded_once(diagnose_page, samples):
+    """Adding files one by one, removing one, moving the slider: one record per input asked about."""
+    files: list[tuple[str, str, bytes, str]] = []
+    for count, name in enumerate(FILMS, start=1):
+        files = _current_uploads(diagnose_page) + [(str(uuid.uuid4()), name, (samples / name).read_bytes(), "image/jpeg")]
+        _set_uploads(diagnose_page, files)
+        assert _records() == count
+    _set_uploads(diagnose_page, files[1:])  # remove the first
+    assert _records() == len(FILMS)
+    diagnose_page.slider[0].set_value(0.7).run()
+    diagnose_page.multiselect[0].set_value(["cxr_pneumonia_person1950_bacteria_4881.dcm"]).run()
+    diagnose_page.slider[0].set_value(0.2).run()
+    assert not diagnose_page.exception and _records() == len(FILMS) + 1
+    # The same image uploaded again on purpose is a new request.
+    again = files[1][1:]
+    _set_uploads(diagnose_page, _current_uploads(diagnose_page) + [(str(uuid.uuid4()), *again)])
+    assert _records() == len(FILMS) + 2
+
+
+def test_the_session_keeps_display_size_images_only(diagnose_page):
+    diagnose_page.multiselect[0].set_value([FILMS[0]]).run()
+    (outcome,) = diagnose_page.session_state["diagnose_results"].values()
+    assert max(outcome.image.pixels.shape) <= DISPLAY_SIDE_PX
+    assert outcome.original_shape == (1416, 1776)
+    assert any("film 1776×1416 px" in caption for image in diagnose_page.get("image") for caption in image.captions)
+
+
+def test_feedback_shows_as_saved_when_drawn_again(diagnose_page):
+    diagnose_page.multiselect[0].set_value([FILMS[2]]).run()
+    diagnose_page.button(key=next(b.key for b in diagnose_page.button if b.key.startswith("save_"))).click().run()
+    assert not diagnose_page.exception
+    assert "Feedback saved for record" in _text(diagnose_page)
+    diagnose_page.slider[0].set_value(0.6).run()
+    assert "Feedback saved for record" in _text(diagnose_page) and _records() == 1
 
 
 def test_model_cards_and_audit_pages_render(diagnose_page):
