@@ -19,7 +19,7 @@ import zlib
 
 import numpy as np
 import pydicom
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_file_meta_info
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
@@ -75,9 +75,9 @@ def decode_dicom(data: bytes) -> tuple[np.ndarray, tuple[float, float] | None, d
     dataset = open_dataset(data)
     try:
         rows, columns = int(dataset.Rows), int(dataset.Columns)
-    except (AttributeError, ValueError, TypeError) as exc:
+        frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
+    except (AttributeError, ValueError, TypeError, NotImplementedError, BytesLengthException) as exc:
         raise InputError(DAMAGED) from exc
-    frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
     check_pixel_count(columns, rows * frames)
     photometric = str(getattr(dataset, "PhotometricInterpretation", "MONOCHROME2"))
     if photometric == "PALETTE COLOR":
@@ -113,7 +113,10 @@ def _colour_to_grey(raw: np.ndarray, photometric: str) -> tuple[np.ndarray, floa
     Works channel by channel and measures colour on a subsample: a 40-megapixel RGB image as one
     float array would take 480 MB per copy, and the naive arithmetic makes four of them.
     """
-    rgb = raw if photometric == "RGB" else pydicom.pixels.convert_color_space(raw, photometric, "RGB")
+    try:
+        rgb = raw if photometric == "RGB" else pydicom.pixels.convert_color_space(raw, photometric, "RGB")
+    except (NotImplementedError, ValueError) as exc:
+        raise InputError("The DICOM image uses a colour encoding this installation cannot read.") from exc
     step = max(1, -(-max(rgb.shape[:2]) // COLOUR_SAMPLE_SIDE))
     colour = colorfulness(rescale_to_unit(rgb[::step, ::step]) * 255.0)
     grey = np.zeros(rgb.shape[:2], dtype=np.float32)
@@ -169,8 +172,8 @@ def open_dataset(data: bytes) -> pydicom.FileDataset:
             dataset = pydicom.dcmread(source, force=not part10)
     except InputError:
         raise
-    except (InvalidDicomError, AttributeError, ValueError, TypeError, EOFError, OSError, KeyError,
-            NotImplementedError, struct.error) as exc:
+    except (InvalidDicomError, BytesLengthException, AttributeError, ValueError, TypeError, EOFError, OSError,
+            KeyError, NotImplementedError, struct.error) as exc:
         raise InputError(DAMAGED) from exc
     if "TransferSyntaxUID" not in dataset.file_meta:
         # A raw dataset without file meta: pixel decoding needs the encoding pydicom detected.
@@ -243,6 +246,9 @@ def _encoding_uid(dataset: pydicom.Dataset) -> str:
 def _pixel_spacing(dataset: pydicom.Dataset) -> tuple[float, float] | None:
     for tag in ("PixelSpacing", "ImagerPixelSpacing"):
         value = dataset.get(tag)
-        if value is not None and len(value) == 2:
-            return float(value[0]), float(value[1])
+        try:
+            if value is not None and len(value) == 2:
+                return float(value[0]), float(value[1])
+        except (TypeError, ValueError):  # a damaged spacing is no reason to refuse the image
+            continue
     return None

@@ -14,9 +14,11 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset, write_file_meta_info
+from pydicom.tag import Tag
 from pydicom.uid import DeflatedExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
 from medai.errors import InputError, InputTooLargeError, UnsupportedFormatError
@@ -210,3 +212,26 @@ def test_palette_colour_dicom_gets_its_own_message():
     with pytest.raises(InputError, match="palette-colour") as caught:
         read_image(_testdata("examples_palette.dcm"))
     assert "could not be read" not in str(caught.value)
+
+
+def _with_raw_value(name: str, tag: int, vr: str, value: bytes) -> bytes:
+    """A bundled file with one element's bytes replaced as a damaged file would have them."""
+    dataset = pydicom.dcmread(get_testdata_file(name, download=False))
+    dataset[tag] = RawDataElement(Tag(tag), vr, len(value), value, 0, False, True)
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name, tag, vr, value, message", [
+    ("CT_small.dcm", 0x00280008, "IS", b"x1", "damaged"),                       # NumberOfFrames
+    ("SC_rgb_rle.dcm", 0x00280004, "CS", b"HSV ", "colour encoding"),          # PhotometricInterpretation
+])
+def test_damaged_tags_are_input_errors_not_crashes(name, tag, vr, value, message):
+    with pytest.raises(InputError, match=message):
+        read_image(_with_raw_value(name, tag, vr, value))
+
+
+def test_damaged_pixel_spacing_is_ignored():
+    image = read_image(_with_raw_value("CT_small.dcm", 0x00280030, "DS", b"a\\b "))
+    assert image.pixel_spacing_mm is None and image.shape == (128, 128)
