@@ -101,10 +101,13 @@ def run_diagnose(args: argparse.Namespace) -> int:
     paths = expand_inputs(args.inputs)
     if not paths:
         raise MedAIError("No images found in the given files or folders (PNG, JPEG or DICOM).")
+    if args.heatmaps:
+        try:
+            Path(args.heatmaps).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MedAIError("The --heatmaps folder cannot be created; choose another.") from exc
     spec = registry.get_spec(args.model)
     store = None if args.no_audit else AuditStore()
-    if args.heatmaps:
-        Path(args.heatmaps).mkdir(parents=True, exist_ok=True)
     output = sys.stdout if args.output == "-" else _open_output(args.output)
     errors = 0
     try:

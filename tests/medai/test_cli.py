@@ -119,3 +119,11 @@ def test_folder_without_images_says_so_and_exits_2(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "No images found" in error and error.count("\n") == 1
     assert not output.exists()
+
+
+def test_heatmap_folder_that_cannot_be_created_is_one_line_and_exit_2(samples, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the folder should go")
+    assert main(["diagnose", str(samples), "--heatmaps", str(blocker / "maps"), "--output",
+                 str(tmp_path / "o.csv"), "--quiet"]) == 2
+    assert "--heatmaps folder cannot be created" in capsys.readouterr().err
