@@ -11,12 +11,15 @@ from fpdf import FPDF
 
 from medai.imaging import report
 from medai.imaging.classify import Diagnosis
+from medai.imaging.io import read_image
 from medai.imaging.notes import reading_notes
 from medai.imaging.report import OUT_OF_POPULATION, pdf_report
 from medai.imaging.service import DiagnoseOutcome, diagnose
 from medai.store import AuditStore
+from tests.conftest import png_bytes
 
 PDF_STRING = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj")
+IMAGE_BOTTOM = re.compile(rb"q [\d.]+ 0 0 [\d.]+ [\d.]+ (-?[\d.]+) cm /I\d+ Do Q")  # y of the lower edge, pt
 
 
 @dataclass(frozen=True)
@@ -50,40 +53,46 @@ def pneumonia_film(samples) -> bytes:
     return (samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg").read_bytes()
 
 
+def _outcome(film: bytes, p: float, sd: float, diagnosis_type: type = Diagnosis) -> DiagnoseOutcome:
+    """A recorded outcome built by hand (no model): the sample image, a Grad-CAM-like map, ``p`` and ``sd``."""
+    threshold = 0.856143
+    label = "pneumonia" if p >= threshold else "normal"
+    diagnosis = diagnosis_type("ok", ("normal", "pneumonia"), np.array([1 - p, p]), label, sd, threshold,
+                               np.linspace(0, 1, 64).reshape(8, 8), f"{label.capitalize()} (p={p:.2f}).")
+    return DiagnoseOutcome("Jane_Doe_1946.jpeg", "ok", diagnosis.message, "cxr-pneumonia", "1.1.0",
+                           read_image(film), diagnosis, record_id=17)
+
+
 @pytest.fixture
 def recorded(pneumonia_film) -> DiagnoseOutcome:
+    return _outcome(pneumonia_film, 0.99, 0.01)
+
+
+@pytest.fixture
+def borderline(pneumonia_film) -> DiagnoseOutcome:
+    """Members that disagree and a score just under the threshold."""
+    return _outcome(pneumonia_film, 0.836, 0.14)
+
+
+def test_report_is_a_one_page_pdf_without_the_file_name(pneumonia_film):
     (outcome,) = diagnose([("Jane_Doe_1946.jpeg", pneumonia_film)], "cxr-pneumonia", user="dr.who",
                           store=AuditStore(), explain=True)
     assert outcome.status == "ok" and outcome.record_id is not None
-    return outcome
-
-
-def _borderline(outcome: DiagnoseOutcome, diagnosis_type: type = Diagnosis) -> DiagnoseOutcome:
-    """The same outcome with members that disagree and a score just under the threshold."""
-    d = outcome.diagnosis
-    p = d.threshold - 0.02
-    diagnosis = diagnosis_type(d.status, d.labels, np.array([1 - p, p]), d.labels[0], 0.14, d.threshold,
-                               d.heatmap, d.message)
-    return replace(outcome, diagnosis=diagnosis)
-
-
-def test_report_is_a_one_page_pdf_without_the_file_name(recorded):
-    pdf = pdf_report(recorded)
+    pdf = pdf_report(outcome)
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") <= 2
     assert b"Jane_Doe" not in pdf
 
 
 def test_report_names_the_record_user_model_version_and_input_hash(recorded, readable):
     text = text_of(pdf_report(recorded, user="dr.who"))
-    assert f"Audit record {recorded.record_id}" in text
+    assert "Audit record 17" in text
     assert "Requested by dr.who" in text
     assert f"Model cxr-pneumonia {recorded.model_version}" in text
     assert recorded.image.sha256 in text
     assert "Jane_Doe" not in text
 
 
-def test_report_prints_the_same_reading_notes_as_the_page(recorded, readable):
-    borderline = _borderline(recorded)
+def test_report_prints_the_same_reading_notes_as_the_page(borderline, readable):
     notes = reading_notes(borderline.diagnosis, members=5)
     assert [n.split(":")[0] for n in notes] == ["The five members disagree", "The score is near the threshold"]
     text = text_of(pdf_report(borderline))
@@ -91,10 +100,19 @@ def test_report_prints_the_same_reading_notes_as_the_page(recorded, readable):
     assert "Outside the validated population" not in text
 
 
-def test_report_flags_an_image_outside_the_validated_population(recorded, readable):
-    text = text_of(pdf_report(_borderline(recorded, FlaggedDiagnosis)))
+def test_report_flags_an_image_outside_the_validated_population(pneumonia_film, readable):
+    text = text_of(pdf_report(_outcome(pneumonia_film, 0.836, 0.14, FlaggedDiagnosis)))
     assert OUT_OF_POPULATION in text
     assert text.index(OUT_OF_POPULATION) < text.index("The five members disagree")
+
+
+def test_a_tall_image_with_every_note_stays_on_one_page(readable):
+    tall = png_bytes(np.tile(np.linspace(0, 255, 600, dtype=np.uint8), (1500, 1)))
+    outcome = _outcome(tall, 0.836, 0.14, FlaggedDiagnosis)
+    pdf = pdf_report(outcome)
+    bottoms = [float(y) for y in IMAGE_BOTTOM.findall(pdf)]
+    assert len(bottoms) == 2 and min(bottoms) > 0
+    assert pdf.count(b"/Type /Page\n") == 1 and OUT_OF_POPULATION in text_of(pdf)
 
 
 def test_text_outside_latin1_is_printed_not_raised(recorded, readable):
