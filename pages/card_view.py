@@ -28,6 +28,7 @@ CURVE_AXES = {  # curve name → (title, x label, y label, reference diagonal)
     "parity": ("Predicted vs measured", "Measured", "Predicted", True),
 }
 MARKDOWN_SPECIALS = "\\`*_$~[]|<>#"
+HEADLINE_PER_ROW = 4
 
 
 def label(key: str) -> str:
@@ -181,23 +182,28 @@ def _table(frame: pd.DataFrame) -> None:
     st.table(frame.map(escape).rename(columns=escape), hide_index=True)
 
 
+def _headline_figure(figure: Mapping[str, Any]) -> None:
+    baselines = figure.get("baseline") or {}
+    delta = description = None
+    if baselines:
+        name, base = next(iter(baselines.items()))
+        delta, description = f"{figure['value'] - base:+.4g}", f"vs {name}"
+    interval = figure.get("ci95")
+    notes = [f"95 % CI {fmt(interval[0])} – {fmt(interval[1])}" if interval else "no interval given",
+             figure.get("split", "")]
+    notes += [f"{name}: {fmt(base)}" for name, base in baselines.items()]
+    st.metric(figure["name"], fmt(figure["value"]), delta=delta, delta_description=description,
+              delta_color="normal" if figure.get("higher_is_better", True) else "inverse")
+    st.caption(escape(" · ".join(note for note in notes if note)))
+
+
 def _headline(figures: list[Mapping[str, Any]]) -> None:
     st.markdown("#### Headline figures")
-    columns = st.columns(min(len(figures), 4))
-    for index, figure in enumerate(figures):
-        baselines = figure.get("baseline") or {}
-        delta = description = None
-        if baselines:
-            name, base = next(iter(baselines.items()))
-            delta, description = f"{figure['value'] - base:+.4g}", f"vs {name}"
-        interval = figure.get("ci95")
-        notes = [f"95 % CI {fmt(interval[0])} – {fmt(interval[1])}" if interval else "no interval given",
-                 figure.get("split", "")]
-        notes += [f"{name}: {fmt(base)}" for name, base in baselines.items()]
-        with columns[index % len(columns)].container(border=True):
-            st.metric(figure["name"], fmt(figure["value"]), delta=delta, delta_description=description,
-                      delta_color="normal" if figure.get("higher_is_better", True) else "inverse")
-            st.caption(escape(" · ".join(note for note in notes if note)))
+    width = min(len(figures), HEADLINE_PER_ROW)
+    for start in range(0, len(figures), width):  # rows of equal-height boxes
+        for column, figure in zip(st.columns(width), figures[start:start + width]):
+            with column.container(border=True, height="stretch"):
+                _headline_figure(figure)
 
 
 def _confusion(table: Mapping[str, Any]) -> None:
