@@ -22,18 +22,11 @@ def _model_lines(warm: WarmUp) -> None:
 
 
 def models_panel(warm: WarmUp) -> None:
-    """The sidebar's model status; polls once a second while the warm-up runs, then redraws the app once."""
-    if not warm.running:
+    """The sidebar's model status; while the warm-up runs, it redraws itself once a second (a fragment)."""
+    if warm.running:
+        st.fragment(run_every=1.0)(_model_lines)(warm)
+    else:
         _model_lines(warm)
-        return
-
-    @st.fragment(run_every=1.0)
-    def polling() -> None:
-        if not warm.running:
-            st.rerun()
-        _model_lines(warm)
-
-    polling()
 
 
 with st.sidebar:

@@ -1,4 +1,5 @@
-"""Drive the real app in Debian's Chromium with Playwright: upload a sample, read the result, screenshot.
+"""Drive the real app in Debian's Chromium with Playwright: upload a sample, read the result, screenshot;
+add ten films one by one, remove one, and count the audit records.
 
 The harness (a server on a free port, a browser that never downloads itself) is the one later pages
 extend. `make test` installs Debian's `chromium`; the test fails, not skips, when CI lacks it.
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from medai.store import AuditStore
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
@@ -34,8 +36,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """Start `streamlit run app.py` on a free loopback port; yield its URL; stop it."""
+def server(tmp_path_factory):
+    """Start `streamlit run app.py` on a free loopback port; yield (URL, audit database URL); stop it."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("Debian's chromium is not installed; `make test` installs it")
@@ -43,7 +45,8 @@ def app_url(tmp_path_factory):
     port = _free_port()
     folder = tmp_path_factory.mktemp("e2e")
     log = (folder / "streamlit.log").open("w")
-    env = {**os.environ, "MEDAI_DB_URL": f"sqlite:///{folder / 'audit.sqlite'}"}
+    db_url = f"sqlite:///{folder / 'audit.sqlite'}"
+    env = {**os.environ, "MEDAI_DB_URL": db_url}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
@@ -60,13 +63,18 @@ def app_url(tmp_path_factory):
                 server.kill()
                 pytest.fail("the app did not start:\n" + (folder / "streamlit.log").read_text()[-3000:])
             time.sleep(0.5)
-    yield url
+    yield url, db_url
     server.terminate()
     try:
         server.wait(timeout=20)
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(server) -> str:
+    return server[0]
 
 
 def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
@@ -83,10 +91,11 @@ def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
             expect(page.get_by_text("Research use only").first).to_be_visible()
             upload = page.locator("input[type='file']")
             upload.set_input_files(str(samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg"))
-            decision = page.get_by_text("Decision at threshold")
+            decision = page.get_by_text("decision at threshold")
             expect(decision).to_be_visible(timeout=TIMEOUT_MS)
-            expect(decision).to_contain_text("pneumonia")
+            expect(decision).to_contain_text("Pneumonia")
             expect(page.get_by_text("Uncertainty (ensemble SD)")).to_be_visible()
+            expect(page.get_by_text("where the network looked, not a lesion outline")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "e2e_diagnose.png"), full_page=True)
             upload.set_input_files(files=[{"name": "scan.png", "mimeType": "image/png", "buffer": b"garbage"}])
             message = page.get_by_role("alert").filter(has_text="not a PNG, JPEG or DICOM")
@@ -94,3 +103,33 @@ def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
             page.screenshot(path=str(ARTIFACTS / "e2e_diagnose_garbage.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_ten_films_added_one_by_one_then_one_removed_leave_ten_records(server, samples):
+    """Each film is diagnosed and recorded once: adding or removing a file never records the others again."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, db_url = server
+    before = len(AuditStore(db_url).recent_predictions(limit=10_000))
+    film = (samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg").read_bytes()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(f"{url}/diagnose", timeout=TIMEOUT_MS)
+            upload = page.locator("input[type='file']")
+            expect(upload).to_be_attached(timeout=TIMEOUT_MS)
+            decisions = page.get_by_text("decision at threshold")
+            for number in range(1, 11):
+                upload.set_input_files(files=[{"name": f"film_{number:02d}.jpeg", "mimeType": "image/jpeg",
+                                               "buffer": film}])
+                expect(decisions).to_have_count(number, timeout=TIMEOUT_MS)
+            page.get_by_role("button", name="Remove film_03.jpeg").click()
+            expect(decisions).to_have_count(9, timeout=TIMEOUT_MS)
+            page.get_by_role("slider").first.press("ArrowRight")  # move the opacity slider: a rerun
+            page.wait_for_timeout(2000)
+            expect(decisions).to_have_count(9, timeout=TIMEOUT_MS)
+            page.screenshot(path=str(ARTIFACTS / "e2e_diagnose_ten.png"), full_page=True)
+        finally:
+            browser.close()
+    assert len(AuditStore(db_url).recent_predictions(limit=10_000)) - before == 10
