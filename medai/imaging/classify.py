@@ -16,7 +16,7 @@ from medai.calibration import PlattCalibrator
 from medai.imaging.explain import grad_cam_models, ensemble_grad_cam
 from medai.imaging.io import MedicalImage
 from medai.imaging.network import FEATURE_LAYER
-from medai.imaging.ood import REFUSAL_MESSAGE, FeatureDistance, XrayLikeness, refusal_rule
+from medai.imaging.ood import OUT_OF_POPULATION_MESSAGE, REFUSAL_MESSAGE, RefusalModel, refusal_rule
 from medai.imaging.preprocess import TRAINING_COPY_SIZE, batch, squash
 
 BATCH_LIMIT = 64
@@ -44,7 +44,10 @@ class Diagnosis:
         (h, w) Grad-CAM in [0, 1] on the network's feature grid; upsample with
         :func:`medai.imaging.explain.heatmap_at`. ``None`` unless asked for, or when refused.
     message : str
-        A sentence for the user (the refusal reason, or a summary).
+        A sentence for the user (the refusal reason, or a summary); when ``out_of_population`` it
+        also holds a sentence starting "Outside the validated population:".
+    out_of_population : bool
+        A chest X-ray unlike the paediatric training films (e.g. an adult's): diagnosed, but flagged.
     """
 
     status: str
@@ -55,6 +58,7 @@ class Diagnosis:
     threshold: float
     heatmap: np.ndarray | None
     message: str
+    out_of_population: bool = False
 
     @property
     def positive_probability(self) -> float | None:
@@ -73,22 +77,19 @@ class ChestXrayClassifier:
         Maps a logit to the positive-class probability.
     threshold : float
         Positive when the calibrated probability is at least this.
-    likeness : XrayLikeness
-        Fitted pixel-space refusal model.
-    typicality : FeatureDistance
-        Fitted feature-space refusal model, on the pooled features of the first member.
+    refusal : RefusalModel
+        Decides "not a chest X-ray" (refuse) and "outside the validated population" (flag), on the
+        pooled features of the first member and the squashed pixels.
     labels : tuple of str
         (negative, positive) class names.
     """
 
     def __init__(self, members: list[keras.Model], calibrator: PlattCalibrator, threshold: float,
-                 likeness: XrayLikeness, typicality: FeatureDistance,
-                 labels: tuple[str, str] = ("normal", "pneumonia")):
+                 refusal: RefusalModel, labels: tuple[str, str] = ("normal", "pneumonia")):
         self.members = members
         self.calibrator = calibrator
         self.threshold = threshold
-        self.likeness = likeness
-        self.typicality = typicality
+        self.refusal = refusal
         self.labels = labels
         self.input_size = int(members[0].input_shape[1])
         self._cam_models = grad_cam_models(members)
@@ -109,7 +110,7 @@ class ChestXrayClassifier:
         return self._features(tf.constant(images, tf.float32)).numpy()
 
     def predict(self, images: list[MedicalImage], explain: bool = False) -> list[Diagnosis]:
-        """Diagnose each image; refused images get no probabilities.
+        """Diagnose each image; refused images get no probabilities, unusual chest X-rays a flag.
 
         Parameters
         ----------
@@ -124,15 +125,18 @@ class ChestXrayClassifier:
         reasons = [refusal_rule(image) for image in images]
         candidates = [i for i, reason in enumerate(reasons) if reason is None]
         accepted: list[int] = []
+        flagged: set[int] = set()
         if candidates:
             # Squash each original once; the network input and the refusal grid both start from it.
             reduced = [squash(images[i].pixels, TRAINING_COPY_SIZE) for i in candidates]
             inputs = batch(reduced, self.input_size)
-            typical = self.likeness.is_xray(reduced) & self.typicality.is_typical(self.features(inputs))
-            for index, is_typical in zip(candidates, typical):
-                if not is_typical:
+            is_chest_xray, out_of_population = self.refusal.assess(reduced, self.features(inputs))
+            for index, is_xray, unusual in zip(candidates, is_chest_xray, out_of_population):
+                if not is_xray:
                     reasons[index] = REFUSAL_MESSAGE
-            accepted, inputs = [i for i, ok in zip(candidates, typical) if ok], inputs[typical]
+                elif unusual:
+                    flagged.add(index)
+            accepted, inputs = [i for i, ok in zip(candidates, is_chest_xray) if ok], inputs[is_chest_xray]
         results: dict[int, Diagnosis] = {
             i: Diagnosis("refused", self.labels, None, None, None, self.threshold, None, reasons[i])
             for i in range(len(images)) if reasons[i] is not None
@@ -143,14 +147,16 @@ class ChestXrayClassifier:
             else:
                 logits, heatmaps = self.member_logits(inputs), [None] * len(accepted)
             for row, index in enumerate(accepted):
-                results[index] = self._diagnosis(logits[row], heatmaps[row])
+                results[index] = self._diagnosis(logits[row], heatmaps[row], index in flagged)
         return [results[i] for i in range(len(images))]
 
-    def _diagnosis(self, logits: np.ndarray, heatmap: np.ndarray | None) -> Diagnosis:
+    def _diagnosis(self, logits: np.ndarray, heatmap: np.ndarray | None, out_of_population: bool) -> Diagnosis:
         member_probabilities = self.calibrator.predict(logits)
         positive = float(self.calibrator.predict(np.mean(logits)))
         label = self.labels[1] if positive >= self.threshold else self.labels[0]
         spread = float(np.std(member_probabilities))
         message = f"{label.capitalize()} (p={positive:.2f}, threshold {self.threshold:.2f}, ±{spread:.2f})."
+        if out_of_population:
+            message = f"{message} {OUT_OF_POPULATION_MESSAGE}"
         return Diagnosis("ok", self.labels, np.array([1.0 - positive, positive]), label, spread,
-                         self.threshold, heatmap, message)
+                         self.threshold, heatmap, message, out_of_population)

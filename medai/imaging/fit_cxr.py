@@ -1,8 +1,9 @@
 """Turn trained ensemble members into the shipped ``cxr-pneumonia`` model.
 
 Calibrates the ensemble (Platt scaling) and picks the operating threshold (Youden's J) on the
-patient-grouped validation split, fits the refusal model, measures everything, and writes
-``spec.json`` (what the loader needs, with checksums) and ``card.json`` (the model card).
+patient-grouped validation split, fits the refusal model (see :mod:`medai.imaging.ood` and
+:func:`fit_refusal`), measures everything, and writes ``spec.json`` (what the loader needs, with
+checksums) and ``card.json`` (the model card).
 Validation metrics at the threshold are *cross-fitted*: calibration and threshold are fitted on one
 half of the validation patients and scored on the other, so they are not scored on their own data.
 """
@@ -19,6 +20,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from medai import calibration as cal
+from medai import cards
 from medai.errors import MedAIError
 from medai.imaging import network  # noqa: F401  registers custom layers
 from medai.imaging.card_text import card_for
@@ -26,13 +28,18 @@ from medai.imaging.datasets import (LABELS, load_full_resolution_samples, load_t
                                     split_by_patient)
 from medai.imaging.classify import ChestXrayClassifier
 from medai.imaging.io import MedicalImage, read_image
-from medai.imaging.ood import FeatureDistance, XrayLikeness
-from medai.imaging.ood_sets import IN_DISTRIBUTION_CHECKS, OOD_SETS
+from medai.imaging.ood import FeatureDistance, LinearDetector, RefusalModel, XrayLikeness
+from medai.imaging.ood_sets import DETECTOR_NEGATIVES, OOD_SETS, adult_chest_xrays
+from medai.imaging.preprocess import TRAINING_COPY_SIZE, batch, squash
 from medai.imaging.train_cxr import INPUT_SIZE, SPLIT_SEED, VALIDATION_FRACTION, predict_logits
 from medai.registry import sha256_of
 
 NAME = "cxr-pneumonia"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
+POPULATION_FLAG_QUANTILE = 0.99
+REFUSAL_FILES = {"likeness": "xray_likeness.npz", "typicality": "feature_distance.npz",
+                 "chest_xray": "chest_xray_detector.npz", "adult_like": "adult_like_detector.npz"}
+IMAGES_PER_CHUNK = 256
 
 
 def cross_fitted_metrics(logits: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> dict[str, float]:
@@ -59,6 +66,54 @@ def refusal_rates(classifier: ChestXrayClassifier, sets: dict) -> dict[str, dict
             refused = [d.status == "refused" for d in classifier.predict(decoded)]
             rates[name] = {"images": len(decoded), "refused": round(float(np.mean(refused)), 4)}
     return rates
+
+
+def outcome_rates(classifier: ChestXrayClassifier, images: list[MedicalImage]) -> dict[str, float]:
+    """Fractions of chest X-rays refused and flagged ``out_of_population`` (the latter among all images)."""
+    diagnoses = classifier.predict(images)
+    return {"images": len(images),
+            "refused": round(float(np.mean([d.status == "refused" for d in diagnoses])), 4),
+            "flagged_out_of_population": round(float(np.mean([d.out_of_population for d in diagnoses])), 4)}
+
+
+def network_features(classifier: ChestXrayClassifier, images: np.ndarray) -> np.ndarray:
+    """(N, D) pooled features of (N, S, S) uint8 images, ``IMAGES_PER_CHUNK`` at a time to bound memory."""
+    chunks = (images[start:start + IMAGES_PER_CHUNK] for start in range(0, len(images), IMAGES_PER_CHUNK))
+    return np.concatenate([classifier.features(chunk[..., np.newaxis] / np.float32(255)) for chunk in chunks])
+
+
+def detector_inputs(classifier: ChestXrayClassifier, images: list[np.ndarray]) -> np.ndarray:
+    """(N, F) inputs of the refusal detectors for (H, W) images in [0, 1], computed as ``predict`` does."""
+    parts = []
+    for start in range(0, len(images), IMAGES_PER_CHUNK):
+        reduced = [squash(image, TRAINING_COPY_SIZE) for image in images[start:start + IMAGES_PER_CHUNK]]
+        parts.append(classifier.refusal.describe(reduced, classifier.features(batch(reduced, classifier.input_size))))
+    return np.concatenate(parts)
+
+
+def fit_refusal(classifier: ChestXrayClassifier, train_images: list[np.ndarray], validation_images: list[np.ndarray],
+                adult_fit: list[np.ndarray], negatives: list[np.ndarray]) -> None:
+    """Fit the two detectors of ``classifier.refusal`` (its likeness and typicality already fitted).
+
+    ``chest_xray``: chest X-rays (paediatric training films and the adult fit half, a quarter of the
+    weight each) against ``negatives`` (half the weight); its limit is the lowest log-odds of any
+    chest X-ray it was fitted on, so every one of them is accepted. ``adult_like``: adult fit half
+    against paediatric training films (equal weight); its limit is the ``POPULATION_FLAG_QUANTILE``
+    quantile of paediatric validation films, so about 1 in 100 of them is flagged.
+    All arguments are lists of (H, W) float images in [0, 1].
+    """
+    paediatric, adult = detector_inputs(classifier, train_images), detector_inputs(classifier, adult_fit)
+    other = detector_inputs(classifier, negatives)
+    shares = lambda *groups: np.concatenate([np.full(len(g), share / len(g)) for g, share in groups])  # noqa: E731
+    chest_xrays = np.vstack([paediatric, adult])
+    detector = classifier.refusal.chest_xray.fit(
+        np.vstack([chest_xrays, other]), np.r_[np.ones(len(chest_xrays)), np.zeros(len(other))],
+        shares((paediatric, 0.25), (adult, 0.25), (other, 0.5)))
+    detector.limit_ = float(detector.log_odds(chest_xrays).min())
+    population = classifier.refusal.adult_like.fit(
+        chest_xrays, np.r_[np.zeros(len(paediatric)), np.ones(len(adult))], shares((paediatric, 0.5), (adult, 0.5)))
+    validation_odds = population.log_odds(detector_inputs(classifier, validation_images))
+    population.limit_ = float(np.quantile(validation_odds, POPULATION_FLAG_QUANTILE))
 
 
 def full_resolution_check(classifier: ChestXrayClassifier, squashed: dict[str, np.ndarray]) -> dict[str, float]:
@@ -108,6 +163,29 @@ def validation_metrics(member_logits: np.ndarray, labels: np.ndarray, groups: np
     })
 
 
+def card_sections(validation: dict, probabilities: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
+    """``headline``, ``confusion`` and ``curves`` (see :mod:`medai.cards`) on the validation split.
+
+    ``probabilities`` are the (N,) calibrated positive-class probabilities, ``labels`` (N,) 0/1.
+    """
+    at_threshold = validation["at_threshold_in_sample"]
+    majority = {"always pneumonia": float(labels.mean())}
+    return {
+        "headline": [
+            cards.headline("ROC-AUC", validation["roc_auc"], validation["roc_auc_95ci"], baseline={"chance": 0.5}),
+            cards.headline("Accuracy at the threshold", at_threshold["accuracy"], at_threshold["accuracy_95ci"],
+                           baseline=majority),
+            cards.headline("Sensitivity", at_threshold["sensitivity"], at_threshold["sensitivity_95ci"]),
+            cards.headline("Specificity", at_threshold["specificity"], at_threshold["specificity_95ci"]),
+            cards.headline("Expected calibration error", validation["ece_calibrated"], higher_is_better=False,
+                           baseline={"uncalibrated": validation["ece_uncalibrated"]}),
+        ],
+        "confusion": cards.confusion(labels, (probabilities >= threshold).astype(int), LABELS, threshold),
+        "curves": {"roc": cards.roc_points(labels, probabilities),
+                   "reliability": cards.reliability_points(labels, probabilities)},
+    }
+
+
 def _rounded(value):
     if isinstance(value, dict):
         return {key: _rounded(inner) for key, inner in value.items()}
@@ -128,22 +206,36 @@ def finalize(model_dir: Path, members_info: list[dict]) -> dict:
     calibrator = cal.PlattCalibrator().fit(ensemble_logits, labels)
     threshold = cal.youden_threshold(calibrator.predict(ensemble_logits), labels)
 
-    likeness = XrayLikeness().fit(list(train.images / 255.0)).set_limits(list(validation.images / 255.0))
-    classifier = ChestXrayClassifier(members, calibrator, threshold, likeness, FeatureDistance())
-    features = lambda images: classifier.features(images[..., np.newaxis] / np.float32(255))  # noqa: E731
-    classifier.typicality.fit(features(train.images)).set_limit(features(validation.images))
-    likeness.save(model_dir / "xray_likeness.npz")
-    classifier.typicality.save(model_dir / "feature_distance.npz")
+    train_images, validation_images = list(train.images / np.float32(255)), list(validation.images / np.float32(255))
+    refusal = RefusalModel(XrayLikeness().fit(train_images).set_limits(validation_images), FeatureDistance(),
+                           LinearDetector(), LinearDetector())
+    classifier = ChestXrayClassifier(members, calibrator, threshold, refusal)
+    refusal.typicality.fit(network_features(classifier, train.images)).set_limit(
+        network_features(classifier, validation.images))
+    adult_fit, adult_held_back, held_back_patients = adult_chest_xrays()
+    negatives = [read_image(data).pixels for images in DETECTOR_NEGATIVES.values() for data in images()]
+    fit_refusal(classifier, train_images, validation_images, [read_image(d).pixels for d in adult_fit], negatives)
+    refusal.save(model_dir, REFUSAL_FILES)
 
-    validation_diagnoses = classifier.predict([MedicalImage(i / np.float32(255), "jpeg", "") for i in validation.images])
+    validation_outcomes = outcome_rates(classifier, [MedicalImage(i, "jpeg", "") for i in validation_images])
+    samples = [read_image(path.read_bytes()) for path, _ in load_full_resolution_samples()]
+    validation_probabilities = calibrator.predict(ensemble_logits)
     evaluation = {
         "validation": validation_metrics(member_logits, labels, groups, calibrator, threshold),
         "full_resolution_samples": full_resolution_check(classifier, dict(zip(data.files, data.images))),
-        "refusal_rate_validation_xrays": round(float(np.mean([d.status == "refused" for d in validation_diagnoses])), 4),
+        "refusal_rate_validation_xrays": validation_outcomes["refused"],
+        "flag_rate_validation_xrays": validation_outcomes["flagged_out_of_population"],
         "refusal_rate_out_of_distribution": refusal_rates(classifier, OOD_SETS),
-        "refusal_rate_other_chest_xrays": refusal_rates(classifier, IN_DISTRIBUTION_CHECKS),
+        "chest_xrays_refused_or_flagged": {
+            "paediatric validation films (squashed training copies)": validation_outcomes,
+            "paediatric full-resolution samples": outcome_rates(classifier, samples),
+            "adult chest X-rays, held-back patients (COVID-19 CXR)": {
+                **outcome_rates(classifier, [read_image(d) for d in adult_held_back]), "patients": held_back_patients},
+            "adult chest X-rays, fit half (used to fit the detectors)": outcome_rates(
+                classifier, [read_image(d) for d in adult_fit]),
+        },
     }
-    files = member_files + ["xray_likeness.npz", "feature_distance.npz"]
+    files = member_files + list(REFUSAL_FILES.values())
     spec = {
         "name": NAME, "version": VERSION, "task": "image-classification",
         "loader": "medai.imaging.loader:load_chest_xray_classifier", "trainer": "medai.imaging.fit_cxr:train",
@@ -152,14 +244,14 @@ def finalize(model_dir: Path, members_info: list[dict]) -> dict:
                   "preprocess": "grey [0,1]; squash to 224x224 (bicubic) as train_224 was made, then "
                                 f"{INPUT_SIZE}x{INPUT_SIZE} (bilinear); per-image standardisation inside the model"},
         "files": {name: sha256_of(model_dir / name) for name in files},
-        "parameters": {"members": member_files, "refusal_pixels": "xray_likeness.npz",
-                       "refusal_features": "feature_distance.npz", "threshold": round(threshold, 6),
+        "parameters": {"members": member_files, "refusal": REFUSAL_FILES, "threshold": round(threshold, 6),
                        "calibration": {"method": "platt", "slope": calibrator.slope_, "intercept": calibrator.intercept_}},
     }
     counts = {"train_images": len(train.labels), "validation_images": len(validation.labels),
               "train_patients": len(set(train.groups)), "validation_patients": len(set(validation.groups)),
               "validation_pneumonia_fraction": round(float(validation.labels.mean()), 4)}
-    card = card_for(spec, counts, members_info, evaluation, dt.date.today().isoformat())
+    sections = card_sections(evaluation["validation"], validation_probabilities, labels, threshold)
+    card = card_for(spec, counts, members_info, evaluation, sections, dt.date.today().isoformat())
     (model_dir / "spec.json").write_text(json.dumps(spec, indent=2) + "\n")
     (model_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     return card

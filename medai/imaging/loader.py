@@ -7,7 +7,7 @@ import keras
 from medai.calibration import PlattCalibrator
 from medai.imaging import network  # noqa: F401  registers PerImageStandardization for deserialisation
 from medai.imaging.classify import ChestXrayClassifier
-from medai.imaging.ood import FeatureDistance, XrayLikeness
+from medai.imaging.ood import RefusalModel
 from medai.registry import ModelSpec
 
 
@@ -20,7 +20,6 @@ def load_chest_xray_classifier(spec: ModelSpec) -> ChestXrayClassifier:
         members,
         PlattCalibrator(calibration["slope"], calibration["intercept"]),
         float(parameters["threshold"]),
-        XrayLikeness.load(spec.path(parameters["refusal_pixels"])),
-        FeatureDistance.load(spec.path(parameters["refusal_features"])),
+        RefusalModel.load(spec.directory, parameters["refusal"]),
         tuple(spec.labels),  # type: ignore[arg-type]
     )

@@ -1,16 +1,24 @@
-"""Images that are *not* paediatric chest X-rays, to measure how often the refusal fires.
+"""Image sets for fitting and checking the refusal model, as the raw bytes an upload would have.
 
-Used only to evaluate (never to fit) the refusal model; each set is read from ``MEDAI_DATA_DIR``
-(or generated) and yields the raw bytes an upload would have.
+* ``OOD_SETS``: images that are not chest X-rays, only ever used to *measure* refusal;
+* ``DETECTOR_NEGATIVES``: other images of the same kinds (other files, the MedMNIST train split, other
+  noise seeds), used to *fit* the chest X-ray detector, never to measure it;
+* :func:`adult_chest_xrays`: the adult COVID-19 CXR films, split by patient into a half that fits the
+  detectors and a held-back half that measures them.
+
+Each set is read from ``MEDAI_DATA_DIR`` (or generated).
 """
 
 from __future__ import annotations
 
+import csv
 import io
+from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 from PIL import Image
+from sklearn.model_selection import GroupShuffleSplit
 
 from medai import config
 
@@ -21,17 +29,23 @@ def _png(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _files(relative: str, limit: int) -> Iterator[bytes]:
+ADULT_CXR_FOLDER = "segmentation/covid19_cxr_segmentations"
+ADULT_SPLIT_SEED = 0
+KVASIR_IMAGES = "segmentation/Kvasir-SEG/images"
+KVASIR_MEASURED = 300
+
+
+def _files(relative: str, stop: int, start: int = 0) -> Iterator[bytes]:
     folder = config.data_dir() / "imaging" / relative
-    for path in sorted(folder.glob("*"))[:limit]:
+    for path in sorted(folder.glob("*"))[start:stop]:
         yield path.read_bytes()
 
 
-def _medmnist(name: str, limit: int) -> Iterator[bytes]:
+def _medmnist(name: str, limit: int, split: str = "val") -> Iterator[bytes]:
     path = config.data_dir() / "imaging" / "medmnist" / f"{name}_trainval.npz"
     if path.exists():
         with np.load(path) as stored:
-            for image in stored["val_images"][:limit]:
+            for image in stored[f"{split}_images"][:limit]:
                 yield _png(np.asarray(Image.fromarray(image).resize((224, 224), Image.BICUBIC)))
 
 
@@ -59,14 +73,33 @@ def _synthetic() -> Iterator[bytes]:
         yield _png(np.full((512, 512), value, np.uint8))
 
 
+def _other_photographs() -> Iterator[bytes]:
+    """scikit-image pictures that are not in the measured photograph set: 200 faces (LFW), a few others."""
+    import skimage.data
+
+    for face in skimage.data.lfw_subset():  # (25, 25) floats in [0, 1]
+        yield _png(np.asarray(Image.fromarray(np.uint8(np.rint(face * 255))).resize((224, 224), Image.BICUBIC)))
+    for name in ("motorcycle_left.png", "cell.png", "chessboard_GRAY.png", "color.png"):
+        yield _png(np.asarray(Image.open(Path(skimage.data.data_dir) / name)))
+
+
+def _fitting_noise() -> Iterator[bytes]:
+    generator = np.random.default_rng(1)
+    for _ in range(40):
+        yield _png(generator.integers(0, 256, (384, 384), dtype=np.uint8))
+        side = int(generator.integers(4, 40))
+        coarse = Image.fromarray(generator.integers(0, 256, (side, side), dtype=np.uint8))
+        yield _png(np.asarray(coarse.resize((384, 384), Image.BICUBIC)))
+
+
 def _grey(images: Iterator[bytes]) -> Iterator[bytes]:
     for data in images:
         yield _png(np.asarray(Image.open(io.BytesIO(data)).convert("L")))
 
 
 OOD_SETS: dict[str, Callable[[], Iterator[bytes]]] = {
-    "colonoscopy (Kvasir-SEG)": lambda: _files("segmentation/Kvasir-SEG/images", 300),
-    "colonoscopy, made grey": lambda: _grey(_files("segmentation/Kvasir-SEG/images", 300)),
+    "colonoscopy (Kvasir-SEG)": lambda: _files(KVASIR_IMAGES, KVASIR_MEASURED),
+    "colonoscopy, made grey": lambda: _grey(_files(KVASIR_IMAGES, KVASIR_MEASURED)),
     "retina fundus (CHASE_DB1)": lambda: _files("segmentation/CHASE_DB1/images", 20),
     "retina fundus, made grey": lambda: _grey(_files("segmentation/CHASE_DB1/images", 20)),
     "breast ultrasound (BreastMNIST)": lambda: _medmnist("breastmnist", 78),
@@ -75,7 +108,31 @@ OOD_SETS: dict[str, Callable[[], Iterator[bytes]]] = {
     "photographs, made grey": lambda: _grey(_photographs()),
     "noise and blank images": _synthetic,
 }
-IN_DISTRIBUTION_CHECKS: dict[str, Callable[[], Iterator[bytes]]] = {
-    "adult chest X-rays (COVID-19 CXR segmentations)": lambda: _files(
-        "segmentation/covid19_cxr_segmentations/images", 100),
+DETECTOR_NEGATIVES: dict[str, Callable[[], Iterator[bytes]]] = {
+    "colonoscopy, made grey (Kvasir-SEG files after the measured 300)": lambda: _grey(
+        _files(KVASIR_IMAGES, 1000, KVASIR_MEASURED)),
+    "breast ultrasound (BreastMNIST train split)": lambda: _medmnist("breastmnist", 546, "train"),
+    "retina fundus, made grey (RetinaMNIST train split)": lambda: _grey(_medmnist("retinamnist", 600, "train")),
+    "photographs, made grey (LFW faces and other scikit-image files)": lambda: _grey(_other_photographs()),
+    "noise (other seeds and sizes)": _fitting_noise,
 }
+
+
+def adult_chest_xrays() -> tuple[list[bytes], list[bytes], int]:
+    """The adult COVID-19 CXR films split by ``patientid`` into halves.
+
+    Returns
+    -------
+    fit, held_back : list of bytes
+        File contents of the two halves (``GroupShuffleSplit(test_size=0.5, random_state=0)``).
+    held_back_patients : int
+        Number of patients in the held-back half.
+    """
+    folder = config.data_dir() / "imaging" / ADULT_CXR_FOLDER
+    with open(folder / "index.csv", newline="") as index:
+        rows = list(csv.DictReader(index))
+    patients = np.array([row["patientid"] for row in rows])
+    fit, held_back = next(GroupShuffleSplit(1, test_size=0.5, random_state=ADULT_SPLIT_SEED)
+                          .split(patients, groups=patients))
+    files = [(folder / row["image_file"]).read_bytes() for row in rows]
+    return [files[i] for i in fit], [files[i] for i in held_back], len(set(patients[held_back]))
