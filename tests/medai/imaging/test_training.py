@@ -1,9 +1,13 @@
-"""Training pieces that run in seconds: patient keys, the grouped split, the augmented pipeline."""
+"""Training pieces that run in seconds: patient keys, the grouped split, the augmented pipeline,
+the refusal limits and the card sections."""
+
+from types import SimpleNamespace
 
 import numpy as np
 
 from medai.imaging.datasets import ImageSet, patient_group, split_by_patient
-from medai.imaging.fit_cxr import cross_fitted_metrics
+from medai.imaging.fit_cxr import POPULATION_FLAG_QUANTILE, card_sections, cross_fitted_metrics, fit_refusal
+from medai.imaging.ood import FeatureDistance, LinearDetector, RefusalModel, XrayLikeness
 from medai.imaging.train_cxr import training_dataset
 
 
@@ -43,3 +47,56 @@ def test_cross_fitted_metrics_on_separable_scores():
     logits = np.where(labels == 1, 3.0, -3.0) + rng.normal(0, 0.5, 200)
     metrics = cross_fitted_metrics(logits, labels, np.arange(200) // 2)
     assert metrics["accuracy"] > 0.98 and metrics["ece"] < 0.1
+
+
+def _blobs(rng, count: int, width: float) -> list[np.ndarray]:
+    """(64, 64) bright blobs in [0, 1]; ``width`` stands in for the patient's size."""
+    axis = np.linspace(-1, 1, 64)
+    return [np.exp(-((axis[:, None] - rng.normal(0, 0.1)) ** 2 + axis[None, :] ** 2) / width).astype(np.float32)
+            for _ in range(count)]
+
+
+def test_fit_refusal_limits_follow_their_rules():
+    rng = np.random.default_rng(0)
+    children, validation, adults = _blobs(rng, 120, 0.2), _blobs(rng, 200, 0.2), _blobs(rng, 40, 0.6)
+    noise = [rng.random((64, 64)).astype(np.float32) for _ in range(40)]
+
+    def features(images: np.ndarray) -> np.ndarray:  # (N, S, S, 1) -> (N, 3): brightness, spread, edge energy
+        flat = images.reshape(len(images), -1)
+        edges = np.abs(np.diff(images[..., 0], axis=1)).mean(axis=(1, 2))
+        return np.column_stack([flat.mean(axis=1), flat.std(axis=1), edges])
+
+    refusal = RefusalModel(XrayLikeness(n_components=4).fit(children).set_limits(validation), FeatureDistance(),
+                           LinearDetector(), LinearDetector())
+    classifier = SimpleNamespace(refusal=refusal, features=features, input_size=32)
+    refusal.typicality.fit(features(np.stack(children)[..., None])).set_limit(features(np.stack(validation)[..., None]))
+    fit_refusal(classifier, children, validation, adults, noise)
+
+    described = {name: refusal.describe([np.asarray(i) for i in images], features(np.stack(images)[..., None]))
+                 for name, images in {"children": children, "adults": adults, "noise": noise,
+                                      "validation": validation}.items()}
+    assert refusal.chest_xray.is_positive(described["children"]).all()  # every fitted chest X-ray passes
+    assert refusal.chest_xray.is_positive(described["adults"]).all()
+    assert not refusal.chest_xray.is_positive(described["noise"]).any()
+    flagged = refusal.adult_like.is_positive(described["validation"]).mean()
+    assert flagged <= 1 - POPULATION_FLAG_QUANTILE + 0.01
+    assert refusal.adult_like.is_positive(described["adults"]).mean() > 0.9
+
+
+def test_card_sections_follow_the_shared_schema():
+    rng = np.random.default_rng(0)
+    probabilities = rng.random(200)
+    labels = (rng.random(200) < probabilities).astype(int)
+    interval = [0.8, 0.9]
+    validation = {"roc_auc": 0.85, "roc_auc_95ci": interval, "ece_calibrated": 0.02, "ece_uncalibrated": 0.05,
+                  "at_threshold_in_sample": {"accuracy": 0.8, "sensitivity": 0.8, "specificity": 0.8,
+                                             "accuracy_95ci": interval, "sensitivity_95ci": interval,
+                                             "specificity_95ci": interval}}
+    sections = card_sections(validation, probabilities, labels, 0.5)
+    assert {h["name"] for h in sections["headline"]} >= {"ROC-AUC", "Sensitivity", "Specificity"}
+    assert all(set(h) == {"name", "value", "ci95", "split", "higher_is_better", "baseline"}
+               for h in sections["headline"])
+    assert sections["confusion"]["labels"] == ["normal", "pneumonia"]
+    assert np.sum(sections["confusion"]["matrix"]) == 200
+    assert set(sections["curves"]) == {"roc", "reliability"}
+    assert sum(sections["curves"]["reliability"]["count"]) == 200
