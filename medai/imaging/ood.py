@@ -6,7 +6,8 @@ Two questions, two outcomes (see :class:`RefusalModel`):
   too few pixels, an absurd shape, colour, a blank image) or :class:`LinearDetector` ``chest_xray``,
   a logistic regression on the network's pooled features, the pixel-PCA scores and the three
   distance statistics, fitted on chest X-rays (paediatric training films and half of the adult
-  patients of the COVID-19 CXR set) against other images (colonoscopy, ultrasound, fundus, noise).
+  patients of the COVID-19 CXR set) against other images (colonoscopy, ultrasound, fundus, faces
+  and other photographs, noise); see :data:`medai.imaging.ood_sets.DETECTOR_NEGATIVES`.
 * **Diagnose but flag** ``out of population`` when it is a chest X-ray unlike the paediatric
   training films: any of three statistics above the 99.9th percentile of validation X-rays —
   :class:`XrayLikeness` (Hotelling T^2 and Q residual of a PCA of 32 x 32 X-rays) and
