@@ -11,13 +11,12 @@ from PIL import Image
 from medai import registry
 from medai.imaging.explain import overlay
 from medai.imaging.notes import reading_notes
+from medai.imaging.ood import OUT_OF_POPULATION_MESSAGE
 from medai.imaging.preprocess import to_unit_uint8
 from medai.imaging.service import DiagnoseOutcome
 
 DISCLAIMER = ("Research use only. Not a medical device. This output must not be used for diagnosis or "
               "treatment decisions; a qualified clinician must read the image.")
-OUT_OF_POPULATION = ("Outside the validated population: this image is a chest X-ray, but unlike the children's "
-                     "films the model learned from (an adult film, for example). The result is untested here.")
 REPORT_SIDE_PX = 768
 PAGE_BOTTOM_MM = 285  # A4 is 297 mm tall; keep a margin below the caption
 CAPTION_MM = 10
@@ -58,7 +57,8 @@ def _rows(outcome: DiagnoseOutcome, user: str) -> list[tuple[str, str]]:
         rows += [(f"P({label})", f"{p:.3f}") for label, p in zip(diagnosis.labels, diagnosis.probabilities)]
         rows += [("Decision", f"{diagnosis.label} (threshold {diagnosis.threshold:.3f})"),
                  ("Uncertainty (ensemble SD)", f"{diagnosis.uncertainty:.3f}")]
-    rows.append(("Message", outcome.message))
+    # a flagged diagnosis's message ends with the flag's sentence, which the report prints as a note instead
+    rows.append(("Message", outcome.message.replace(OUT_OF_POPULATION_MESSAGE, "").strip()))
     return rows
 
 
@@ -67,7 +67,7 @@ def _notes(outcome: DiagnoseOutcome) -> list[str]:
     diagnosis = outcome.diagnosis
     if diagnosis is None:
         return []
-    flags = [OUT_OF_POPULATION] if getattr(diagnosis, "out_of_population", False) else []
+    flags = [OUT_OF_POPULATION_MESSAGE] if diagnosis.out_of_population else []
     return flags + reading_notes(diagnosis, _member_count(outcome.model_name))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,20 +13,14 @@ from medai.imaging import report
 from medai.imaging.classify import Diagnosis
 from medai.imaging.io import read_image
 from medai.imaging.notes import reading_notes
-from medai.imaging.report import OUT_OF_POPULATION, pdf_report
+from medai.imaging.ood import OUT_OF_POPULATION_MESSAGE
+from medai.imaging.report import pdf_report
 from medai.imaging.service import DiagnoseOutcome, diagnose
 from medai.store import AuditStore
 from tests.conftest import png_bytes
 
 PDF_STRING = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj")
 IMAGE_BOTTOM = re.compile(rb"q [\d.]+ 0 0 [\d.]+ [\d.]+ (-?[\d.]+) cm /I\d+ Do Q")  # y of the lower edge, pt
-
-
-@dataclass(frozen=True)
-class FlaggedDiagnosis(Diagnosis):
-    """A diagnosis of a chest X-ray unlike the training films (the field the classifier sets)."""
-
-    out_of_population: bool = True
 
 
 class UncompressedPDF(FPDF):
@@ -53,12 +47,13 @@ def pneumonia_film(samples) -> bytes:
     return (samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg").read_bytes()
 
 
-def _outcome(film: bytes, p: float, sd: float, diagnosis_type: type = Diagnosis) -> DiagnoseOutcome:
+def _outcome(film: bytes, p: float, sd: float, flagged: bool = False) -> DiagnoseOutcome:
     """A recorded outcome built by hand (no model): the sample image, a Grad-CAM-like map, ``p`` and ``sd``."""
     threshold = 0.856143
     label = "pneumonia" if p >= threshold else "normal"
-    diagnosis = diagnosis_type("ok", ("normal", "pneumonia"), np.array([1 - p, p]), label, sd, threshold,
-                               np.linspace(0, 1, 64).reshape(8, 8), f"{label.capitalize()} (p={p:.2f}).")
+    message = f"{label.capitalize()} (p={p:.2f})." + (f" {OUT_OF_POPULATION_MESSAGE}" if flagged else "")
+    diagnosis = Diagnosis("ok", ("normal", "pneumonia"), np.array([1 - p, p]), label, sd, threshold,
+                          np.linspace(0, 1, 64).reshape(8, 8), message, out_of_population=flagged)
     return DiagnoseOutcome("Jane_Doe_1946.jpeg", "ok", diagnosis.message, "cxr-pneumonia", "1.1.0",
                            read_image(film), diagnosis, record_id=17)
 
@@ -101,18 +96,19 @@ def test_report_prints_the_same_reading_notes_as_the_page(borderline, readable):
 
 
 def test_report_flags_an_image_outside_the_validated_population(pneumonia_film, readable):
-    text = text_of(pdf_report(_outcome(pneumonia_film, 0.836, 0.14, FlaggedDiagnosis)))
-    assert OUT_OF_POPULATION in text
-    assert text.index(OUT_OF_POPULATION) < text.index("The five members disagree")
+    text = text_of(pdf_report(_outcome(pneumonia_film, 0.836, 0.14, flagged=True)))
+    assert text.count(OUT_OF_POPULATION_MESSAGE) == 1  # as a note, not again in the message row
+    assert "Message Normal (p=0.84)." in text
+    assert text.index(OUT_OF_POPULATION_MESSAGE) < text.index("The five members disagree")
 
 
 def test_a_tall_image_with_every_note_stays_on_one_page(readable):
     tall = png_bytes(np.tile(np.linspace(0, 255, 600, dtype=np.uint8), (1500, 1)))
-    outcome = _outcome(tall, 0.836, 0.14, FlaggedDiagnosis)
+    outcome = _outcome(tall, 0.836, 0.14, flagged=True)
     pdf = pdf_report(outcome)
     bottoms = [float(y) for y in IMAGE_BOTTOM.findall(pdf)]
     assert len(bottoms) == 2 and min(bottoms) > 0
-    assert pdf.count(b"/Type /Page\n") == 1 and OUT_OF_POPULATION in text_of(pdf)
+    assert pdf.count(b"/Type /Page\n") == 1 and OUT_OF_POPULATION_MESSAGE in text_of(pdf)
 
 
 def test_text_outside_latin1_is_printed_not_raised(recorded, readable):
