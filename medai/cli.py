@@ -1,4 +1,4 @@
-"""``python -m medai``: batch diagnosis, model listing, model cards and training.
+"""``python -m medai``: batch diagnosis, drug screening and optimisation, model listing, cards and training.
 
 Exit codes: 0 all rows fine (``ok`` or ``refused``); 1 at least one row is ``error``; 2 the command
 itself could not run (bad arguments, an output that cannot be written, no images found, unknown
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Iterator, Sequence, TextIO
 
+from medai.drug.cli import add_commands as add_drug_commands
 from medai.errors import MedAIError
 from medai.imaging.io import check_byte_count
 
@@ -185,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--heatmaps", metavar="DIR", help="also write each Grad-CAM heat map as a 16-bit PNG")
     diagnose.add_argument("--quiet", action="store_true", help="no progress bar")
     diagnose.set_defaults(run=run_diagnose)
+
+    add_drug_commands(commands)
 
     models = commands.add_parser("models", help="list the shipped models")
     models.set_defaults(run=run_models)

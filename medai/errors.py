@@ -22,6 +22,10 @@ class InputTooLargeError(InputError):
     """The file exceeds the byte or pixel cap."""
 
 
+class InvalidMoleculeError(InputError):
+    """A SMILES (or a record of an SD file) does not describe a valid molecule."""
+
+
 class ModelNotFoundError(MedAIError):
     """No model of that name is registered."""
 

@@ -1,0 +1,1 @@
+"""Drug screening and optimisation: molecules in, descriptors, alerts and predicted properties out."""

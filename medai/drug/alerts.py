@@ -1,0 +1,62 @@
+"""Structural alerts: PAINS (Baell & Holloway 2010) and Brenk (2008) substructures, named.
+
+RDKit's FilterCatalog holds both lists; each match names the alert, so a chemist sees *which*
+substructure was flagged, not only that one was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rdkit import Chem
+from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
+
+CATALOGS = {"PAINS": FilterCatalogParams.FilterCatalogs.PAINS, "Brenk": FilterCatalogParams.FilterCatalogs.BRENK}
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One matched structural alert.
+
+    Attributes
+    ----------
+    catalog : str
+        ``"PAINS"`` or ``"Brenk"``.
+    name : str
+        The alert's name as the catalog gives it (e.g. ``"ene_rhod_A(235)"``, ``"Michael_acceptor_1"``).
+    atoms : tuple of int
+        Atom indices of the first match, for highlighting.
+    """
+
+    catalog: str
+    name: str
+    atoms: tuple[int, ...]
+
+
+@lru_cache(maxsize=1)
+def _catalogs() -> dict[str, FilterCatalog]:
+    catalogs = {}
+    for name, which in CATALOGS.items():
+        params = FilterCatalogParams()
+        params.AddCatalog(which)
+        catalogs[name] = FilterCatalog(params)
+    return catalogs
+
+
+def find_alerts(mol: Chem.Mol) -> list[Alert]:
+    """Every PAINS and Brenk alert matched by ``mol``, PAINS first."""
+    alerts = []
+    for catalog_name, catalog in _catalogs().items():
+        for entry in catalog.GetMatches(mol):
+            matches = entry.GetFilterMatches(mol)
+            atoms = tuple(index for _, index in matches[0].atomPairs) if matches else ()
+            alerts.append(Alert(catalog_name, entry.GetDescription(), atoms))
+    return alerts
+
+
+def alert_columns(alerts: list[Alert]) -> dict[str, object]:
+    """CSV columns: counts per catalog and the names, ``;``-separated."""
+    return {"pains_alerts": sum(a.catalog == "PAINS" for a in alerts),
+            "brenk_alerts": sum(a.catalog == "Brenk" for a in alerts),
+            "alerts": "; ".join(f"{a.catalog}: {a.name}" for a in alerts)}

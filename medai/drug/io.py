@@ -1,0 +1,133 @@
+"""Molecule lists in: CSV with a SMILES column, ``.smi``, SD files, or SMILES pasted as text.
+
+Every input row becomes one :class:`MoleculeInput`, in input order — a row that cannot be read
+keeps its place with a message, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from rdkit import Chem
+
+from medai.errors import InputError, InputTooLargeError
+
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+MAX_MOLECULES = 200_000
+SMILES_COLUMNS = ("smiles", "canonical_smiles", "smi", "mol")
+ID_COLUMNS = ("id", "name", "mol_id", "compound_id", "cmpd_chemblid", "num")
+
+
+@dataclass(frozen=True)
+class MoleculeInput:
+    """One molecule as given.
+
+    Attributes
+    ----------
+    id : str
+        The row's id or name (or ``"row N"``, 1-based, when the input has none).
+    smiles : str
+        The SMILES exactly as given ('' when the record had none).
+    error : str
+        Why the record could not be read ('' when it could); the molecule itself is checked later.
+    """
+
+    id: str
+    smiles: str
+    error: str = ""
+
+
+def _text(data: bytes) -> str:
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputTooLargeError(f"The file is larger than {MAX_INPUT_BYTES // 2**20} MB.")
+    if b"\x00" in data[:8192]:
+        raise InputError("This is a binary file, not a CSV, SMILES or SD file.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _capped(rows: list[MoleculeInput]) -> list[MoleculeInput]:
+    if len(rows) > MAX_MOLECULES:
+        raise InputTooLargeError(f"More than {MAX_MOLECULES:,} molecules; split the file.")
+    return rows
+
+
+def read_csv(data: bytes) -> list[MoleculeInput]:
+    """A CSV (or TSV) with a header naming a SMILES column and, optionally, an id/name column."""
+    text = _text(data)
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)  # the header decides; SMILES never contain these
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [cell.strip() for cell in next(reader, [])]
+    lowered = [cell.lower() for cell in header]
+    smiles_at = next((lowered.index(c) for c in SMILES_COLUMNS if c in lowered), None)
+    if smiles_at is None:
+        raise InputError("The CSV has no SMILES column (a header named 'smiles' is expected).")
+    id_at = next((lowered.index(c) for c in ID_COLUMNS if c in lowered), None)
+    rows = []
+    for number, cells in enumerate(reader, start=1):
+        if not any(cell.strip() for cell in cells):
+            continue
+        identifier = cells[id_at].strip() if id_at is not None and id_at < len(cells) else ""
+        if smiles_at >= len(cells):
+            rows.append(MoleculeInput(identifier or f"row {number}", "", f"Row {number} has no SMILES cell."))
+            continue
+        rows.append(MoleculeInput(identifier or f"row {number}", cells[smiles_at].strip()))
+    return _capped(rows)
+
+
+def read_smiles_lines(data: bytes | str) -> list[MoleculeInput]:
+    """``.smi`` or pasted text: one molecule a line, SMILES first, then an optional name."""
+    text = data if isinstance(data, str) else _text(data)
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = line.strip().split(maxsplit=1)
+        if not parts or parts[0].startswith("#"):
+            continue
+        if number == 1 and parts[0].lower() in SMILES_COLUMNS:
+            continue  # a header line
+        rows.append(MoleculeInput(parts[1].strip() if len(parts) > 1 else f"row {len(rows) + 1}", parts[0]))
+    return _capped(rows)
+
+
+def read_sdf(data: bytes) -> list[MoleculeInput]:
+    """An SD file: each record's ``_Name`` (or an ``ID``/``Name`` property) and its SMILES."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputTooLargeError(f"The file is larger than {MAX_INPUT_BYTES // 2**20} MB.")
+    supplier = Chem.ForwardSDMolSupplier(io.BytesIO(data), sanitize=True)
+    rows = []
+    for number, mol in enumerate(supplier, start=1):
+        if mol is None:
+            rows.append(MoleculeInput(f"record {number}", "", f"SD record {number} is not a valid molecule."))
+            continue
+        name = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
+        for key in ("ID", "id", "Name", "name"):
+            if not name and mol.HasProp(key):
+                name = mol.GetProp(key).strip()
+        rows.append(MoleculeInput(name or f"record {number}", Chem.MolToSmiles(mol)))
+        if len(rows) > MAX_MOLECULES:
+            break
+    if not rows:
+        raise InputError("The SD file holds no records.")
+    return _capped(rows)
+
+
+def read_molecules(data: bytes, file_name: str = "") -> list[MoleculeInput]:
+    """Read a molecule file, choosing the reader by content (an SD file has ``$$$$`` records),
+    then by extension (``.smi``/``.txt`` are SMILES lines), else CSV.
+
+    Raises
+    ------
+    InputError
+        When the file as a whole cannot be read (binary, no SMILES column, too large).
+    """
+    head = data[:1 << 16]
+    if b"$$$$" in data or b"M  END" in head:
+        return read_sdf(data)
+    if file_name.lower().endswith((".smi", ".smiles", ".txt")):
+        return read_smiles_lines(data)
+    return read_csv(data)

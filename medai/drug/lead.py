@@ -1,0 +1,96 @@
+"""Optimise a lead: propose analogues, screen them, score them by user-weighted objectives.
+
+Objectives, each scaled to 0–1 and to be maximised: ``activity`` (P(BACE-1 IC50 ≤ 100 nM)),
+``solubility`` (logS as a percentile among approved drugs), ``safety`` (1 − the mean of the
+clinical-toxicity probability and the mean Tox21 activity probability) and ``qed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from medai.drug.io import MoleculeInput
+from medai.drug.optimize import Analogue, pareto_front, propose
+from medai.drug.service import MoleculeResult, screen
+from medai.store import AuditStore
+
+OBJECTIVES = ("activity", "solubility", "safety", "qed")
+DEFAULT_WEIGHTS = {"activity": 1.0, "solubility": 1.0, "safety": 1.0, "qed": 1.0}
+FRAGMENTS_FILE = Path(__file__).with_name("approved_brics_fragments.txt")
+
+
+@dataclass(frozen=True)
+class RankedAnalogue:
+    """An analogue with its screen result, objective values, score and Pareto membership."""
+
+    analogue: Analogue
+    result: MoleculeResult
+    objectives: dict[str, float]
+    score: float
+    pareto: bool
+
+    def row(self) -> dict[str, object]:
+        """One CSV row of ``python -m medai optimize``."""
+        return {"smiles": self.analogue.smiles, "edit": self.analogue.edit,
+                "similarity_to_lead": self.analogue.similarity, "score": round(self.score, 4),
+                "pareto_front": self.pareto, **{k: round(v, 4) for k, v in self.objectives.items()},
+                "in_domain": self.result.in_domain,
+                **{k: round(v[0], 4) for k, v in self.result.predictions.items()
+                   if k in ("logS", "logD", "bace1_active", "clinical_toxicity", "bbb_penetration")}}
+
+
+@lru_cache(maxsize=1)
+def approved_fragments() -> tuple[str, ...]:
+    """BRICS fragments of approved drugs, shipped as data (``approved_brics_fragments.txt``)."""
+    if not FRAGMENTS_FILE.exists():
+        return ()
+    return tuple(line for line in FRAGMENTS_FILE.read_text().splitlines() if line.strip())
+
+
+def objectives_of(result: MoleculeResult) -> dict[str, float]:
+    """The four objectives (0–1, higher is better) of a screened molecule."""
+    predictions = result.predictions
+    tox21 = [v[0] for k, v in predictions.items() if k.startswith("tox21_")]
+    toxicity = np.mean([predictions.get("clinical_toxicity", (0.0, 0))[0], float(np.mean(tox21)) if tox21 else 0.0])
+    return {"activity": predictions.get("bace1_active", (0.0, 0))[0],
+            "solubility": result.percentiles.get("logS", 50.0) / 100.0,
+            "safety": float(1.0 - toxicity),
+            "qed": result.descriptors.qed if result.descriptors else 0.0}
+
+
+def weighted_score(objectives: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """Σ wᵢ·objectiveᵢ / Σ wᵢ over the weighted objectives (0 when every weight is 0)."""
+    total = sum(max(weights.get(k, 0.0), 0.0) for k in OBJECTIVES)
+    return sum(max(weights.get(k, 0.0), 0.0) * objectives[k] for k in OBJECTIVES) / total if total else 0.0
+
+
+def optimize(lead_smiles: str, n: int = 20, weights: Mapping[str, float] | None = None,
+             min_similarity: float = 0.4, seed: int = 0, *, user: str = "anonymous", source: str = "python",
+             store: AuditStore | None = None) -> tuple[MoleculeResult, list[RankedAnalogue]]:
+    """Screen the lead and its analogues; return the lead's result and the top ``n`` analogues.
+
+    Analogues are ranked by :func:`weighted_score` (ties by similarity); ``pareto`` marks those that
+    no other analogue beats on every weighted objective. Raises :class:`InvalidMoleculeError` for an
+    invalid lead.
+    """
+    weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+    analogues = propose(lead_smiles, min_similarity, approved_fragments(), seed)
+    inputs = [MoleculeInput("lead", lead_smiles)] + [MoleculeInput(f"analogue {i + 1}", a.smiles)
+                                                       for i, a in enumerate(analogues)]
+    screened = screen(inputs, user=user, source=source, store=store, workers=1).molecules
+    lead_result, results = screened[0], screened[1:]
+    kept = [(a, r) for a, r in zip(analogues, results) if r.valid]
+    if not kept:
+        return lead_result, []
+    values = [objectives_of(r) for _, r in kept]
+    active = [k for k in OBJECTIVES if weights.get(k, 0.0) > 0] or list(OBJECTIVES)
+    front = pareto_front(np.array([[v[k] for k in active] for v in values]))
+    ranked = [RankedAnalogue(a, r, v, weighted_score(v, weights), bool(p))
+              for (a, r), v, p in zip(kept, values, front)]
+    ranked.sort(key=lambda x: (-x.score, -x.analogue.similarity, x.analogue.smiles))
+    return lead_result, ranked[:n]

@@ -1,0 +1,198 @@
+"""Property models: an ensemble of Keras MLPs and gradient-boosted trees on one feature vector,
+with calibrated uncertainty and an applicability domain.
+
+Split as chemprop v2 splits uncertainty: the members are the *estimator* (their mean is the
+prediction, their spread the raw uncertainty), :class:`Calibration` the *calibrator* (Platt scaling of
+probabilities; a variance scale for regression), and the card holds what the *evaluator* measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from medai.drug.featurize import MORGAN_BITS, nearest_similarity
+
+MLP_FINGERPRINT_BITS = 1024
+PREDICT_CHUNK = 8192
+
+
+@dataclass
+class FeatureScaler:
+    """Turns :func:`medai.drug.featurize.to_features` rows into MLP inputs.
+
+    Fingerprint counts are folded from 2048 to 1024 bins and log-scaled; descriptors are centred on
+    the training median, divided by the training SD and clipped to ±6.
+
+    Attributes
+    ----------
+    median_, scale_ : ndarray of float32, shape (n_descriptors,)
+        Fitted on the training rows.
+    """
+
+    median_: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    scale_: np.ndarray = field(default_factory=lambda: np.ones(0, np.float32))
+
+    def fit(self, features: np.ndarray) -> "FeatureScaler":
+        """Fit on training features, shape (n, 2048 + n_descriptors)."""
+        descriptors = features[:, MORGAN_BITS:]
+        self.median_ = np.median(descriptors, axis=0).astype(np.float32)
+        self.scale_ = (np.std(descriptors, axis=0) + 1e-6).astype(np.float32)
+        return self
+
+    def transform(self, features: np.ndarray) -> np.ndarray:
+        """MLP inputs, shape (n, 1024 + n_descriptors), float32."""
+        counts = features[:, :MORGAN_BITS]
+        folded = counts[:, :MLP_FINGERPRINT_BITS] + counts[:, MLP_FINGERPRINT_BITS:]
+        descriptors = np.clip((features[:, MORGAN_BITS:] - self.median_) / self.scale_, -6.0, 6.0)
+        return np.concatenate([np.log1p(folded), descriptors], axis=1).astype(np.float32)
+
+
+class ColumnTree:
+    """A scikit-learn estimator that sees only ``columns`` of the feature matrix."""
+
+    def __init__(self, estimator: Any, columns: np.ndarray):
+        self.estimator, self.columns = estimator, columns
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Regression values, shape (n,)."""
+        return self.estimator.predict(features[:, self.columns])
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape (n, 2)."""
+        return self.estimator.predict_proba(features[:, self.columns])
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Calibrator of one task.
+
+    Attributes
+    ----------
+    slope, intercept : float
+        Classification: Platt scaling of the ensemble's mean logit, p = σ(slope · logit + intercept).
+        Regression: unused (1, 0).
+    std_scale : float
+        Factor on the ensemble spread so that, on validation, squared errors match the predicted
+        variance on average (regression), or 1 (classification).
+    """
+
+    slope: float = 1.0
+    intercept: float = 0.0
+    std_scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class TaskPrediction:
+    """Predictions of one task for a batch.
+
+    Attributes
+    ----------
+    value : ndarray, shape (n,)
+        Calibrated probability (classification) or value in the task's unit (regression).
+    std : ndarray, shape (n,)
+        Calibrated uncertainty: SD of the value.
+    """
+
+    value: np.ndarray
+    std: np.ndarray
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+class PropertyModel:
+    """A trained multi-task property model.
+
+    Parameters
+    ----------
+    name, version : str
+        Registry identity.
+    tasks : sequence of str
+        Output column names (e.g. ``"logS"``, ``"tox21_NR-AR"``).
+    kind : str
+        ``"regression"`` or ``"classification"``.
+    networks : list of keras.Model
+        MLP members, each mapping scaled inputs (n, d) to (n, n_tasks) outputs (logits or
+        standardised values).
+    trees : list of list
+        Per member, one fitted estimator per task (:class:`ColumnTree`, on raw features). When both
+        networks and trees are present, each family carries half the weight of the mean.
+    scaler : FeatureScaler
+    target_mean, target_std : ndarray, shape (n_tasks,)
+        Regression targets are standardised for the networks.
+    calibrations : list of Calibration
+        One per task.
+    train_bits : ndarray of uint8, shape (m, 256)
+        Packed fingerprints of the training molecules (applicability domain).
+    domain_cutoff : float
+        Nearest-training Tanimoto similarity below which a prediction is out of domain.
+
+    Attributes
+    ----------
+    approved_quantiles : dict
+        Task → 101 quantiles of this model's predictions over approved drugs (set by the loader).
+    """
+
+    def __init__(self, name: str, version: str, tasks: Sequence[str], kind: str, networks: list[Any],
+                 trees: list[list[Any]], scaler: FeatureScaler, target_mean: np.ndarray,
+                 target_std: np.ndarray, calibrations: list[Calibration], train_bits: np.ndarray,
+                 domain_cutoff: float):
+        self.name, self.version, self.tasks, self.kind = name, version, list(tasks), kind
+        self.networks, self.trees, self.scaler = networks, trees, scaler
+        self.target_mean, self.target_std = target_mean, target_std
+        self.calibrations, self.train_bits, self.domain_cutoff = calibrations, train_bits, domain_cutoff
+        self.approved_quantiles: dict[str, list[float]] = {}
+
+    def member_outputs(self, features: np.ndarray) -> np.ndarray:
+        """Every member's raw output, shape (n_members, n, n_tasks): probabilities or values."""
+        outputs = []
+        if self.networks:
+            inputs = self.scaler.transform(features)
+            for network in self.networks:
+                # A direct call, in chunks: Keras' predict() retraces a graph for every network it meets.
+                raw = np.concatenate([np.asarray(network(inputs[i:i + PREDICT_CHUNK], training=False), np.float64)
+                                      for i in range(0, len(inputs), PREDICT_CHUNK)])
+                outputs.append(1 / (1 + np.exp(-raw)) if self.kind == "classification"
+                               else raw * self.target_std + self.target_mean)
+        for member in self.trees:
+            columns = [tree.predict_proba(features)[:, 1] if self.kind == "classification" else tree.predict(features)
+                       for tree in member]
+            outputs.append(np.stack(columns, axis=1))
+        return np.stack(outputs)
+
+    def member_weights(self) -> np.ndarray:
+        """Weight of each member in the mean, shape (n_members,): each family shares equally."""
+        families = [len(self.networks), len(self.trees)]
+        present = [n for n in families if n]
+        return np.concatenate([np.full(n, 1.0 / (n * len(present))) for n in present])
+
+    def combine(self, members: np.ndarray) -> np.ndarray:
+        """Weighted mean over the first axis of (n_members, ...) member outputs."""
+        return np.tensordot(self.member_weights(), members, axes=1)
+
+    def predict(self, features: np.ndarray) -> dict[str, TaskPrediction]:
+        """Calibrated predictions per task for features of shape (n, n_features).
+
+        Classification: Platt scaling of the members' (weighted) mean probability; the SD is that of
+        the members' individually calibrated probabilities. Regression: the members' weighted mean,
+        and their SD times the validation-fitted scale.
+        """
+        members = self.member_outputs(features)
+        result = {}
+        for index, (task, calibration) in enumerate(zip(self.tasks, self.calibrations)):
+            values = members[:, :, index]
+            if self.kind == "classification":
+                platt = lambda p: 1 / (1 + np.exp(-(calibration.slope * _logit(p) + calibration.intercept)))  # noqa: E731
+                result[task] = TaskPrediction(platt(self.combine(values)), platt(values).std(axis=0))
+            else:
+                result[task] = TaskPrediction(self.combine(values), values.std(axis=0) * calibration.std_scale)
+        return result
+
+    def nearest_training_similarity(self, fingerprint_bits: np.ndarray) -> np.ndarray:
+        """Tanimoto similarity to the nearest training molecule, shape (n,), for packed bits (n, 256)."""
+        return nearest_similarity(fingerprint_bits, self.train_bits)

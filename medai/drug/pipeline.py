@@ -1,0 +1,79 @@
+"""Per-molecule work that needs no model: standardise, describe, find alerts, featurise.
+
+Kept free of TensorFlow so that worker processes start fast when a large file is screened.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Callable, Sequence
+
+import numpy as np
+
+from medai.drug.alerts import Alert, find_alerts
+from medai.drug.descriptors import Descriptors, describe_mol
+from medai.drug.featurize import to_features
+from medai.drug.standardize import standardize_mol, to_mol, to_smiles
+from medai.errors import MedAIError
+
+PARALLEL_FROM = 2_000
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class PreparedMolecule:
+    """A standardised molecule's canonical SMILES, descriptors, alerts and model features.
+
+    Attributes
+    ----------
+    canonical_smiles : str
+        Canonical SMILES of the standardised parent ('' when invalid).
+    error : str
+        Why the molecule is invalid ('' when valid).
+    descriptors : Descriptors or None
+    alerts : tuple of Alert
+    features : ndarray of float32, shape (n_features,), or None
+    """
+
+    canonical_smiles: str
+    error: str
+    descriptors: Descriptors | None = None
+    alerts: tuple[Alert, ...] = ()
+    features: np.ndarray | None = None
+
+
+def prepare(smiles: str) -> PreparedMolecule:
+    """Everything about one SMILES that needs no model; an invalid one carries its reason."""
+    try:
+        mol = standardize_mol(to_mol(smiles))
+    except MedAIError as exc:
+        return PreparedMolecule("", str(exc))
+    except Exception:  # an RDKit failure on one odd molecule must cost one row, never the batch
+        return PreparedMolecule("", "RDKit could not standardise this molecule.")
+    return PreparedMolecule(to_smiles(mol), "", describe_mol(mol), tuple(find_alerts(mol)), to_features(mol))
+
+
+def _prepare_chunk(smiles: Sequence[str]) -> list[PreparedMolecule]:
+    return [prepare(s) for s in smiles]
+
+
+def prepare_all(smiles: Sequence[str], progress: Callable[[int], None] | None = None,
+                workers: int = 2) -> list[PreparedMolecule]:
+    """:func:`prepare` for every SMILES, in order; large batches use ``workers`` processes."""
+    chunks = [list(smiles[i:i + CHUNK]) for i in range(0, len(smiles), CHUNK)]
+    results: list[PreparedMolecule] = []
+    if len(smiles) < PARALLEL_FROM or workers < 2:
+        for chunk in chunks:
+            results.extend(_prepare_chunk(chunk))
+            if progress:
+                progress(len(chunk))
+        return results
+    # "spawn": the parent may hold TensorFlow threads, which a forked child must not inherit.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        for chunk, prepared in zip(chunks, pool.map(_prepare_chunk, chunks)):
+            results.extend(prepared)
+            if progress:
+                progress(len(chunk))
+    return results

@@ -1,0 +1,174 @@
+"""The one path every screen takes: molecules → standardise → describe → models → rows → audit record.
+
+The Drug page, ``python -m medai screen`` and Python callers all call :func:`screen`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from medai import registry
+from medai.drug.alerts import Alert, alert_columns
+from medai.drug.descriptors import DESCRIPTOR_UNITS, Descriptors
+from medai.drug.featurize import MORGAN_BITS, packed_bits
+from medai.drug.io import MoleculeInput
+from medai.drug.pipeline import prepare_all
+from medai.drug.reference import descriptor_reference, percentile
+from medai.store import AuditStore
+
+SCREEN_MODELS = ("drug-solubility", "drug-lipophilicity", "drug-tox21", "drug-bbbp", "drug-clintox", "drug-bace")
+PERCENTILE_DESCRIPTORS = tuple(DESCRIPTOR_UNITS)
+
+
+@dataclass(frozen=True)
+class MoleculeResult:
+    """Everything the screen says of one input molecule.
+
+    Attributes
+    ----------
+    id, smiles : str
+        As given.
+    canonical_smiles : str
+        Canonical SMILES of the standardised parent ('' when invalid).
+    valid : bool
+    message : str
+        Why it is invalid, or notes (out of domain); '' when there is nothing to say.
+    descriptors : Descriptors or None
+    alerts : tuple of Alert
+    predictions : dict
+        Output column → (value, SD): probabilities for classification tasks, values in the task's
+        unit for regression (logS in log10 mol/L, logD in log units).
+    percentiles : dict
+        Column → percentile (0–100) among approved drugs, for descriptors and predictions.
+    nearest_train_similarity : float or None
+        Tanimoto similarity to the nearest training molecule of the strictest model.
+    in_domain : bool or None
+        Whether every model's nearest-neighbour similarity reaches its validated cut-off.
+    domain_by_model : dict
+        Model name → (similarity, cut-off).
+    """
+
+    id: str
+    smiles: str
+    canonical_smiles: str
+    valid: bool
+    message: str
+    descriptors: Descriptors | None = None
+    alerts: tuple[Alert, ...] = ()
+    predictions: dict[str, tuple[float, float]] = field(default_factory=dict)
+    percentiles: dict[str, float] = field(default_factory=dict)
+    nearest_train_similarity: float | None = None
+    in_domain: bool | None = None
+    domain_by_model: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def row(self, columns: Sequence[str]) -> dict[str, object]:
+        """One CSV row with ``columns`` (see :func:`csv_columns`); blanks where not applicable."""
+        values: dict[str, object] = {"id": self.id, "smiles": self.smiles, "canonical_smiles": self.canonical_smiles,
+                                     "valid": self.valid, "message": self.message,
+                                     "nearest_train_similarity": "" if self.nearest_train_similarity is None
+                                     else round(self.nearest_train_similarity, 3),
+                                     "in_domain": "" if self.in_domain is None else self.in_domain}
+        if self.descriptors is not None:
+            values.update(self.descriptors.as_row())
+            values.update(alert_columns(list(self.alerts)))
+        for column, (value, std) in self.predictions.items():
+            values[column], values[f"{column}_std"] = round(value, 4), round(std, 4)
+        for column, pct in self.percentiles.items():
+            values[f"{column}_approved_pct"] = round(pct, 1)
+        return {column: values.get(column, "") for column in columns}
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    """A screen's rows (input order), the models used and the audit record ids."""
+
+    molecules: list[MoleculeResult]
+    models: dict[str, str]
+    record_ids: list[int]
+
+
+def prediction_columns(model_names: Sequence[str] = SCREEN_MODELS) -> list[str]:
+    """Prediction output columns of the installed screen models, in model order."""
+    return [task for name in model_names if name in registry.names() for task in registry.get_spec(name).labels]
+
+
+def csv_columns(model_names: Sequence[str] = SCREEN_MODELS) -> list[str]:
+    """The CSV header of ``python -m medai screen``."""
+    predictions = prediction_columns(model_names)
+    return (["id", "smiles", "canonical_smiles", "valid", "message", *DESCRIPTOR_UNITS, "lipinski_violations",
+             "veber_violations", "pains_alerts", "brenk_alerts", "alerts"]
+            + [c for p in predictions for c in (p, f"{p}_std")]
+            + ["nearest_train_similarity", "in_domain"]
+            + [f"{c}_approved_pct" for c in (*PERCENTILE_DESCRIPTORS, *predictions)])
+
+
+def input_hash(inputs: Sequence[MoleculeInput]) -> str:
+    """SHA-256 of the SMILES as given, one per line (what was screened, without ids)."""
+    return hashlib.sha256("\n".join(item.smiles for item in inputs).encode()).hexdigest()
+
+
+def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_MODELS, *,
+           user: str = "anonymous", source: str = "python", store: AuditStore | None = None,
+           progress: Callable[[int], None] | None = None, workers: int = 2) -> ScreenResult:
+    """Screen molecules: one :class:`MoleculeResult` per input, in input order.
+
+    Parameters
+    ----------
+    inputs : sequence of MoleculeInput
+        From :mod:`medai.drug.io`; records that could not be read keep their place as invalid rows.
+    model_names : sequence of str
+        Registry names of the property models to run (those installed).
+    store : AuditStore, optional
+        Records one audit row per model: version, input hash, molecule counts.
+    progress : callable, optional
+        Called with the number of molecules just prepared.
+    """
+    names = [name for name in model_names if name in registry.names()]
+    models = {name: registry.load(name) for name in names}
+    prepared = prepare_all([item.smiles if not item.error else "" for item in inputs], progress, workers)
+    valid = [i for i, p in enumerate(prepared) if not p.error and not inputs[i].error]
+    predictions: dict[str, dict] = {}
+    similarity: dict[str, np.ndarray] = {}
+    if valid:
+        features = np.stack([prepared[i].features for i in valid])
+        bits = packed_bits(features[:, :MORGAN_BITS])
+        for name, model in models.items():
+            predictions[name] = model.predict(features)
+            similarity[name] = model.nearest_training_similarity(bits)
+    reference = descriptor_reference()
+    results: list[MoleculeResult] = []
+    position = {row: k for k, row in enumerate(valid)}
+    for index, (item, prep) in enumerate(zip(inputs, prepared)):
+        if index not in position:
+            results.append(MoleculeResult(item.id, item.smiles, "", False, item.error or prep.error))
+            continue
+        k = position[index]
+        values, pcts, domain = {}, {}, {}
+        for name, model in models.items():
+            for task, prediction in predictions[name].items():
+                values[task] = (float(prediction.value[k]), float(prediction.std[k]))
+                pcts[task] = float(percentile(prediction.value[k], model.approved_quantiles[task]))
+            domain[name] = (float(similarity[name][k]), model.domain_cutoff)
+        descriptor_row = prep.descriptors.as_row()
+        pcts = {c: float(percentile(descriptor_row[c], reference[c])) for c in PERCENTILE_DESCRIPTORS} | pcts
+        strictest = min(domain, key=lambda n: domain[n][0] - domain[n][1]) if domain else None
+        in_domain = all(s >= c for s, c in domain.values()) if domain else None
+        message = "" if in_domain in (None, True) else (
+            f"Out of the applicability domain of {strictest}: nearest training molecule has Tanimoto "
+            f"{domain[strictest][0]:.2f} (< {domain[strictest][1]:.2f}); treat predictions as guesses.")
+        results.append(MoleculeResult(item.id, item.smiles, prep.canonical_smiles, True, message, prep.descriptors,
+                                      prep.alerts, values, pcts, domain[strictest][0] if strictest else None,
+                                      in_domain, domain))
+    versions = {name: registry.get_spec(name).version for name in names}
+    record_ids = []
+    if store is not None:
+        digest = input_hash(inputs)
+        summary = f"{len(valid)} valid of {len(inputs)} molecules"
+        for name, version in versions.items():
+            record_ids.append(store.record_prediction(user=user, source=source, model_name=name, model_version=version,
+                                                      input_sha256=digest, status="ok", label=summary))
+    return ScreenResult(results, versions, record_ids)

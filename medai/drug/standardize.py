@@ -1,0 +1,79 @@
+"""One verb per function, datamol-style: SMILES → Mol → standardised Mol → canonical SMILES.
+
+Every model and every table sees molecules through :func:`standardize_mol`, so a salt, a charged
+form and a tautomer of one compound give one answer.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rdkit import Chem, RDLogger
+from rdkit.Chem.MolStandardize import rdMolStandardize
+
+from medai.errors import InvalidMoleculeError
+
+RDLogger.DisableLog("rdApp.*")  # RDKit writes parse errors to stderr; we report them per row instead
+
+MAX_SMILES_LENGTH = 1_000
+MAX_HEAVY_ATOMS = 150
+# A capped enumeration: canonical for the common keto/enol, amide/imidic and lactam cases, and no
+# more than a millisecond or two for large, many-tautomer molecules.
+MAX_TAUTOMERS = 20
+MAX_TAUTOMER_TRANSFORMS = 50
+
+
+@lru_cache(maxsize=1)
+def _standardizers() -> tuple:
+    enumerator = rdMolStandardize.TautomerEnumerator()
+    enumerator.SetMaxTautomers(MAX_TAUTOMERS)
+    enumerator.SetMaxTransforms(MAX_TAUTOMER_TRANSFORMS)
+    enumerator.SetRemoveBondStereo(False)
+    enumerator.SetRemoveSp3Stereo(False)
+    return rdMolStandardize.LargestFragmentChooser(), rdMolStandardize.Uncharger(), enumerator
+
+
+def to_mol(smiles: str) -> Chem.Mol:
+    """Parse a SMILES string (sanitised); raises :class:`InvalidMoleculeError` with the reason."""
+    text = (smiles or "").strip()
+    if not text:
+        raise InvalidMoleculeError("Empty SMILES.")
+    if len(text) > MAX_SMILES_LENGTH:
+        raise InvalidMoleculeError(f"SMILES longer than {MAX_SMILES_LENGTH} characters.")
+    mol = Chem.MolFromSmiles(text, sanitize=False)
+    if mol is None:
+        raise InvalidMoleculeError("Not a valid SMILES (syntax error).")
+    problems = Chem.DetectChemistryProblems(mol)
+    if problems:
+        raise InvalidMoleculeError(f"Invalid chemistry: {problems[0].Message()}.")
+    Chem.SanitizeMol(mol)
+    return mol
+
+
+def standardize_mol(mol: Chem.Mol, tautomer: bool = True) -> Chem.Mol:
+    """Largest organic fragment, neutralised, and (by default) its canonical tautomer.
+
+    Raises
+    ------
+    InvalidMoleculeError
+        When nothing is left (no atoms) or the molecule is too large to be a drug candidate.
+    """
+    chooser, uncharger, enumerator = _standardizers()
+    parent = uncharger.uncharge(chooser.choose(mol))
+    if parent.GetNumAtoms() == 0:
+        raise InvalidMoleculeError("No atoms after removing salts and solvents.")
+    if parent.GetNumHeavyAtoms() > MAX_HEAVY_ATOMS:
+        raise InvalidMoleculeError(f"More than {MAX_HEAVY_ATOMS} heavy atoms: not a small molecule.")
+    if tautomer:
+        parent = enumerator.Canonicalize(parent)
+    return parent
+
+
+def to_smiles(mol: Chem.Mol) -> str:
+    """Canonical isomeric SMILES."""
+    return Chem.MolToSmiles(mol)
+
+
+def standardize_smiles(smiles: str, tautomer: bool = True) -> str:
+    """SMILES in, canonical SMILES of its standardised parent out."""
+    return to_smiles(standardize_mol(to_mol(smiles), tautomer=tautomer))

@@ -1,0 +1,72 @@
+"""Write and read a :class:`PropertyModel`: MLP weights, trees, scaler and domain arrays, spec.json.
+
+Trees are scikit-learn objects saved with joblib (a pickle); the registry checks every file's
+SHA-256 before :func:`load` runs, so only the files we shipped are ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from medai.drug.featurize import descriptor_names
+from medai.drug.models import MLP_FINGERPRINT_BITS, Calibration, FeatureScaler, PropertyModel
+from medai.drug.network import load_weights, save_weights
+from medai.drug.reference import quantiles
+from medai.registry import ModelSpec, sha256_of
+
+TREES_FILE, ARRAYS_FILE = "trees.joblib", "arrays.npz"
+
+
+def save(model: PropertyModel, model_dir: Path, estimator: str, approved_features: np.ndarray) -> None:
+    """Write the model's files and ``spec.json`` (with the approved drugs' prediction quantiles)."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    for stale in [*model_dir.glob("member_*.keras"), *model_dir.glob("member_*.npz")]:
+        stale.unlink()
+    files = []
+    for index, network in enumerate(model.networks):
+        save_weights(network, model_dir / f"member_{index}.npz")
+        files.append(f"member_{index}.npz")
+    if model.trees:
+        joblib.dump(model.trees, model_dir / TREES_FILE, compress=3)
+        files.append(TREES_FILE)
+    elif (model_dir / TREES_FILE).exists():
+        (model_dir / TREES_FILE).unlink()
+    np.savez_compressed(model_dir / ARRAYS_FILE, median=model.scaler.median_, scale=model.scaler.scale_,
+                        target_mean=model.target_mean, target_std=model.target_std, train_bits=model.train_bits)
+    files.append(ARRAYS_FILE)
+    approved = model.predict(approved_features)
+    spec = {
+        "name": model.name, "version": model.version, "task": "molecular-property",
+        "loader": "medai.drug.store_model:load", "trainer": "medai.drug.train:train",
+        "labels": model.tasks,
+        "input": {"formats": ["smiles", "csv", "smi", "sdf"],
+                  "features": "Morgan radius-2 counts (2048) + 324 RDKit descriptors of the standardised parent"},
+        "files": {name: sha256_of(model_dir / name) for name in files},
+        "parameters": {"kind": model.kind, "estimator": estimator,
+                       "members": [name for name in files if name.startswith("member_")],
+                       "calibrations": [asdict(c) for c in model.calibrations],
+                       "domain_cutoff": round(model.domain_cutoff, 4),
+                       "approved_drug_quantiles": {task: quantiles(approved[task].value) for task in model.tasks}},
+    }
+    (model_dir / "spec.json").write_text(json.dumps(spec, indent=2) + "\n")
+
+
+def load(spec: ModelSpec) -> PropertyModel:
+    """Build the model from a registry spec (files already verified)."""
+    parameters = spec.parameters
+    inputs = MLP_FINGERPRINT_BITS + len(descriptor_names())
+    networks = [load_weights(spec.path(name), inputs, len(spec.labels)) for name in parameters["members"]]
+    trees = [joblib.load(spec.path(TREES_FILE))] if TREES_FILE in spec.files else []
+    with np.load(spec.path(ARRAYS_FILE)) as arrays:
+        scaler = FeatureScaler(arrays["median"], arrays["scale"])
+        model = PropertyModel(spec.name, spec.version, spec.labels, parameters["kind"], networks, trees, scaler,
+                              arrays["target_mean"], arrays["target_std"],
+                              [Calibration(**c) for c in parameters["calibrations"]], arrays["train_bits"],
+                              float(parameters["domain_cutoff"]))
+    model.approved_quantiles = parameters["approved_drug_quantiles"]
+    return model

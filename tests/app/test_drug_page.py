@@ -1,0 +1,68 @@
+"""The Drug page through AppTest: sample molecules, pasted SMILES, bad input, one audit record per
+model per screen, row details with the radar chart, and the optimisation panel."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from medai.drug.service import SCREEN_MODELS
+from medai.store import AuditStore
+from tests.conftest import REPO
+
+TIMEOUT = 240
+
+
+@pytest.fixture(autouse=True)
+def fresh_resources():
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def drug_page() -> AppTest:
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    app.run()
+    app.switch_page("pages/drug.py").run()
+    assert not app.exception
+    return app
+
+
+def _records() -> int:
+    return len(AuditStore().recent_predictions(limit=1000))
+
+
+def test_sample_molecules_screen_once(drug_page):
+    drug_page.radio[0].set_value("Sample molecules").run()
+    assert not drug_page.exception
+    assert any("12 of 14" in m.value for m in drug_page.markdown)
+    assert _records() == len(SCREEN_MODELS)
+    drug_page.toggle[1].set_value(True).run()  # a filter: redraw, never re-record
+    assert not drug_page.exception and _records() == len(SCREEN_MODELS)
+    assert len(drug_page.get("download_button")) >= 2
+
+
+def test_pasted_smiles_with_an_invalid_line(drug_page):
+    drug_page.text_area[0].input("CCO ethanol\nnot_a_smiles junk\n").run()
+    assert not drug_page.exception
+    assert any("1 of 2" in m.value for m in drug_page.markdown)
+
+
+def test_a_file_without_smiles_column_gets_a_message(drug_page):
+    drug_page.radio[0].set_value("Upload a file").run()
+    drug_page.file_uploader[0]._files = [("f1", "bad.csv", b"a,b\n1,2\n", "text/csv")]
+    drug_page.run()
+    assert not drug_page.exception
+    assert any("SMILES column" in e.value for e in drug_page.error)
+    assert _records() == 0
+
+
+def test_details_radar_and_optimisation(drug_page):
+    drug_page.radio[0].set_value("Sample molecules").run()
+    assert drug_page.get("plotly_chart"), "the radar chart against approved drugs"
+    assert drug_page.subheader[0].value == "aspirin"
+    drug_page.selectbox[1].set_value(1).run()  # paracetamol
+    drug_page.button[0].click().run()  # the form's "Propose analogues"
+    assert not drug_page.exception
+    assert len(drug_page.get("plotly_chart")) == 2, "radar + Pareto front"
+    assert _records() == 2 * len(SCREEN_MODELS)  # the screen, then the analogues' screen

@@ -1,0 +1,40 @@
+"""Descriptors agree with RDKit; rules count violations; alerts are named with their atoms."""
+
+import pytest
+from rdkit.Chem import QED, Crippen, Descriptors, rdMolDescriptors
+
+from medai.drug.alerts import alert_columns, find_alerts
+from medai.drug.descriptors import describe_mol
+from medai.drug.standardize import to_mol
+
+
+def test_descriptors_match_rdkit():
+    mol = to_mol("CC(C)Cc1ccc(cc1)C(C)C(=O)O")  # ibuprofen
+    d = describe_mol(mol)
+    assert d.mw == pytest.approx(Descriptors.MolWt(mol), abs=1e-3)
+    assert d.clogp == pytest.approx(Crippen.MolLogP(mol))
+    assert d.tpsa == pytest.approx(rdMolDescriptors.CalcTPSA(mol))
+    assert d.qed == pytest.approx(QED.qed(mol))
+    assert (d.hbd, d.hba) == (1, 1)
+    assert 1 <= d.sa_score <= 3
+    assert d.lipinski_violations == 0 and d.veber_violations == 0
+
+
+def test_rule_violations_are_counted():
+    big = to_mol("CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC(=O)O")
+    d = describe_mol(big)
+    assert d.lipinski_violations >= 1 and d.veber_violations >= 1
+
+
+def test_pains_and_brenk_alerts_are_named():
+    alerts = find_alerts(to_mol("O=C1C(=Cc2ccccc2)SC(=S)N1"))
+    names = {(a.catalog, a.name) for a in alerts}
+    assert ("PAINS", "ene_rhod_A(235)") in names
+    assert any(catalog == "Brenk" for catalog, _ in names)
+    assert all(a.atoms for a in alerts)
+    columns = alert_columns(alerts)
+    assert columns["pains_alerts"] == 1 and "ene_rhod_A" in columns["alerts"]
+
+
+def test_a_clean_drug_has_no_alerts():
+    assert find_alerts(to_mol("CC(C)Cc1ccc(cc1)C(C)C(=O)O")) == []

@@ -1,0 +1,44 @@
+"""``python -m medai screen`` / ``optimize``: the CSV contract and exit codes."""
+
+import csv
+
+from medai.cli import main
+
+SAMPLE = "sample_data/drug/molecules.csv"
+
+
+def read(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_screen_sample_file(tmp_path):
+    out = tmp_path / "r.csv"
+    assert main(["screen", SAMPLE, "--output", str(out), "--quiet"]) == 0
+    rows = read(out)
+    assert len(rows) == 14 and rows[0]["id"] == "aspirin" and rows[-1]["valid"] == "False"
+    for column in ("smiles", "canonical_smiles", "valid", "message", "logS", "logS_std", "logD", "tox21_NR-AR",
+                   "tox21_SR-p53", "bbb_penetration", "clinical_toxicity", "bace1_active", "bace1_active_std",
+                   "nearest_train_similarity", "in_domain", "qed", "pains_alerts", "alerts"):
+        assert column in rows[0]
+    assert "PAINS" in rows[9]["alerts"]
+
+
+def test_screen_unreadable_input_exits_2(tmp_path, capsys):
+    assert main(["screen", str(tmp_path / "missing.csv"), "--quiet"]) == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert main(["screen", str(bad), "--quiet"]) == 2
+    assert "SMILES column" in capsys.readouterr().err
+    assert main(["screen", SAMPLE, "--output", str(tmp_path / "no" / "x.csv"), "--quiet"]) == 2
+
+
+def test_optimize_writes_ranked_analogues(tmp_path):
+    out = tmp_path / "a.csv"
+    assert main(["optimize", "CC(=O)Nc1ccc(O)cc1", "--n", "5", "--output", str(out)]) == 0
+    rows = read(out)
+    assert 1 <= len(rows) <= 5
+    scores = [float(r["score"]) for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert all(float(r["similarity_to_lead"]) >= 0.4 for r in rows)
+    assert main(["optimize", "not a smiles", "--output", str(tmp_path / "b.csv")]) == 2

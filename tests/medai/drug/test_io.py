@@ -1,0 +1,46 @@
+"""Molecule files: CSV, .smi, SDF and pasted text; bad rows keep their place with a message."""
+
+import pytest
+from rdkit import Chem
+
+from medai.drug.io import read_csv, read_molecules, read_sdf, read_smiles_lines
+from medai.errors import InputError
+
+
+def test_csv_with_id_column_keeps_order_and_ids():
+    rows = read_csv(b"name,smiles\naspirin,CC(=O)Oc1ccccc1C(=O)O\nbad,notasmiles\n,CCO\n")
+    assert [r.id for r in rows] == ["aspirin", "bad", "row 3"]
+    assert rows[1].smiles == "notasmiles"
+
+
+def test_csv_semicolon_and_short_rows():
+    rows = read_csv(b"id;SMILES;x\na;CCO;1\nb\n")
+    assert rows[0].smiles == "CCO"
+    assert rows[1].error and rows[1].id == "b"
+
+
+def test_csv_without_smiles_column_is_refused():
+    with pytest.raises(InputError, match="SMILES column"):
+        read_csv(b"a,b\n1,2\n")
+
+
+def test_binary_file_is_refused():
+    with pytest.raises(InputError, match="binary"):
+        read_molecules(b"\x89PNG\r\n\x1a\n\x00\x00\x00", "x.csv")
+
+
+def test_smiles_lines_with_names_comments_and_header():
+    rows = read_smiles_lines("smiles name\nCCO ethanol\n# comment\n\nc1ccccc1\n")
+    assert [(r.smiles, r.id) for r in rows] == [("CCO", "ethanol"), ("c1ccccc1", "row 2")]
+
+
+def test_sdf_records_with_a_broken_one_in_the_middle():
+    good = Chem.MolToMolBlock(Chem.MolFromSmiles("CCO"))
+    named = Chem.MolFromSmiles("c1ccccc1")
+    named.SetProp("_Name", "benzene")
+    bad = good.replace("  3  2", "  9  2", 1)
+    data = (good + "$$$$\n" + bad + "$$$$\n" + Chem.MolToMolBlock(named) + "$$$$\n").encode()
+    rows = read_sdf(data)
+    assert len(rows) == 3
+    assert rows[0].smiles == "CCO" and rows[1].error and rows[2].id == "benzene"
+    assert read_molecules(data, "anything.txt")[2].id == "benzene"

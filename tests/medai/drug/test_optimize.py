@@ -1,0 +1,41 @@
+"""Analogue proposals are valid, similar, alert-free and deterministic; the Pareto front is correct."""
+
+import numpy as np
+
+from medai.drug.lead import objectives_of, weighted_score
+from medai.drug.optimize import edit_analogues, pareto_front, propose
+from medai.drug.standardize import to_mol
+
+LEAD = "CC(=O)Nc1ccc(O)cc1"
+
+
+def test_edits_make_known_analogues():
+    found = edit_analogues(to_mol(LEAD))
+    assert "CC(=O)Nc1ccc(O)c(F)c1" in found  # fluorine scan
+    assert "CC(=O)Nc1ccc(O)nc1" in found or "CC(=O)Nc1ccc(O)cn1" in found  # aza scan
+    assert LEAD not in found or found[LEAD]
+
+
+def test_proposals_respect_the_similarity_bound_and_are_deterministic():
+    partners = ["[1*]C(=O)C", "[16*]c1ccccc1", "[4*]CC"]
+    first = propose(LEAD, 0.5, partners, seed=3)
+    assert first and all(a.similarity >= 0.5 for a in first)
+    assert LEAD not in {a.smiles for a in first}
+    assert [a.smiles for a in propose(LEAD, 0.5, partners, seed=3)] == [a.smiles for a in first]
+
+
+def test_alerted_analogues_are_dropped():
+    kept = propose(LEAD, 0.0, alert_free=lambda mol: mol.GetNumAtoms() < 12)
+    assert all(to_mol(a.smiles).GetNumAtoms() < 12 for a in kept)
+
+
+def test_pareto_front():
+    points = np.array([[1, 0], [0, 1], [0.5, 0.5], [0.4, 0.4], [1, 0]])
+    assert pareto_front(points).tolist() == [True, True, True, False, True]
+
+
+def test_weighted_score_ignores_zero_weights():
+    objectives = {"activity": 1.0, "solubility": 0.0, "safety": 0.5, "qed": 0.5}
+    assert weighted_score(objectives, {"activity": 1, "solubility": 0, "safety": 0, "qed": 0}) == 1.0
+    assert weighted_score(objectives, {"activity": 1, "solubility": 1, "safety": 1, "qed": 1}) == 0.5
+    assert weighted_score(objectives, {}) == 0.0

@@ -1,0 +1,71 @@
+"""The screen path: one row per input in order, invalid rows kept, predictions with uncertainty,
+domain and percentiles, one audit record per model."""
+
+import numpy as np
+import pytest
+
+from medai import registry
+from medai.drug.io import MoleculeInput
+from medai.drug.service import SCREEN_MODELS, csv_columns, prediction_columns, screen
+from medai.store import AuditStore
+
+INPUTS = [MoleculeInput("aspirin", "CC(=O)Oc1ccccc1C(=O)O"), MoleculeInput("junk", "not a smiles"),
+          MoleculeInput("salt", "CC(=O)Oc1ccccc1C(=O)[O-].[Na+]"), MoleculeInput("empty", ""),
+          MoleculeInput("unreadable", "", "Row 5 has no SMILES cell."),
+          MoleculeInput("steroid-like", "C[C@]12CC[C@H]3[C@@H](CC=C4C[C@@H](O)CC[C@@]43C)[C@@H]1CC[C@@H]2O")]
+
+
+@pytest.fixture(scope="module")
+def screened():
+    return screen(INPUTS)
+
+
+def test_every_shipped_screen_model_is_registered():
+    assert set(SCREEN_MODELS) <= set(registry.names())
+
+
+def test_rows_in_input_order_with_invalid_rows_kept(screened):
+    rows = screened.molecules
+    assert [r.id for r in rows] == [i.id for i in INPUTS]
+    assert [r.valid for r in rows] == [True, False, True, False, False, True]
+    assert "syntax" in rows[1].message and "Empty" in rows[3].message and "no SMILES" in rows[4].message
+    assert rows[0].canonical_smiles == rows[2].canonical_smiles  # the salt is its parent
+
+
+def test_predictions_have_the_contract_columns_and_uncertainty(screened):
+    columns = prediction_columns()
+    assert {"logS", "logD", "bbb_penetration", "clinical_toxicity", "bace1_active"} <= set(columns)
+    assert "tox21_NR-AR" in columns and "tox21_SR-p53" in columns and len([c for c in columns if c.startswith("tox21_")]) == 12
+    aspirin = screened.molecules[0]
+    for column in columns:
+        value, std = aspirin.predictions[column]
+        assert np.isfinite(value) and std >= 0
+        if column not in ("logS", "logD"):
+            assert 0 <= value <= 1
+    assert -4 < aspirin.predictions["logS"][0] < 1  # measured about -1.7
+
+
+def test_domain_and_percentiles(screened):
+    aspirin = screened.molecules[0]
+    assert 0 < aspirin.nearest_train_similarity <= 1 and aspirin.in_domain in (True, False)
+    assert set(aspirin.domain_by_model) == set(SCREEN_MODELS)
+    assert 0 <= aspirin.percentiles["mw"] <= 100 and 0 <= aspirin.percentiles["logS"] <= 100
+    assert aspirin.percentiles["mw"] < 30  # aspirin (180 g/mol) is smaller than most approved drugs
+
+
+def test_csv_row_has_every_column(screened):
+    columns = csv_columns()
+    row = screened.molecules[0].row(columns)
+    assert list(row) == columns
+    assert row["logS_std"] != "" and row["in_domain"] in (True, False)
+    assert screened.molecules[1].row(columns)["logS"] == ""
+
+
+def test_one_audit_record_per_model(tmp_path):
+    store = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    result = screen(INPUTS[:2], store=store, user="chemist", source="test")
+    records = store.recent_predictions()
+    assert len(records) == len(SCREEN_MODELS) == len(result.record_ids)
+    assert {r.model_name for r in records} == set(SCREEN_MODELS)
+    assert all(r.label == "1 valid of 2 molecules" and r.user == "chemist" and len(r.input_sha256) == 64
+               for r in records)

@@ -1,0 +1,43 @@
+"""Parsing and standardisation: salts, charges, stereo, tautomers, empty and garbage strings."""
+
+import pytest
+
+from medai.drug.standardize import standardize_mol, standardize_smiles, to_mol, to_smiles
+from medai.errors import InvalidMoleculeError
+
+
+def test_salt_and_charge_give_the_parent():
+    assert standardize_smiles("CC(=O)Oc1ccccc1C(=O)[O-].[Na+]") == standardize_smiles("CC(=O)Oc1ccccc1C(=O)O")
+    assert standardize_smiles("C[NH3+].[Cl-]") == "CN"
+
+
+def test_largest_fragment_wins_over_solvent():
+    assert standardize_smiles("c1ccccc1CCO.O.O") == standardize_smiles("OCCc1ccccc1")
+
+
+def test_stereo_is_kept():
+    assert "@" in standardize_smiles("C[C@H](N)C(=O)O")
+    assert standardize_smiles("C[C@H](N)C(=O)O") != standardize_smiles("C[C@@H](N)C(=O)O")
+    assert "/" in standardize_smiles("C/C=C/C(=O)O") or "\\" in standardize_smiles("C/C=C/C(=O)O")
+
+
+def test_tautomers_meet_in_one_canonical_form():
+    assert standardize_smiles("Oc1ccccn1") == standardize_smiles("O=c1cccc[nH]1")
+
+
+def test_canonical_smiles_do_not_depend_on_how_the_molecule_was_written():
+    assert to_smiles(to_mol("OCC")) == to_smiles(to_mol("C(O)C"))
+
+
+@pytest.mark.parametrize("smiles, reason", [
+    ("", "Empty"), ("   ", "Empty"), ("C1CC", "syntax"), ("xyz", "syntax"), ("c1cccc1", "kekulize"),
+    ("C(C)(C)(C)(C)C", "valence"), ("C" * 1200, "longer"),
+])
+def test_invalid_smiles_say_why(smiles, reason):
+    with pytest.raises(InvalidMoleculeError, match=reason):
+        to_mol(smiles)
+
+
+def test_a_bare_counter_ion_or_huge_molecule_is_refused():
+    with pytest.raises(InvalidMoleculeError, match="heavy atoms"):
+        standardize_mol(to_mol("C" * 200))
