@@ -1,0 +1,389 @@
+"""Read ICU time series: PhysioNet 2012 per-stay files (a folder or a ``.tar.gz``) and a long CSV.
+
+Long CSV (what a hospital can export), one observation per row, header required::
+
+    patient_id,time,variable,value[,unit]
+
+``time`` is hours since ICU admission (``3.5``), ``HH:MM`` elapsed as PhysioNet writes it (``03:30``),
+or an ISO timestamp (``2024-05-01T10:30``; hours are then counted from the patient's earliest row).
+``variable`` uses the PhysioNet names (``HR``, ``NIMAP``, ...; see ``variables.csv``); the
+descriptors ``Age``, ``Gender``, ``Height``, ``ICUType`` and ``Weight`` may be given at any time. A
+given ``unit`` must be the one in ``variables.csv`` (compared case-insensitively).
+
+Reading rules, the same for both formats: ``-1`` (PhysioNet's "missing") and blank values are
+skipped; unknown variables are kept in :attr:`Stay.unknown` and reported; values outside the
+variable's plausible range (``variables.csv``) are set aside in :attr:`Stay.out_of_range` and not
+used by the models; a malformed row gets a message naming its line and the rest is still read.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import tarfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from medai.errors import InputError, InputTooLargeError
+
+HERE = Path(__file__).resolve().parent
+MAX_FILE_BYTES = 20 * 2**20  # one stay file, or one long CSV
+MAX_ARCHIVE_BYTES = 500 * 2**20  # a .tar.gz of stay files (uncompressed members counted)
+MAX_ROWS = 200_000  # observations of one stay
+MAX_STAYS = 50_000
+MAX_MESSAGES = 20  # row messages kept per stay (the rest are counted)
+MISSING = -1.0
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One row of ``variables.csv`` / ``descriptors.csv``: name, label, unit, plausible range, LOINC."""
+
+    name: str
+    label: str
+    unit: str
+    low: float
+    high: float
+    group: str
+    loinc: str
+
+
+def _table(file_name: str) -> dict[str, Variable]:
+    with open(HERE / file_name, encoding="utf-8") as handle:
+        return {row["name"]: Variable(row["name"], row["label"], row["unit"], float(row["low"]), float(row["high"]),
+                                      row.get("group", "descriptor"), row["loinc"])
+                for row in csv.DictReader(handle)}
+
+
+@lru_cache(maxsize=1)
+def variables() -> dict[str, Variable]:
+    """The 37 time-series variables (PhysioNet 2012 names), in table order."""
+    return _table("variables.csv")
+
+
+@lru_cache(maxsize=1)
+def descriptors() -> dict[str, Variable]:
+    """The five general descriptors (Age, Gender, Height, ICUType, Weight)."""
+    return _table("descriptors.csv")
+
+
+def variable_names() -> tuple[str, ...]:
+    """Time-series variable names in table order (the models' column order)."""
+    return tuple(variables())
+
+
+@dataclass(frozen=True)
+class Stay:
+    """One ICU stay as read.
+
+    Attributes
+    ----------
+    patient_id : str
+        RecordID (PhysioNet) or the CSV's ``patient_id``.
+    time : ndarray of float, shape (n,)
+        Hours since admission of each observation, sorted ascending.
+    variable : ndarray of int, shape (n,)
+        Index into :func:`variable_names`.
+    value : ndarray of float, shape (n,)
+        In the variable's unit (``variables.csv``).
+    descriptors : dict
+        Age (years), Gender (0/1), Height (cm), ICUType (1-4), Weight (kg); NaN when missing.
+    unknown : dict
+        Unknown variable name → number of rows (kept, not used by the models).
+    out_of_range : tuple of str
+        One line per implausible value set aside, e.g. ``"HR 0 bpm at 3.5 h"``.
+    problems : tuple of str
+        One line per malformed row (line number and why).
+    """
+
+    patient_id: str
+    time: np.ndarray
+    variable: np.ndarray
+    value: np.ndarray
+    descriptors: dict[str, float]
+    unknown: dict[str, int] = field(default_factory=dict)
+    out_of_range: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @property
+    def hours(self) -> float:
+        """Time of the last observation (h since admission); 0 when there is none."""
+        return float(self.time[-1]) if len(self.time) else 0.0
+
+    def observed(self) -> list[str]:
+        """Names of the variables with at least one usable observation."""
+        names = variable_names()
+        return [names[i] for i in np.unique(self.variable)]
+
+    def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(times in h, values) of one variable, both shape (k,)."""
+        chosen = self.variable == variable_names().index(name)
+        return self.time[chosen], self.value[chosen]
+
+    def until(self, hours: float) -> "Stay":
+        """The same stay with only the observations made up to ``hours`` (inclusive)."""
+        keep = self.time <= hours
+        return Stay(self.patient_id, self.time[keep], self.variable[keep], self.value[keep], self.descriptors,
+                    self.unknown, self.out_of_range, self.problems)
+
+    def without(self, name: str) -> "Stay":
+        """The same stay without one variable's observations (occlusion)."""
+        keep = self.variable != variable_names().index(name)
+        return Stay(self.patient_id, self.time[keep], self.variable[keep], self.value[keep], self.descriptors,
+                    self.unknown, self.out_of_range, self.problems)
+
+    def canonical_bytes(self) -> bytes:
+        """A stable serialisation of what the models see (for the audit hash; no identifier in it)."""
+        body = np.concatenate([self.time, self.variable.astype(float), self.value]).astype("<f8").tobytes()
+        head = ",".join(f"{k}={self.descriptors.get(k, float('nan')):.6g}" for k in descriptors()).encode()
+        return head + b"\n" + body
+
+
+def parse_time(text: str) -> float | dt.datetime:
+    """``"03:30"`` → 3.5 h; ``"3.5"`` → 3.5 h; an ISO timestamp → a datetime (made relative later).
+
+    Raises
+    ------
+    ValueError
+        Not one of the three forms.
+    """
+    text = text.strip()
+    if ":" in text and "-" not in text and "T" not in text:
+        hours, minutes = text.split(":", 1)
+        if not hours.isdigit() or not minutes.isdigit() or int(minutes) >= 60:
+            raise ValueError(text)
+        return int(hours) + int(minutes) / 60.0
+    try:
+        return float(text)
+    except ValueError:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class _Builder:
+    """Collects one stay's rows, applying the reading rules."""
+
+    def __init__(self, patient_id: str):
+        self.patient_id = patient_id
+        self.rows: list[tuple[float | dt.datetime, int, float]] = []
+        self.desc: dict[str, float] = {}
+        self.unknown: dict[str, int] = {}
+        self.out_of_range: list[str] = []
+        self.problems: list[str] = []
+        self.extra_problems = 0
+
+    def problem(self, line: int, why: str) -> None:
+        if len(self.problems) < MAX_MESSAGES:
+            self.problems.append(f"line {line}: {why}")
+        else:
+            self.extra_problems += 1
+
+    def add(self, line: int, time_text: str, name: str, value_text: str, unit: str = "") -> None:
+        name = name.strip()
+        table, desc = variables(), descriptors()
+        if name == "RecordID":
+            return
+        if name not in table and name not in desc:
+            self.unknown[name] = self.unknown.get(name, 0) + 1
+            return
+        try:
+            when = parse_time(time_text)
+        except ValueError:
+            self.problem(line, f"time '{time_text.strip()[:20]}' is not hours, HH:MM or an ISO timestamp")
+            return
+        if not value_text.strip():
+            return
+        try:
+            value = float(value_text)
+        except ValueError:
+            self.problem(line, f"{name} value '{value_text.strip()[:20]}' is not a number")
+            return
+        if value == MISSING or not np.isfinite(value):
+            return
+        known = table.get(name) or desc[name]
+        if unit.strip() and unit.strip().lower() != known.unit.lower():
+            self.problem(line, f"{name} in '{unit.strip()[:12]}', expected {known.unit}; row skipped")
+            return
+        if name in desc:
+            if known.low <= value <= known.high:
+                self.desc.setdefault(name, value)
+            elif name != "Weight":
+                self.out_of_range.append(f"{name} {value:g} {known.unit}")
+            if name != "Weight" or when == 0.0:  # PhysioNet's admission weight is a descriptor row
+                return
+        if not known.low <= value <= known.high:
+            at = f" at {when:.2f} h" if isinstance(when, float) else f" at {when.isoformat()}"
+            self.out_of_range.append(f"{name} {value:g} {known.unit}{at}")
+            return
+        if len(self.rows) >= MAX_ROWS:
+            raise InputTooLargeError(f"A stay has more than {MAX_ROWS:,} observations.")
+        self.rows.append((when, variable_names().index(name), value))
+
+    def build(self) -> Stay:
+        if self.extra_problems:
+            self.problems.append(f"... and {self.extra_problems} more malformed rows")
+        rows = self.rows
+        stamps = [r[0] for r in rows if isinstance(r[0], dt.datetime)]
+        if stamps and len(stamps) != len(rows):
+            self.problems.append("times mix timestamps and hours; hour-valued rows skipped")
+            rows = [r for r in rows if isinstance(r[0], dt.datetime)]
+        if stamps:
+            origin = min(stamps)
+            try:
+                rows = [((r[0] - origin).total_seconds() / 3600.0, r[1], r[2]) for r in rows]
+            except TypeError:  # naive and aware timestamps mixed
+                self.problems.append("timestamps mix time zones; stay not read")
+                rows = []
+        rows = [r for r in rows if r[0] >= 0] if rows else rows
+        order = sorted(range(len(rows)), key=lambda i: rows[i][0])
+        time = np.array([rows[i][0] for i in order], dtype=float)
+        variable = np.array([rows[i][1] for i in order], dtype=np.int16)
+        value = np.array([rows[i][2] for i in order], dtype=float)
+        desc = {name: float(self.desc.get(name, np.nan)) for name in descriptors()}
+        return Stay(self.patient_id, time, variable, value, desc, dict(self.unknown), tuple(self.out_of_range),
+                    tuple(self.problems))
+
+
+def _text(data: bytes) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise InputTooLargeError(f"The file is larger than {MAX_FILE_BYTES // 2**20} MB.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError("The file is not UTF-8 text.") from exc
+
+
+def read_physionet(data: bytes, name: str = "") -> Stay:
+    """One PhysioNet 2012 stay file (``Time,Parameter,Value``).
+
+    Raises
+    ------
+    InputError
+        Empty, not text, or not that header.
+    """
+    lines = _text(data).splitlines()
+    if not lines or [c.strip() for c in lines[0].split(",")] != ["Time", "Parameter", "Value"]:
+        raise InputError("Not a PhysioNet 2012 file: the first line must be 'Time,Parameter,Value'.")
+    record_id = Path(name).stem
+    for line in lines[1:3]:
+        parts = line.split(",")
+        if len(parts) == 3 and parts[1] == "RecordID":
+            record_id = parts[2].strip().removesuffix(".0") or record_id
+    builder = _Builder(record_id or "unknown")
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        parts = line.split(",")
+        if len(parts) != 3:
+            builder.problem(number, f"expected 3 fields, found {len(parts)}")
+            continue
+        builder.add(number, parts[0], parts[1], parts[2])
+    return builder.build()
+
+
+def read_long_csv(data: bytes) -> list[Stay]:
+    """Every stay of a long CSV (``patient_id,time,variable,value[,unit]``), in order of first appearance.
+
+    Raises
+    ------
+    InputError
+        Empty, not text, or the header lacks a required column.
+    """
+    reader = csv.reader(io.StringIO(_text(data)))
+    header = [c.strip().lower() for c in next(reader, [])]
+    required = ["patient_id", "time", "variable", "value"]
+    if not all(c in header for c in required):
+        raise InputError("The CSV needs the columns patient_id, time, variable, value (and optionally unit).")
+    at = {c: header.index(c) for c in [*required, "unit"] if c in header}
+    builders: dict[str, _Builder] = {}
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(header):
+            target = builders.get(row[0].strip()) if row and row[0].strip() in builders else None
+            if target is not None:
+                target.problem(number, f"expected {len(header)} fields, found {len(row)}")
+            continue
+        patient = row[at["patient_id"]].strip()
+        if not patient:
+            continue
+        if patient not in builders:
+            if len(builders) >= MAX_STAYS:
+                raise InputTooLargeError(f"The CSV holds more than {MAX_STAYS:,} patients.")
+            builders[patient] = _Builder(patient)
+        builders[patient].add(number, row[at["time"]], row[at["variable"]], row[at["value"]],
+                              row[at["unit"]] if "unit" in at else "")
+    return [builder.build() for builder in builders.values()]
+
+
+def iter_tar(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:
+    """(member name, bytes) of every ``.txt`` file in a ``.tar.gz``, sorted by name, without extracting to disk."""
+    total = 0
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            members = sorted((m for m in archive.getmembers() if m.isfile() and m.name.endswith(".txt")
+                              and not Path(m.name).name.startswith(".")), key=lambda m: m.name)
+            if len(members) > MAX_STAYS:
+                raise InputTooLargeError(f"The archive holds more than {MAX_STAYS:,} files.")
+            for member in members:
+                total += member.size
+                if total > MAX_ARCHIVE_BYTES:
+                    raise InputTooLargeError(f"The archive unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB.")
+                handle = archive.extractfile(member)
+                yield member.name, handle.read() if handle else b""
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise InputError("The archive cannot be read as a .tar.gz.") from exc
+
+
+def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError]]:
+    """Every stay in a folder of PhysioNet files, a ``.tar.gz`` of them, one PhysioNet file or a long CSV.
+
+    Yields a :class:`Stay`, or ``(name, error)`` for a file that cannot be read, in sorted file order
+    (long CSV: order of first appearance), so one bad file never stops a batch.
+
+    Raises
+    ------
+    InputError
+        The path does not exist or holds nothing readable at all.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.txt") if not p.name.startswith("."))
+        if not files:
+            raise InputError("The folder holds no PhysioNet .txt files.")
+        sources: Iterator[tuple[str, bytes]] = ((p.name, p.read_bytes()) for p in files)
+    elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
+        sources = iter_tar(path)
+    elif path.is_file():
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputTooLargeError(f"The file is larger than {MAX_FILE_BYTES // 2**20} MB.")
+        data = path.read_bytes()
+        if data.lstrip().startswith(b"Time,Parameter,Value") or data.startswith(b"\xef\xbb\xbfTime,"):
+            sources = iter([(path.name, data)])
+        else:
+            yield from read_long_csv(data)
+            return
+    else:
+        raise InputError("No such file or folder.")
+    for name, data in sources:
+        try:
+            yield read_physionet(data, name)
+        except InputError as exc:
+            yield Path(name).stem, exc
+
+
+def read_upload(data: bytes, name: str) -> list[Stay]:
+    """Stays from uploaded bytes: a PhysioNet file, or a long CSV (the page's single entry point)."""
+    if not data.strip():
+        raise InputError("The file is empty.")
+    if data.lstrip(b"\xef\xbb\xbf").startswith(b"Time,Parameter,Value"):
+        return [read_physionet(data, name)]
+    stays = read_long_csv(data)
+    if not stays:
+        raise InputError("The CSV holds no observation rows.")
+    return stays

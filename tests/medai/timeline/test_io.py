@@ -1,0 +1,97 @@
+"""Readers: PhysioNet files (one, a folder, a .tar.gz), the long CSV, malformed rows, empty files, caps."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+
+import numpy as np
+import pytest
+
+from medai.errors import InputError
+from medai.timeline import io as tio
+
+PHYSIONET = b"""Time,Parameter,Value
+00:00,RecordID,132539
+00:00,Age,54
+00:00,Gender,0
+00:00,Height,-1
+00:00,ICUType,4
+00:00,Weight,-1
+00:07,GCS,15
+00:37,HR,88
+00:37,NISysABP,-1
+01:37,HR,0
+02:00,Foo,3
+bad line
+02:30,HR,abc
+03:37,HR,92
+05:00,Weight,80
+"""
+
+
+def test_physionet_file():
+    stay = tio.read_physionet(PHYSIONET, "132539.txt")
+    assert stay.patient_id == "132539"
+    assert stay.descriptors["Age"] == 54 and np.isnan(stay.descriptors["Height"])
+    times, values = stay.series("HR")
+    assert np.allclose(times, [37 / 60, 3 + 37 / 60]) and list(values) == [88, 92]
+    assert stay.unknown == {"Foo": 1}
+    assert any(o.startswith("HR 0 bpm") for o in stay.out_of_range)
+    assert any("line 13" in p for p in stay.problems) and any("'abc'" in p for p in stay.problems)
+    assert stay.descriptors["Weight"] == 80 and "Weight" in stay.observed()
+    assert set(stay.until(1.0).observed()) == {"HR", "GCS"}
+
+
+def test_not_physionet_and_empty():
+    with pytest.raises(InputError):
+        tio.read_physionet(b"a,b\n1,2\n")
+    with pytest.raises(InputError):
+        tio.read_upload(b"", "x.csv")
+    with pytest.raises(InputError, match="patient_id"):
+        tio.read_long_csv(b"id,t\n1,2\n")
+
+
+def test_long_csv_all_time_forms():
+    data = (b"patient_id,time,variable,value,unit\n"
+            b"p1,0,Age,70,years\n"
+            b"p1,1.5,HR,100,bpm\n"
+            b"p1,02:30,HR,110,\n"
+            b"p1,3,Temp,99,degF\n"
+            b"p2,2024-05-01T10:00,HR,80,bpm\n"
+            b"p2,2024-05-01T12:30,RespRate,20,breaths/min\n"
+            b"p2,not-a-time,HR,80,bpm\n")
+    first, second = tio.read_long_csv(data)
+    assert first.patient_id == "p1" and first.descriptors["Age"] == 70
+    assert list(first.series("HR")[0]) == [1.5, 2.5]
+    assert any("degF" in p and "line 5" in p for p in first.problems)
+    assert list(second.time) == [0.0, 2.5]
+    assert any("line 8" in p for p in second.problems)
+
+
+def test_tar_and_folder(tmp_path):
+    archive = tmp_path / "set.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in (("set/1.txt", PHYSIONET), ("set/2.txt", b"garbage")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    read = list(tio.read_stays(archive))
+    assert isinstance(read[0], tio.Stay) and read[1][0] == "2" and isinstance(read[1][1], InputError)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "132539.txt").write_bytes(PHYSIONET)
+    assert [s.patient_id for s in tio.read_stays(folder)] == ["132539"]
+    with pytest.raises(InputError):
+        list(tio.read_stays(tmp_path / "missing"))
+
+
+def test_caps(monkeypatch):
+    monkeypatch.setattr(tio, "MAX_FILE_BYTES", 10)
+    with pytest.raises(InputError):
+        tio.read_physionet(PHYSIONET)
+
+
+def test_canonical_bytes_have_no_id():
+    stay = tio.read_physionet(PHYSIONET, "x.txt")
+    assert b"132539" not in stay.canonical_bytes()
