@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, WarmUp, model_status, warm_up
+from pages.common import RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, WarmUp, free_on_close, model_status, warm_up
 
 st.set_page_config(page_title="MedAI Workbench", page_icon=":material/stethoscope:", layout="wide")
 warm = warm_up()  # the first page view of the server process starts loading the models in the background
@@ -34,6 +34,8 @@ with st.sidebar:
     st.text_input("Your name (for the audit trail)", key="user", placeholder="anonymous")
     models_panel(warm)
 
+if not st.session_state.get(ROUTER_FLAG):
+    free_on_close()
 st.session_state[ROUTER_FLAG] = True
 if RESUME_KEY in st.session_state:
     st.switch_page(st.session_state.pop(RESUME_KEY))

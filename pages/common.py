@@ -7,6 +7,8 @@ import threading
 from dataclasses import dataclass, field
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from medai import registry
 from medai.errors import MedAIError
@@ -72,6 +74,18 @@ def through_router(page_file: str) -> None:
     if not st.session_state.get(ROUTER_FLAG):
         st.session_state[RESUME_KEY] = page_file
         st.switch_page("app.py")
+
+
+def free_on_close() -> None:
+    """Shut this session down as soon as its tab disconnects, freeing its results and uploads.
+
+    By default Streamlit keeps a disconnected session for a reconnect, and drops it only when some
+    other session later connects or disconnects, without shutting it down (its uploaded files stay in
+    memory). A clinician whose connection drops gets a fresh page instead.
+    """
+    context = get_script_run_ctx()
+    if context is not None and runtime.exists():
+        runtime.get_instance().mark_session_nonresumable(context.session_id)
 
 
 def current_user() -> str:
