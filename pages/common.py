@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import streamlit as st
 from streamlit import runtime
@@ -12,10 +13,14 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from medai import registry
 from medai.errors import MedAIError
+from medai.imaging.service import diagnose
 from medai.store import AuditStore
 
 RESEARCH_USE = "Research use only. Not a medical device: do not use for diagnosis or treatment decisions."
 ROUTER_FLAG, RESUME_KEY = "_router_ran", "_resume_page"
+# One shipped film, diagnosed once (not recorded) after an image model loads, so that TensorFlow traces
+# its functions in the background instead of during the first clinician's request.
+WARM_UP_FILM = Path(__file__).resolve().parent.parent / "sample_data" / "imaging" / "cxr_normal_NORMAL2-IM-1436-0001.jpeg"
 log = logging.getLogger(__name__)
 
 
@@ -36,6 +41,8 @@ def _load_all(failures: dict[str, str]) -> None:
     for name in registry.names():
         try:
             registry.load(name)
+            if registry.get_spec(name).task == "image-classification" and WARM_UP_FILM.is_file():
+                diagnose([("warm-up", WARM_UP_FILM.read_bytes())], name, explain=True)
         except MedAIError as exc:
             failures[name] = str(exc)
         except Exception as exc:  # a broken model must not kill the thread silently
