@@ -36,3 +36,11 @@ class ModelIntegrityError(MedAIError):
 
 class DataNotFoundError(MedAIError):
     """Training data are not where ``MEDAI_DATA_DIR`` says."""
+
+
+class StoreError(MedAIError):
+    """The audit database could not be read or written; nothing was recorded by the failed call."""
+
+
+class AccessDeniedError(MedAIError):
+    """The signed-in user's role does not allow this."""

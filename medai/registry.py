@@ -107,6 +107,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def weights_digest(spec: ModelSpec) -> str:
+    """One SHA-256 for all of a model's files, as the audit trail records it.
+
+    The digest is taken over ``"<sha256>  <file name>\n"`` lines (``sha256sum``'s format) for every
+    file of ``spec.files``, sorted by name, so running ``sha256sum`` on those files (in that order,
+    in the model folder) and piping its output into ``sha256sum`` gives the same value. :func:`load`
+    verifies each checksum, so the digest of a loaded model is that of the files it was built from.
+    """
+    lines = "".join(f"{checksum}  {name}\n" for name, checksum in sorted(spec.files.items()))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
 def verify(spec: ModelSpec) -> None:
     """Check every file of ``spec`` exists and matches its SHA-256."""
     for file_name, expected in spec.files.items():

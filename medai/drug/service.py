@@ -6,6 +6,7 @@ The Drug page, ``python -m medai screen`` and Python callers all call :func:`scr
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -127,6 +128,7 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
     progress : callable, optional
         Called with the number of molecules just prepared.
     """
+    began = time.perf_counter()
     names = [name for name in model_names if name in registry.names()]
     models = {name: registry.load(name) for name in names}
     prepared = prepare_all([item.smiles if not item.error else "" for item in inputs], progress, workers)
@@ -168,7 +170,14 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
     if store is not None:
         digest = input_hash(inputs)
         summary = f"{len(valid)} valid of {len(inputs)} molecules"
+        duration_ms = (time.perf_counter() - began) * 1000  # the whole screen, the same on each model's row
+        input_metadata = {"molecules": len(inputs), "unreadable": sum(1 for item in inputs if item.error)}
+        output_summary = {"valid": len(valid), "invalid": len(inputs) - len(valid),
+                          "out_of_domain": sum(1 for r in results if r.in_domain is False),
+                          "with_alerts": sum(1 for r in results if r.alerts)}
         for name, version in versions.items():
-            record_ids.append(store.record_prediction(user=user, source=source, model_name=name, model_version=version,
-                                                      input_sha256=digest, status="ok", label=summary))
+            record_ids.append(store.record_prediction(
+                user=user, source=source, model_name=name, model_version=version, input_sha256=digest, status="ok",
+                label=summary, weights_sha256=registry.weights_digest(registry.get_spec(name)),
+                input_metadata=input_metadata, output_summary=output_summary, duration_ms=duration_ms))
     return ScreenResult(results, versions, record_ids)

@@ -7,6 +7,7 @@ give the same answer, record it the same way, and fail the same way.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Sequence
 
@@ -111,7 +112,9 @@ def diagnose(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str 
     model = registry.load(model_name)
     images: list[MedicalImage | None] = []
     errors: list[str] = []
+    took_ms: list[float] = []
     for _, data in inputs:
+        began = time.perf_counter()
         try:
             images.append(read_image(data))
             errors.append("")
@@ -122,8 +125,11 @@ def diagnose(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str 
             log.warning("unexpected %s while reading an input", type(exc).__name__)
             images.append(None)
             errors.append("The file could not be read as an image.")
+        took_ms.append((time.perf_counter() - began) * 1000)
     readable = [i for i, image in enumerate(images) if image is not None]
+    began = time.perf_counter()
     diagnoses = dict(zip(readable, model.predict([images[i] for i in readable], explain=explain)))
+    predict_share_ms = (time.perf_counter() - began) * 1000 / max(1, len(readable))
     outcomes = []
     for index, (name, _) in enumerate(inputs):
         diagnosis = diagnoses.get(index)
@@ -131,13 +137,26 @@ def diagnose(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str 
         message = diagnosis.message if diagnosis else errors[index]
         outcome = DiagnoseOutcome(name, status, message, spec.name, spec.version, images[index], diagnosis)
         if store is not None:
-            outcome = _recorded(outcome, store, user, source)
+            duration_ms = took_ms[index] + (predict_share_ms if diagnosis else 0.0)
+            outcome = _recorded(outcome, store, user, source, registry.weights_digest(spec),
+                                len(inputs[index][1]), duration_ms)
         outcomes.append(outcome)
     return outcomes
 
 
-def _recorded(outcome: DiagnoseOutcome, store: AuditStore, user: str, source: str) -> DiagnoseOutcome:
-    diagnosis = outcome.diagnosis
+def _recorded(outcome: DiagnoseOutcome, store: AuditStore, user: str, source: str, weights_sha256: str,
+              size_bytes: int, duration_ms: float) -> DiagnoseOutcome:
+    """Record one outcome: the answer, the model's weights digest, technical input facts, the time taken."""
+    diagnosis, image = outcome.diagnosis, outcome.image
+    input_metadata: dict[str, object] = {"bytes": size_bytes}
+    if image is not None:  # technical facts only: image.metadata holds no identifying DICOM tag
+        input_metadata.update({"format": image.format, "height": image.shape[0], "width": image.shape[1],
+                               "pixel_spacing_mm": list(image.pixel_spacing_mm) if image.pixel_spacing_mm else None,
+                               **image.metadata})
+    output_summary = {"status": outcome.status, "message": outcome.message[:500]}
+    if diagnosis is not None:
+        output_summary.update({"label": diagnosis.label, "threshold": float(diagnosis.threshold),
+                               "out_of_population": bool(diagnosis.out_of_population)})
     probabilities = None
     if diagnosis is not None and diagnosis.probabilities is not None:
         probabilities = {label: float(p) for label, p in zip(diagnosis.labels, diagnosis.probabilities)}
@@ -145,7 +164,8 @@ def _recorded(outcome: DiagnoseOutcome, store: AuditStore, user: str, source: st
         user=user, source=source, model_name=outcome.model_name, model_version=outcome.model_version,
         input_sha256=outcome.image.sha256 if outcome.image else None, status=outcome.status,
         label=diagnosis.label if diagnosis else None, probabilities=probabilities,
-        uncertainty=diagnosis.uncertainty if diagnosis else None)
+        uncertainty=diagnosis.uncertainty if diagnosis else None, weights_sha256=weights_sha256,
+        input_metadata=input_metadata, output_summary=output_summary, duration_ms=duration_ms)
     return replace(outcome, record_id=record_id)
 
 

@@ -8,101 +8,150 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Iterator
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, create_engine, func, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
 from medai import config
+from medai.errors import StoreError
+from medai.store import schema
+from medai.store.models import AuditEvent, Base, FeedbackRecord, PredictionRecord
 from medai.store.redact import redact_identifiers
 
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["AuditEvent", "AuditStore", "Base", "FeedbackRecord", "PredictionRecord", "describe_verdict"]
 VERDICTS = ("agree", "override")
-
-
-class Base(DeclarativeBase):
-    """Declarative base of the audit tables."""
-
-
-class PredictionRecord(Base):
-    """One prediction (or refusal, or error) as it was shown to its user."""
-
-    __tablename__ = "predictions"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    user: Mapped[str] = mapped_column(String(120))
-    source: Mapped[str] = mapped_column(String(20))
-    model_name: Mapped[str] = mapped_column(String(80))
-    model_version: Mapped[str] = mapped_column(String(40))
-    input_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(20))
-    label: Mapped[str | None] = mapped_column(String(80))
-    probabilities: Mapped[dict | None] = mapped_column(JSON)
-    uncertainty: Mapped[float | None] = mapped_column(Float)
-
-
-class FeedbackRecord(Base):
-    """A clinician's verdict on a prediction: agree, or override with the correct label.
-
-    One row per prediction and user; ``created_at`` is when the verdict was last saved, and
-    ``comment`` has been through :func:`medai.store.redact.redact_identifiers`.
-    """
-
-    __tablename__ = "feedback"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    prediction_id: Mapped[int] = mapped_column(ForeignKey("predictions.id"), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    user: Mapped[str] = mapped_column(String(120))
-    verdict: Mapped[str] = mapped_column(String(20))
-    corrected_label: Mapped[str | None] = mapped_column(String(80))
-    comment: Mapped[str | None] = mapped_column(String(2000))
+EVENT_KINDS = ("sign-in", "export.audit-log", "export.feedback", "feedback.superseded")
+# Keys that would name or locate a patient: never accepted in input_metadata or event details.
+IDENTIFYING_KEY = re.compile(r"patient|birth|address|phone|accession|institution|physician|operator|file_?name"
+                             r"|path|^name$|uid$", re.IGNORECASE)
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+log = logging.getLogger(__name__)
 
 
 class AuditStore:
-    """Access to the audit tables: predictions are only appended; feedback is one row per user.
+    """Access to the audit tables: predictions and events are only appended; feedback is one row per user.
+
+    Opening a store migrates its database to the newest schema (:func:`medai.store.schema.upgrade`).
+    Every write is one transaction; a write that fails raises :class:`medai.errors.StoreError`.
 
     Parameters
     ----------
     url : str, optional
         SQLAlchemy database URL; defaults to :func:`medai.config.db_url` (an SQLite file).
+        ``postgresql+psycopg://user:password@host/db`` selects PostgreSQL.
+
+    Raises
+    ------
+    StoreError
+        The database cannot be opened or migrated.
     """
 
     def __init__(self, url: str | None = None):
         self.url = url or config.db_url()
-        if self.url.startswith("sqlite:///") and not self.url.startswith("sqlite:///:memory:"):
-            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(self.url)
-        Base.metadata.create_all(self.engine)
+        try:
+            self.engine = _engine(self.url)
+            schema.upgrade(self.engine)
+        except SQLAlchemyError as exc:
+            log.error("audit database %s cannot be opened: %s", _masked(self.url), type(exc).__name__)
+            raise StoreError("The audit database cannot be opened, so nothing can be recorded; "
+                             "ask the administrator to check MEDAI_DB_URL and the database server.") from exc
+
+    @property
+    def masked_url(self) -> str:
+        """The database URL with any password replaced by ``***`` (for display)."""
+        return _masked(self.url)
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back and re-raised as ``StoreError`` on failure."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            log.error("audit store: %s failed: %s", what, type(exc).__name__)
+            raise StoreError(f"The audit database could not save the {what}; it was not recorded. "
+                             "Try again, or ask the administrator to check the database.") from exc
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[Session]:
+        try:
+            with Session(self.engine) as session:
+                yield session
+        except SQLAlchemyError as exc:
+            log.error("audit store: reading %s failed: %s", what, type(exc).__name__)
+            raise StoreError(f"The audit database could not be read ({what}); "
+                             "ask the administrator to check the database.") from exc
 
     def record_prediction(self, *, user: str, source: str, model_name: str, model_version: str,
                           input_sha256: str | None, status: str, label: str | None = None,
                           probabilities: dict[str, float] | None = None,
-                          uncertainty: float | None = None) -> int:
-        """Store one prediction and return its id."""
+                          uncertainty: float | None = None, weights_sha256: str | None = None,
+                          input_metadata: dict[str, Any] | None = None,
+                          output_summary: dict[str, Any] | None = None,
+                          duration_ms: float | None = None) -> int:
+        """Store one prediction and return its id.
+
+        Parameters
+        ----------
+        user, source : str
+            Who asked, and through which page or command.
+        model_name, model_version, weights_sha256 : str
+            The model that answered; ``weights_sha256`` is :func:`medai.registry.weights_digest`.
+        input_sha256 : str or None
+            SHA-256 of the input bytes (``None`` when they could not be read).
+        status, label, probabilities, uncertainty
+            The answer as shown.
+        input_metadata, output_summary : dict, optional
+            JSON-able technical facts about the input and a summary of the output; a key that
+            looks identifying (patient, name, birth, file, UID, ...) is refused.
+        duration_ms : float, optional
+            Wall time for this input.
+
+        Raises
+        ------
+        ValueError
+            ``input_metadata`` or ``output_summary`` has an identifying key.
+        StoreError
+            The write failed; nothing was stored.
+        """
         record = PredictionRecord(
             created_at=dt.datetime.now(dt.timezone.utc), user=user or "anonymous", source=source,
             model_name=model_name, model_version=model_version, input_sha256=input_sha256, status=status,
-            label=label, probabilities=json.loads(json.dumps(probabilities)) if probabilities else None,
-            uncertainty=uncertainty)
-        with Session(self.engine) as session, session.begin():
+            label=label, probabilities=_json(probabilities), uncertainty=uncertainty,
+            weights_sha256=weights_sha256, input_metadata=_technical(input_metadata, "input_metadata"),
+            output_summary=_technical(output_summary, "output_summary"),
+            duration_ms=None if duration_ms is None else round(float(duration_ms), 3))
+        with self._transaction("prediction record") as session:
             session.add(record)
             session.flush()
             return record.id
 
     def record_feedback(self, prediction_id: int, *, user: str, verdict: str,
-                        corrected_label: str | None = None, comment: str | None = None) -> int:
+                        corrected_label: str | None = None, comment: str | None = None,
+                        correction: dict[str, Any] | None = None) -> int:
         """Store a clinician's verdict on prediction ``prediction_id``; return the feedback id.
 
         One verdict per user and prediction: saving again updates that row (and its time) instead
-        of adding another. The comment is passed through :func:`redact_identifiers` first.
+        of adding another, atomically (``INSERT ... ON CONFLICT DO UPDATE`` on the unique index).
+        The comment is passed through :func:`redact_identifiers` first.
 
         Raises
         ------
         ValueError
             ``verdict`` is not one of ``VERDICTS``.
+        StoreError
+            The write failed (or no such prediction); nothing was stored.
         """
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}")
@@ -110,21 +159,56 @@ class AuditStore:
             "created_at": dt.datetime.now(dt.timezone.utc), "verdict": verdict,
             "corrected_label": corrected_label if verdict == "override" else None,
             "comment": redact_identifiers(comment.strip()) if comment and comment.strip() else None,
+            "correction": _json(correction) if verdict == "override" else None,
         }
-        user = user or "anonymous"
-        with Session(self.engine) as session, session.begin():
-            query = (select(FeedbackRecord)
-                     .where(FeedbackRecord.prediction_id == prediction_id, FeedbackRecord.user == user)
-                     .order_by(FeedbackRecord.id.desc()).limit(1))
-            record = session.scalars(query).first()
+        keys = {"prediction_id": prediction_id, "user": user or "anonymous"}
+        with self._transaction("feedback") as session:
+            if self.engine.dialect.name in ("sqlite", "postgresql"):
+                insert = _dialect_insert(self.engine.dialect.name)
+                statement = (insert(FeedbackRecord).values(**keys, **values)
+                             .on_conflict_do_update(index_elements=["prediction_id", "user"], set_=values)
+                             .returning(FeedbackRecord.id))
+                return session.execute(statement).scalar_one()
+            record = session.scalars(select(FeedbackRecord).filter_by(**keys).with_for_update()).first()
             if record is None:
-                record = FeedbackRecord(prediction_id=prediction_id, user=user, **values)
+                record = FeedbackRecord(**keys, **values)
                 session.add(record)
-            else:
-                for name, value in values.items():
-                    setattr(record, name, value)
+            for name, value in values.items():
+                setattr(record, name, value)
             session.flush()
             return record.id
+
+    def record_event(self, kind: str, *, user: str, details: dict[str, Any] | None = None) -> int:
+        """Append one entry to the audit log (a sign-in, an export) and return its id.
+
+        Parameters
+        ----------
+        kind : str
+            What happened, e.g. one of ``EVENT_KINDS``.
+        user : str
+            Who did it.
+        details : dict, optional
+            JSON-able facts (filters used, row count); identifying keys are refused.
+
+        Raises
+        ------
+        StoreError
+            The write failed; nothing was stored.
+        """
+        entry = AuditEvent(created_at=dt.datetime.now(dt.timezone.utc), user=user or "anonymous", kind=kind,
+                           details=_technical(details, "details"))
+        with self._transaction("audit event") as session:
+            session.add(entry)
+            session.flush()
+            return entry.id
+
+    def events(self, kind: str | None = None, limit: int = 200) -> list[AuditEvent]:
+        """The newest audit-log entries first (of one ``kind``, if given)."""
+        query = select(AuditEvent)
+        if kind is not None:
+            query = query.where(AuditEvent.kind == kind)
+        with self._reading("audit events") as session:
+            return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
 
     def latest_feedback(self, prediction_id: int, user: str | None = None) -> FeedbackRecord | None:
         """The most recently saved verdict on a prediction (by ``user``, if given), or ``None``."""
@@ -207,7 +291,7 @@ class AuditStore:
         for record in predictions:
             verdict = feedback.get(record.id)
             rows.append({
-                "id": record.id, "when (UTC)": record.created_at, "user": record.user, "via": record.source,
+                "id": record.id, "when (UTC)": _naive_utc(record.created_at), "user": record.user, "via": record.source,
                 "model": record.model_name, "version": record.model_version, "status": record.status,
                 "label": record.label,
                 **{f"P({label})": (record.probabilities or {}).get(label) for label in labels},
@@ -240,6 +324,11 @@ def describe_verdict(feedback: FeedbackRecord) -> str:
     return feedback.verdict
 
 
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time as naive UTC (SQLite returns naive UTC, PostgreSQL an aware time)."""
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 def _as_utc(moment: dt.date | dt.datetime) -> dt.datetime:
     """An aware UTC datetime: a naive one is taken as UTC (as recorded), a date means its midnight."""
     if not isinstance(moment, dt.datetime):
@@ -247,3 +336,62 @@ def _as_utc(moment: dt.date | dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(dt.timezone.utc)
+
+
+def _engine(url: str) -> Engine:
+    """An engine; SQLite files get WAL, a busy timeout and foreign-key checks, and their folder."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    if not memory:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+                           **({"poolclass": StaticPool} if memory else {}))
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection, _record) -> None:
+        cursor = connection.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def _dialect_insert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown as its scheme only
+        return url.partition(":")[0] + "://…"
+
+
+def _json(value: Any) -> Any:
+    """A plain-JSON copy (numpy numbers become floats), or ``None`` for an empty value."""
+    return json.loads(json.dumps(value, default=float)) if value else None
+
+
+def _technical(value: dict[str, Any] | None, what: str) -> dict[str, Any] | None:
+    """``value`` as plain JSON, refusing any key (at any depth) that looks identifying."""
+    def check(item: Any) -> None:
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if IDENTIFYING_KEY.search(str(key)):
+                    raise ValueError(f"{what} may not hold identifying fields ({key!r})")
+                check(inner)
+        elif isinstance(item, list):
+            for inner in item:
+                check(inner)
+    check(value)
+    return _json(value)
