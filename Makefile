@@ -7,7 +7,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test browser benchmark clean
+.PHONY: run test browser postgres benchmark clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null)
 
-test: $(VENV)/.dev-installed browser
+# Debian's PostgreSQL server binaries for the store tests; the tests start and stop their own throw-away
+# cluster (initdb + pg_ctl on 127.0.0.1), so the package's own service is neither needed nor started.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql >/dev/null)
+
+test: $(VENV)/.dev-installed browser postgres
 	$(PY) -m pytest
 
 benchmark: $(VENV)/.installed
