@@ -1,0 +1,139 @@
+"""The ``icu-mortality`` model at prediction time: boosted trees + a small network, blended and calibrated.
+
+The network was trained with Keras; it is a plain stack of Dense layers (ReLU, then one logit), so
+it is evaluated here with NumPy from its shipped weights (no TensorFlow start-up on the page or in a
+4,000-patient batch). Training checks the NumPy outputs against Keras's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import joblib
+import numpy as np
+
+from medai.calibration import PlattCalibrator
+from medai.registry import ModelSpec
+from medai.timeline.features import feature_matrix, summary_features
+from medai.timeline.io import Stay, variable_names
+
+GBM_FILE, MLP_FILE, ARRAYS_FILE = "gbm.joblib", "mlp.npz", "arrays.npz"
+MIN_HOURS, MIN_VARIABLES = 6.0, 8  # data sufficiency: below either, the risk is flagged
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+@dataclass
+class DenseNet:
+    """Dense layers as NumPy arrays: ``weights[k]`` (in, out), ``biases[k]`` (out,); ReLU between, none last."""
+
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+    median: np.ndarray
+    scale: np.ndarray
+
+    def inputs(self, features: np.ndarray) -> np.ndarray:
+        """Scaled features with missing values as 0, then one 0/1 mask per feature, shape (n, 2F)."""
+        missing = np.isnan(features)
+        scaled = np.where(missing, 0.0, (features - self.median) / self.scale)
+        return np.concatenate([np.clip(scaled, -10, 10), (~missing).astype(np.float32)], axis=1).astype(np.float32)
+
+    def logit(self, features: np.ndarray) -> np.ndarray:
+        """Raw logit, shape (n,), of features (n, F)."""
+        x = self.inputs(features)
+        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = x @ w + b
+            if k < len(self.weights) - 1:
+                x = np.maximum(x, 0.0)
+        return x[:, 0]
+
+
+@dataclass
+class MortalityModel:
+    """Calibrated in-hospital mortality risk from summary features.
+
+    Attributes
+    ----------
+    gbm : HistGradientBoostingClassifier
+    net : DenseNet
+    blend : float
+        Weight of the network's logit (0 = trees only, 1 = network only), chosen on validation.
+    calibrator : PlattCalibrator
+        Maps the blended logit to a probability.
+    """
+
+    name: str
+    version: str
+    gbm: object
+    net: DenseNet
+    blend: float
+    calibrator: PlattCalibrator
+
+    def predict_features(self, features: np.ndarray) -> np.ndarray:
+        """Calibrated probability of in-hospital death, shape (n,), for features (n, F)."""
+        features = np.asarray(features, dtype=np.float32)
+        logit = (1 - self.blend) * _logit(self.gbm.predict_proba(features)[:, 1]) if self.blend < 1 else 0.0
+        if self.blend > 0:
+            logit = logit + self.blend * self.net.logit(features)
+        return self.calibrator.predict(logit)
+
+    def predict(self, stays: list[Stay]) -> np.ndarray:
+        """Risk of each stay from all its data, shape (n,)."""
+        return self.predict_features(feature_matrix(stays))
+
+    def risk_curve(self, stay: Stay, hours: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(hours, risk) recomputed from the data up to each whole hour and the last observation, shape (t,)."""
+        if hours is None:
+            hours = np.unique(np.append(np.arange(1.0, np.floor(stay.hours) + 1.0), max(stay.hours, 1.0)))
+        return hours, self.predict_features(np.stack([summary_features(stay, h) for h in hours]))
+
+    def occlusion(self, stay: Stay) -> list[tuple[str, float]]:
+        """How much each observed variable moves the risk: risk(all data) − risk(without that variable).
+
+        Returns
+        -------
+        list of (variable, change in probability), largest absolute change first.
+        """
+        observed = stay.observed()
+        if not observed:
+            return []
+        cutoff = max(stay.hours, 1.0)
+        rows = [summary_features(stay, cutoff)] + [summary_features(stay.without(v), cutoff) for v in observed]
+        risks = self.predict_features(np.stack(rows))
+        changes = [(name, float(risks[0] - risks[k + 1])) for k, name in enumerate(observed)]
+        return sorted(changes, key=lambda item: -abs(item[1]))
+
+
+def sufficiency(stay: Stay) -> list[str]:
+    """Why a stay's risk should not be read as a plain number (empty when there is enough data)."""
+    notes = []
+    if stay.hours < MIN_HOURS:
+        notes.append(f"only {stay.hours:.1f} h of data (< {MIN_HOURS:g} h)")
+    if len(stay.observed()) < MIN_VARIABLES:
+        notes.append(f"only {len(stay.observed())} variables observed (< {MIN_VARIABLES})")
+    if stay.out_of_range:
+        notes.append(f"{len(stay.out_of_range)} implausible values set aside (e.g. {stay.out_of_range[0]})")
+    if stay.problems:
+        notes.append(f"{len(stay.problems)} malformed rows skipped ({stay.problems[0]})")
+    if stay.unknown:
+        notes.append("unknown variables ignored: " + ", ".join(sorted(stay.unknown)[:5]))
+    return notes
+
+
+def load(spec: ModelSpec) -> MortalityModel:
+    """Build the model from a registry spec (files already verified)."""
+    gbm = joblib.load(spec.path(GBM_FILE))
+    with np.load(spec.path(MLP_FILE)) as saved, np.load(spec.path(ARRAYS_FILE)) as arrays:
+        layers = len(saved.files) // 2
+        net = DenseNet([saved[f"w{k}"].astype(np.float32) for k in range(layers)],
+                       [saved[f"b{k}"].astype(np.float32) for k in range(layers)],
+                       arrays["median"], arrays["scale"])
+    parameters = spec.parameters
+    calibrator = PlattCalibrator(parameters["platt_slope"], parameters["platt_intercept"])
+    return MortalityModel(spec.name, spec.version, gbm, net, float(parameters["blend"]), calibrator)
+
+
+__all__ = ["MortalityModel", "DenseNet", "load", "sufficiency", "variable_names"]
