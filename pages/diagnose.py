@@ -19,6 +19,7 @@ from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, jet_colorscale, overlay
 from medai.imaging.notes import reading_notes
+from medai.imaging.ood import OUT_OF_POPULATION_MESSAGE
 from medai.imaging.report import pdf_report
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display
 from pages.card_view import render_card
@@ -130,8 +131,8 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     p, threshold, positive = diagnosis.positive_probability, diagnosis.threshold, labels[-1]
     decision = numbers.error if diagnosis.label == positive else numbers.success
     decision(f"**{diagnosis.label.capitalize()}** · decision at threshold {threshold:.2f}")
-    if getattr(diagnosis, "out_of_population", False):
-        numbers.warning(outcome.message, icon=":material/person_alert:")
+    if diagnosis.out_of_population:
+        numbers.warning(OUT_OF_POPULATION_MESSAGE, icon=":material/person_alert:")
     with numbers:
         st.plotly_chart(probability_bar(p, threshold, positive), config=CHART_CONFIG, key=f"bar_{outcome.record_id}")
     numbers.markdown(why_line(p, threshold, diagnosis.label, prevalence))

@@ -8,11 +8,14 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from medai import config
 from medai.imaging.service import DISPLAY_SIDE_PX
 from medai.store import AuditStore
 from tests.conftest import REPO
 
 TIMEOUT = 180
+ADULT_CXR = (config.data_dir() / "imaging" / "segmentation" / "covid19_cxr_segmentations" / "images"
+             / "covid-19-pneumonia-30-PA.jpg")  # a held-back adult patient
 FILMS = ("cxr_normal_NORMAL2-IM-1427-0001.jpeg", "cxr_normal_NORMAL2-IM-1436-0001.jpeg",
          "cxr_pneumonia_person1946_bacteria_4874.jpeg")
 
@@ -75,6 +78,14 @@ def test_uploaded_sample_leads_with_the_decision(diagnose_page, samples):
     assert "Do not type patient names" in text
     keys = [chart.key for chart in diagnose_page.get("plotly_chart")]
     assert "colour_bar" in keys and sum(key.startswith("bar_") for key in keys) == 1  # colour bar, probability bar
+
+
+@pytest.mark.skipif(not ADULT_CXR.exists(), reason="shared data (MEDAI_DATA_DIR) not available")
+def test_adult_film_is_diagnosed_with_a_visible_warning(diagnose_page):
+    diagnose_page.file_uploader(key="uploads").set_value(("adult.jpg", ADULT_CXR.read_bytes(), "image/jpeg")).run()
+    assert not diagnose_page.exception
+    assert any(w.value.startswith("Outside the validated population:") for w in diagnose_page.warning)
+    assert any("decision at threshold" in e.value for e in [*diagnose_page.error, *diagnose_page.success])
 
 
 def test_garbage_upload_gets_a_plain_message(diagnose_page):
