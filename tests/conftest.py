@@ -17,8 +17,9 @@ SAMPLES = REPO / "sample_data" / "imaging"
 
 @pytest.fixture(autouse=True)
 def isolated_database(tmp_path, monkeypatch):
-    """Every test writes its audit records to its own SQLite file."""
+    """Every test writes its audit records to its own SQLite file (and its de-identification salt beside it)."""
     monkeypatch.setenv("MEDAI_DB_URL", f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    monkeypatch.setenv("MEDAI_DEID_SALT_FILE", str(tmp_path / "deid-salt"))  # never the checkout's var/
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,15 @@ Two things happen before pydicom sees a whole file, because it would otherwise t
 * a raw dataset (no 128-byte preamble and ``DICM``, as some PACS exports write) is accepted only
   when its first element looks like DICOM, and only then read with ``force=True``.
 
-Only technical tags are kept; patient identifiers are never copied out of the dataset.
+Every dataset is de-identified (:func:`medai.store.deid.deidentify`, PS3.15 Annex E basic profile)
+as soon as it is parsed, before any tag is read; then only technical tags are kept. With
+``MEDAI_KEEP_DEIDENTIFIED=1`` the de-identified file (never the original) is kept.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import struct
 import zlib
 
@@ -30,6 +33,7 @@ from pydicom.valuerep import VR
 from medai import config
 from medai.errors import InputError, InputTooLargeError
 from medai.imaging.io import check_pixel_count, colorfulness, rescale_to_unit
+from medai.store import deid
 
 TECHNICAL_TAGS = ("Modality", "PhotometricInterpretation", "BitsStored", "ViewPosition", "BodyPartExamined")
 PREAMBLE_BYTES, PREFIX = 128, b"DICM"
@@ -44,6 +48,9 @@ COMPRESSED_STEP_BYTES = 64 * 1024
 COLOUR_SAMPLE_SIDE = 512  # colourfulness is a summary statistic: a subsample measures it well
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601, as PIL's convert("L")
 DAMAGED = "The DICOM file is damaged or holds no image."
+log = logging.getLogger(__name__)
+# pydicom's messages about invalid values quote the value, which may be a name or an ID: never emit them.
+pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
 
 
 def decode_dicom(data: bytes) -> tuple[np.ndarray, tuple[float, float] | None, dict[str, str], float]:
@@ -73,6 +80,7 @@ def decode_dicom(data: bytes) -> tuple[np.ndarray, tuple[float, float] | None, d
         Too many pixels declared, or a deflated dataset that expands past the cap.
     """
     dataset = open_dataset(data)
+    deidentify(dataset)
     try:
         rows, columns = int(dataset.Rows), int(dataset.Columns)
         frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
@@ -105,6 +113,16 @@ def decode_dicom(data: bytes) -> tuple[np.ndarray, tuple[float, float] | None, d
     spacing = _pixel_spacing(dataset)
     metadata = {tag: str(dataset.get(tag)) for tag in TECHNICAL_TAGS if tag in dataset}
     return pixels.astype(np.float32), spacing, metadata, colour
+
+
+def deidentify(dataset: pydicom.Dataset) -> None:
+    """De-identify in place before anything reads a tag; keep the result when configured to."""
+    deid.deidentify(dataset)
+    if deid.keep_enabled():
+        try:
+            deid.keep(dataset)
+        except (OSError, ValueError, AttributeError, TypeError) as exc:  # keeping is optional; the read goes on
+            log.warning("the de-identified DICOM could not be kept (%s)", type(exc).__name__)
 
 
 def _colour_to_grey(raw: np.ndarray, photometric: str) -> tuple[np.ndarray, float]:
