@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator, Sequence, TextIO
 
 from medai.drug.cli import add_commands as add_drug_commands
+from medai.timeline.cli import add_commands as add_timeline_commands
 from medai.errors import MedAIError
 from medai.imaging.io import check_byte_count
 
@@ -188,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.set_defaults(run=run_diagnose)
 
     add_drug_commands(commands)
+    add_timeline_commands(commands)
 
     models = commands.add_parser("models", help="list the shipped models")
     models.set_defaults(run=run_models)

@@ -165,7 +165,8 @@ def train(model_dir: Path, epochs: int | None = None, **_: object) -> dict:
                  "deaths_validation": int(y_val.sum()),
                  "split": "stratified 80/20 on in-hospital death over A+B (seed 0)",
                  "held_out": "set C (4,000 stays) is kept aside for independent evaluation and never seen"},
-        "recipe": {"features": "per variable last/first/min/max/mean/count/hours since last + 5 descriptors + "
+        "recipe": {"command": "python -m medai train icu-mortality",
+                   "features": "per variable last/first/min/max/mean/count/hours since last + 5 descriptors + "
                                "hours observed + variables observed, on the history up to the cut-off",
                    "augmentation": f"each training stay in full and at {TRUNCATIONS} random cut-offs in 3-47 h",
                    "trees": "HistGradientBoostingClassifier, 300 rounds, lr 0.05, 31 leaves",

@@ -1,0 +1,106 @@
+"""``python -m medai timeline risk|forecast INPUT``: one CSV row per patient (risk) or per forecast point.
+
+INPUT is a folder of PhysioNet 2012 files, a ``.tar.gz`` of them, one such file, or a long CSV.
+Exit codes as ``python -m medai diagnose``: 0 every patient has a result (``ok`` or ``flagged``);
+1 at least one patient is an ``error`` row; 2 the command could not run, with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from typing import Iterator
+
+from medai.errors import InputError
+
+EXIT_OK, EXIT_ROW_ERRORS = 0, 1
+
+
+def _items(argument: str) -> tuple[Iterator, int | None]:
+    """Stays (or read errors) of INPUT and, when cheap to know, how many there are (for the progress bar)."""
+    from pathlib import Path
+
+    from medai.timeline.io import read_stays
+
+    path = Path(argument)
+    total = len([p for p in path.rglob("*.txt") if not p.name.startswith(".")]) if path.is_dir() else None
+    iterator = read_stays(path)
+    first = next(iterator, None)  # raises InputError now if INPUT cannot be used at all
+    if first is None:
+        raise InputError("The input holds no patient.")
+
+    def chained():
+        yield first
+        yield from iterator
+
+    return chained(), total
+
+
+def _run(args: argparse.Namespace, kind: str) -> int:
+    from tqdm import tqdm
+
+    from medai import registry
+    from medai.cli import _open_output, check_output_path
+    from medai.store import AuditStore
+    from medai.timeline import service
+
+    check_output_path(args.output)
+    if kind == "forecast" and not 1 <= args.horizon <= 6:
+        raise InputError("--horizon must be 1 to 6 hours.")
+    items, total = _items(args.input)
+    registry.load(service.RISK_MODEL if kind == "risk" else service.FORECAST_MODEL)  # fail before any output
+    store = None if args.no_audit else AuditStore()
+    output = sys.stdout if args.output == "-" else _open_output(args.output)
+    errors = patients = 0
+    try:
+        columns = service.RISK_COLUMNS if kind == "risk" else service.FORECAST_COLUMNS
+        writer = csv.DictWriter(output, fieldnames=columns)
+        writer.writeheader()
+        with tqdm(total=total, unit="patient", file=sys.stderr, disable=args.quiet) as bar:
+            if kind == "risk":
+                for result in service.assess_risk(items, user=args.user, source="cli", store=store,
+                                                  progress=bar.update):
+                    writer.writerow(result.row())
+                    errors += result.status == "error"
+                    patients += 1
+            else:
+                for result in service.forecast_all(items, args.horizon, user=args.user, source="cli", store=store,
+                                                   progress=bar.update):
+                    writer.writerows(result.rows())
+                    errors += result.status == "error"
+                    patients += 1
+    finally:
+        if output is not sys.stdout:
+            output.close()
+    if errors:
+        print(f"{errors} of {patients} patients could not be assessed; see the 'message' column.", file=sys.stderr)
+    return EXIT_ROW_ERRORS if errors else EXIT_OK
+
+
+def run_risk(args: argparse.Namespace) -> int:
+    """Mortality risk and NEWS2 per patient."""
+    return _run(args, "risk")
+
+
+def run_forecast(args: argparse.Namespace) -> int:
+    """Vitals forecasts per patient for 1..H hours after its latest timestamp."""
+    return _run(args, "forecast")
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Register ``timeline risk`` and ``timeline forecast`` on the ``python -m medai`` parser."""
+    timeline = commands.add_parser("timeline", help="ICU time series: mortality risk, NEWS2, vitals forecasts")
+    actions = timeline.add_subparsers(dest="timeline_command", required=True)
+    for name, runner, text in (("risk", run_risk, "mortality risk and NEWS2, one row per patient"),
+                               ("forecast", run_forecast, "next-hours forecasts of the vitals")):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("input", metavar="INPUT", help="folder or .tar.gz of PhysioNet files, or a long CSV")
+        if name == "forecast":
+            action.add_argument("--horizon", type=int, default=6, help="hours ahead, 1-6")
+        action.add_argument("--output", "-o", default="-", help="CSV file to write ('-' = standard output)")
+        action.add_argument("--user", default=os.environ.get("USER", "cli"), help="name for the audit trail")
+        action.add_argument("--no-audit", action="store_true", help="do not record predictions in the audit store")
+        action.add_argument("--quiet", action="store_true", help="no progress bar")
+        action.set_defaults(run=runner)

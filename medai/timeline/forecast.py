@@ -1,0 +1,141 @@
+"""``icu-vitals-forecast``: the next 1–6 h of HR, RespRate, Temp, SysABP/NISysABP and MAP/NIMAP.
+
+One pooled model per quantile (10 %, 50 %, 90 %; scikit-learn boosted trees with the quantile loss)
+predicts the change from the last observed value in units of the variable's population SD, from
+features of the history up to the forecast origin (the latest timestamp of the stay); a conformal
+margin fitted on validation widens (or narrows) the 10–90 % band so that it covers about 80 %.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import joblib
+import numpy as np
+
+from medai.registry import ModelSpec
+from medai.timeline.io import Stay, descriptors, variable_names, variables
+
+FORECAST_VARIABLES = ("HR", "RespRate", "Temp", "SysABP", "NISysABP", "MAP", "NIMAP")
+CONTEXT = ("HR", "RespRate", "Temp", "MAP", "NIMAP", "SysABP", "NISysABP", "GCS", "FiO2", "MechVent", "SaO2", "Urine")
+HORIZONS = tuple(range(1, 7))
+QUANTILES = (0.1, 0.5, 0.9)
+MAX_HORIZON = 6
+TREES_FILE = "quantile_trees.joblib"
+MAX_STALE_H = 24.0  # a variable last seen longer ago than this is not forecast
+
+
+def feature_names() -> list[str]:
+    """Columns of one forecast example, shape (G,)."""
+    return (["variable", "hours_ahead", "origin_h", "last", "since_last", "d_mean3", "d_mean6", "d_min6", "d_max6",
+             "slope6", "d_mean_all", "sd_all", "count6", "count_all"]
+            + [f"ctx_{name}" for name in CONTEXT] + ["age", "icu_type"])
+
+
+def _latest(times: np.ndarray, values: np.ndarray, origin: float) -> float:
+    index = np.searchsorted(times, origin, side="right") - 1
+    return float(values[index]) if index >= 0 else np.nan
+
+
+def variable_history(stay: Stay, origin: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Variable index → (times, values) observed at or before ``origin``."""
+    keep = stay.time <= origin
+    time, var, value = stay.time[keep], stay.variable[keep], stay.value[keep]
+    return {int(v): (time[var == v], value[var == v]) for v in np.unique(var)}
+
+
+def examples(stay: Stay, origin: float, sd: dict[str, float], horizons=HORIZONS) -> tuple[np.ndarray, list[str]]:
+    """Feature rows for each forecastable variable × horizon at ``origin``: (rows, G) and each row's variable."""
+    names = variable_names()
+    history = variable_history(stay, origin)
+    context = [_latest(*history[names.index(c)], origin) if names.index(c) in history else np.nan for c in CONTEXT]
+    tail = [stay.descriptors.get("Age", np.nan), stay.descriptors.get("ICUType", np.nan)]
+    rows, which = [], []
+    for code, name in enumerate(FORECAST_VARIABLES):
+        index = names.index(name)
+        if index not in history:
+            continue
+        times, values = history[index]
+        last, since = values[-1], origin - times[-1]
+        if since > MAX_STALE_H:
+            continue
+        scale = sd[name]
+        recent3, recent6 = values[times > origin - 3], values[times > origin - 6]
+        t6 = times[times > origin - 6]
+        slope = np.polyfit(t6 - origin, recent6, 1)[0] / scale if len(recent6) >= 2 and np.ptp(t6) > 0 else np.nan
+        base = [code, 0, origin, last, since,
+                (recent3.mean() - last) / scale if len(recent3) else np.nan,
+                (recent6.mean() - last) / scale if len(recent6) else np.nan,
+                (recent6.min() - last) / scale if len(recent6) else np.nan,
+                (recent6.max() - last) / scale if len(recent6) else np.nan,
+                slope, (values.mean() - last) / scale, values.std() / scale, len(recent6), len(values)]
+        for h in horizons:
+            row = list(base)
+            row[1] = h
+            rows.append(row + context + tail)
+            which.append(name)
+    shape = (len(rows), len(feature_names()))
+    return (np.array(rows, dtype=np.float32) if rows else np.zeros(shape, np.float32)), which
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """One forecast point: ``variable`` at ``origin + hours_ahead`` h, quantiles in the variable's unit."""
+
+    variable: str
+    hours_ahead: int
+    time: float
+    p10: float
+    p50: float
+    p90: float
+
+    @property
+    def unit(self) -> str:
+        return variables()[self.variable].unit
+
+
+@dataclass
+class ForecastModel:
+    """Quantile trees + per-variable SD + conformal margin (in SD units)."""
+
+    name: str
+    version: str
+    trees: dict[float, object]
+    sd: dict[str, float]
+    margin: float
+
+    def predict_rows(self, rows: np.ndarray, which: list[str]) -> np.ndarray:
+        """(n, 3) p10/p50/p90 in the variable's unit for rows from :func:`examples`."""
+        if not len(rows):
+            return np.zeros((0, 3))
+        scale = np.array([self.sd[name] for name in which])
+        delta = np.stack([self.trees[q].predict(rows) for q in QUANTILES], axis=1)
+        delta = np.sort(delta, axis=1)  # no crossing quantiles
+        delta[:, 0] -= self.margin
+        delta[:, 2] += self.margin
+        delta[:, 1] = np.clip(delta[:, 1], delta[:, 0], delta[:, 2])
+        return rows[:, [3]] + delta * scale[:, None]
+
+    def forecast(self, stay: Stay, horizon: int = MAX_HORIZON) -> list[Forecast]:
+        """Forecasts from the stay's latest timestamp for hours 1..``horizon`` of every forecastable variable."""
+        origin = stay.hours
+        rows, which = examples(stay, origin, self.sd, range(1, horizon + 1))
+        quantiles = self.predict_rows(rows, which)
+        table = variables()
+        out = []
+        for row, name, (p10, p50, p90) in zip(rows, which, quantiles):
+            low, high = table[name].low, table[name].high
+            out.append(Forecast(name, int(row[1]), round(origin + row[1], 4), float(np.clip(p10, low, high)),
+                                float(np.clip(p50, low, high)), float(np.clip(p90, low, high))))
+        return out
+
+
+def load(spec: ModelSpec) -> ForecastModel:
+    """Build the model from a registry spec (files already verified)."""
+    trees = joblib.load(spec.path(TREES_FILE))
+    parameters = spec.parameters
+    return ForecastModel(spec.name, spec.version, {float(q): trees[str(q)] for q in QUANTILES},
+                         {k: float(v) for k, v in parameters["sd"].items()}, float(parameters["margin"]))
+
+
+__all__ = ["Forecast", "ForecastModel", "examples", "feature_names", "load", "descriptors"]

@@ -1,0 +1,207 @@
+"""The one path the Timeline page, ``python -m medai timeline`` and Python callers take.
+
+stays (or read errors) → features → registry models → result dataclasses (status ``ok`` / ``flagged``
+/ ``error``, message) → one audit record per patient and model, keyed by the SHA-256 of the
+patient's data as the models saw it (never the patient id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from medai import registry
+from medai.errors import MedAIError
+from medai.store import AuditStore
+from medai.timeline.features import feature_matrix
+from medai.timeline.forecast import MAX_HORIZON, Forecast
+from medai.timeline.io import Stay
+from medai.timeline.mortality import sufficiency
+from medai.timeline.news2 import News2Series, news2
+
+RISK_MODEL, FORECAST_MODEL, SURVIVAL_MODEL = "icu-mortality", "icu-vitals-forecast", "icu-survival"
+RISK_COLUMNS = ["patient_id", "mortality_risk", "news2_max", "news2_last", "status", "message"]
+FORECAST_COLUMNS = ["patient_id", "variable", "hours_ahead", "time", "p10", "p50", "p90", "status", "message"]
+BATCH = 256
+Item = Stay | tuple[str, MedAIError]
+
+
+def stay_hash(stay: Stay) -> str:
+    """SHA-256 of the stay's observations and descriptors (what the models see; no identifier)."""
+    return hashlib.sha256(stay.canonical_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RiskResult:
+    """One patient's mortality risk and NEWS2, or why there is none.
+
+    Attributes
+    ----------
+    mortality_risk : float or None
+        Calibrated probability of in-hospital death (0–1).
+    news2_max, news2_last : int or None
+        NEWS2 (points, 0–20): maximum over the hourly series, and at the last hour.
+    status : str
+        ``ok``, ``flagged`` (a number is given but the data are thin or had problems; see ``message``) or ``error``.
+    """
+
+    patient_id: str
+    status: str
+    message: str
+    mortality_risk: float | None = None
+    news2_max: int | None = None
+    news2_last: int | None = None
+    input_sha256: str = ""
+
+    def row(self) -> dict[str, object]:
+        """One CSV row (:data:`RISK_COLUMNS`)."""
+        return {"patient_id": self.patient_id, "status": self.status, "message": self.message,
+                "mortality_risk": "" if self.mortality_risk is None else round(self.mortality_risk, 4),
+                "news2_max": "" if self.news2_max is None else self.news2_max,
+                "news2_last": "" if self.news2_last is None else self.news2_last}
+
+
+@dataclass(frozen=True)
+class ForecastResult:
+    """One patient's forecasts from the end of the data, or why there are none."""
+
+    patient_id: str
+    status: str
+    message: str
+    forecasts: tuple[Forecast, ...] = ()
+    input_sha256: str = ""
+
+    def rows(self) -> list[dict[str, object]]:
+        """CSV rows (:data:`FORECAST_COLUMNS`); one row with blanks when there is no forecast."""
+        if not self.forecasts:
+            return [{"patient_id": self.patient_id, "status": self.status, "message": self.message}]
+        return [{"patient_id": self.patient_id, "variable": f.variable, "hours_ahead": f.hours_ahead,
+                 "time": round(f.time, 3), "p10": round(f.p10, 2), "p50": round(f.p50, 2), "p90": round(f.p90, 2),
+                 "status": self.status, "message": self.message} for f in self.forecasts]
+
+
+def _batches(items: Iterable[Item], size: int = BATCH) -> Iterator[list[Item]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _record(store: AuditStore | None, name: str, digest: str, status: str, user: str, source: str,
+            label: str | None = None, probabilities: dict[str, float] | None = None) -> None:
+    if store is not None:
+        spec = registry.get_spec(name)
+        store.record_prediction(user=user, source=source, model_name=spec.name, model_version=spec.version,
+                                input_sha256=digest or None, status=status, label=label, probabilities=probabilities)
+
+
+def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str = "python",
+                store: AuditStore | None = None, progress: Callable[[int], None] | None = None
+                ) -> Iterator[RiskResult]:
+    """Mortality risk and NEWS2 of each stay, in input order (a generator: rows stream out in batches).
+
+    A read error, or a stay with no usable observation, becomes an ``error`` result; thin data
+    (see :func:`medai.timeline.mortality.sufficiency`) a ``flagged`` one with the reasons in ``message``.
+    """
+    model = registry.load(RISK_MODEL)
+    for batch in _batches(items):
+        usable = [item for item in batch if isinstance(item, Stay) and len(item.time)]
+        risks = dict(zip(map(id, usable), model.predict_features(feature_matrix(usable)))) if usable else {}
+        for item in batch:
+            if not isinstance(item, Stay):
+                result = RiskResult(item[0], "error", str(item[1]))
+            elif id(item) not in risks:
+                why = f" ({item.problems[0]})" if item.problems else ""
+                result = RiskResult(item.patient_id, "error", f"No usable observation in this stay{why}.",
+                                    input_sha256=stay_hash(item))
+            else:
+                series = news2(item)
+                notes = sufficiency(item)
+                result = RiskResult(item.patient_id, "flagged" if notes else "ok",
+                                    ("Read with care: " + "; ".join(notes) + ".") if notes else "",
+                                    float(risks[id(item)]), series.maximum, series.last, stay_hash(item))
+            _record(store, RISK_MODEL, result.input_sha256, result.status, user, source,
+                    None if result.mortality_risk is None else f"risk {result.mortality_risk:.3f}",
+                    None if result.mortality_risk is None else {"died_in_hospital": result.mortality_risk})
+            yield result
+        if progress:
+            progress(len(batch))
+
+
+def forecast_all(items: Iterable[Item], horizon: int = MAX_HORIZON, *, user: str = "anonymous",
+                 source: str = "python", store: AuditStore | None = None,
+                 progress: Callable[[int], None] | None = None) -> Iterator[ForecastResult]:
+    """Forecasts for hours 1..``horizon`` from each stay's latest timestamp, in input order.
+
+    Raises
+    ------
+    MedAIError
+        ``horizon`` is not within 1..6 h.
+    """
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise MedAIError(f"The forecast horizon must be 1 to {MAX_HORIZON} hours.")
+    model = registry.load(FORECAST_MODEL)
+    for item in items:
+        if not isinstance(item, Stay):
+            result = ForecastResult(item[0], "error", str(item[1]))
+        else:
+            points = tuple(model.forecast(item, horizon)) if len(item.time) else ()
+            if points:
+                result = ForecastResult(item.patient_id, "ok", "", points, stay_hash(item))
+            else:
+                result = ForecastResult(item.patient_id, "error", "No recent HR, RespRate, Temp, blood pressure or "
+                                        "MAP observation to forecast from.", input_sha256=stay_hash(item))
+        _record(store, FORECAST_MODEL, result.input_sha256, result.status, user, source,
+                f"{len(result.forecasts)} forecast points" if result.forecasts else None)
+        yield result
+        if progress:
+            progress(1)
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    """Everything the Timeline page draws for one patient.
+
+    Attributes
+    ----------
+    risk : RiskResult
+    news2 : News2Series
+    risk_hours, risk_curve : ndarray, shape (t,)
+        Whole hours and the risk from the data up to each.
+    drivers : list of (variable, change in risk)
+        Occlusion: risk with all data minus risk without that variable, largest first.
+    forecasts : tuple of Forecast
+    survival_days, survival : ndarray, shape (d,)
+        Days since admission and survival probability (empty when the model is not installed).
+    """
+
+    stay: Stay
+    risk: RiskResult
+    news2: News2Series
+    risk_hours: np.ndarray
+    risk_curve: np.ndarray
+    drivers: list[tuple[str, float]]
+    forecasts: tuple[Forecast, ...]
+    survival_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    survival: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
+             store: AuditStore | None = None) -> TimelineView:
+    """Risk (with its hourly curve and drivers), NEWS2, forecasts and survival of one stay; audited once per model."""
+    risk = next(assess_risk([stay], user=user, source=source, store=store))
+    model = registry.load(RISK_MODEL)
+    if risk.status == "error":
+        return TimelineView(stay, risk, news2(stay), np.zeros(0), np.zeros(0), [], ())
+    hours, curve = model.risk_curve(stay)
+    forecast = next(forecast_all([stay], user=user, source=source, store=store))
+    days, survival = np.zeros(0), np.zeros(0)
+    if SURVIVAL_MODEL in registry.names():
+        days, survival = registry.load(SURVIVAL_MODEL).curve(stay)
+        _record(store, SURVIVAL_MODEL, risk.input_sha256, risk.status, user, source,
+                f"1-year survival {survival[-1]:.3f}", {"survival_365d": float(survival[-1])})
+    return TimelineView(stay, risk, news2(stay), hours, curve, model.occlusion(stay), forecast.forecasts, days,
+                        survival)

@@ -1,0 +1,60 @@
+"""The shipped timeline models: shapes, ranges, the risk curve, occlusion, sufficiency flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from medai import registry
+from medai.timeline.features import feature_matrix, feature_names, summary_features
+from medai.timeline.io import read_long_csv, read_physionet
+from tests.medai.timeline.test_io import PHYSIONET
+from tests.medai.timeline.conftest import sample_stay
+
+
+def test_features_shape_and_truncation():
+    stay = sample_stay()
+    full, early = summary_features(stay), summary_features(stay, 6.0)
+    assert full.shape == early.shape == (len(feature_names()),)
+    names = feature_names()
+    assert early[names.index("hours_observed")] == 6.0
+    assert early[names.index("HR_count")] < full[names.index("HR_count")]
+    assert feature_matrix([stay, stay]).shape == (2, len(names))
+
+
+def test_mortality_model():
+    model = registry.load("icu-mortality")
+    stay = sample_stay()
+    risk = model.predict([stay])
+    assert risk.shape == (1,) and 0 < risk[0] < 1
+    hours, curve = model.risk_curve(stay)
+    assert hours.shape == curve.shape and len(hours) >= 40 and np.all((curve > 0) & (curve < 1))
+    assert curve[-1] == pytest.approx(risk[0], abs=1e-6)
+    drivers = model.occlusion(stay)
+    assert len(drivers) == len(stay.observed())
+    assert abs(drivers[0][1]) >= abs(drivers[-1][1])
+
+
+def test_sufficiency_flags_thin_data():
+    from medai.timeline.mortality import sufficiency
+
+    assert any("h of data" in n for n in sufficiency(read_physionet(PHYSIONET, "x.txt")))
+    assert sufficiency(sample_stay()) == [] or all("implausible" in n for n in sufficiency(sample_stay()))
+
+
+def test_forecast_model():
+    model = registry.load("icu-vitals-forecast")
+    stay = sample_stay()
+    points = model.forecast(stay, 6)
+    assert points and {p.hours_ahead for p in points} == set(range(1, 7))
+    assert all(p.p10 <= p.p50 <= p.p90 for p in points)
+    assert all(p.time == pytest.approx(stay.hours + p.hours_ahead, abs=1e-3) for p in points)
+    assert model.forecast(read_long_csv(b"patient_id,time,variable,value\na,1,Urine,50\n")[0]) == []
+
+
+def test_survival_model():
+    if "icu-survival" not in registry.names():
+        pytest.skip("icu-survival not installed")
+    days, curve = registry.load("icu-survival").curve(sample_stay())
+    assert days.shape == curve.shape and curve[0] == pytest.approx(1.0, abs=0.02)
+    assert np.all(np.diff(curve) <= 1e-9)

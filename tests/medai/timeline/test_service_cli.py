@@ -1,0 +1,65 @@
+"""Service and CLI: one row per patient in input order, error rows for bad files, audit without ids, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+
+from medai.cli import main
+from medai.store import AuditStore
+from medai.timeline.io import read_stays
+from medai.timeline.service import assess_risk, forecast_all, stay_hash, timeline
+from tests.medai.timeline.conftest import SAMPLES, sample_stay
+
+
+@pytest.fixture
+def folder(tmp_path):
+    for path in sorted(SAMPLES.glob("*.txt"))[:3]:
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "000000.txt").write_bytes(b"not a physionet file\n")
+    return tmp_path
+
+
+def test_risk_rows_and_audit(folder):
+    store = AuditStore()
+    results = list(assess_risk(read_stays(folder), store=store))
+    assert [r.status for r in results][0] == "error" and "PhysioNet" in results[0].message
+    assert all(0 < r.mortality_risk < 1 for r in results[1:])
+    assert all(r.news2_max >= r.news2_last for r in results[1:])
+    records = store.recent_predictions(limit=10)
+    assert len(records) == 4 and all(r.model_name == "icu-mortality" for r in records)
+    ids = {r.patient_id for r in results}
+    assert not any(r.input_sha256 in ids for r in records)
+    assert {r.input_sha256 for r in records if r.input_sha256} == {r.input_sha256 for r in results[1:]}
+
+
+def test_forecast_and_view():
+    stay = sample_stay()
+    result = next(forecast_all([stay], 3))
+    assert result.status == "ok" and {f.hours_ahead for f in result.forecasts} == {1, 2, 3}
+    view = timeline(stay, store=AuditStore())
+    assert view.risk.input_sha256 == stay_hash(stay) and len(view.risk_hours) == len(view.risk_curve)
+    assert view.drivers and view.forecasts
+
+
+def test_cli_risk_and_forecast(folder, tmp_path, capsys):
+    out = tmp_path / "risks.csv"
+    assert main(["timeline", "risk", str(folder), "--output", str(out), "--quiet"]) == 1
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["patient_id", "mortality_risk", "news2_max", "news2_last", "status", "message"]
+    assert [r["status"] for r in rows] == ["error", "ok", "ok", "ok"] or rows[0]["status"] == "error"
+    good = tmp_path / "good.csv"
+    (tmp_path / "good").mkdir()
+    shutil.copy(sorted(SAMPLES.glob("*.txt"))[0], tmp_path / "good")
+    forecast = tmp_path / "forecast.csv"
+    assert main(["timeline", "forecast", str(tmp_path / "good"), "--horizon", "2", "--output", str(forecast),
+                 "--quiet"]) == 0
+    points = list(csv.DictReader(forecast.open()))
+    assert {"patient_id", "variable", "hours_ahead", "time", "p10", "p50", "p90"} <= set(points[0])
+    assert {p["hours_ahead"] for p in points} == {"1", "2"}
+    assert main(["timeline", "risk", str(SAMPLES / "long_format_132540.csv"), "--output", str(good), "--quiet"]) == 0
+    assert main(["timeline", "risk", str(tmp_path / "missing"), "--output", str(good), "--quiet"]) == 2
+    assert main(["timeline", "forecast", str(folder), "--horizon", "9", "--output", str(good), "--quiet"]) == 2
+    assert "horizon" in capsys.readouterr().err
