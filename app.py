@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from pages.common import RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, WarmUp, free_on_close, model_status, warm_up
+from pages.common import (DEMO_BANNER, RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, WarmUp, free_on_close, model_status,
+                          sign_in_gate, warm_up)
 
 st.set_page_config(page_title="MedAI Workbench", page_icon=":material/stethoscope:", layout="wide")
 warm = warm_up()  # the first page view of the server process starts loading the models in the background
+identity = sign_in_gate()  # hosted mode: nothing below runs until someone with a role is signed in
 
 navigation = st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -31,7 +33,12 @@ def models_panel(warm: WarmUp) -> None:
 
 with st.sidebar:
     st.error(RESEARCH_USE, icon=":material/warning:")
-    st.text_input("Your name (for the audit trail)", key="user", placeholder="anonymous")
+    if identity.demo:
+        st.warning(DEMO_BANNER, icon=":material/lock_open:")
+        st.text_input("Your name (for the audit trail)", key="user", placeholder="anonymous")
+    else:
+        st.caption(f"Signed in as **{identity.email}** ({identity.role})")
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
     models_panel(warm)
 
 if not st.session_state.get(ROUTER_FLAG):

@@ -7,7 +7,8 @@ import datetime as dt
 
 import streamlit as st
 
-from pages.common import audit_store, through_router
+from medai.errors import MedAIError
+from pages.common import audit_store, recorded_download, through_router
 
 through_router("pages/audit.py")
 
@@ -17,8 +18,12 @@ MOST_ROWS = 1000
 st.title("Audit log")
 st.caption("Inputs are identified by their SHA-256 only; file names and images are never stored. "
            "Feedback comments are stored with names, record numbers and dates removed.")
-store = audit_store()
-choices = store.filter_choices()
+try:
+    store = audit_store()
+    choices = store.filter_choices()
+except MedAIError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
 if not choices["status"]:
     st.info("No predictions yet.")
     st.stop()
@@ -48,5 +53,7 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
 })
 shown = f"{len(table)} record{'s' if len(table) != 1 else ''}, newest first"
 st.caption(shown + (f" (the newest {MOST_ROWS}; narrow the filters to see older ones)" if len(table) == MOST_ROWS else ""))
-st.download_button("Download CSV", table.to_csv(index=False), file_name="medai-audit-log.csv", mime="text/csv",
-                   on_click="ignore", icon=":material/download:")
+filters = {"user": user, "model": model, "status": status, "since": str(since or ""), "until": str(until or "")}
+recorded_download("Download CSV", kind="export.audit-log", data=table.to_csv(index=False),
+                  file_name="medai-audit-log.csv", key="audit_export",
+                  details={"rows": len(table), "filters": {k: v for k, v in filters.items() if v and v != ALL}})

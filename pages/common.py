@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from medai import registry
+from medai import auth, registry
 from medai.errors import MedAIError
 from medai.imaging.service import diagnose
 from medai.store import AuditStore
@@ -95,9 +96,92 @@ def free_on_close() -> None:
         runtime.get_instance().mark_session_nonresumable(context.session_id)
 
 
+DEMO_BANNER = ("Demo mode: sign-in is off, so anyone who can open this app can use it, and the audit trail "
+               "records whatever name is typed below. Configure sign-in before hosting it.")
+SIGNED_IN_KEY = "_signed_in_as"
+
+
+def auth_config() -> auth.AuthConfig:
+    """Sign-in configuration from ``st.secrets`` (``[auth]``, ``[medai.roles]``) and the environment."""
+    try:
+        secrets = st.secrets.to_dict()
+    except Exception:  # no secrets.toml at all: demo mode unless the environment asks for sign-in
+        secrets = {}
+    return auth.config_from(secrets, os.environ)
+
+
+def current_identity() -> auth.Identity:
+    """Who is using this session: the demo identity, or the signed-in user (``st.user``) and role."""
+    config = auth_config()
+    return auth.identify(st.user.to_dict() if config.required else None, config)
+
+
 def current_user() -> str:
-    """The name typed in the sidebar, or ``anonymous``."""
+    """The audit trail's user: the signed-in e-mail (hosted), or the name typed in the sidebar (demo)."""
+    identity = current_identity()
+    if not identity.demo:
+        return identity.email or "anonymous"
     return (st.session_state.get("user") or "").strip() or "anonymous"
+
+
+def sign_in_gate() -> auth.Identity:
+    """Hosted mode: stop this run until someone with a role is signed in; record each sign-in once.
+
+    Demo mode passes everyone through (the sidebar shows :data:`DEMO_BANNER`).
+    """
+    config = auth_config()
+    identity = auth.identify(st.user.to_dict() if config.required else None, config)
+    if identity.demo:
+        return identity
+    if not identity.signed_in:
+        st.title("MedAI Workbench")
+        if config.provider_configured:
+            st.info("Sign in with your organisation's account to continue.", icon=":material/lock:")
+            st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")
+        else:
+            st.error("Sign-in is required (MEDAI_REQUIRE_LOGIN) but no identity provider is configured: add an "
+                     "[auth] section to .streamlit/secrets.toml (see .streamlit/secrets.toml.example).")
+        st.stop()
+    if identity.role is None:
+        st.error(f"{identity.email or 'This account'} is signed in but has no role in this workbench; "
+                 "ask an administrator to add you.", icon=":material/block:")
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
+    if st.session_state.get(SIGNED_IN_KEY) != identity.email:
+        try:
+            audit_store().record_event("sign-in", user=identity.email or "anonymous", details={"role": identity.role})
+        except MedAIError as exc:  # an unrecorded sign-in must not let anyone in
+            st.error(str(exc), icon=":material/error:")
+            st.stop()
+        st.session_state[SIGNED_IN_KEY] = identity.email
+    return identity
+
+
+def recorded_download(label: str, *, kind: str, data: str, file_name: str, details: dict, key: str) -> None:
+    """An export that is recorded before it is handed out: a button writes the audit event, then the
+    download of exactly what was recorded appears (a failed write is shown and nothing is offered).
+    """
+    if st.button(label, key=f"{key}_prepare", icon=":material/download:"):
+        try:
+            audit_store().record_event(kind, user=current_user(), details=details)
+        except MedAIError as exc:
+            st.error(str(exc), icon=":material/error:")
+            st.stop()
+        st.session_state[key] = (data, file_name)
+    if key in st.session_state:
+        ready, name = st.session_state[key]
+        st.download_button(f"Save {name}", ready, file_name=name, mime="text/csv", on_click="ignore",
+                           key=f"{key}_download", icon=":material/save:")
+        st.caption("This export is recorded in the audit log.")
+
+
+def require_role(role: str) -> auth.Identity:
+    """Stop the page unless the session's identity holds ``role`` (an admin holds every role)."""
+    identity = current_identity()
+    if not identity.can(role):
+        st.error(f"This page needs the {role} role.", icon=":material/block:")
+        st.stop()
+    return identity
 
 
 def model_status(warm: WarmUp) -> list[str]:

@@ -64,8 +64,12 @@ def test_table_shows_label_probability_and_feedback_newest_first():
     assert table["feedback"].tolist() == ["override → pneumonia", "", "agree"]
     assert table["comment"].iloc[0] == "[removed] looks worse"
     assert "3 records, newest first" in " ".join(c.value for c in app.caption)
+    assert not app.download_button  # an export is recorded first, then offered
+    app.button(key="audit_export_prepare").click().run()
     (download,) = app.download_button
-    assert download.label == "Download CSV"
+    assert download.label == "Save medai-audit-log.csv"
+    (event,) = AuditStore().events(kind="export.audit-log")
+    assert event.details == {"rows": 3, "filters": {}} and event.user == "anonymous"
 
 
 def test_filters_narrow_the_table():

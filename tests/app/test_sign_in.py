@@ -1,0 +1,70 @@
+"""Sign-in gating through AppTest with a stubbed identity (AppTest.user stands in for st.user)."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from medai.store import AuditStore
+from pages.common import DEMO_BANNER
+from tests.conftest import REPO
+
+TIMEOUT = 180
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret",
+        "client_id": "medai", "client_secret": "not-a-real-secret",
+        "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_resources():
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def hosted(monkeypatch):
+    monkeypatch.setenv("MEDAI_REQUIRE_LOGIN", "1")
+    monkeypatch.setenv("MEDAI_ADMINS", "boss@hospital.org")
+    monkeypatch.setenv("MEDAI_CLINICIANS", "@hospital.org")
+
+
+def _app(user: dict | None = None, secrets: dict | None = None) -> AppTest:
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    if user is not None:
+        app.user = user
+    for key, value in (secrets or {}).items():
+        app.secrets[key] = value
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_demo_mode_is_open_with_a_banner_and_a_name_field():
+    app = _app()
+    assert any(DEMO_BANNER in warning.value for warning in app.sidebar.warning)
+    assert app.text_input(key="user") is not None
+    assert AuditStore().events() == []
+
+
+def test_hosted_mode_stops_at_sign_in(hosted):
+    app = _app({"is_logged_in": False}, secrets={"auth": AUTH})
+    assert [button.label for button in app.button] == ["Sign in"]
+    assert not app.sidebar.warning and "user" not in [t.key for t in app.text_input]
+    unconfigured = _app({"is_logged_in": False})
+    assert any("no identity provider is configured" in error.value for error in unconfigured.error)
+
+
+def test_a_signed_in_clinician_gets_in_and_the_sign_in_is_recorded_once(hosted):
+    app = _app({"is_logged_in": True, "email": "Nurse@Hospital.org"})
+    assert any("nurse@hospital.org" in caption.value for caption in app.sidebar.caption)
+    assert not any(DEMO_BANNER in warning.value for warning in app.sidebar.warning)
+    app.run()
+    (event,) = AuditStore().events(kind="sign-in")
+    assert (event.user, event.details) == ("nurse@hospital.org", {"role": "clinician"})
+
+
+def test_a_signed_in_stranger_has_no_role(hosted):
+    app = _app({"is_logged_in": True, "email": "someone@elsewhere.com"})
+    assert any("has no role" in error.value for error in app.error)
+    assert [button.label for button in app.button] == ["Sign out"]
+    assert AuditStore().events() == []

@@ -1,0 +1,51 @@
+"""Roles from configuration and claims: demo mode open, hosted mode by e-mail lists, domains or a claim."""
+
+from medai.auth import ADMIN, CLINICIAN, config_from, identify, role_for
+
+SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "client_id": "x"},
+           "medai": {"roles": {"admins": ["Boss@Hospital.org"], "clinicians": ["@hospital.org", "gp@clinic.net"]}}}
+
+
+def test_demo_mode_is_open_and_says_so():
+    config = config_from({}, {})
+    assert not config.required
+    identity = identify(None, config)
+    assert identity.demo and identity.can(ADMIN) and identity.email is None
+
+
+def test_hosted_by_secrets_or_by_the_environment():
+    assert config_from(SECRETS, {}).required and config_from(SECRETS, {}).provider_configured
+    flagged = config_from({}, {"MEDAI_REQUIRE_LOGIN": "1", "MEDAI_ADMINS": "a@x.org, b@x.org",
+                               "MEDAI_CLINICIANS": "c@x.org"})
+    assert flagged.required and not flagged.provider_configured
+    assert flagged.admins == {"a@x.org", "b@x.org"} and flagged.clinicians == {"c@x.org"}
+
+
+def test_roles_from_lists_and_domains():
+    config = config_from(SECRETS, {"MEDAI_ADMINS": "ops@clinic.net"})
+    assert role_for("boss@hospital.org", {}, config) == ADMIN
+    assert role_for("nurse@HOSPITAL.org", {}, config) == CLINICIAN
+    assert role_for("gp@clinic.net", {}, config) == CLINICIAN
+    assert role_for("ops@clinic.net", {}, config) == ADMIN
+    assert role_for("someone@elsewhere.com", {}, config) is None
+    assert role_for("boss@hospital.org", {"email_verified": False}, config) is None
+
+
+def test_roles_from_a_provider_claim():
+    config = config_from({"medai": {"roles": {"claim": "groups"}}}, {"MEDAI_REQUIRE_LOGIN": "yes"})
+    assert role_for("x@y.org", {"groups": ["staff", "clinician"]}, config) == CLINICIAN
+    assert role_for("x@y.org", {"groups": "admin"}, config) == ADMIN
+    assert role_for("x@y.org", {"groups": ["staff"]}, config) is None
+
+
+def test_hosted_identity_needs_a_sign_in_and_a_role():
+    config = config_from(SECRETS, {})
+    assert identify({"is_logged_in": False}, config) == identify(None, config)
+    nobody = identify(None, config)
+    assert not nobody.signed_in and not nobody.can(CLINICIAN) and not nobody.demo
+    stranger = identify({"is_logged_in": True, "email": "who@elsewhere.com"}, config)
+    assert stranger.signed_in and stranger.role is None and not stranger.can(CLINICIAN)
+    clinician = identify({"is_logged_in": True, "email": "Nurse@hospital.org"}, config)
+    assert clinician.email == "nurse@hospital.org" and clinician.can(CLINICIAN) and not clinician.can(ADMIN)
+    admin = identify({"is_logged_in": True, "email": "boss@hospital.org"}, config)
+    assert admin.can(ADMIN) and admin.can(CLINICIAN)
