@@ -14,6 +14,7 @@ navigation = st.navigation([
     st.Page("pages/diagnose.py", title="Diagnose", icon=":material/radiology:"),
     st.Page("pages/models.py", title="Model cards", icon=":material/description:"),
     st.Page("pages/audit.py", title="Audit log", icon=":material/fact_check:"),
+    *([st.Page("pages/admin.py", title="Admin", icon=":material/shield_person:")] if identity.can("admin") else []),
 ])
 
 

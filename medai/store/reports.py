@@ -1,0 +1,148 @@
+"""What the Admin page shows of the audit store: feedback statistics, the feedback export, health.
+
+The feedback export is a labelled dataset: one row per reviewed prediction, the image named by its
+SHA-256 (the store keeps no images), with the label the reviewers settled on. A training run can use
+it only together with the image files themselves: hash each file the user supplies and join on
+``input_sha256`` (see :func:`join_images`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from medai.store import schema
+from medai.store.audit import AuditStore
+from medai.store.models import AuditEvent, FeedbackRecord, PredictionRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EXPORT_COLUMNS = ["input_sha256", "label", "predicted_label", "verdict", "reviewers", "unanimous", "model",
+                  "model_version", "weights_sha256", "prediction_id", "reviewed_at (UTC)"]
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
+
+
+@dataclass(frozen=True)
+class Health:
+    """The database at a glance.
+
+    Attributes
+    ----------
+    url : str
+        Connection URL with the password masked.
+    backend : str
+        ``"sqlite"`` or ``"postgresql"``.
+    revision, head : str or None
+        The migration the database is at, and the newest one shipped.
+    rows : dict
+        Table name → row count.
+    """
+
+    url: str
+    backend: str
+    revision: str | None
+    head: str
+    rows: dict[str, int]
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether the database is at the newest migration."""
+        return self.revision == self.head
+
+
+def health(store: AuditStore) -> Health:
+    """URL (masked), backend, migration revision and row counts of the store's database."""
+    tables = {"predictions": PredictionRecord, "feedback": FeedbackRecord, "audit_events": AuditEvent}
+    with store._reading("row counts") as session:
+        rows = {name: session.scalar(select(func.count()).select_from(model)) or 0 for name, model in tables.items()}
+    return Health(store.masked_url, store.engine.dialect.name, schema.current_revision(store.engine),
+                  schema.head_revision(), rows)
+
+
+def feedback_statistics(store: AuditStore) -> pd.DataFrame:
+    """Per model: predictions, reviewed predictions, agree and override verdicts, override share.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``model``, ``predictions``, ``reviewed``, ``agree``, ``override``, ``override share``;
+        one row per model seen in the log, sorted by name.
+    """
+    import pandas as pd
+
+    with store._reading("feedback statistics") as session:
+        predictions = dict(session.execute(select(PredictionRecord.model_name, func.count())
+                                           .group_by(PredictionRecord.model_name)).all())
+        reviewed = dict(session.execute(
+            select(PredictionRecord.model_name, func.count(func.distinct(FeedbackRecord.prediction_id)))
+            .join(PredictionRecord, PredictionRecord.id == FeedbackRecord.prediction_id)
+            .group_by(PredictionRecord.model_name)).all())
+        verdicts = session.execute(
+            select(PredictionRecord.model_name, FeedbackRecord.verdict, func.count())
+            .join(PredictionRecord, PredictionRecord.id == FeedbackRecord.prediction_id)
+            .group_by(PredictionRecord.model_name, FeedbackRecord.verdict)).all()
+    counts = {(model, verdict): count for model, verdict, count in verdicts}
+    rows = []
+    for model in sorted(predictions):
+        agree, override = counts.get((model, "agree"), 0), counts.get((model, "override"), 0)
+        rows.append({"model": model, "predictions": predictions[model], "reviewed": reviewed.get(model, 0),
+                     "agree": agree, "override": override,
+                     "override share": override / (agree + override) if agree + override else None})
+    return pd.DataFrame(rows, columns=["model", "predictions", "reviewed", "agree", "override", "override share"])
+
+
+def feedback_dataset(store: AuditStore, model_name: str) -> pd.DataFrame:
+    """The reviewed predictions of one model as a labelled dataset (``EXPORT_COLUMNS``), oldest first.
+
+    ``label`` is the latest verdict's: the corrected label of an override, the predicted label of
+    an agreement. ``unanimous`` says whether every reviewer's verdict gives that same label;
+    predictions without an input hash or a label to give are left out.
+    """
+    import pandas as pd
+
+    with store._reading("feedback export") as session:
+        pairs = session.execute(
+            select(PredictionRecord, FeedbackRecord)
+            .join(FeedbackRecord, FeedbackRecord.prediction_id == PredictionRecord.id)
+            .where(PredictionRecord.model_name == model_name, PredictionRecord.input_sha256.is_not(None))
+            .order_by(PredictionRecord.id, FeedbackRecord.created_at, FeedbackRecord.id)).all()
+    grouped: dict[int, tuple[PredictionRecord, list[FeedbackRecord]]] = {}
+    for prediction, verdict in pairs:
+        grouped.setdefault(prediction.id, (prediction, []))[1].append(verdict)
+    rows = []
+    for prediction, verdicts in grouped.values():
+        labels = [_label_of(prediction, verdict) for verdict in verdicts]
+        latest = verdicts[-1]
+        if labels[-1] is None:
+            continue
+        rows.append({"input_sha256": prediction.input_sha256, "label": labels[-1],
+                     "predicted_label": prediction.label, "verdict": latest.verdict, "reviewers": len(verdicts),
+                     "unanimous": len(set(labels)) == 1, "model": prediction.model_name,
+                     "model_version": prediction.model_version, "weights_sha256": prediction.weights_sha256,
+                     "prediction_id": prediction.id, "reviewed_at (UTC)": latest.created_at})
+    return pd.DataFrame(rows, columns=EXPORT_COLUMNS)
+
+
+def join_images(export: pd.DataFrame, folder: Path) -> list[tuple[Path, str]]:
+    """(file, label) for every image under ``folder`` whose SHA-256 appears in a feedback export.
+
+    This is how the export becomes training data: the store holds only hashes, so the images must
+    come from the user (the same files that were uploaded).
+    """
+    labels = dict(zip(export["input_sha256"], export["label"]))
+    matched = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest in labels:
+                matched.append((path, labels[digest]))
+    return matched
+
+
+def _label_of(prediction: PredictionRecord, verdict: FeedbackRecord) -> str | None:
+    return verdict.corrected_label if verdict.verdict == "override" else prediction.label

@@ -1,0 +1,93 @@
+"""Admin: the audit log and its events, the model registry, clinician feedback and its export, database health.
+
+Admins only in hosted mode (open in demo mode). Queries live in ``medai.store`` (``prediction_table``,
+``medai.store.reports``); every export is recorded in the audit log before it is handed out.
+"""
+
+import streamlit as st
+
+from medai import registry
+from medai.errors import MedAIError
+from medai.store import reports
+from pages.card_view import render_card
+from pages.common import audit_store, recorded_download, require_role, through_router
+
+through_router("pages/admin.py")
+require_role("admin")
+
+ALL = "all"
+MOST_ROWS = 5000
+
+st.title("Admin")
+try:
+    store = audit_store()
+    choices = store.filter_choices()
+    health = reports.health(store)
+except MedAIError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+
+log_tab, models_tab, feedback_tab, database_tab = st.tabs(["Audit log", "Models", "Feedback", "Database"])
+
+with log_tab:
+    by_user, by_model, by_status = st.columns(3)
+    user = by_user.selectbox("User", [ALL, *choices["user"]], key="admin_user")
+    model = by_model.selectbox("Model", [ALL, *choices["model_name"]], key="admin_model")
+    status = by_status.selectbox("Status", [ALL, *choices["status"]], key="admin_status")
+    filters = {"user": None if user == ALL else user, "model_name": None if model == ALL else model,
+               "status": None if status == ALL else status}
+    table = store.prediction_table(**filters, limit=MOST_ROWS)
+    st.dataframe(table, hide_index=True, width="stretch", key="admin_log")
+    st.caption(f"{len(table)} prediction record(s), newest first.")
+    recorded_download("Export audit log (CSV)", kind="export.audit-log", data=table.to_csv(index=False),
+                      file_name="medai-audit-log.csv", key="admin_log_export",
+                      details={"rows": len(table), "filters": {k: v for k, v in filters.items() if v}})
+    st.subheader("Sign-ins and exports")
+    events = store.events(limit=500)
+    st.dataframe([{"id": e.id, "when (UTC)": e.created_at, "user": e.user, "event": e.kind,
+                   "details": e.details} for e in events], hide_index=True, width="stretch", key="admin_events")
+    if not events:
+        st.caption("No sign-ins or exports recorded yet.")
+
+with models_tab:
+    rows = []
+    for name in registry.names():
+        spec = registry.get_spec(name)
+        rows.append({"model": spec.name, "version": spec.version, "task": spec.task, "files": len(spec.files),
+                     "weights SHA-256": registry.weights_digest(spec)})
+    st.dataframe(rows, hide_index=True, width="stretch", key="admin_models")
+    st.caption("The weights SHA-256 is the digest every prediction record carries: SHA-256 over the "
+               "`sha256sum` lines of the model's files, sorted by name.")
+    if rows:
+        shown = st.selectbox("Model card", [row["model"] for row in rows], key="admin_card_model")
+        with st.expander(f"Card of {shown}"):
+            render_card(registry.card(shown))
+    st.page_link("pages/models.py", label="All model cards", icon=":material/description:")
+
+with feedback_tab:
+    statistics = reports.feedback_statistics(store)
+    st.dataframe(statistics, hide_index=True, width="stretch", key="admin_feedback_stats",
+                 column_config={"override share": st.column_config.NumberColumn(format="%.2f")})
+    reviewed = statistics.loc[statistics["reviewed"] > 0, "model"].tolist()
+    if not reviewed:
+        st.info("No clinician feedback yet.")
+    else:
+        export_model = st.selectbox("Export the feedback on", reviewed, key="admin_export_model")
+        dataset = reports.feedback_dataset(store, export_model)
+        st.write(f"**{len(dataset)}** reviewed input(s) with a label "
+                 f"({int((~dataset['unanimous']).sum())} where reviewers disagreed).")
+        st.caption("The store keeps no images: the export names each input by its SHA-256 with the label the "
+                   "reviewers gave. To train on it, keep the files that were uploaded; hashing them and joining on "
+                   "`input_sha256` (medai.store.reports.join_images) gives labelled files in the layout the "
+                   "training data uses (one folder per label).")
+        recorded_download("Export feedback dataset (CSV)", kind="export.feedback", data=dataset.to_csv(index=False),
+                          file_name=f"medai-feedback-{export_model}.csv", key=f"admin_feedback_export_{export_model}",
+                          details={"model": export_model, "rows": len(dataset)})
+
+with database_tab:
+    st.write(f"**Database:** `{health.url}` ({health.backend})")
+    st.write(f"**Schema revision:** {health.revision or 'none'} (newest shipped: {health.head})")
+    if not health.up_to_date:
+        st.warning("The database is not at the newest schema revision.", icon=":material/warning:")
+    st.dataframe([{"table": name, "rows": count} for name, count in health.rows.items()], hide_index=True,
+                 key="admin_rows")
