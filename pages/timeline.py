@@ -1,0 +1,175 @@
+"""Patient timeline: vitals and labs over the ICU stay, forecasts of the next hours, NEWS2, the mortality
+risk curve with its drivers, and a survival curve — for a shipped sample patient or an uploaded file."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from medai.errors import MedAIError
+from medai.timeline.io import read_upload, variables
+from medai.timeline.news2 import HIGH, MEDIUM
+from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SURVIVAL_MODEL, timeline
+from pages.common import audit_store, cached_model, current_user, through_router
+
+through_router("pages/timeline.py")
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "timeline"
+PANELS = (("Heart rate", ("HR",)), ("Blood pressure", ("SysABP", "NISysABP", "MAP", "NIMAP", "DiasABP", "NIDiasABP")),
+          ("Respiratory rate", ("RespRate",)), ("Temperature", ("Temp",)), ("O2 saturation", ("SaO2",)))
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def patient_input() -> tuple[str, bytes]:
+    """(file name, bytes) the user chose; empty bytes when nothing yet."""
+    how = st.radio("Patient", ["Sample patient", "Upload a file"], horizontal=True)
+    if how == "Upload a file":
+        upload = st.file_uploader("A PhysioNet 2012 file (Time,Parameter,Value) or a long CSV "
+                                  "(patient_id,time,variable,value[,unit])", type=["csv", "txt"])
+        return (upload.name, upload.getvalue()) if upload else ("", b"")
+    name = st.selectbox("Sample patient (PhysioNet 2012 set A, ODC-BY 1.0)",
+                        sorted(p.name for p in SAMPLES.glob("*") if p.suffix in (".txt", ".csv")))
+    return name, (SAMPLES / name).read_bytes()
+
+
+def unit(name: str) -> str:
+    return variables()[name].unit
+
+
+def vitals_figure(view) -> go.Figure:
+    """Vitals panels with observed points and forecast medians and 80 % bands, then NEWS2 and the risk curve."""
+    stay = view.stay
+    rows = [(title, [n for n in names if n in stay.observed()]) for title, names in PANELS]
+    rows = [(title, names) for title, names in rows if names]
+    titles = [f"{t} ({unit(n[0])})" for t, n in rows] + ["NEWS2 (points)", "Mortality risk (%)"]
+    figure = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.03)
+    for row, (_, names) in enumerate(rows, start=1):
+        for colour, name in zip(COLOURS, names):
+            times, values = stay.series(name)
+            figure.add_trace(go.Scatter(x=times, y=values, mode="markers+lines", name=f"{name} ({unit(name)})",
+                                        marker={"size": 4, "color": colour}, line={"width": 1, "color": colour}),
+                             row=row, col=1)
+            points = [f for f in view.forecasts if f.variable == name]
+            if points:
+                x = [stay.hours] + [f.time for f in points]
+                last = values[-1]
+                figure.add_trace(go.Scatter(x=x + x[::-1], y=[last] + [f.p90 for f in points]
+                                            + [f.p10 for f in points][::-1] + [last], fill="toself", opacity=0.2,
+                                            line={"width": 0, "color": colour}, name=f"{name} 80 % interval",
+                                            showlegend=False, hoverinfo="skip"), row=row, col=1)
+                figure.add_trace(go.Scatter(x=x, y=[last] + [f.p50 for f in points], mode="lines",
+                                            line={"dash": "dash", "color": colour}, name=f"{name} forecast (median)"),
+                                 row=row, col=1)
+    news_row, risk_row = len(rows) + 1, len(rows) + 2
+    figure.add_trace(go.Scatter(x=view.news2.hours, y=view.news2.total, mode="lines", line={"shape": "hv"},
+                                name="NEWS2"), row=news_row, col=1)
+    for level, colour in ((MEDIUM, "orange"), (HIGH, "red")):
+        figure.add_hline(y=level, line={"dash": "dot", "color": colour}, row=news_row, col=1,
+                         annotation_text=f"{level}", annotation_position="right")
+    figure.add_trace(go.Scatter(x=view.risk_hours, y=100 * view.risk_curve, mode="lines+markers",
+                                marker={"size": 4}, name="mortality risk (%)"), row=risk_row, col=1)
+    figure.update_xaxes(title_text="hours since ICU admission", row=risk_row, col=1)
+    figure.update_layout(height=190 * len(titles), margin={"l": 50, "r": 30, "t": 40, "b": 40},
+                         legend={"orientation": "h", "y": -0.05})
+    return figure
+
+
+def labs_figure(stay) -> go.Figure | None:
+    """Up to nine of the most measured labs, one small panel each."""
+    counts = {n: len(stay.series(n)[0]) for n in stay.observed() if variables()[n].group == "lab"}
+    shown = sorted(counts, key=lambda n: -counts[n])[:9]
+    if not shown:
+        return None
+    columns = 3
+    figure = make_subplots(rows=int(np.ceil(len(shown) / columns)), cols=columns, shared_xaxes=True,
+                           subplot_titles=[f"{variables()[n].label} ({unit(n)})" for n in shown])
+    for k, name in enumerate(shown):
+        times, values = stay.series(name)
+        figure.add_trace(go.Scatter(x=times, y=values, mode="markers+lines", name=name, showlegend=False),
+                         row=k // columns + 1, col=k % columns + 1)
+    figure.update_layout(height=220 * int(np.ceil(len(shown) / columns)), margin={"l": 40, "r": 20, "t": 40, "b": 30})
+    return figure
+
+
+st.title("Patient timeline")
+st.caption("Vitals and labs of an ICU stay, where the vitals may head in the next 6 hours, NEWS2, the risk of "
+           "in-hospital death hour by hour and why, and survival over a year. Research use only.")
+name, data = patient_input()
+if not data:
+    st.info("Pick a sample patient or upload a file to begin.")
+    st.stop()
+try:
+    stays = read_upload(data, name)
+except MedAIError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+stay = stays[0]
+if len(stays) > 1:
+    chosen = st.selectbox("Patient in this file", [s.patient_id for s in stays])
+    stay = next(s for s in stays if s.patient_id == chosen)
+
+request = hashlib.sha256(data).hexdigest() + stay.patient_id
+if st.session_state.get("timeline_request") != request:
+    for model_name in (RISK_MODEL, FORECAST_MODEL, SURVIVAL_MODEL):
+        try:
+            cached_model(model_name)
+        except MedAIError:
+            pass
+    with st.spinner("Assessing the stay…"):
+        st.session_state.timeline_view = timeline(stay, user=current_user(), source="ui", store=audit_store())
+    st.session_state.timeline_request = request
+view = st.session_state.timeline_view
+risk = view.risk
+
+if risk.status == "error":
+    st.error(f"Patient {risk.patient_id}: {risk.message}", icon=":material/error:")
+    st.stop()
+if risk.status == "flagged":
+    st.warning(risk.message, icon=":material/warning:")
+figures = st.columns(4)
+figures[0].metric("Mortality risk (in hospital)", f"{100 * risk.mortality_risk:.1f} %")
+figures[1].metric("NEWS2 now / max", f"{risk.news2_last} / {risk.news2_max} points")
+if len(view.survival):
+    figures[2].metric("Alive at 1 year (model)", f"{100 * view.survival[-1]:.0f} %")
+figures[3].metric("Data", f"{stay.hours:.1f} h · {len(stay.observed())} variables")
+st.markdown(f"**Patient {risk.patient_id}** · age {stay.descriptors['Age']:.0f} years · "
+            f"{len(stay.time)} observations")
+
+st.plotly_chart(vitals_figure(view), width="stretch")
+st.caption(f"Dashed: forecast median from the last observation ({stay.hours:.1f} h); shaded: 80 % interval. "
+           f"NEWS2 dotted lines at {MEDIUM} (urgent review) and {HIGH} (emergency response).")
+
+drivers, survival = st.columns(2)
+with drivers:
+    st.subheader("What moved the risk")
+    table = pd.DataFrame([{"variable": variables()[n].label, "change in risk (percentage points)": round(100 * d, 2),
+                           "direction": "raises" if d > 0 else "lowers"} for n, d in view.drivers[:10]])
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Occlusion: the risk with all data minus the risk with that variable's observations removed.")
+with survival:
+    if len(view.survival):
+        st.subheader("Survival curve")
+        curve = go.Figure(go.Scatter(x=view.survival_days, y=100 * view.survival, mode="lines", line={"shape": "hv"}))
+        curve.update_layout(xaxis_title="days since ICU admission", yaxis_title="probability alive (%)",
+                            yaxis_range=[0, 100], height=320, margin={"l": 40, "r": 20, "t": 20, "b": 40})
+        st.plotly_chart(curve, width="stretch")
+
+labs = labs_figure(stay)
+if labs is not None:
+    st.subheader("Labs")
+    st.plotly_chart(labs, width="stretch")
+with st.expander("Forecast table"):
+    st.dataframe(pd.DataFrame([{"variable": f.variable, "unit": f.unit, "hours ahead": f.hours_ahead,
+                                "time (h)": f.time, "p10": round(f.p10, 1), "p50": round(f.p50, 1),
+                                "p90": round(f.p90, 1)} for f in view.forecasts]), hide_index=True, width="stretch")
+if stay.unknown or stay.out_of_range or stay.problems:
+    with st.expander("Reading notes"):
+        for line in [*(f"unknown variable kept but not used: {k} ({v} rows)" for k, v in stay.unknown.items()),
+                     *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.problems]:
+            st.markdown(f"- {line}")

@@ -1,0 +1,71 @@
+"""The Timeline page through AppTest: a sample patient drawn and audited once per model, an uploaded
+long CSV with two patients, and a bad upload with a message (no new audit record)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from medai import registry
+from medai.store import AuditStore
+from tests.conftest import REPO
+
+TIMEOUT = 240
+MODELS = len([n for n in ("icu-mortality", "icu-vitals-forecast", "icu-survival") if n in registry.names()])
+
+
+@pytest.fixture(autouse=True)
+def fresh_resources():
+    st.cache_resource.clear()
+    yield
+    for thread in threading.enumerate():  # let the app's model warm-up finish: TensorFlow aborts if cut off at exit
+        if thread.name == "medai-warm-up":
+            thread.join(timeout=TIMEOUT)
+
+
+@pytest.fixture
+def timeline_page() -> AppTest:
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    app.run()
+    app.switch_page("pages/timeline.py").run()
+    assert not app.exception
+    return app
+
+
+def _records() -> int:
+    return len(AuditStore().recent_predictions(limit=1000))
+
+
+def test_sample_patient(timeline_page):
+    assert timeline_page.title[0].value == "Patient timeline"
+    assert len(timeline_page.get("plotly_chart")) >= 2, "timeline + labs (+ survival)"
+    assert any("Mortality risk" in m.label for m in timeline_page.metric)
+    assert _records() == MODELS
+    timeline_page.selectbox[0].set_value("132551.txt").run()
+    assert not timeline_page.exception and _records() == 2 * MODELS
+    timeline_page.run()  # a rerun draws again without recording again
+    assert _records() == 2 * MODELS
+
+
+def test_uploaded_long_csv_with_two_patients(timeline_page):
+    timeline_page.radio[0].set_value("Upload a file").run()
+    rows = ["patient_id,time,variable,value,unit"]
+    for pid in ("a", "b"):
+        rows += [f"{pid},{h},HR,{80 + h},bpm" for h in range(0, 12)] + [f"{pid},{h},NIMAP,{70 + h},mmHg" for h in range(12)]
+    timeline_page.file_uploader[0]._files = [("f1", "two.csv", "\n".join(rows).encode(), "text/csv")]
+    timeline_page.run()
+    assert not timeline_page.exception
+    assert any("only 2 variables" in w.value for w in timeline_page.warning), "thin data flagged"
+    assert timeline_page.selectbox[0].options == ["a", "b"]
+
+
+def test_bad_upload_gets_a_message(timeline_page):
+    timeline_page.radio[0].set_value("Upload a file").run()
+    timeline_page.file_uploader[0]._files = [("f1", "bad.csv", b"a,b\n1,2\n", "text/csv")]
+    timeline_page.run()
+    assert not timeline_page.exception
+    assert any("patient_id" in e.value for e in timeline_page.error)
+    assert _records() == MODELS, "only the sample patient shown first was recorded"
