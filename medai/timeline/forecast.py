@@ -118,15 +118,25 @@ class ForecastModel:
 
     def forecast(self, stay: Stay, horizon: int = MAX_HORIZON) -> list[Forecast]:
         """Forecasts from the stay's latest timestamp for hours 1..``horizon`` of every forecastable variable."""
-        origin = stay.hours
-        rows, which = examples(stay, origin, self.sd, range(1, horizon + 1))
-        quantiles = self.predict_rows(rows, which)
-        table = variables()
-        out = []
-        for row, name, (p10, p50, p90) in zip(rows, which, quantiles):
-            low, high = table[name].low, table[name].high
-            out.append(Forecast(name, int(row[1]), round(origin + row[1], 4), float(np.clip(p10, low, high)),
-                                float(np.clip(p50, low, high)), float(np.clip(p90, low, high))))
+        return self.forecast_many([stay], horizon)[0]
+
+    def forecast_many(self, stays: list[Stay], horizon: int = MAX_HORIZON) -> list[list[Forecast]]:
+        """:meth:`forecast` of several stays with one pass of the trees (much faster in batches)."""
+        built = [examples(stay, stay.hours, self.sd, range(1, horizon + 1)) for stay in stays]
+        sizes = [len(rows) for rows, _ in built]
+        if not sum(sizes):
+            return [[] for _ in stays]
+        quantiles = self.predict_rows(np.concatenate([rows for rows, _ in built]), [w for _, which in built for w in which])
+        table, out, start = variables(), [], 0
+        for stay, (rows, which), size in zip(stays, built, sizes):
+            points = []
+            for row, name, (p10, p50, p90) in zip(rows, which, quantiles[start:start + size]):
+                low, high = table[name].low, table[name].high
+                points.append(Forecast(name, int(row[1]), round(stay.hours + float(row[1]), 4),
+                                       float(np.clip(p10, low, high)), float(np.clip(p50, low, high)),
+                                       float(np.clip(p90, low, high))))
+            out.append(points)
+            start += size
         return out
 
 

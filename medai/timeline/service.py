@@ -144,21 +144,22 @@ def forecast_all(items: Iterable[Item], horizon: int = MAX_HORIZON, *, user: str
     if not 1 <= horizon <= MAX_HORIZON:
         raise MedAIError(f"The forecast horizon must be 1 to {MAX_HORIZON} hours.")
     model = registry.load(FORECAST_MODEL)
-    for item in items:
-        if not isinstance(item, Stay):
-            result = ForecastResult(item[0], "error", str(item[1]))
-        else:
-            points = tuple(model.forecast(item, horizon)) if len(item.time) else ()
-            if points:
-                result = ForecastResult(item.patient_id, "ok", "", points, stay_hash(item))
+    for batch in _batches(items):
+        usable = [item for item in batch if isinstance(item, Stay) and len(item.time)]
+        predicted = dict(zip(map(id, usable), model.forecast_many(usable, horizon))) if usable else {}
+        for item in batch:
+            if not isinstance(item, Stay):
+                result = ForecastResult(item[0], "error", str(item[1]))
+            elif predicted.get(id(item)):
+                result = ForecastResult(item.patient_id, "ok", "", tuple(predicted[id(item)]), stay_hash(item))
             else:
                 result = ForecastResult(item.patient_id, "error", "No recent HR, RespRate, Temp, blood pressure or "
                                         "MAP observation to forecast from.", input_sha256=stay_hash(item))
-        _record(store, FORECAST_MODEL, result.input_sha256, result.status, user, source,
-                f"{len(result.forecasts)} forecast points" if result.forecasts else None)
-        yield result
+            _record(store, FORECAST_MODEL, result.input_sha256, result.status, user, source,
+                    f"{len(result.forecasts)} forecast points" if result.forecasts else None)
+            yield result
         if progress:
-            progress(1)
+            progress(len(batch))
 
 
 @dataclass(frozen=True)
