@@ -52,12 +52,13 @@ class Variable:
     high: float
     group: str
     loinc: str
+    ucum: str = ""
 
 
 def _table(file_name: str) -> dict[str, Variable]:
     with open(HERE / file_name, encoding="utf-8") as handle:
         return {row["name"]: Variable(row["name"], row["label"], row["unit"], float(row["low"]), float(row["high"]),
-                                      row.get("group", "descriptor"), row["loinc"])
+                                      row.get("group", "descriptor"), row["loinc"], row.get("ucum", ""))
                 for row in csv.DictReader(handle)}
 
 
@@ -341,7 +342,7 @@ def iter_tar(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:
 
 
 def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError]]:
-    """Every stay in a folder of PhysioNet files, a ``.tar.gz`` of them, one PhysioNet file or a long CSV.
+    """Every stay in a folder of PhysioNet files, a ``.tar.gz`` of them, one PhysioNet file, a long CSV or a FHIR Bundle.
 
     Yields a :class:`Stay`, or ``(name, error)`` for a file that cannot be read, in sorted file order
     (long CSV: order of first appearance), so one bad file never stops a batch.
@@ -365,6 +366,9 @@ def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError
         data = path.read_bytes()
         if data.lstrip().startswith(b"Time,Parameter,Value") or data.startswith(b"\xef\xbb\xbfTime,"):
             sources = iter([(path.name, data)])
+        elif data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{"):
+            yield from read_upload(data, path.name)
+            return
         else:
             yield from read_long_csv(data)
             return
@@ -383,6 +387,10 @@ def read_upload(data: bytes, name: str) -> list[Stay]:
         raise InputError("The file is empty.")
     if data.lstrip(b"\xef\xbb\xbf").startswith(b"Time,Parameter,Value"):
         return [read_physionet(data, name)]
+    if data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{"):
+        from medai.timeline.fhir import read_bundle
+
+        return read_bundle(data)
     stays = read_long_csv(data)
     if not stays:
         raise InputError("The CSV holds no observation rows.")
