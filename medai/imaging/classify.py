@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from medai.calibration import PlattCalibrator
-from medai.imaging.explain import grad_cam_models, ensemble_grad_cam
+from medai.imaging.explain import ensemble_cams, grad_cam_models, per_image
 from medai.imaging.io import MedicalImage
 from medai.imaging.network import FEATURE_LAYER
 from medai.imaging.ood import OUT_OF_POPULATION_MESSAGE, REFUSAL_MESSAGE, RefusalModel, refusal_rule
@@ -48,6 +48,9 @@ class Diagnosis:
         also holds a sentence starting "Outside the validated population:".
     out_of_population : bool
         A chest X-ray unlike the paediatric training films (e.g. an adult's): diagnosed, but flagged.
+    heatmap_peak : float or None
+        The raw Grad-CAM maximum before per-image rescaling, so that maps can be drawn on one shared
+        scale (:func:`medai.imaging.explain.fixed_scale`); ``None`` without a heat map.
     """
 
     status: str
@@ -59,6 +62,7 @@ class Diagnosis:
     heatmap: np.ndarray | None
     message: str
     out_of_population: bool = False
+    heatmap_peak: float | None = None
 
     @property
     def positive_probability(self) -> float | None:
@@ -143,14 +147,16 @@ class ChestXrayClassifier:
         }
         if accepted:
             if explain:
-                logits, heatmaps = ensemble_grad_cam(self._cam_models, inputs)
+                logits, cams = ensemble_cams(self._cam_models, inputs)
+                heatmaps, peaks = per_image(cams), cams.max(axis=(1, 2))
             else:
-                logits, heatmaps = self.member_logits(inputs), [None] * len(accepted)
+                logits, heatmaps, peaks = self.member_logits(inputs), [None] * len(accepted), [None] * len(accepted)
             for row, index in enumerate(accepted):
-                results[index] = self._diagnosis(logits[row], heatmaps[row], index in flagged)
+                results[index] = self._diagnosis(logits[row], heatmaps[row], index in flagged, peaks[row])
         return [results[i] for i in range(len(images))]
 
-    def _diagnosis(self, logits: np.ndarray, heatmap: np.ndarray | None, out_of_population: bool) -> Diagnosis:
+    def _diagnosis(self, logits: np.ndarray, heatmap: np.ndarray | None, out_of_population: bool,
+                   heatmap_peak: float | None = None) -> Diagnosis:
         member_probabilities = self.calibrator.predict(logits)
         positive = float(self.calibrator.predict(np.mean(logits)))
         label = self.labels[1] if positive >= self.threshold else self.labels[0]
@@ -159,4 +165,5 @@ class ChestXrayClassifier:
         if out_of_population:
             message = f"{message} {OUT_OF_POPULATION_MESSAGE}"
         return Diagnosis("ok", self.labels, np.array([1.0 - positive, positive]), label, spread,
-                         self.threshold, heatmap, message, out_of_population)
+                         self.threshold, heatmap, message, out_of_population,
+                         None if heatmap_peak is None else float(heatmap_peak))

@@ -130,3 +130,16 @@ def test_adult_chest_xray_is_diagnosed_but_flagged(model):
     assert diagnosis.status == "ok" and diagnosis.probabilities is not None and diagnosis.label is not None
     assert diagnosis.out_of_population
     assert "Outside the validated population:" in diagnosis.message
+
+
+def test_heat_maps_carry_their_raw_peak_for_a_shared_scale(samples):
+    from medai.imaging.explain import fixed_scale
+    from medai.imaging.io import read_image
+
+    model = registry.load("cxr-pneumonia")
+    image = read_image((samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg").read_bytes())
+    diagnosis = model.predict([image], explain=True)[0]
+    assert diagnosis.heatmap.max() == 1.0 and diagnosis.heatmap_peak > 0
+    shared = fixed_scale(diagnosis.heatmap, diagnosis.heatmap_peak)
+    assert 0 <= shared.max() <= 1
+    assert model.predict([image], explain=False)[0].heatmap_peak is None
