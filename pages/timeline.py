@@ -30,8 +30,9 @@ def patient_input() -> tuple[str, bytes]:
     """(file name, bytes) the user chose; empty bytes when nothing yet."""
     how = st.radio("Patient", ["Sample patient", "Upload a file"], horizontal=True)
     if how == "Upload a file":
-        upload = st.file_uploader("A PhysioNet 2012 file (Time,Parameter,Value) or a long CSV "
-                                  "(patient_id,time,variable,value[,unit])", type=["csv", "txt"])
+        upload = st.file_uploader("A PhysioNet 2012 file (Time,Parameter,Value), a long CSV "
+                                  "(patient_id,time,variable,value[,unit]) or a FHIR R4 Bundle of Observations (JSON)",
+                                  type=["csv", "txt", "json"])
         return (upload.name, upload.getvalue()) if upload else ("", b"")
     name = st.selectbox("Sample patient (PhysioNet 2012 set A, ODC-BY 1.0)",
                         sorted(p.name for p in SAMPLES.glob("*") if p.suffix in (".txt", ".csv")))
