@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,19 @@ def isolated_database(tmp_path, monkeypatch):
     """Every test writes its audit records to its own SQLite file (and its de-identification salt beside it)."""
     monkeypatch.setenv("MEDAI_DB_URL", f"sqlite:///{tmp_path / 'audit.sqlite'}")
     monkeypatch.setenv("MEDAI_DEID_SALT_FILE", str(tmp_path / "deid-salt"))  # never the checkout's var/
+
+
+@pytest.fixture(scope="session", autouse=True)
+def finish_background_warm_ups():
+    """Let the app's model warm-up threads (started by AppTests) finish before the interpreter exits.
+
+    They are daemon threads running TensorFlow; one still inside TensorFlow when Python finalizes is
+    unwound by force and aborts the process ("FATAL: exception not rethrown", exit status 134).
+    """
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "medai-warm-up":
+            thread.join(timeout=600)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Callable
 
 from alembic import command
 from alembic.config import Config
@@ -58,7 +59,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     _run(engine, lambda config: command.downgrade(config, revision), adopt=False)
 
 
-def _run(engine: Engine, step, *, adopt: bool) -> None:
+def _run(engine: Engine, step: Callable[[Config], None], *, adopt: bool) -> None:
     sqlite = engine.dialect.name == "sqlite"
     with _lock, engine.connect() as connection:
         if sqlite:  # a no-op inside a transaction, so before the migration's transaction begins

@@ -87,3 +87,10 @@ def test_filters_narrow_the_table():
     app.date_input(key="audit_dates").set_value((dt.date(2026, 3, 3),)).run()
     assert app.dataframe[0].value["id"].tolist() == [third]
     assert app.selectbox(key="audit_model").options == ["all", "cxr-pneumonia"]
+
+
+def test_an_unreachable_database_is_shown_not_swallowed(monkeypatch):
+    monkeypatch.setenv("MEDAI_DB_URL", "postgresql+psycopg://nobody@127.0.0.1:9/medai?connect_timeout=2")
+    app = _audit_page()
+    assert any("audit database cannot be opened" in error.value for error in app.error)
+    assert not app.dataframe
