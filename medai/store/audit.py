@@ -84,7 +84,8 @@ class AuditStore:
                              "Try again, or ask the administrator to check the database.") from exc
 
     @contextmanager
-    def _reading(self, what: str) -> Iterator[Session]:
+    def reading(self, what: str) -> Iterator[Session]:
+        """A read-only session; a failure is re-raised as ``StoreError`` naming ``what`` was being read."""
         try:
             with Session(self.engine) as session:
                 yield session
@@ -207,12 +208,12 @@ class AuditStore:
         query = select(AuditEvent)
         if kind is not None:
             query = query.where(AuditEvent.kind == kind)
-        with self._reading("audit events") as session:
+        with self.reading("audit events") as session:
             return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
 
     def latest_feedback(self, prediction_id: int, user: str | None = None) -> FeedbackRecord | None:
         """The most recently saved verdict on a prediction (by ``user``, if given), or ``None``."""
-        with Session(self.engine) as session:
+        with self.reading("feedback") as session:
             query = select(FeedbackRecord).where(FeedbackRecord.prediction_id == prediction_id)
             if user is not None:
                 query = query.where(FeedbackRecord.user == (user or "anonymous"))
@@ -221,19 +222,19 @@ class AuditStore:
 
     def recent_predictions(self, limit: int = 50) -> list[PredictionRecord]:
         """The newest predictions first."""
-        with Session(self.engine) as session:
+        with self.reading("the audit log") as session:
             query = select(PredictionRecord).order_by(PredictionRecord.id.desc()).limit(limit)
             return list(session.scalars(query))
 
     def feedback_for(self, prediction_id: int) -> list[FeedbackRecord]:
         """All feedback on one prediction, oldest first."""
-        with Session(self.engine) as session:
+        with self.reading("feedback") as session:
             query = select(FeedbackRecord).where(FeedbackRecord.prediction_id == prediction_id)
             return list(session.scalars(query.order_by(FeedbackRecord.id)))
 
     def feedback_counts(self) -> dict[int, int]:
         """Number of feedback entries per prediction id (predictions without feedback are absent)."""
-        with Session(self.engine) as session:
+        with self.reading("feedback counts") as session:
             query = select(FeedbackRecord.prediction_id, func.count()).group_by(FeedbackRecord.prediction_id)
             return {prediction_id: count for prediction_id, count in session.execute(query)}
 
@@ -241,7 +242,7 @@ class AuditStore:
         """The distinct users, model names and statuses in the log, sorted: the options of the filters."""
         columns = {"user": PredictionRecord.user, "model_name": PredictionRecord.model_name,
                    "status": PredictionRecord.status}
-        with Session(self.engine) as session:
+        with self.reading("filter choices") as session:
             return {name: list(session.scalars(select(column).distinct().order_by(column)))
                     for name, column in columns.items()}
 
@@ -283,7 +284,7 @@ class AuditStore:
             else:
                 query = query.where(PredictionRecord.created_at < _as_utc(until + dt.timedelta(days=1)))
         query = query.order_by(PredictionRecord.created_at.desc(), PredictionRecord.id.desc()).limit(limit)
-        with Session(self.engine) as session:
+        with self.reading("the audit log") as session:
             predictions = list(session.scalars(query))
             feedback = self._latest_feedback_by_prediction(session, [p.id for p in predictions])
         labels = sorted({label for p in predictions for label in (p.probabilities or {})})

@@ -58,7 +58,7 @@ class Health:
 def health(store: AuditStore) -> Health:
     """URL (masked), backend, migration revision and row counts of the store's database."""
     tables = {"predictions": PredictionRecord, "feedback": FeedbackRecord, "audit_events": AuditEvent}
-    with store._reading("row counts") as session:
+    with store.reading("row counts") as session:
         rows = {name: session.scalar(select(func.count()).select_from(model)) or 0 for name, model in tables.items()}
     return Health(store.masked_url, store.engine.dialect.name, schema.current_revision(store.engine),
                   schema.head_revision(), rows)
@@ -75,7 +75,7 @@ def feedback_statistics(store: AuditStore) -> pd.DataFrame:
     """
     import pandas as pd
 
-    with store._reading("feedback statistics") as session:
+    with store.reading("feedback statistics") as session:
         predictions = dict(session.execute(select(PredictionRecord.model_name, func.count())
                                            .group_by(PredictionRecord.model_name)).all())
         reviewed = dict(session.execute(
@@ -105,7 +105,7 @@ def feedback_dataset(store: AuditStore, model_name: str) -> pd.DataFrame:
     """
     import pandas as pd
 
-    with store._reading("feedback export") as session:
+    with store.reading("feedback export") as session:
         pairs = session.execute(
             select(PredictionRecord, FeedbackRecord)
             .join(FeedbackRecord, FeedbackRecord.prediction_id == PredictionRecord.id)

@@ -124,6 +124,8 @@ def test_a_failed_write_raises_a_store_error_and_stores_nothing(db_url):
     with pytest.raises(StoreError, match="prediction record"):
         store.record_prediction(user="dr.a", source="ui", model_name="m", model_version="1",
                                 input_sha256=None, status="error")
+    with pytest.raises(StoreError, match="could not be read"):
+        store.recent_predictions()
 
 
 def test_identifying_metadata_keys_are_refused(tmp_path):
