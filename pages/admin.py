@@ -77,9 +77,9 @@ with feedback_tab:
         st.write(f"**{len(dataset)}** reviewed input(s) with a label "
                  f"({int((~dataset['unanimous']).sum())} where reviewers disagreed).")
         st.caption("The store keeps no images: the export names each input by its SHA-256 with the label the "
-                   "reviewers gave. To train on it, keep the files that were uploaded; hashing them and joining on "
-                   "`input_sha256` (medai.store.reports.join_images) gives labelled files in the layout the "
-                   "training data uses (one folder per label).")
+                   "reviewers gave. To train on it, keep the files that were uploaded: "
+                   "`medai.store.reports.write_training_folder(export, uploads, folder)` finds them by hash and "
+                   "writes `folder/train_224/<LABEL>/*.jpeg`, the layout the chest X-ray trainer reads.")
         recorded_download("Export feedback dataset (CSV)", kind="export.feedback", data=dataset.to_csv(index=False),
                           file_name=f"medai-feedback-{export_model}.csv", key=f"admin_feedback_export_{export_model}",
                           details={"model": export_model, "rows": len(dataset)})

@@ -3,7 +3,8 @@
 The feedback export is a labelled dataset: one row per reviewed prediction, the image named by its
 SHA-256 (the store keeps no images), with the label the reviewers settled on. A training run can use
 it only together with the image files themselves: hash each file the user supplies and join on
-``input_sha256`` (see :func:`join_images`).
+``input_sha256`` (:func:`join_images`); :func:`write_training_folder` then writes the matched images in
+the layout the chest X-ray trainer reads (``train_224/<LABEL>/*.jpeg``, 224 x 224 grey JPEGs).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 EXPORT_COLUMNS = ["input_sha256", "label", "predicted_label", "verdict", "reviewers", "unanimous", "model",
                   "model_version", "weights_sha256", "prediction_id", "reviewed_at (UTC)"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
+TRAINING_SIDE_PX = 224
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,36 @@ def join_images(export: pd.DataFrame, folder: Path) -> list[tuple[Path, str]]:
             if digest in labels:
                 matched.append((path, labels[digest]))
     return matched
+
+
+def write_training_folder(export: pd.DataFrame, uploads: Path, destination: Path) -> dict[str, int]:
+    """Write the exported, labelled images found under ``uploads`` as ``destination/train_224/<LABEL>/``.
+
+    Each image is read as the app reads it (DICOM de-identified, pixels only), squashed to 224 x 224
+    as ``train_224`` was made, and saved as a grey JPEG named by its input SHA-256: the layout of
+    :func:`medai.imaging.datasets.list_training_files`. Nothing but pixels and the label is written.
+
+    Returns
+    -------
+    dict
+        Label → number of images written.
+    """
+    import numpy as np
+    from PIL import Image
+
+    from medai.imaging.io import read_image
+    from medai.imaging.preprocess import squash
+
+    written: dict[str, int] = {}
+    for path, label in join_images(export, uploads):
+        data = path.read_bytes()
+        pixels = squash(read_image(data).pixels, TRAINING_SIDE_PX)
+        folder = destination / "train_224" / label.upper()
+        folder.mkdir(parents=True, exist_ok=True)
+        grey = Image.fromarray(np.rint(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
+        grey.save(folder / f"feedback-{hashlib.sha256(data).hexdigest()[:24]}.jpeg", quality=95)
+        written[label] = written.get(label, 0) + 1
+    return written
 
 
 def _label_of(prediction: PredictionRecord, verdict: FeedbackRecord) -> str | None:

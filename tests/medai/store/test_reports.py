@@ -6,6 +6,7 @@ import hashlib
 
 import numpy as np
 
+from medai.imaging.datasets import list_training_files
 from medai.store import AuditStore, reports
 from tests.conftest import png_bytes
 
@@ -51,6 +52,23 @@ def test_export_is_a_labelled_dataset_that_joins_to_the_users_files(db_url, tmp_
     joined = reports.join_images(export, folder)
     assert sorted((path.name, label) for path, label in joined) == [
         ("film0.png", "normal"), ("film1.png", "pneumonia"), ("film2.png", "pneumonia")]
+
+
+def test_the_export_becomes_a_training_folder_the_trainer_lists(tmp_path):
+    rng = np.random.default_rng(0)
+    images = [png_bytes(rng.integers(0, 255, (64, 80), dtype=np.uint8)) for _ in range(4)]
+    store = AuditStore(f"sqlite:///{tmp_path / 'e.sqlite'}")
+    _seed(store, images)
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    for index, data in enumerate(images):
+        (uploads / f"film{index}.png").write_bytes(data)
+    export = reports.feedback_dataset(store, "cxr-pneumonia")
+    written = reports.write_training_folder(export, uploads, tmp_path / "extra")
+    assert written == {"normal": 1, "pneumonia": 2}
+    listed = list_training_files(tmp_path / "extra")
+    assert sorted(label for _, label in listed) == [0, 1, 1]  # NORMAL = 0, PNEUMONIA = 1, as the trainer reads
+    assert all(path.name.startswith("feedback-") for path, _ in listed)
 
 
 def test_health_masks_the_password_and_reports_revision_and_rows(postgres_server, postgres_url):
