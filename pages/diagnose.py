@@ -105,9 +105,12 @@ def feedback(outcome: DiagnoseOutcome, labels: tuple[str, ...]) -> None:
         st.warning("Do not type patient names, record numbers or dates: they will be removed before saving.",
                    icon=":material/privacy_tip:")
         if st.button("Save feedback", key=f"save_{record_id}"):
-            store.record_feedback(record_id, user=current_user(), verdict=verdict,
-                                  corrected_label=corrected, comment=comment or None)
-            saved = store.latest_feedback(record_id)
+            try:
+                store.record_feedback(record_id, user=current_user(), verdict=verdict,
+                                      corrected_label=corrected, comment=comment or None)
+                saved = store.latest_feedback(record_id)
+            except MedAIError as exc:  # a failed write is shown, never swallowed
+                st.error(f"Feedback was not saved: {exc}", icon=":material/error:")
     if saved:
         reading = "agree" if saved.verdict == "agree" else f"override to {saved.corrected_label}"
         st.caption(f"Feedback saved for record {record_id}: {reading} ({saved.user}).")
@@ -187,8 +190,12 @@ if new:
     for done, (key, name, source) in enumerate(new):
         data = source.read_bytes() if isinstance(source, Path) else source
         # One input per call: one full-resolution film in memory at a time, recorded once, then shrunk.
-        outcome = diagnose([(name, data)], model_name, user=current_user(), source="ui", store=audit_store(),
-                           explain=True)[0]
+        try:
+            outcome = diagnose([(name, data)], model_name, user=current_user(), source="ui", store=audit_store(),
+                               explain=True)[0]
+        except MedAIError as exc:  # e.g. the audit store cannot be written: say so, record nothing silently
+            st.error(f"{name}: {exc}", icon=":material/error:")
+            st.stop()
         results[key] = for_display(outcome)
         progress.progress((done + 1) / len(new), text=f"Read {done + 1} of {len(new)}")
     progress.empty()

@@ -73,7 +73,11 @@ if st.session_state.get("drug_request") != request:
     for model_name in SCREEN_MODELS:
         cached_model(model_name)
     with st.spinner(f"Screening {len(molecules)} molecule(s)…"):
-        st.session_state.drug_result = screen(molecules, user=current_user(), source="ui", store=audit_store())
+        try:
+            st.session_state.drug_result = screen(molecules, user=current_user(), source="ui", store=audit_store())
+        except MedAIError as exc:  # e.g. a model or the audit store failed: say so
+            st.error(str(exc), icon=":material/error:")
+            st.stop()
     st.session_state.drug_request = request
     st.session_state.pop("drug_optimized", None)
 result = st.session_state.drug_result
@@ -171,8 +175,12 @@ with st.form("optimise"):
 key = (molecule.canonical_smiles, tuple(weights.values()), min_similarity, n, seed_value)
 if submitted and st.session_state.get("drug_optimized", (None,))[0] != key:
     with st.spinner("Proposing and screening analogues…"):
-        _, ranked = optimize(molecule.canonical_smiles, int(n), weights, min_similarity, int(seed_value),
-                             user=current_user(), source="ui", store=audit_store())
+        try:
+            _, ranked = optimize(molecule.canonical_smiles, int(n), weights, min_similarity, int(seed_value),
+                                 user=current_user(), source="ui", store=audit_store())
+        except MedAIError as exc:
+            st.error(str(exc), icon=":material/error:")
+            st.stop()
     st.session_state.drug_optimized = (key, ranked)
 if st.session_state.get("drug_optimized", (None,))[0] == key:
     ranked = st.session_state.drug_optimized[1]
