@@ -123,7 +123,11 @@ if st.session_state.get("timeline_request") != request:
         except MedAIError:
             pass
     with st.spinner("Assessing the stay…"):
-        st.session_state.timeline_view = timeline(stay, user=current_user(), source="ui", store=audit_store())
+        try:
+            st.session_state.timeline_view = timeline(stay, user=current_user(), source="ui", store=audit_store())
+        except MedAIError as exc:  # a model or the audit store failed: say so, never a traceback
+            st.error(str(exc), icon=":material/error:")
+            st.stop()
     st.session_state.timeline_request = request
 view = st.session_state.timeline_view
 risk = view.risk
