@@ -75,6 +75,10 @@ def vitals_figure(view) -> go.Figure:
                          annotation_text=f"{level}", annotation_position="right")
     figure.add_trace(go.Scatter(x=view.risk_hours, y=100 * view.risk_curve, mode="lines+markers",
                                 marker={"size": 4}, name="mortality risk (%)"), row=risk_row, col=1)
+    change = np.diff(100 * view.risk_curve, prepend=100 * view.risk_curve[:1])
+    figure.add_trace(go.Bar(x=view.risk_hours, y=change, name="change in risk that hour (percentage points)",
+                            marker={"color": np.where(change > 0, "crimson", "seagreen")}, opacity=0.5),
+                     row=risk_row, col=1)
     figure.update_xaxes(title_text="hours since ICU admission", row=risk_row, col=1)
     figure.update_layout(height=190 * len(titles), margin={"l": 50, "r": 30, "t": 40, "b": 40},
                          legend={"orientation": "h", "y": -0.05})
@@ -148,7 +152,8 @@ st.markdown(f"**Patient {risk.patient_id}** · age {stay.descriptors['Age']:.0f}
 
 st.plotly_chart(vitals_figure(view), width="stretch")
 st.caption(f"Dashed: forecast median from the last observation ({stay.hours:.1f} h); shaded: 80 % interval. "
-           f"NEWS2 dotted lines at {MEDIUM} (urgent review) and {HIGH} (emergency response).")
+           f"NEWS2 dotted lines at {MEDIUM} (urgent review) and {HIGH} (emergency response). Risk: recomputed from "
+           "the data up to each hour; bars show which hours pushed it up (red) or down (green).")
 
 drivers, survival = st.columns(2)
 with drivers:

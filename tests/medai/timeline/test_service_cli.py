@@ -63,3 +63,13 @@ def test_cli_risk_and_forecast(folder, tmp_path, capsys):
     assert main(["timeline", "risk", str(tmp_path / "missing"), "--output", str(good), "--quiet"]) == 2
     assert main(["timeline", "forecast", str(folder), "--horizon", "9", "--output", str(good), "--quiet"]) == 2
     assert "horizon" in capsys.readouterr().err
+
+
+def test_thin_or_implausible_data_is_flagged_not_silent():
+    from medai.timeline.io import read_long_csv
+
+    data = (b"patient_id,time,variable,value\n"
+            b"t,0.5,HR,90\nt,1,HR,0\nt,1.5,NIMAP,70\nt,2,Temp,37\n")
+    (result,) = assess_risk(read_long_csv(data))
+    assert result.status == "flagged" and result.mortality_risk is not None
+    assert "h of data" in result.message and "implausible" in result.message and "HR 0 bpm" in result.message
