@@ -61,7 +61,7 @@ def load(spec: ModelSpec) -> PropertyModel:
     parameters = spec.parameters
     inputs = MLP_FINGERPRINT_BITS + len(descriptor_names())
     networks = [load_weights(spec.path(name), inputs, len(spec.labels)) for name in parameters["members"]]
-    trees = [joblib.load(spec.path(TREES_FILE))] if TREES_FILE in spec.files else []
+    trees = joblib.load(spec.path(TREES_FILE)) if TREES_FILE in spec.files else []
     with np.load(spec.path(ARRAYS_FILE)) as arrays:
         scaler = FeatureScaler(arrays["median"], arrays["scale"])
         model = PropertyModel(spec.name, spec.version, spec.labels, parameters["kind"], networks, trees, scaler,

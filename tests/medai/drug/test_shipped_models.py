@@ -1,0 +1,25 @@
+"""The shipped weights reproduce their model cards: the validation figure recomputed from the files
+equals the one the card states (skipped when the training data are not beside the checkout)."""
+
+import numpy as np
+import pytest
+
+from medai import config, registry
+from medai.drug import datasets, evaluate
+from medai.drug.catalog import DRUG_MODELS
+
+
+@pytest.mark.parametrize("name", ["drug-solubility", "drug-bace"])
+def test_card_headline_is_reproduced_by_the_shipped_weights(name):
+    if not (config.data_dir() / "drug" / "moleculenet").is_dir():
+        pytest.skip("MoleculeNet files not available (MEDAI_DATA_DIR)")
+    info = DRUG_MODELS[name]
+    data = datasets.load(info.dataset)
+    _, validation_rows = datasets.split(data, datasets.DATASETS[info.dataset].split)
+    validation = data.subset(validation_rows)
+    model = registry.load(name)
+    predictions = model.predict(validation.features)[info.tasks[0]]
+    truth = validation.targets[:, 0]
+    score = evaluate.task_score(datasets.DATASETS[info.dataset].kind)(truth, predictions.value)
+    assert score == pytest.approx(registry.card(name)["headline"][0]["value"], abs=2e-3)
+    assert np.all(predictions.std > 0)
