@@ -11,6 +11,7 @@ from multiprocessing import get_context
 from typing import Callable, Sequence
 
 import numpy as np
+from rdkit import Chem
 
 from medai.drug.alerts import Alert, find_alerts
 from medai.drug.descriptors import Descriptors, describe_mol
@@ -52,7 +53,11 @@ def prepare(smiles: str) -> PreparedMolecule:
         return PreparedMolecule("", str(exc))
     except Exception:  # an RDKit failure on one odd molecule must cost one row, never the batch
         return PreparedMolecule("", "RDKit could not standardise this molecule.")
-    return PreparedMolecule(to_smiles(mol), "", describe_mol(mol), tuple(find_alerts(mol)), to_features(mol))
+    smiles = to_smiles(mol)
+    # Renumber atoms as the canonical SMILES writes them, so alert atom indices fit its drawing.
+    order = [int(i) for i in mol.GetProp("_smilesAtomOutputOrder").strip("[],").split(",") if i]
+    mol = Chem.RenumberAtoms(mol, order)
+    return PreparedMolecule(smiles, "", describe_mol(mol), tuple(find_alerts(mol)), to_features(mol))
 
 
 def _prepare_chunk(smiles: Sequence[str]) -> list[PreparedMolecule]:

@@ -23,9 +23,12 @@ def test_screen_sample_molecules_then_optimise(server):  # noqa: F811  (the shar
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
             page.goto(f"{url}/drug", timeout=TIMEOUT_MS)
-            page.get_by_text("Sample molecules").click()
-            expect(page.get_by_text("12 of 14")).to_be_visible(timeout=TIMEOUT_MS)
-            expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
+            page.get_by_text("Sample molecules", exact=True).click()
+            try:
+                expect(page.get_by_text("12 of 14")).to_be_visible(timeout=TIMEOUT_MS)
+            finally:
+                page.screenshot(path=str(ARTIFACTS / "e2e_drug.png"), full_page=True)
+            expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=TIMEOUT_MS)
             expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_drug.png"), full_page=True)
             page.get_by_role("button", name="Propose analogues").click()

@@ -38,3 +38,19 @@ def test_pains_and_brenk_alerts_are_named():
 
 def test_a_clean_drug_has_no_alerts():
     assert find_alerts(to_mol("CC(C)Cc1ccc(cc1)C(C)C(=O)O")) == []
+
+
+def test_alert_atoms_index_the_canonical_smiles():
+    from rdkit import Chem
+
+    from medai.drug.pipeline import prepare
+
+    # Written so that input order and canonical order differ.
+    prepared = prepare("S=C1NC(=O)C(S1)=Cc1ccccc1")
+    canonical = Chem.MolFromSmiles(prepared.canonical_smiles)
+    rhodanine = next(a for a in prepared.alerts if a.catalog == "PAINS")
+    pattern_atoms = {canonical.GetAtomWithIdx(i).GetSymbol() for i in rhodanine.atoms}
+    assert "S" in pattern_atoms
+    thiocarbonyl = next(a for a in prepared.alerts if a.name == "Thiocarbonyl_group")
+    assert sorted(canonical.GetAtomWithIdx(i).GetSymbol() for i in thiocarbonyl.atoms) == ["C", "S"]
+    assert canonical.GetBondBetweenAtoms(*thiocarbonyl.atoms).GetBondTypeAsDouble() == 2
