@@ -139,7 +139,8 @@ def propose(lead_smiles: str, min_similarity: float = 0.4, partners: Sequence[st
     seed : int
         Seeds the choice of BRICS partners; the result is otherwise deterministic.
     alert_free : callable, optional
-        Returns True for a molecule to keep (default: no PAINS or Brenk alert).
+        Returns True for a molecule to keep. Default: no PAINS alert, and no Brenk alert the lead does
+        not already carry (an analogue may keep a lead's known liability, never add one).
 
     Returns
     -------
@@ -150,7 +151,13 @@ def propose(lead_smiles: str, min_similarity: float = 0.4, partners: Sequence[st
 
     lead = standardize_mol(to_mol(lead_smiles), tautomer=False)
     lead_smiles_canonical = to_smiles(lead)
-    keep = alert_free or (lambda mol: not find_alerts(mol))
+    lead_alerts = {(a.catalog, a.name) for a in find_alerts(lead)}
+
+    def no_new_alert(mol: Chem.Mol) -> bool:
+        alerts = {(a.catalog, a.name) for a in find_alerts(mol)}
+        return not any(catalog == "PAINS" for catalog, _ in alerts) and alerts <= lead_alerts
+
+    keep = alert_free or no_new_alert
     candidates = edit_analogues(lead)
     if partners:
         for smiles, edit in brics_analogues(lead, partners, seed).items():

@@ -39,3 +39,14 @@ def test_weighted_score_ignores_zero_weights():
     assert weighted_score(objectives, {"activity": 1, "solubility": 0, "safety": 0, "qed": 0}) == 1.0
     assert weighted_score(objectives, {"activity": 1, "solubility": 1, "safety": 1, "qed": 1}) == 0.5
     assert weighted_score(objectives, {}) == 0.0
+
+
+def test_a_lead_with_an_alert_still_gets_analogues_that_add_none():
+    from medai.drug.alerts import find_alerts
+
+    lead = "CN1C(=N)N[C@](C)(c2cc(NC(=O)c3ccc(F)cn3)ccc2F)CS1(=O)=O"  # verubecestat: Brenk imine_1
+    analogues = propose(lead, 0.4)
+    assert analogues
+    for analogue in analogues:
+        names = {(a.catalog, a.name) for a in find_alerts(to_mol(analogue.smiles))}
+        assert names <= {("Brenk", "imine_1")}
