@@ -54,16 +54,19 @@ def _fit_trees(features: np.ndarray, targets: np.ndarray, kind: str, forest: boo
     trees = []
     for task in range(targets.shape[1]):
         known = np.isfinite(targets[:, task])
+        # Multi-task models hold 12 tree sets: smaller trees keep their files to a few MB
+        # (full-size ones ran to 24 MB of forest and 7.5 MB of boosting for Tox21).
+        multi_task = targets.shape[1] > 1
         if forest:
-            # Multi-task forests keep leaves of >= 4 molecules: 12 full-depth forests ran to 24 MB.
-            leaf = 1 if targets.shape[1] == 1 else 4
             estimator = (RandomForestRegressor(300, max_features=0.3, n_jobs=2, random_state=seed)
                          if kind == "regression" else
-                         RandomForestClassifier(200, max_features="sqrt", min_samples_leaf=leaf, n_jobs=2,
+                         RandomForestClassifier(60 if multi_task else 200, max_features="sqrt",
+                                                min_samples_leaf=8 if multi_task else 1, n_jobs=2,
                                                 random_state=seed))
         else:
-            options = dict(max_iter=TREE_ROUNDS, learning_rate=0.07, max_features=0.3, min_samples_leaf=10,
-                           l2_regularization=1.0, random_state=seed)
+            options = dict(max_iter=200 if multi_task else TREE_ROUNDS, learning_rate=0.07, max_features=0.3,
+                           max_leaf_nodes=15 if multi_task else 31, min_samples_leaf=10, l2_regularization=1.0,
+                           random_state=seed)
             estimator = (HistGradientBoostingRegressor(**options) if kind == "regression"
                          else HistGradientBoostingClassifier(**options))
         estimator.fit(features[known][:, columns], targets[known, task])
@@ -222,14 +225,15 @@ def _card(info: DrugModelInfo, kind: str, data: datasets.MoleculeSet, train_set:
         "recipe": {"standardisation": "largest fragment, neutralised, canonical tautomer (RDKit MolStandardize)",
                    "features": "Morgan radius-2 counts (2048) + 324 fast RDKit descriptors",
                    "estimator": f"chosen on validation: {chosen} (candidates: every combination of {members} Keras "
-                                "MLPs, boosted trees and, for classification, a 200-tree random forest (leaves >= 4 "
-                                "molecules for multi-task models); networks and "
+                                "MLPs, boosted trees and, for classification, a 200-tree random forest (multi-task: "
+                                "60 trees with leaves >= 8, boosting 200 rounds of <= 15 leaves); networks and "
                                 "trees each carry half the weight when both are used)",
                    "mlp": "inputs: log1p(counts folded to 1024) + standardised descriptors; Dense 256-128, ReLU, "
                           "dropout 0.2/0.3, AdamW, masked multi-task loss",
-                   "trees": f"{TREE_MEMBERS if len(info.tasks) == 1 else 1} scikit-learn HistGradientBoosting member(s) "
-                            f"per task ({TREE_ROUNDS} rounds, lr 0.07, 30 % of features per split) on descriptors "
-                            "and fingerprint bits set in >= 1 % of training molecules",
+                   "trees": (f"{TREE_MEMBERS} scikit-learn HistGradientBoosting members ({TREE_ROUNDS} rounds, <= 31 "
+                             "leaves" if len(info.tasks) == 1 else "1 HistGradientBoosting member per task (200 rounds, "
+                             "<= 15 leaves") + ", lr 0.07, 30 % of features per split) on descriptors and fingerprint "
+                            "bits set in >= 1 % of training molecules",
                    "uncertainty": ("SD of Platt-calibrated member probabilities" if kind == "classification" else
                                    "SD of member predictions times a scale fitted on validation"),
                    "calibration": "Platt scaling on validation" if kind == "classification" else "variance scaling on validation",
