@@ -67,7 +67,14 @@ def resolve(target: str) -> Callable[..., Any]:
 
 
 _loaded: dict[tuple[str, str], Any] = {}
-_lock = threading.Lock()
+_model_locks: dict[tuple[str, str], threading.Lock] = {}
+_locks_lock = threading.Lock()
+
+
+def _lock_for(key: tuple[str, str]) -> threading.Lock:
+    """One lock per model: loading one model never makes a request for another wait."""
+    with _locks_lock:
+        return _model_locks.setdefault(key, threading.Lock())
 
 
 def models_dir() -> Path:
@@ -133,7 +140,7 @@ def load(name: str) -> Any:
     """Load model ``name`` once (verified), then return the same object on every call."""
     spec = get_spec(name)
     key = (spec.name, spec.version)
-    with _lock:
+    with _lock_for(key):
         if key not in _loaded:
             verify(spec)
             _loaded[key] = resolve(spec.loader)(spec)

@@ -65,6 +65,34 @@ class ColumnTree:
         return self.estimator.predict_proba(features[:, self.columns])
 
 
+class DenseNetwork:
+    """An MLP member's forward pass in NumPy: ReLU hidden layers, a linear output.
+
+    Screening needs no TensorFlow: the Keras network (:mod:`medai.drug.network`) is only for training.
+
+    Parameters
+    ----------
+    weights : list of ndarray
+        Keras ``get_weights()`` order: kernel (d_in, d_out), bias (d_out,), layer after layer.
+    """
+
+    def __init__(self, weights: list[np.ndarray]):
+        self.weights = [np.asarray(w, np.float32) for w in weights]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The arrays, in Keras order."""
+        return self.weights
+
+    def __call__(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        """Outputs (n, n_tasks) for inputs (n, d_in); ``training`` is accepted for Keras parity."""
+        x = np.asarray(inputs, np.float32)
+        layers = list(zip(self.weights[::2], self.weights[1::2]))
+        for kernel, bias in layers[:-1]:
+            x = np.maximum(x @ kernel + bias, 0.0)
+        kernel, bias = layers[-1]
+        return x @ kernel + bias
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Calibrator of one task.
@@ -116,7 +144,7 @@ class PropertyModel:
         Output column names (e.g. ``"logS"``, ``"tox21_NR-AR"``).
     kind : str
         ``"regression"`` or ``"classification"``.
-    networks : list of keras.Model
+    networks : list of DenseNetwork (or keras.Model while training)
         MLP members, each mapping scaled inputs (n, d) to (n, n_tasks) outputs (logits or
         standardised values).
     trees : list of list
@@ -154,7 +182,7 @@ class PropertyModel:
         if self.networks:
             inputs = self.scaler.transform(features)
             for network in self.networks:
-                # A direct call, in chunks: Keras' predict() retraces a graph for every network it meets.
+                # In chunks, to bound memory; a direct call (Keras' predict() retraces for every network).
                 raw = np.concatenate([np.asarray(network(inputs[i:i + PREDICT_CHUNK], training=False), np.float64)
                                       for i in range(0, len(inputs), PREDICT_CHUNK)])
                 outputs.append(1 / (1 + np.exp(-raw)) if self.kind == "classification"

@@ -77,16 +77,3 @@ def half_precision(weights: list[np.ndarray]) -> list[np.ndarray]:
     """Weights rounded through float16, as they are shipped (halves the files; every figure in the card
     is measured with these rounded weights)."""
     return [w.astype(np.float16).astype(np.float32) for w in weights]
-
-
-def save_weights(network: keras.Model, path) -> None:
-    """Write a member's weights as float16 arrays (``.npz``); the architecture is :func:`build_network`."""
-    np.savez_compressed(path, *[w.astype(np.float16) for w in network.get_weights()])
-
-
-def load_weights(path, inputs: int, tasks: int) -> keras.Model:
-    """Rebuild a member saved by :func:`save_weights`."""
-    network = build_network(inputs, tasks)
-    with np.load(path) as saved:
-        network.set_weights([saved[f"arr_{i}"].astype(np.float32) for i in range(len(saved.files))])
-    return network

@@ -13,9 +13,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from medai.drug.featurize import descriptor_names
-from medai.drug.models import MLP_FINGERPRINT_BITS, Calibration, FeatureScaler, PropertyModel
-from medai.drug.network import load_weights, save_weights
+from medai.drug.models import Calibration, DenseNetwork, FeatureScaler, PropertyModel
 from medai.drug.reference import quantiles
 from medai.registry import ModelSpec, sha256_of
 
@@ -29,7 +27,8 @@ def save(model: PropertyModel, model_dir: Path, estimator: str, approved_feature
         stale.unlink()
     files = []
     for index, network in enumerate(model.networks):
-        save_weights(network, model_dir / f"member_{index}.npz")
+        # float16, as training rounded them (medai.drug.network.half_precision): half the file size.
+        np.savez_compressed(model_dir / f"member_{index}.npz", *[w.astype(np.float16) for w in network.get_weights()])
         files.append(f"member_{index}.npz")
     if model.trees:
         joblib.dump(model.trees, model_dir / TREES_FILE, compress=3)
@@ -59,8 +58,10 @@ def save(model: PropertyModel, model_dir: Path, estimator: str, approved_feature
 def load(spec: ModelSpec) -> PropertyModel:
     """Build the model from a registry spec (files already verified)."""
     parameters = spec.parameters
-    inputs = MLP_FINGERPRINT_BITS + len(descriptor_names())
-    networks = [load_weights(spec.path(name), inputs, len(spec.labels)) for name in parameters["members"]]
+    networks = []
+    for name in parameters["members"]:
+        with np.load(spec.path(name)) as saved:
+            networks.append(DenseNetwork([saved[f"arr_{i}"] for i in range(len(saved.files))]))
     trees = joblib.load(spec.path(TREES_FILE)) if TREES_FILE in spec.files else []
     with np.load(spec.path(ARRAYS_FILE)) as arrays:
         scaler = FeatureScaler(arrays["median"], arrays["scale"])

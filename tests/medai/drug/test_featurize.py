@@ -20,3 +20,13 @@ def test_nearest_similarity_equals_rdkit_tanimoto():
     expected = max(tanimoto(mols[0], m) for m in mols[1:])
     assert best[0] == pytest.approx(expected, abs=1e-6)
     assert nearest_similarity(bits[3:4], bits[3:4])[0] == pytest.approx(1.0)
+
+
+def test_numpy_member_equals_its_keras_network():
+    from medai.drug.models import DenseNetwork
+    from medai.drug.network import build_network
+
+    network = build_network(12, 3)
+    inputs = np.random.default_rng(0).normal(size=(5, 12)).astype(np.float32)
+    expected = np.asarray(network(inputs, training=False))
+    assert np.allclose(DenseNetwork(network.get_weights())(inputs), expected, atol=1e-5)
