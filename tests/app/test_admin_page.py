@@ -14,12 +14,6 @@ from tests.conftest import REPO
 TIMEOUT = 180
 
 
-@pytest.fixture(autouse=True)
-def fresh_resources():
-    """Cached resources outlive an AppTest; drop them so the page opens this test's audit database."""
-    st.cache_resource.clear()
-
-
 def _seed() -> list[int]:
     store = AuditStore()
     ids = [store.record_prediction(user="dr.a", source="ui", model_name="cxr-pneumonia", model_version="1.1.0",

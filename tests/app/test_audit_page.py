@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import streamlit as st
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
@@ -13,12 +12,6 @@ from medai.store import AuditStore, PredictionRecord
 from tests.conftest import REPO
 
 TIMEOUT = 180
-
-
-@pytest.fixture(autouse=True)
-def fresh_resources():
-    """Cached resources outlive an AppTest; drop them so the page opens this test's audit database."""
-    st.cache_resource.clear()
 
 
 def _seed() -> list[int]:

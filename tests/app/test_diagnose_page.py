@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medai import config
@@ -18,12 +17,6 @@ ADULT_CXR = (config.data_dir() / "imaging" / "segmentation" / "covid19_cxr_segme
              / "covid-19-pneumonia-30-PA.jpg")  # a held-back adult patient
 FILMS = ("cxr_normal_NORMAL2-IM-1427-0001.jpeg", "cxr_normal_NORMAL2-IM-1436-0001.jpeg",
          "cxr_pneumonia_person1946_bacteria_4874.jpeg")
-
-
-@pytest.fixture(autouse=True)
-def fresh_resources():
-    """Cached resources outlive an AppTest; drop them so each test gets its own audit database."""
-    st.cache_resource.clear()
 
 
 @pytest.fixture

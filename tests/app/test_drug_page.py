@@ -4,7 +4,6 @@ model per screen, row details with the radar chart, and the optimisation panel."
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medai.drug.service import SCREEN_MODELS
@@ -12,11 +11,6 @@ from medai.store import AuditStore
 from tests.conftest import REPO
 
 TIMEOUT = 240
-
-
-@pytest.fixture(autouse=True)
-def fresh_resources():
-    st.cache_resource.clear()
 
 
 @pytest.fixture

@@ -16,11 +16,6 @@ AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret":
         "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration"}
 
 
-@pytest.fixture(autouse=True)
-def fresh_resources():
-    st.cache_resource.clear()
-
-
 @pytest.fixture
 def hosted(monkeypatch):
     monkeypatch.setenv("MEDAI_REQUIRE_LOGIN", "1")

@@ -3,10 +3,8 @@ long CSV with two patients, and a bad upload with a message (no new audit record
 
 from __future__ import annotations
 
-import threading
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medai import registry
@@ -15,15 +13,6 @@ from tests.conftest import REPO
 
 TIMEOUT = 240
 MODELS = len([n for n in ("icu-mortality", "icu-vitals-forecast", "icu-survival") if n in registry.names()])
-
-
-@pytest.fixture(autouse=True)
-def fresh_resources():
-    st.cache_resource.clear()
-    yield
-    for thread in threading.enumerate():  # let the app's model warm-up finish: TensorFlow aborts if cut off at exit
-        if thread.name == "medai-warm-up":
-            thread.join(timeout=TIMEOUT)
 
 
 @pytest.fixture
