@@ -3,7 +3,6 @@ long CSV with two patients, and a bad upload with a message (no new audit record
 
 from __future__ import annotations
 
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
