@@ -42,3 +42,24 @@ def test_optimize_writes_ranked_analogues(tmp_path):
     assert scores == sorted(scores, reverse=True)
     assert all(float(r["similarity_to_lead"]) >= 0.4 for r in rows)
     assert main(["optimize", "not a smiles", "--output", str(tmp_path / "b.csv")]) == 2
+
+
+def test_large_input_uses_worker_processes_through_python_m_medai(tmp_path):
+    """From PARALLEL_FROM molecules the CLI prepares them in worker processes: every row comes back,
+    in input order, invalid ones included."""
+    import subprocess
+    import sys
+
+    from medai.drug.pipeline import PARALLEL_FROM
+    from tests.conftest import REPO
+
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "not a smiles"]
+    source = tmp_path / "many.csv"
+    source.write_text("id,smiles\n" + "".join(f"m{i},{smiles[i % len(smiles)]}\n" for i in range(PARALLEL_FROM)))
+    out = tmp_path / "many_out.csv"
+    done = subprocess.run([sys.executable, "-m", "medai", "screen", str(source), "--output", str(out), "--quiet",
+                           "--no-audit"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = read(out)
+    assert len(rows) == PARALLEL_FROM and rows[-1]["id"] == f"m{PARALLEL_FROM - 1}"
+    assert sum(r["valid"] == "False" for r in rows) == PARALLEL_FROM // len(smiles)
