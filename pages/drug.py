@@ -123,8 +123,8 @@ event = st.dataframe(
                    "nearest_train_similarity": st.column_config.NumberColumn("nearest train sim.", format="%.2f"),
                    "logS_approved_pct": st.column_config.NumberColumn("logS pct (approved)", format="%.0f"),
                    "qed_approved_pct": st.column_config.NumberColumn("QED pct (approved)", format="%.0f")})
-st.caption(f"± is the calibrated SD. 'pct' is the percentile among {approved_drug_count():,} approved drugs (ClinTox). Structures are "
-           f"drawn for the first {THUMBNAILS} rows.")
+st.caption(f"± is the calibrated SD. 'pct' is the percentile among {approved_drug_count():,} approved drugs "
+           f"(ClinTox). 'Lipinski pass' allows one violation. Structures are drawn for the first {THUMBNAILS} rows.")
 download_csv, download_sdf = st.columns(2)
 download_csv.download_button("Download results (CSV)", rows.to_csv(index=False).encode(), "screen_results.csv",
                              "text/csv")

@@ -150,7 +150,7 @@ def train(model_dir: Path, members: int = MEMBERS, epochs: int | None = None) ->
         calibrations.append(calibration)
         task_metrics[task] = metrics
         similarity = model.nearest_training_similarity(packed_bits(validation.features[known, :MORGAN_BITS]))
-        metrics["domain_error_by_similarity"] = error.tolist() and _error_by_similarity(similarity, error)
+        metrics["domain_error_by_similarity"] = _error_by_similarity(similarity, error)
         if len(info.tasks) == 1 or k == 0:
             headline.append(cards.headline(name, metrics.get("roc_auc", metrics.get("rmse")),
                                            metrics.get("roc_auc_95ci", metrics.get("rmse_95ci")),
