@@ -18,9 +18,7 @@ import streamlit as st
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, jet_colorscale, overlay
-from medai.imaging.notes import reading_notes
-from medai.imaging.ood import OUT_OF_POPULATION_MESSAGE
-from medai.imaging.report import pdf_report
+from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display
 from pages.card_view import render_card
 from pages.common import audit_store, cached_model, current_user, through_router
@@ -116,6 +114,13 @@ def feedback(outcome: DiagnoseOutcome, labels: tuple[str, ...]) -> None:
         st.caption(f"Feedback saved for record {record_id}: {reading} ({saved.user}).")
 
 
+def _pdf(outcome: DiagnoseOutcome, opacity: float) -> bytes:
+    """The one-page report, built only when asked for (fpdf2 and the report code load then, not at start-up)."""
+    from medai.imaging.report import pdf_report
+
+    return pdf_report(outcome, opacity, user=current_user())
+
+
 def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None, prevalence: float | None,
          opacity: float, fixed: bool) -> None:
     """One result: decision first, probability bar, why, notes, overlay, downloads, feedback."""
@@ -151,7 +156,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     if image.pixel_spacing_mm:
         numbers.caption(f"Pixel spacing {image.pixel_spacing_mm[0]:.3f} × {image.pixel_spacing_mm[1]:.3f} mm")
     # Callables: the PDF and PNG are built only when a download is asked for, not on every rerun.
-    numbers.download_button("One-page report (PDF)", lambda: pdf_report(outcome, opacity, user=current_user()),
+    numbers.download_button("One-page report (PDF)", lambda: _pdf(outcome, opacity),
                             f"report_{outcome.record_id}.pdf", "application/pdf", key=f"pdf_{outcome.record_id}")
     numbers.download_button("Heat map, full size (16-bit PNG)",
                             lambda: heatmap_png(diagnosis.heatmap, (height, width)),

@@ -16,7 +16,8 @@ from medai.calibration import PlattCalibrator
 from medai.imaging.explain import ensemble_cams, grad_cam_models, per_image
 from medai.imaging.io import MedicalImage
 from medai.imaging.network import FEATURE_LAYER
-from medai.imaging.ood import OUT_OF_POPULATION_MESSAGE, REFUSAL_MESSAGE, RefusalModel, refusal_rule
+from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE
+from medai.imaging.ood import REFUSAL_MESSAGE, RefusalModel, refusal_rule
 from medai.imaging.preprocess import TRAINING_COPY_SIZE, batch, squash
 
 BATCH_LIMIT = 64

@@ -19,6 +19,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from medai.imaging.classify import Diagnosis
 
+# The population flag's sentence (set by the classifier, shown by the page, the PDF and the CSV); kept in
+# this light module so that drawing it never imports the refusal models' scikit-learn.
+OUT_OF_POPULATION_MESSAGE = (
+    "Outside the validated population: this chest X-ray is unlike the children's films (aged 1 to 5) "
+    "the model was trained and validated on, e.g. an adult's; the result is untested for it."
+)
 DISAGREEMENT_SD = 0.10
 NEAR_THRESHOLD_MARGIN = 0.05
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")

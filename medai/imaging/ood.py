@@ -304,7 +304,3 @@ REFUSAL_MESSAGE = (
     "This does not look like a chest X-ray, so the model will not judge it. "
     "Upload a frontal (PA or AP) chest radiograph."
 )
-OUT_OF_POPULATION_MESSAGE = (
-    "Outside the validated population: this chest X-ray is unlike the children's films (aged 1 to 5) "
-    "the model was trained and validated on, e.g. an adult's; the result is untested for it."
-)

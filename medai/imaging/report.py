@@ -10,8 +10,7 @@ from PIL import Image
 
 from medai import registry
 from medai.imaging.explain import overlay
-from medai.imaging.notes import reading_notes
-from medai.imaging.ood import OUT_OF_POPULATION_MESSAGE
+from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, reading_notes
 from medai.imaging.preprocess import to_unit_uint8
 from medai.imaging.service import DiagnoseOutcome
 

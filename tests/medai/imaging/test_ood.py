@@ -5,7 +5,8 @@ import pytest
 
 from medai import registry
 from medai.imaging.io import MedicalImage, read_image
-from medai.imaging.ood import (MIN_READABLE_SIDE_PX, OUT_OF_POPULATION_MESSAGE, FeatureDistance, LinearDetector,
+from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE
+from medai.imaging.ood import (MIN_READABLE_SIDE_PX, FeatureDistance, LinearDetector,
                                RefusalModel, XrayLikeness, modality_refusal, refusal_rule)
 
 

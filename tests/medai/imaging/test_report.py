@@ -13,7 +13,7 @@ from medai.imaging import report
 from medai.imaging.classify import Diagnosis
 from medai.imaging.io import read_image
 from medai.imaging.notes import reading_notes
-from medai.imaging.ood import OUT_OF_POPULATION_MESSAGE
+from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE
 from medai.imaging.report import pdf_report
 from medai.imaging.service import DiagnoseOutcome, diagnose
 from medai.store import AuditStore
