@@ -84,7 +84,16 @@ def nearest_similarity(query: np.ndarray, reference: np.ndarray, chunk: int = 20
     return best
 
 
+@lru_cache(maxsize=1)
+def _bit_generator():
+    return rdFingerprintGenerator.GetMorganGenerator(radius=MORGAN_RADIUS, fpSize=SIMILARITY_BITS)
+
+
+def to_bit_fp(mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
+    """Morgan radius-2 bit fingerprint (2048 bits), for Tanimoto similarity."""
+    return _bit_generator().GetFingerprint(mol)
+
+
 def tanimoto(a: Chem.Mol, b: Chem.Mol) -> float:
     """Tanimoto similarity of two molecules on Morgan radius-2 bit fingerprints."""
-    generator = rdFingerprintGenerator.GetMorganGenerator(radius=MORGAN_RADIUS, fpSize=SIMILARITY_BITS)
-    return DataStructs.TanimotoSimilarity(generator.GetFingerprint(a), generator.GetFingerprint(b))
+    return DataStructs.TanimotoSimilarity(to_bit_fp(a), to_bit_fp(b))

@@ -15,8 +15,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 from rdkit import Chem
-from rdkit.Chem import AllChem, BRICS, DataStructs, rdFingerprintGenerator
+from rdkit.Chem import AllChem, BRICS, DataStructs
 
+from medai.drug.featurize import to_bit_fp
 from medai.drug.standardize import standardize_mol, to_mol, to_smiles
 from medai.errors import MedAIError
 
@@ -78,10 +79,6 @@ class Analogue:
 @lru_cache(maxsize=1)
 def _reactions() -> list[tuple[str, AllChem.ChemicalReaction]]:
     return [(f"{family}: {name}", AllChem.ReactionFromSmarts(smarts)) for family, name, smarts in EDITS]
-
-
-def _fingerprint(mol: Chem.Mol):
-    return rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048).GetFingerprint(mol)
 
 
 def _clean(mol: Chem.Mol) -> Chem.Mol | None:
@@ -163,11 +160,11 @@ def propose(lead_smiles: str, min_similarity: float = 0.4, partners: Sequence[st
         for smiles, edit in brics_analogues(lead, partners, seed).items():
             candidates.setdefault(smiles, edit)
     candidates.pop(lead_smiles_canonical, None)
-    lead_fp = _fingerprint(lead)
+    lead_fp = to_bit_fp(lead)
     analogues = []
     for smiles, edit in candidates.items():
         mol = Chem.MolFromSmiles(smiles)
-        similarity = DataStructs.TanimotoSimilarity(lead_fp, _fingerprint(mol))
+        similarity = DataStructs.TanimotoSimilarity(lead_fp, to_bit_fp(mol))
         if similarity >= min_similarity and keep(mol):
             analogues.append(Analogue(smiles, edit, round(float(similarity), 4)))
     return sorted(analogues, key=lambda a: (-a.similarity, a.smiles))

@@ -94,7 +94,8 @@ class ScreenResult:
 
 def prediction_columns(model_names: Sequence[str] = SCREEN_MODELS) -> list[str]:
     """Prediction output columns of the installed screen models, in model order."""
-    return [task for name in model_names if name in registry.names() for task in registry.get_spec(name).labels]
+    installed = set(registry.names())
+    return [task for name in model_names if name in installed for task in registry.get_spec(name).labels]
 
 
 def csv_columns(model_names: Sequence[str] = SCREEN_MODELS) -> list[str]:
@@ -129,7 +130,8 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
         Called with the number of molecules just prepared.
     """
     began = time.perf_counter()
-    names = [name for name in model_names if name in registry.names()]
+    installed = set(registry.names())
+    names = [name for name in model_names if name in installed]
     models = {name: registry.load(name) for name in names}
     prepared = prepare_all([item.smiles if not item.error else "" for item in inputs], progress, workers)
     valid = [i for i, p in enumerate(prepared) if not p.error and not inputs[i].error]
