@@ -39,7 +39,8 @@ class WarmUp:
 
 
 def _load_all(failures: dict[str, str]) -> None:
-    for name in registry.names():
+    # The Diagnose model first: the first clinician's request most likely waits for it.
+    for name in sorted(registry.names(), key=lambda n: registry.get_spec(n).task != "image-classification"):
         try:
             registry.load(name)
             if registry.get_spec(name).task == "image-classification" and WARM_UP_FILM.is_file():

@@ -40,6 +40,9 @@ class MedicalImage:
         (row, column) spacing in millimetres, from DICOM ``PixelSpacing`` or ``ImagerPixelSpacing``.
     metadata : dict
         Non-identifying technical tags only (modality, photometric interpretation, bits stored, view).
+    rgb : np.ndarray or None
+        (H, W, 3) uint8 colour pixels, kept only when asked for (``read_image(..., keep_colour=True)``)
+        and the source is a colour PNG or JPEG; models of colour photographs read these.
     """
 
     pixels: np.ndarray
@@ -48,6 +51,7 @@ class MedicalImage:
     colorfulness: float = 0.0
     pixel_spacing_mm: tuple[float, float] | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    rgb: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -79,13 +83,15 @@ def sniff_format(data: bytes) -> str:
     )
 
 
-def read_image(data: bytes) -> MedicalImage:
+def read_image(data: bytes, keep_colour: bool = False) -> MedicalImage:
     """Decode image bytes, enforcing the byte and pixel caps.
 
     Parameters
     ----------
     data : bytes
         The whole file, as uploaded.
+    keep_colour : bool
+        Also keep the colour pixels of a colour PNG or JPEG in ``rgb`` (3 bytes per pixel more).
 
     Returns
     -------
@@ -108,8 +114,8 @@ def read_image(data: bytes) -> MedicalImage:
         pixels, spacing, metadata, colour = decode_dicom(data)
         image = MedicalImage(pixels, kind, digest, colour, spacing, metadata)
     else:
-        pixels, colorfulness = _decode_raster(data)
-        image = MedicalImage(pixels, kind, digest, colorfulness)
+        pixels, colorfulness, rgb = _decode_raster(data, keep_colour)
+        image = MedicalImage(pixels, kind, digest, colorfulness, rgb=rgb)
     if min(image.shape) < MIN_SIDE_PX:
         raise InputError(f"The image is only {image.shape[1]}x{image.shape[0]} pixels; too small to read.")
     return image
@@ -132,8 +138,8 @@ def check_pixel_count(width: int, height: int) -> None:
         )
 
 
-def _decode_raster(data: bytes) -> tuple[np.ndarray, float]:
-    """Decode PNG/JPEG to (H, W) float32 in [0, 1] and its colourfulness."""
+def _decode_raster(data: bytes, keep_colour: bool = False) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """Decode PNG/JPEG to (H, W) float32 in [0, 1], its colourfulness and (if kept) its RGB pixels."""
     try:
         with Image.open(io.BytesIO(data)) as opened:  # reads the header only
             check_pixel_count(*opened.size)
@@ -146,12 +152,13 @@ def _decode_raster(data: bytes) -> tuple[np.ndarray, float]:
     except (OSError, ValueError, SyntaxError) as exc:
         raise InputError("The image file is damaged or truncated and cannot be read.") from exc
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        return rescale_to_unit(np.asarray(image, dtype=np.float32)), 0.0
+        return rescale_to_unit(np.asarray(image, dtype=np.float32)), 0.0, None
     if image.mode in ("L", "1", "LA"):
-        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0, 0.0
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0, 0.0, None
     rgb = image.convert("RGB")
     grey = np.asarray(rgb.convert("L"), dtype=np.float32) / 255.0
-    return grey, colorfulness(np.asarray(rgb.resize((64, 64), Image.BILINEAR)))
+    kept = np.asarray(rgb, dtype=np.uint8) if keep_colour else None
+    return grey, colorfulness(np.asarray(rgb.resize((64, 64), Image.BILINEAR))), kept
 
 
 def rescale_to_unit(values: np.ndarray) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Segmentation: U-Net models that mark organs and lesions, their measurements and exports."""

@@ -1,0 +1,127 @@
+"""Train a shipped segmentation model: ``python -m medai train cxr-lungs|colon-polyp|retina-vessels``.
+
+One recipe per model (:mod:`medai.imaging.segment.recipes`). The trainer splits the data by group
+(patient, child), trains the U-Net with augmentation and a Dice + cross-entropy loss, then, through
+the same :class:`Segmenter` the app uses, predicts the validation images at their original size,
+chooses each structure's threshold on them, measures Dice with bootstrap intervals, fits the
+refusal limit, and writes the weights, ``spec.json`` and ``card.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from medai.imaging.ood import FeatureDistance
+from medai.imaging.segment import augment
+from medai.imaging.segment.data import SegmentationSet, load_set, split_by_group
+from medai.imaging.segment.evaluate import card_for, validation_report
+from medai.imaging.segment.model import Segmenter
+from medai.imaging.segment.recipes import RECIPES, Recipe
+from medai.imaging.segment.unet import build_unet, dice_bce_loss
+from medai.registry import sha256_of
+
+WEIGHTS_FILE = "unet.keras"
+TYPICALITY_FILE = "typicality.npz"
+TYPICALITY_MARGIN = 1.5
+
+
+def training_data(recipe: Recipe) -> tuple[SegmentationSet, SegmentationSet]:
+    """The recipe's dataset at its training size, split by group."""
+    size = recipe.working_size.get("square")
+    data = load_set(recipe.dataset, recipe.structures, channels=recipe.channels, size=size,
+                    empty_when_missing=recipe.empty_when_missing, group_column=recipe.group_column)
+    return split_by_group(data, recipe.validation_fraction, recipe.seed)
+
+
+def pipeline(recipe: Recipe, data: SegmentationSet) -> tf.data.Dataset:
+    """Endless shuffled, augmented batches of (image, loss target)."""
+    annotated = data.annotated.astype(np.float32)[:, None, None, :]
+    source = tf.data.Dataset.from_tensor_slices((data.images, data.masks, annotated))
+    mapper = augment.augmenter(recipe.channels, len(recipe.structures), flip=recipe.flip, degrees=recipe.degrees,
+                               zoom=recipe.zoom, shift=recipe.shift, crop=recipe.crop)
+    return (source.shuffle(len(data.ids), seed=recipe.seed).repeat().map(mapper, num_parallel_calls=2)
+            .batch(recipe.batch_size).prefetch(2))
+
+
+def fit_network(recipe: Recipe, train: SegmentationSet, epochs: int) -> keras.Model:
+    """Train the U-Net (Adam, cosine decay) and return it."""
+    keras.utils.set_random_seed(recipe.seed)
+    network = build_unet(recipe.channels, len(recipe.structures), recipe.widths)
+    steps = recipe.steps_per_epoch or int(np.ceil(len(train.ids) / recipe.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, epochs * steps, alpha=0.02,
+                                                      warmup_target=None)
+    network.compile(optimizer=keras.optimizers.Adam(schedule), loss=dice_bce_loss, jit_compile=False)
+    network.fit(pipeline(recipe, train), epochs=epochs, steps_per_epoch=steps, verbose=2)
+    return network
+
+
+def bottleneck_features(segmenter: Segmenter, data: SegmentationSet) -> np.ndarray:
+    """(N, D) mean bottleneck activations of whole images, as the app computes them."""
+    rows = []
+    for image in data.images:
+        scaled = image.astype(np.float32) / 255.0
+        batch = tf.image.resize(scaled[None], segmenter.working_shape(image.shape[:2]))
+        rows.append(segmenter.run(np.asarray(batch))[1])
+    return np.stack(rows)
+
+
+def train(model_dir: Path, epochs: int | None = None) -> dict:
+    """Train, validate and write the model named by ``model_dir``'s folder name.
+
+    Parameters
+    ----------
+    model_dir : Path
+        ``medai/models/<name>``; ``<name>`` picks the recipe.
+    epochs : int, optional
+        Override the recipe's epochs (for a quick trial; the card records what was run).
+
+    Returns
+    -------
+    dict
+        The card written.
+    """
+    name = model_dir.name
+    recipe = RECIPES[name]
+    epochs = epochs or recipe.epochs
+    train_set, validation_set = training_data(recipe)
+    began = time.perf_counter()
+    network = fit_network(recipe, train_set, epochs)
+    minutes = (time.perf_counter() - began) / 60
+    model_dir.mkdir(parents=True, exist_ok=True)
+    network.save(model_dir / WEIGHTS_FILE)
+    placeholder = FeatureDistance()
+    segmenter = Segmenter(network, recipe.structures, (0.5,) * len(recipe.structures), recipe.channels,
+                          recipe.working_size, placeholder, recipe.required, recipe.kind)
+    typicality = FeatureDistance(quantile=0.999).fit(bottleneck_features(segmenter, train_set))
+    reference = np.concatenate([typicality.distance(bottleneck_features(segmenter, validation_set)),
+                                typicality.distance(bottleneck_features(segmenter, train_set))])
+    typicality.limit_ = float(np.quantile(reference, typicality.quantile) * TYPICALITY_MARGIN)
+    typicality.save(model_dir / TYPICALITY_FILE)
+    segmenter.typicality = typicality
+    report = validation_report(segmenter, recipe, validation_set.ids)
+    spec = {
+        "name": name, "version": "1.0.0", "task": "image-segmentation",
+        "loader": "medai.imaging.segment.loader:load_segmenter",
+        "trainer": "medai.imaging.segment.fit:train",
+        "labels": list(recipe.structures),
+        "input": {"formats": ["png", "jpeg", "dicom"], "channels": recipe.channels,
+                  "working_size": recipe.working_size, "kind": recipe.kind},
+        "files": {WEIGHTS_FILE: sha256_of(model_dir / WEIGHTS_FILE),
+                  TYPICALITY_FILE: sha256_of(model_dir / TYPICALITY_FILE)},
+        "parameters": {"weights": WEIGHTS_FILE, "typicality": TYPICALITY_FILE,
+                       "thresholds": report["thresholds"], "required": list(recipe.required)},
+    }
+    (model_dir / "spec.json").write_text(json.dumps(spec, indent=2) + "\n")
+    card = card_for(name, recipe, report, {
+        "epochs": epochs, "training_minutes": round(minutes, 1), "parameters": int(network.count_params()),
+        "training_images": int(len(train_set.ids)), "validation_images": int(len(validation_set.ids)),
+        "trained_on": dt.date.today().isoformat()})
+    (model_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    return card

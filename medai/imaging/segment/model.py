@@ -1,0 +1,157 @@
+"""Run a segmentation model on decoded images: :class:`Segmenter` in, :class:`Segmentation` out.
+
+Probabilities are kept at the network's working resolution; masks at any size (the original image's,
+or a display copy's) are made from them on demand, so a 40-megapixel upload never costs a
+full-resolution float map per structure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from PIL import Image
+
+from medai.imaging.io import MedicalImage
+from medai.imaging.ood import FeatureDistance
+from medai.imaging.segment.unet import BOTTLENECK_LAYER
+
+MIN_COLOUR_FOR_PHOTOGRAPHS = 2.0
+MAX_COLOUR_FOR_XRAYS = 12.0
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """One image's segmentation.
+
+    Attributes
+    ----------
+    status : str
+        ``"ok"`` or ``"refused"`` (the image is not the kind the model knows; no masks).
+    message : str
+        A sentence for the user.
+    structures : tuple of str
+        Structure names, in channel order.
+    thresholds : tuple of float
+        Operating threshold per structure, chosen on validation.
+    probabilities : np.ndarray or None
+        (h, w, S) float32 in [0, 1] at the working resolution, covering the whole image.
+    typicality : float
+        Distance of the image's network features from the training images' (larger = stranger).
+    """
+
+    status: str
+    message: str
+    structures: tuple[str, ...]
+    thresholds: tuple[float, ...]
+    probabilities: np.ndarray | None = None
+    typicality: float = 0.0
+
+    def mask(self, structure: str, shape: tuple[int, int], threshold: float | None = None) -> np.ndarray:
+        """(H, W) bool mask of ``structure`` at ``shape`` (height, width), at ``threshold`` or the validated one."""
+        index = self.structures.index(structure)
+        if self.probabilities is None:
+            return np.zeros(shape, bool)
+        cut = self.thresholds[index] if threshold is None else threshold
+        return probability_at(self.probabilities[..., index], shape) >= cut
+
+    def masks(self, shape: tuple[int, int], thresholds: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+        """Every structure's (H, W) bool mask at ``shape``; ``thresholds`` overrides some structures'."""
+        chosen = thresholds or {}
+        return {name: self.mask(name, shape, chosen.get(name)) for name in self.structures}
+
+
+def probability_at(probability: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(h, w) probabilities resized (bilinear) to ``shape`` = (height, width)."""
+    if probability.shape == tuple(shape):
+        return probability
+    resized = Image.fromarray(probability.astype(np.float32), mode="F").resize((shape[1], shape[0]), Image.BILINEAR)
+    return np.asarray(resized)
+
+
+class Segmenter:
+    """A trained U-Net with its thresholds and its refusal rules.
+
+    Parameters
+    ----------
+    network : keras.Model
+        (B, H, W, C) pixels in [0, 1] -> (B, H, W, S) probabilities.
+    structures, thresholds : tuple
+        Output names and their operating thresholds.
+    channels : int
+        1 (grey: X-rays) or 3 (colour photographs).
+    working_size : dict
+        ``{"square": n}`` (squash to n x n) or ``{"long_side": n}`` (keep the aspect, long side n).
+    typicality : FeatureDistance
+        Fitted on the training images' bottleneck features; beyond its limit the image is refused.
+    required : tuple of str
+        Structures that every valid image shows (both lungs on a chest X-ray); none found = refused.
+    kind : str
+        What the model reads, for messages ("a frontal chest X-ray").
+    """
+
+    def __init__(self, network: keras.Model, structures: tuple[str, ...], thresholds: tuple[float, ...],
+                 channels: int, working_size: dict[str, int], typicality: FeatureDistance,
+                 required: tuple[str, ...] = (), kind: str = "an image of the kind the model was trained on"):
+        self.network = network
+        self.structures, self.thresholds = tuple(structures), tuple(float(t) for t in thresholds)
+        self.channels, self.working_size = channels, dict(working_size)
+        self.typicality, self.required, self.kind = typicality, tuple(required), kind
+        bottleneck = network.get_layer(f"{BOTTLENECK_LAYER}_relu2").output
+        self._with_features = keras.Model(network.input, [network.output, keras.ops.mean(bottleneck, axis=(1, 2))])
+
+    def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(1, h, w, C) pixels -> ((h, w, S) probabilities, (D,) mean bottleneck features)."""
+        probabilities, features = self._with_features(batch, training=False)
+        return np.asarray(probabilities)[0], np.asarray(features, dtype=np.float64)[0]
+
+    def network_input(self, image: MedicalImage) -> np.ndarray:
+        """(h, w, C) float32 in [0, 1] at the working size, h and w divisible by 16."""
+        if self.channels == 3 and image.rgb is not None:
+            source = Image.fromarray(image.rgb)
+        elif self.channels == 3:
+            source = Image.fromarray((image.pixels * 255).astype(np.uint8)).convert("RGB")
+        else:
+            source = Image.fromarray(image.pixels.astype(np.float32), mode="F")
+        source = source.resize(self.working_shape(image.shape)[::-1], Image.BICUBIC)
+        array = np.asarray(source, dtype=np.float32)
+        array = array / 255.0 if self.channels == 3 else np.clip(array, 0.0, 1.0)
+        return array.reshape(*array.shape[:2], self.channels)
+
+    def working_shape(self, shape: tuple[int, int]) -> tuple[int, int]:
+        """(h, w) the network sees for an image of ``shape`` (height, width)."""
+        if "square" in self.working_size:
+            side = self.working_size["square"]
+            return side, side
+        scale = self.working_size["long_side"] / max(shape)
+        return tuple(max(16, int(round(side * scale / 16)) * 16) for side in shape)  # type: ignore[return-value]
+
+    def rule_refusal(self, image: MedicalImage) -> str | None:
+        """A plain reason to refuse by the image's colour, or None."""
+        if self.channels == 1 and image.colorfulness > MAX_COLOUR_FOR_XRAYS:
+            return f"This is a colour photograph; this model reads {self.kind}, which is grey-scale."
+        if self.channels == 3 and image.format != "dicom" and image.colorfulness < MIN_COLOUR_FOR_PHOTOGRAPHS:
+            return f"This image is grey-scale; this model reads {self.kind}, which is in colour."
+        return None
+
+    def predict_one(self, image: MedicalImage) -> Segmentation:
+        """Segment one image (each image has its own working shape when the aspect is kept)."""
+        if reason := self.rule_refusal(image):
+            return Segmentation("refused", reason, self.structures, self.thresholds)
+        probabilities, features = self.run(self.network_input(image)[None])
+        distance = float(self.typicality.distance(features[None])[0])
+        if distance > self.typicality.limit_:
+            return Segmentation("refused", f"This image does not look like {self.kind}, so it was not segmented.",
+                                self.structures, self.thresholds, None, distance)
+        for name in self.required:
+            index = self.structures.index(name)
+            if not (probabilities[..., index] >= self.thresholds[index]).any():
+                return Segmentation("refused", f"No {name.replace('_', ' ')} was found; is this {self.kind}?",
+                                    self.structures, self.thresholds, None, distance)
+        return Segmentation("ok", "Segmented.", self.structures, self.thresholds,
+                            probabilities.astype(np.float32), distance)
+
+    def predict(self, images: list[MedicalImage]) -> list[Segmentation]:
+        """One :class:`Segmentation` per image, in order."""
+        return [self.predict_one(image) for image in images]

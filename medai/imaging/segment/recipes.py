@@ -1,0 +1,87 @@
+"""What each shipped segmentation model is trained on, and how (data, not code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Training recipe of one segmentation model.
+
+    Attributes
+    ----------
+    dataset : str
+        Folder under ``imaging/segmentation``.
+    structures : tuple of str
+        Output channels, in order.
+    empty_when_missing : tuple of str
+        Structures whose missing mask file means "absent" (per the dataset's README).
+    required : tuple of str
+        Structures every valid image shows (none found = refused).
+    channels : int
+        1 grey or 3 colour.
+    working_size : dict
+        ``{"square": n}`` or ``{"long_side": n}`` (see :class:`medai.imaging.segment.model.Segmenter`).
+    crop : int or None
+        Train on random square patches of this side (full-resolution models), else on whole images.
+    flip : bool
+        Mirror during training (not for chest X-rays, whose left and right differ).
+    degrees, zoom, shift : float
+        Ranges of the random affine transform.
+    epochs, batch_size, steps_per_epoch : int
+        Schedule; ``steps_per_epoch`` 0 = one pass over the training images.
+    learning_rate : float
+        Peak Adam learning rate (cosine decay to 2 % of it).
+    widths : tuple of int
+        U-Net filters per level.
+    validation_fraction : float
+        Share of groups held out for validation.
+    group_column : str
+        ``index.csv`` column grouping images (patient, child).
+    seed : int
+        Seed of the split and the weights.
+    kind : str
+        What the model reads, for refusal messages.
+    """
+
+    dataset: str
+    structures: tuple[str, ...]
+    channels: int
+    working_size: dict[str, int]
+    kind: str
+    epochs: int
+    batch_size: int
+    learning_rate: float = 2e-3
+    steps_per_epoch: int = 0
+    empty_when_missing: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    crop: int | None = None
+    flip: bool = True
+    degrees: float = 10.0
+    zoom: float = 0.1
+    shift: float = 0.05
+    widths: tuple[int, ...] = (16, 32, 64, 128, 160)
+    validation_fraction: float = 0.2
+    group_column: str = "id"
+    seed: int = 7
+
+
+RECIPES: dict[str, Recipe] = {
+    "cxr-lungs": Recipe(
+        dataset="covid19_cxr_segmentations",
+        structures=("right_lung", "left_lung", "cardiomediastinum", "ground_glass_opacity", "consolidation"),
+        empty_when_missing=("ground_glass_opacity", "consolidation"),
+        required=("right_lung", "left_lung"), channels=1, working_size={"square": 256},
+        kind="a frontal chest X-ray", epochs=120, batch_size=8, flip=False, degrees=8.0, zoom=0.12,
+        shift=0.06, group_column="patientid"),
+    "colon-polyp": Recipe(
+        dataset="Kvasir-SEG", structures=("polyp",), channels=3, working_size={"square": 192},
+        kind="a colonoscopy frame", epochs=30, batch_size=8, degrees=20.0, zoom=0.15, shift=0.08,
+        validation_fraction=0.1),
+    "retina-vessels": Recipe(
+        dataset="CHASE_DB1", structures=("vessels",), channels=3, working_size={"long_side": 1008},
+        kind="a colour fundus photograph", epochs=40, batch_size=8, steps_per_epoch=40, crop=128,
+        degrees=15.0, zoom=0.1, shift=0.0, group_column="child", widths=(16, 32, 64, 128),
+        validation_fraction=0.2),
+}

@@ -1,0 +1,174 @@
+"""The one path every segmentation takes: bytes → image → U-Net → masks and measurements → audit record.
+
+The Segment page, ``python -m medai segment`` and Python callers all call :func:`segment`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from medai import registry
+from medai.errors import MedAIError
+from medai.imaging.explain import display_copy
+from medai.imaging.io import MedicalImage, read_image
+from medai.imaging.segment.measure import LUNGS, Measurement, areas, chest_findings
+from medai.imaging.segment.model import Segmentation
+from medai.store import AuditStore
+
+log = logging.getLogger(__name__)
+DISPLAY_SIDE_PX = 768
+
+
+@dataclass(frozen=True)
+class SegmentOutcome:
+    """The result for one input, whatever happened to it.
+
+    Attributes
+    ----------
+    name : str
+        The input's name as given (shown back; never stored or logged).
+    status : str
+        ``"ok"``, ``"refused"`` or ``"error"``.
+    message : str
+        A sentence for the user.
+    model_name, model_version : str
+        The model that answered.
+    image : MedicalImage or None
+        The decoded image (a display copy after :func:`for_display`).
+    segmentation : Segmentation or None
+        Probabilities and thresholds (None on error).
+    measurements : list of Measurement
+        Per structure at the original size and the validated thresholds (empty unless ``"ok"``).
+    findings : dict
+        Derived figures (``cardiothoracic_ratio``, ``<lung>_lesion_share``) for chest X-ray models.
+    record_id : int or None
+        Id of the audit record, when a store was given.
+    original_shape : tuple of int or None
+        (height, width) of the image as read.
+    """
+
+    name: str
+    status: str
+    message: str
+    model_name: str
+    model_version: str
+    image: MedicalImage | None = None
+    segmentation: Segmentation | None = None
+    measurements: list[Measurement] = field(default_factory=list)
+    findings: dict[str, float | None] = field(default_factory=dict)
+    record_id: int | None = None
+    original_shape: tuple[int, int] | None = None
+
+
+def measure(segmentation: Segmentation, shape: tuple[int, int], pixel_spacing_mm: tuple[float, float] | None,
+            thresholds: dict[str, float] | None = None) -> tuple[list[Measurement], dict[str, float | None]]:
+    """Areas per structure and (for chest models) derived findings, at ``shape`` (the original size)."""
+    masks = segmentation.masks(shape, thresholds)
+    findings = chest_findings(masks) if set(LUNGS) | {"cardiomediastinum"} <= set(masks) else {}
+    return areas(masks, pixel_spacing_mm), findings
+
+
+def segment(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str = "anonymous",
+            source: str = "python", store: AuditStore | None = None) -> list[SegmentOutcome]:
+    """Segment a batch of images, one outcome per input, in input order.
+
+    Parameters
+    ----------
+    inputs : sequence of (name, bytes)
+        File contents with a display name each.
+    model_name : str
+        A registry name of task ``image-segmentation``, e.g. ``"cxr-lungs"``.
+    user, source : str
+        Who asked and through which door (``"ui"``, ``"cli"``, ``"python"``), for the audit trail.
+    store : AuditStore, optional
+        Where to record each outcome; nothing is recorded when omitted.
+
+    Raises
+    ------
+    MedAIError
+        Only when the model itself cannot be loaded; a bad input becomes an ``"error"`` outcome.
+    """
+    spec = registry.get_spec(model_name)
+    model = registry.load(model_name)
+    colour = int(spec.input.get("channels", 1)) == 3
+    outcomes = []
+    for name, data in inputs:
+        began = time.perf_counter()
+        outcome = _one(name, data, spec, model, colour)
+        if store is not None:
+            outcome = _recorded(outcome, store, user, source, registry.weights_digest(spec), len(data),
+                                (time.perf_counter() - began) * 1000)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _one(name: str, data: bytes, spec: registry.ModelSpec, model, colour: bool) -> SegmentOutcome:
+    try:
+        image = read_image(data, keep_colour=colour)
+    except MedAIError as exc:
+        return SegmentOutcome(name, "error", str(exc), spec.name, spec.version)
+    except Exception as exc:  # a decoder bug must cost one row, never the batch
+        log.warning("unexpected %s while reading an input", type(exc).__name__)
+        return SegmentOutcome(name, "error", "The file could not be read as an image.", spec.name, spec.version)
+    result = model.predict_one(image)
+    if result.status != "ok":
+        return SegmentOutcome(name, result.status, result.message, spec.name, spec.version, image, result)
+    measurements, findings = measure(result, image.shape, image.pixel_spacing_mm)
+    return SegmentOutcome(name, "ok", result.message, spec.name, spec.version, image, result, measurements, findings)
+
+
+def _recorded(outcome: SegmentOutcome, store: AuditStore, user: str, source: str, weights_sha256: str,
+              size_bytes: int, duration_ms: float) -> SegmentOutcome:
+    """Record one outcome: structures found and their areas, the model's digest, technical input facts."""
+    image = outcome.image
+    input_metadata: dict[str, object] = {"bytes": size_bytes}
+    if image is not None:  # technical facts only: image.metadata holds no identifying DICOM tag
+        input_metadata.update({"format": image.format, "height": image.shape[0], "width": image.shape[1],
+                               "pixel_spacing_mm": list(image.pixel_spacing_mm) if image.pixel_spacing_mm else None,
+                               **image.metadata})
+    summary: dict[str, object] = {"status": outcome.status, "message": outcome.message[:500]}
+    if outcome.measurements:
+        summary["structures"] = {m.structure: {"area_px": m.area_px, "area_mm2": m.area_mm2,
+                                               "share_of_image": round(m.share_of_image, 6)}
+                                 for m in outcome.measurements}
+        summary["found"] = [m.structure for m in outcome.measurements if m.area_px > 0]
+        summary["thresholds"] = dict(zip(outcome.segmentation.structures, outcome.segmentation.thresholds))
+    if outcome.findings:
+        summary["findings"] = outcome.findings
+    found = summary.get("found")
+    record_id = store.record_prediction(
+        user=user, source=source, model_name=outcome.model_name, model_version=outcome.model_version,
+        input_sha256=image.sha256 if image else None, status=outcome.status,
+        label=", ".join(found) if found else None, weights_sha256=weights_sha256,
+        input_metadata=input_metadata, output_summary=summary, duration_ms=duration_ms)
+    return replace(outcome, record_id=record_id)
+
+
+def for_display(outcome: SegmentOutcome, max_side: int = DISPLAY_SIDE_PX) -> SegmentOutcome:
+    """The outcome with its image shrunk to ``max_side`` on the long side, for a page to keep and redraw.
+
+    The segmentation's probabilities stay at the working resolution, so masks can be redrawn at the
+    display size or made again at ``original_shape`` for export.
+    """
+    image = outcome.image
+    if image is None or outcome.original_shape is not None:
+        return outcome
+    rgb = None if image.rgb is None else display_copy_rgb(image.rgb, max_side)
+    return replace(outcome, image=replace(image, pixels=display_copy(image.pixels, max_side), rgb=rgb),
+                   original_shape=image.shape)
+
+
+def display_copy_rgb(rgb: np.ndarray, max_side: int) -> np.ndarray:
+    """An (h, w, 3) uint8 copy of (H, W, 3) ``rgb`` with its long side at most ``max_side``."""
+    height, width = rgb.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1.0:
+        return rgb
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.BOX))
