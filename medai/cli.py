@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import json
 import os
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Iterator, Sequence, TextIO
 
 from medai.drug.cli import add_commands as add_drug_commands
+from medai.store.cli import add_commands as add_store_commands
 from medai.timeline.cli import add_commands as add_timeline_commands
 from medai.errors import MedAIError
 from medai.imaging.io import check_byte_count
@@ -167,8 +169,16 @@ def run_train(args: argparse.Namespace) -> int:
     if not spec.trainer:
         raise MedAIError(f"Model '{args.name}' has no training recipe.")
     options = {key: value for key, value in (("members", args.members), ("epochs", args.epochs),
-                                             ("reuse_members", args.reuse_members or None)) if value is not None}
-    card = registry.resolve(spec.trainer)(registry.models_dir() / args.name, **options)
+                                             ("reuse_members", args.reuse_members or None),
+                                             ("extra_data", args.extra_data)) if value is not None}
+    trainer = registry.resolve(spec.trainer)
+    accepted = inspect.signature(trainer).parameters
+    for option in options:
+        if option not in accepted:
+            raise MedAIError(f"Model '{args.name}' does not take --{option.replace('_', '-')}.")
+    if args.extra_data is not None and not args.extra_data.is_dir():
+        raise MedAIError(f"--extra-data {args.extra_data} is not a folder.")
+    card = trainer(registry.models_dir() / args.name, **options)
     print(json.dumps(card["metrics"]["validation"], indent=2))
     return EXIT_OK
 
@@ -190,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_drug_commands(commands)
     add_timeline_commands(commands)
+    add_store_commands(commands)
 
     models = commands.add_parser("models", help="list the shipped models")
     models.set_defaults(run=run_models)
@@ -203,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--members", type=int, help="ensemble members (default: the recipe's)")
     train.add_argument("--epochs", type=int, help="epochs per member (default: the recipe's)")
     train.add_argument("--reuse-members", action="store_true", help="keep trained members; refit the rest")
+    train.add_argument("--extra-data", type=Path, metavar="EXPORT",
+                       help="a folder written by 'export-feedback': reviewed images join the training split")
     train.set_defaults(run=run_train)
     return parser
 

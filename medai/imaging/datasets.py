@@ -97,6 +97,34 @@ def load_training_set(size: int) -> ImageSet:
     return ImageSet(images, labels, groups, files)
 
 
+def load_extra_set(folder: Path, size: int) -> ImageSet:
+    """Decode a feedback export written by :func:`medai.store.reports.write_training_folder`.
+
+    ``folder/train_224/<NORMAL|PNEUMONIA>/*.jpeg``, as ``train_224`` is laid out; each file is its own
+    group (the store keeps no patient key), so it can only join the training split.
+
+    Raises
+    ------
+    DataNotFoundError
+        The folder holds no image in that layout.
+    """
+    pairs = list_training_files(folder)
+    if not pairs:
+        raise DataNotFoundError(f"No images under {folder}/train_224/NORMAL or PNEUMONIA; write the folder with "
+                                "'python -m medai export-feedback' first.")
+    images = np.stack([np.rint(squash(read_image(path.read_bytes()).pixels, size) * 255).astype(np.uint8)
+                       for path, _ in pairs])
+    files = np.array([path.name for path, _ in pairs])
+    return ImageSet(images, np.array([label for _, label in pairs], dtype=np.int8), files.copy(), files)
+
+
+def joined(first: ImageSet, second: ImageSet) -> ImageSet:
+    """The rows of both sets."""
+    return ImageSet(*(np.concatenate([a, b]) for a, b in
+                      zip((first.images, first.labels, first.groups, first.files),
+                          (second.images, second.labels, second.groups, second.files))))
+
+
 def split_by_patient(data: ImageSet, validation_fraction: float, seed: int) -> tuple[ImageSet, ImageSet]:
     """Split so that no patient has images on both sides."""
     splitter = GroupShuffleSplit(n_splits=1, test_size=validation_fraction, random_state=seed)

@@ -257,8 +257,12 @@ def finalize(model_dir: Path, members_info: list[dict]) -> dict:
     return card
 
 
-def train(model_dir: Path, members: int = 5, epochs: int = 12, reuse_members: bool = False) -> dict:
-    """Train (or reuse) ``members`` ensemble members, then :func:`finalize`. Runs on the CPU."""
+def train(model_dir: Path, members: int = 5, epochs: int = 12, reuse_members: bool = False,
+          extra_data: Path | None = None) -> dict:
+    """Train (or reuse) ``members`` ensemble members, then :func:`finalize`. Runs on the CPU.
+
+    ``extra_data``: a feedback export folder whose images join each member's training split.
+    """
     from medai.imaging.train_cxr import train_member
 
     infos = []
@@ -269,7 +273,7 @@ def train(model_dir: Path, members: int = 5, epochs: int = 12, reuse_members: bo
                 raise MedAIError(f"No trained member {index} to reuse in {model_dir}.")
             infos.append(json.loads(info_path.read_text()))
             continue
-        info = train_member(model_dir / f"member_{index}.keras", seed=100 + index, epochs=epochs)
+        info = train_member(model_dir / f"member_{index}.keras", seed=100 + index, epochs=epochs, extra_data=extra_data)
         info_path.write_text(json.dumps(info) + "\n")
         infos.append(info)
     return finalize(model_dir, infos)

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
-from medai.imaging.datasets import ImageSet, load_training_set, split_by_patient
+from medai.imaging.datasets import ImageSet, joined, load_extra_set, load_training_set, split_by_patient
 from medai.imaging.network import build_classifier
 
 INPUT_SIZE = 128
@@ -90,8 +90,11 @@ class _KeepBest(keras.callbacks.Callback):
             self.best_auc, self.best_epoch, self.best_weights = auc, epoch + 1, self.model.get_weights()
 
 
-def train_member(out_path: Path, seed: int, epochs: int) -> dict:
+def train_member(out_path: Path, seed: int, epochs: int, extra_data: Path | None = None) -> dict:
     """Train one ensemble member and save it to ``out_path`` (a ``.keras`` file).
+
+    ``extra_data`` is a feedback export (:func:`medai.imaging.datasets.load_extra_set`); its images join
+    the training split only, so the validation figures stay comparable between versions.
 
     Returns
     -------
@@ -100,6 +103,10 @@ def train_member(out_path: Path, seed: int, epochs: int) -> dict:
     """
     keras.utils.set_random_seed(seed)
     train, validation = split_by_patient(load_training_set(INPUT_SIZE), VALIDATION_FRACTION, SPLIT_SEED)
+    extra = 0
+    if extra_data is not None:
+        feedback = load_extra_set(extra_data, INPUT_SIZE)
+        train, extra = joined(train, feedback), len(feedback.labels)
     model = build_classifier(INPUT_SIZE)
     steps = epochs * int(np.ceil(len(train.labels) / BATCH_SIZE))
     schedule = keras.optimizers.schedules.CosineDecay(0.0, steps, warmup_target=2e-3, warmup_steps=steps // epochs)
@@ -115,4 +122,4 @@ def train_member(out_path: Path, seed: int, epochs: int) -> dict:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     shipped.save(out_path)
     return {"seed": seed, "epochs": epochs, "best_epoch": keeper.best_epoch,
-            "val_auc": round(keeper.best_auc, 4), "seconds": round(time.time() - started)}
+            "val_auc": round(keeper.best_auc, 4), "seconds": round(time.time() - started), "extra_images": extra}
