@@ -1,4 +1,5 @@
-"""``python -m medai``: batch diagnosis, drug screening and optimisation, model listing, cards and training.
+"""``python -m medai``: batch diagnosis and segmentation, drug screening and optimisation, model listing,
+cards and training.
 
 Exit codes: 0 all rows fine (``ok`` or ``refused``); 1 at least one row is ``error``; 2 the command
 itself could not run (bad arguments, an output that cannot be written, no images found, unknown
@@ -21,6 +22,7 @@ from medai.store.cli import add_commands as add_store_commands
 from medai.timeline.cli import add_commands as add_timeline_commands
 from medai.errors import MedAIError
 from medai.imaging.io import check_byte_count
+from medai.imaging.segment.cli import add_commands as add_segment_commands
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".dcm", ".dicom", ""}
 CHUNK = 32
@@ -198,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--quiet", action="store_true", help="no progress bar")
     diagnose.set_defaults(run=run_diagnose)
 
+    add_segment_commands(commands)
     add_drug_commands(commands)
     add_timeline_commands(commands)
     add_store_commands(commands)
