@@ -18,16 +18,19 @@ import streamlit as st
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, jet_colorscale, overlay
+from medai.imaging.lung_focus import LOW_HEAT_IN_LUNGS, outline
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display
 from pages.card_view import render_card
 from pages.common import audit_store, cached_model, current_user, through_router
+from pages.feedback import feedback_control
 
 through_router("pages/diagnose.py")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 RESULTS = "diagnose_results"  # session state: request key → display-size DiagnoseOutcome
 RED, GREEN = "#d62728", "#2ca02c"
+LUNG_OUTLINE_RGB = (255, 255, 255)
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": True}
 
 
@@ -87,33 +90,6 @@ def why_line(p: float, threshold: float, label: str, prevalence: float | None) -
     return f"**{label.capitalize()}** because {p:.2f} is {side} the line at {threshold:.2f}: {origin}."
 
 
-def feedback(outcome: DiagnoseOutcome, labels: tuple[str, ...]) -> None:
-    """The feedback popover of one recorded result, showing what was saved for it."""
-    record_id = outcome.record_id
-    if record_id is None:
-        return
-    store = audit_store()
-    saved = store.latest_feedback(record_id)
-    with st.popover("Feedback ✓ saved" if saved else "Feedback", key=f"feedback_{record_id}"):
-        verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{record_id}", horizontal=True)
-        corrected = None
-        if verdict == "override":
-            corrected = st.selectbox("Correct label", labels, key=f"label_{record_id}")
-        comment = st.text_input("Comment", key=f"comment_{record_id}")
-        st.warning("Do not type patient names, record numbers or dates: they will be removed before saving.",
-                   icon=":material/privacy_tip:")
-        if st.button("Save feedback", key=f"save_{record_id}"):
-            try:
-                store.record_feedback(record_id, user=current_user(), verdict=verdict,
-                                      corrected_label=corrected, comment=comment or None)
-                saved = store.latest_feedback(record_id)
-            except MedAIError as exc:  # a failed write is shown, never swallowed
-                st.error(f"Feedback was not saved: {exc}", icon=":material/error:")
-    if saved:
-        reading = "agree" if saved.verdict == "agree" else f"override to {saved.corrected_label}"
-        st.caption(f"Feedback saved for record {record_id}: {reading} ({saved.user}).")
-
-
 def _pdf(outcome: DiagnoseOutcome, opacity: float) -> bytes:
     """The one-page report, built only when asked for (fpdf2 and the report code load then, not at start-up)."""
     from medai.imaging.report import pdf_report
@@ -150,9 +126,19 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
         numbers.info(note, icon=":material/info:")
     peak = getattr(diagnosis, "heatmap_peak", None)
     heatmap = fixed_scale(diagnosis.heatmap, peak) if fixed and peak is not None else diagnosis.heatmap
-    picture.image(overlay(image.pixels, heatmap, opacity), output_format="JPEG", width="stretch",
-                  caption=f"Grad-CAM overlay ({'fixed scale' if fixed else 'rescaled per image'}); "
+    drawn = overlay(image.pixels, heatmap, opacity)
+    lungs_caption = ""
+    if outcome.lung_fields is not None:
+        drawn[outline(outcome.lung_fields, image.shape)] = LUNG_OUTLINE_RGB
+        lungs_caption = "; white line: lung fields (cxr-lungs)"
+    picture.image(drawn, output_format="JPEG", width="stretch",
+                  caption=f"Grad-CAM overlay ({'fixed scale' if fixed else 'rescaled per image'}){lungs_caption}; "
                           f"film {width}×{height} px")
+    if outcome.heat_in_lungs is not None:
+        numbers.markdown(f"**{outcome.heat_in_lungs:.0%}** of the heat map lies inside the lung fields.")
+        if outcome.heat_in_lungs < LOW_HEAT_IN_LUNGS:
+            numbers.warning("Most of the heat lies outside the lungs: check whether a marker, border, text or tube "
+                            "drove this result.", icon=":material/visibility:")
     if image.pixel_spacing_mm:
         numbers.caption(f"Pixel spacing {image.pixel_spacing_mm[0]:.3f} × {image.pixel_spacing_mm[1]:.3f} mm")
     # Callables: the PDF and PNG are built only when a download is asked for, not on every rerun.
@@ -162,7 +148,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
                             lambda: heatmap_png(diagnosis.heatmap, (height, width)),
                             f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}")
     with numbers:
-        feedback(outcome, labels)
+        feedback_control(outcome.record_id, labels)
 
 
 st.title("Diagnose")

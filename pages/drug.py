@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from medai import registry
 from medai.drug.export import thumbnail_uri, to_sdf, to_svg
 from medai.drug.io import read_molecules, read_smiles_lines
 from medai.drug.lead import OBJECTIVES, optimize
@@ -17,6 +18,7 @@ from medai.drug.reference import approved_drug_count
 from medai.drug.service import SCREEN_MODELS, csv_columns, prediction_columns, screen
 from medai.errors import MedAIError
 from pages.common import audit_store, cached_model, current_user, through_router
+from pages.feedback import feedback_control
 
 through_router("pages/drug.py")
 
@@ -28,6 +30,15 @@ RADAR_AXES = {"mw": "MW", "clogp": "cLogP", "tpsa": "TPSA", "hbd": "HBD", "hba":
               "clinical_toxicity": "Clin. tox", "bbb_penetration": "BBB"}
 SHOWN = {"logS": "logS (log mol/L)", "logD": "logD", "bbb_penetration": "P(BBB+)",
          "clinical_toxicity": "P(clin. tox)", "bace1_active": "P(BACE-1)"}
+
+
+def measured_values(key: str, model_name: str) -> dict[str, object] | None:
+    """Override inputs: measured values of some screened molecules for ``model_name``'s first property."""
+    st.caption(f"Measured values that contradict the model ({registry.get_spec(model_name).labels[0]} or a class 0/1).")
+    edited = st.data_editor(pd.DataFrame({"molecule id": pd.Series(dtype=str), "measured value": pd.Series(dtype=float)}),
+                            num_rows="dynamic", key=key, hide_index=True)
+    rows = [{"id": str(row["molecule id"]), "value": float(row["measured value"])} for _, row in edited.dropna().iterrows()]
+    return {"measured": rows} if rows else None
 
 
 def molecule_input() -> tuple[str, bytes, str]:
@@ -169,6 +180,10 @@ with st.expander("All predictions"):
     st.dataframe(pd.DataFrame([{"model": n, "nearest train similarity": round(s, 3), "cut-off": c,
                                 "in domain": s >= c} for n, (s, c) in molecule.domain_by_model.items()]),
                  hide_index=True, width="stretch")
+
+feedback_model = st.selectbox("Feedback on this screen's predictions of", list(result.models), key="drug_feedback_model")
+feedback_control(dict(zip(result.models, result.record_ids)).get(feedback_model), title=f"Feedback on {feedback_model}",
+                 label_prompt=None, correction=lambda key: measured_values(key, feedback_model))
 
 st.subheader("Optimise this lead")
 with st.form("optimise"):

@@ -12,11 +12,13 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from medai import registry
 from medai.errors import MedAIError
 from medai.timeline.io import read_upload, variables
 from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SURVIVAL_MODEL, timeline
 from pages.common import audit_store, cached_model, current_user, through_router
+from pages.feedback import feedback_control
 
 through_router("pages/timeline.py")
 
@@ -149,6 +151,8 @@ if len(view.survival):
 figures[3].metric("Data", f"{stay.hours:.1f} h · {len(stay.observed())} variables")
 st.markdown(f"**Patient {risk.patient_id}** · age {stay.descriptors['Age']:.0f} years · "
             f"{len(stay.time)} observations")
+feedback_control(view.record_ids.get(RISK_MODEL), registry.get_spec(RISK_MODEL).labels,
+                 title="Feedback on the mortality risk")
 
 st.plotly_chart(vitals_figure(view), width="stretch")
 st.caption(f"Dashed: forecast median from the last observation ({stay.hours:.1f} h); shaded: 80 % interval. "

@@ -8,7 +8,7 @@ patient's data as the models saw it (never the patient id).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Callable, Iterable, Iterator
 
@@ -47,6 +47,8 @@ class RiskResult:
         NEWS2 (points, 0–20): maximum over the hourly series, and at the last hour.
     status : str
         ``ok``, ``flagged`` (a number is given but the data are thin or had problems; see ``message``) or ``error``.
+    record_id : int or None
+        Id of the audit record, when a store was given.
     """
 
     patient_id: str
@@ -56,6 +58,7 @@ class RiskResult:
     news2_max: int | None = None
     news2_last: int | None = None
     input_sha256: str = ""
+    record_id: int | None = None
 
     def row(self) -> dict[str, object]:
         """One CSV row (:data:`RISK_COLUMNS`)."""
@@ -74,6 +77,7 @@ class ForecastResult:
     message: str
     forecasts: tuple[Forecast, ...] = ()
     input_sha256: str = ""
+    record_id: int | None = None
 
     def rows(self) -> list[dict[str, object]]:
         """CSV rows (:data:`FORECAST_COLUMNS`); one row with blanks when there is no forecast."""
@@ -90,12 +94,16 @@ def _batches(items: Iterable[Item], size: int = BATCH) -> Iterator[list[Item]]:
         yield batch
 
 
-def _record(store: AuditStore | None, name: str, digest: str, status: str, user: str, source: str,
-            label: str | None = None, probabilities: dict[str, float] | None = None) -> None:
-    if store is not None:
-        spec = registry.get_spec(name)
-        store.record_prediction(user=user, source=source, model_name=spec.name, model_version=spec.version,
-                                input_sha256=digest or None, status=status, label=label, probabilities=probabilities)
+def _record(store: AuditStore | None, name: str, digest: str, status: str, message: str, user: str, source: str,
+            label: str | None = None, probabilities: dict[str, float] | None = None) -> int | None:
+    """Record one answer (with the model's weights digest); its id, or None without a store."""
+    if store is None:
+        return None
+    spec = registry.get_spec(name)
+    return store.record_prediction(user=user, source=source, model_name=spec.name, model_version=spec.version,
+                                   input_sha256=digest or None, status=status, label=label,
+                                   probabilities=probabilities, weights_sha256=registry.weights_digest(spec),
+                                   output_summary={"status": status, "message": message[:500]})
 
 
 def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str = "python",
@@ -123,10 +131,10 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
                 result = RiskResult(item.patient_id, "flagged" if notes else "ok",
                                     ("Read with care: " + "; ".join(notes) + ".") if notes else "",
                                     float(risks[id(item)]), series.maximum, series.last, stay_hash(item))
-            _record(store, RISK_MODEL, result.input_sha256, result.status, user, source,
-                    None if result.mortality_risk is None else f"risk {result.mortality_risk:.3f}",
-                    None if result.mortality_risk is None else {"died_in_hospital": result.mortality_risk})
-            yield result
+            record_id = _record(store, RISK_MODEL, result.input_sha256, result.status, result.message, user, source,
+                                None if result.mortality_risk is None else f"risk {result.mortality_risk:.3f}",
+                                None if result.mortality_risk is None else {"died_in_hospital": result.mortality_risk})
+            yield replace(result, record_id=record_id)
         if progress:
             progress(len(batch))
 
@@ -155,9 +163,9 @@ def forecast_all(items: Iterable[Item], horizon: int = MAX_HORIZON, *, user: str
             else:
                 result = ForecastResult(item.patient_id, "error", "No recent HR, RespRate, Temp, blood pressure or "
                                         "MAP observation to forecast from.", input_sha256=stay_hash(item))
-            _record(store, FORECAST_MODEL, result.input_sha256, result.status, user, source,
-                    f"{len(result.forecasts)} forecast points" if result.forecasts else None)
-            yield result
+            record_id = _record(store, FORECAST_MODEL, result.input_sha256, result.status, result.message, user,
+                                source, f"{len(result.forecasts)} forecast points" if result.forecasts else None)
+            yield replace(result, record_id=record_id)
         if progress:
             progress(len(batch))
 
@@ -177,6 +185,8 @@ class TimelineView:
     forecasts : tuple of Forecast
     survival_days, survival : ndarray, shape (d,)
         Days since admission and survival probability (empty when the model is not installed).
+    record_ids : dict
+        Model name → audit record id, when a store was given (for clinician feedback).
     """
 
     stay: Stay
@@ -188,6 +198,7 @@ class TimelineView:
     forecasts: tuple[Forecast, ...]
     survival_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
     survival: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    record_ids: dict[str, int] = field(default_factory=dict)
 
 
 def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
@@ -196,13 +207,16 @@ def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
     risk = next(assess_risk([stay], user=user, source=source, store=store))
     model = registry.load(RISK_MODEL)
     if risk.status == "error":
-        return TimelineView(stay, risk, news2(stay), np.zeros(0), np.zeros(0), [], ())
+        return TimelineView(stay, risk, news2(stay), np.zeros(0), np.zeros(0), [], (),
+                            record_ids={RISK_MODEL: risk.record_id} if risk.record_id is not None else {})
     hours, curve = model.risk_curve(stay)
     forecast = next(forecast_all([stay], user=user, source=source, store=store))
+    record_ids = {RISK_MODEL: risk.record_id, FORECAST_MODEL: forecast.record_id}
     days, survival = np.zeros(0), np.zeros(0)
     if SURVIVAL_MODEL in registry.names():
         days, survival = registry.load(SURVIVAL_MODEL).curve(stay)
-        _record(store, SURVIVAL_MODEL, risk.input_sha256, risk.status, user, source,
-                f"1-year survival {survival[-1]:.3f}", {"survival_365d": float(survival[-1])})
+        survival_record = _record(store, SURVIVAL_MODEL, risk.input_sha256, risk.status, risk.message, user, source,
+                                  f"1-year survival {survival[-1]:.3f}", {"survival_365d": float(survival[-1])})
+        record_ids[SURVIVAL_MODEL] = survival_record
     return TimelineView(stay, risk, news2(stay), hours, curve, model.occlusion(stay), forecast.forecasts, days,
-                        survival)
+                        survival, {k: v for k, v in record_ids.items() if v is not None})

@@ -56,7 +56,23 @@ def test_details_radar_and_optimisation(drug_page):
     assert drug_page.get("plotly_chart"), "the radar chart against approved drugs"
     assert drug_page.subheader[0].value == "aspirin"
     drug_page.selectbox[1].set_value(1).run()  # paracetamol
-    drug_page.button[0].click().run()  # the form's "Propose analogues"
+    next(b for b in drug_page.button if b.label == "Propose analogues").click().run()
     assert not drug_page.exception
     assert len(drug_page.get("plotly_chart")) == 2, "radar + Pareto front"
     assert _records() == 2 * len(SCREEN_MODELS)  # the screen, then the analogues' screen
+
+
+def test_feedback_on_a_models_predictions_is_saved_once(drug_page):
+    from medai.store import AuditStore
+
+    drug_page.radio[0].set_value("Sample molecules").run()
+    drug_page.selectbox(key="drug_feedback_model").set_value("drug-solubility").run()
+    save = next(b for b in drug_page.button if b.label == "Save feedback")
+    save.click().run()
+    save = next(b for b in drug_page.button if b.label == "Save feedback")
+    save.click().run()  # a second save updates the verdict
+    assert not drug_page.exception
+    store = AuditStore()
+    record = next(r for r in store.recent_predictions(50) if r.model_name == "drug-solubility")
+    assert len(store.feedback_for(record.id)) == 1
+    assert any("Feedback saved for record" in c.value for c in drug_page.caption)

@@ -57,3 +57,17 @@ def test_bad_upload_gets_a_message(timeline_page):
     assert not timeline_page.exception
     assert any("patient_id" in e.value for e in timeline_page.error)
     assert _records() == MODELS, "only the sample patient shown first was recorded"
+
+
+def test_override_of_the_mortality_risk_is_kept_with_the_outcome(timeline_page):
+    next(r for r in timeline_page.radio if (r.key or "").startswith("verdict_")).set_value(
+        "override").run()
+    label = next(s for s in timeline_page.selectbox if (s.key or "").startswith("label_"))
+    label.set_value("died_in_hospital").run()
+    next(b for b in timeline_page.button if b.label == "Save feedback").click().run()
+    assert not timeline_page.exception
+    store = AuditStore()
+    record = next(r for r in store.recent_predictions(10) if r.model_name == "icu-mortality")
+    saved = store.latest_feedback(record.id)
+    assert saved.verdict == "override" and saved.corrected_label == "died_in_hospital"
+    assert record.weights_sha256 and len(record.weights_sha256) == 64  # the model's digest is recorded

@@ -1,0 +1,56 @@
+"""The agree / override control every page puts beside a recorded result (one verdict per user and record)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import streamlit as st
+
+from medai.errors import MedAIError
+from pages.common import audit_store, current_user
+
+IDENTIFIER_WARNING = "Do not type patient names, record numbers or dates: they will be removed before saving."
+
+
+def feedback_control(record_id: int | None, labels: Sequence[str] | None = None, *, title: str = "Feedback",
+                     label_prompt: str | None = "Correct answer",
+                     correction: Callable[[str], dict[str, Any] | None] | None = None) -> None:
+    """A popover to agree with or override record ``record_id``, and a line saying what was saved.
+
+    Parameters
+    ----------
+    record_id : int or None
+        The audit record; nothing is drawn without one.
+    labels : sequence of str, optional
+        Choices for the corrected label; without them it is typed after ``label_prompt`` (None: no label).
+    title : str
+        The popover's label.
+    correction : callable, optional
+        Draws extra override inputs (given a widget-key prefix) and returns the ``correction`` to
+        store with the verdict (a corrected mask, a measured value), or None.
+    """
+    if record_id is None:
+        return
+    store = audit_store()
+    saved = store.latest_feedback(record_id)
+    with st.popover(f"{title} ✓ saved" if saved else title, key=f"feedback_{record_id}"):
+        verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{record_id}", horizontal=True)
+        corrected, details = None, None
+        if verdict == "override":
+            if labels:
+                corrected = st.selectbox("Correct label", labels, key=f"label_{record_id}")
+            elif label_prompt:
+                corrected = st.text_input(label_prompt, key=f"label_{record_id}") or None
+            details = correction(f"correction_{record_id}") if correction else None
+        comment = st.text_input("Comment", key=f"comment_{record_id}")
+        st.warning(IDENTIFIER_WARNING, icon=":material/privacy_tip:")
+        if st.button("Save feedback", key=f"save_{record_id}"):
+            try:
+                store.record_feedback(record_id, user=current_user(), verdict=verdict, corrected_label=corrected,
+                                      comment=comment or None, correction=details)
+                saved = store.latest_feedback(record_id)
+            except MedAIError as exc:  # a failed write is shown, never swallowed
+                st.error(f"Feedback was not saved: {exc}", icon=":material/error:")
+    if saved:
+        reading = "agree" if saved.verdict == "agree" else f"override to {saved.corrected_label or 'a correction'}"
+        st.caption(f"Feedback saved for record {record_id}: {reading} ({saved.user}).")
