@@ -11,10 +11,13 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Sequence
 
+import numpy as np
+
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import display_copy
 from medai.imaging.io import MedicalImage, read_image
+from medai.imaging.lung_focus import lung_focus
 from medai.store import AuditStore
 
 if TYPE_CHECKING:  # classify imports TensorFlow; the page imports this module before the model is loaded
@@ -27,7 +30,7 @@ DISPLAY_SIDE_PX = 768
 def csv_columns(labels: Sequence[str]) -> list[str]:
     """CSV header for a model with ``labels``: ``file``, one ``p_<label>`` each, then the rest."""
     return ["file", *(f"p_{label}" for label in labels), "label", "uncertainty", "status", "message",
-            "threshold", "model", "model_version", "input_sha256"]
+            "threshold", "model", "model_version", "input_sha256", "heat_in_lungs"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,10 @@ class DiagnoseOutcome:
         Id of the audit record, when a store was given.
     original_shape : tuple of int or None
         (height, width) of the image as read, when ``image`` is a display copy (:func:`for_display`).
+    lung_fields : np.ndarray or None
+        (h, w) bool lung fields from ``cxr-lungs`` at its working size, when explained and installed.
+    heat_in_lungs : float or None
+        Share of the Grad-CAM heat inside ``lung_fields`` (see :mod:`medai.imaging.lung_focus`).
     """
 
     name: str
@@ -63,6 +70,8 @@ class DiagnoseOutcome:
     diagnosis: Diagnosis | None = None
     record_id: int | None = None
     original_shape: tuple[int, int] | None = None
+    lung_fields: np.ndarray | None = None
+    heat_in_lungs: float | None = None
 
     def row(self, labels: Sequence[str]) -> dict[str, object]:
         """One CSV row with :func:`csv_columns`; probabilities blank unless ``status == "ok"``."""
@@ -82,6 +91,7 @@ class DiagnoseOutcome:
             "model": self.model_name,
             "model_version": self.model_version,
             "input_sha256": self.image.sha256 if self.image else "",
+            "heat_in_lungs": "" if self.heat_in_lungs is None else round(self.heat_in_lungs, 4),
         }
 
 
@@ -136,6 +146,9 @@ def diagnose(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str 
         status = diagnosis.status if diagnosis else "error"
         message = diagnosis.message if diagnosis else errors[index]
         outcome = DiagnoseOutcome(name, status, message, spec.name, spec.version, images[index], diagnosis)
+        if explain and diagnosis is not None and diagnosis.heatmap is not None:
+            fields, share = lung_focus(images[index], diagnosis.heatmap)
+            outcome = replace(outcome, lung_fields=fields, heat_in_lungs=share)
         if store is not None:
             duration_ms = took_ms[index] + (predict_share_ms if diagnosis else 0.0)
             outcome = _recorded(outcome, store, user, source, registry.weights_digest(spec),
@@ -157,6 +170,8 @@ def _recorded(outcome: DiagnoseOutcome, store: AuditStore, user: str, source: st
     if diagnosis is not None:
         output_summary.update({"label": diagnosis.label, "threshold": float(diagnosis.threshold),
                                "out_of_population": bool(diagnosis.out_of_population)})
+    if outcome.heat_in_lungs is not None:
+        output_summary["heat_in_lungs"] = round(outcome.heat_in_lungs, 4)
     probabilities = None
     if diagnosis is not None and diagnosis.probabilities is not None:
         probabilities = {label: float(p) for label, p in zip(diagnosis.labels, diagnosis.probabilities)}

@@ -162,3 +162,12 @@ def test_compressed_dicom_decodes(name):
 def test_undecodable_compressed_dicom_is_an_input_error():
     with pytest.raises(InputError, match="cannot be decoded"):
         read_image(dicom_bytes("JPEG-lossy.dcm"))  # a damaged JPEG stream no decoder accepts
+
+
+def test_colour_pixels_are_kept_only_when_asked():
+    rgb = np.zeros((40, 50, 3), np.uint8)
+    rgb[..., 0] = 200
+    assert read_image(png_bytes(rgb)).rgb is None
+    kept = read_image(png_bytes(rgb), keep_colour=True).rgb
+    assert kept.shape == (40, 50, 3) and kept.dtype == np.uint8 and int(kept[0, 0, 0]) == 200
+    assert read_image(png_bytes(RAMP), keep_colour=True).rgb is None  # grey stays grey
