@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import logging
 import os
 import sys
 from pathlib import Path
 
 from medai.errors import MedAIError
 
+log = logging.getLogger(__name__)
 CSV_NAME = "measurements.csv"
 SEG_NAME = "segmentation.dcm"
 TASK = "image-segmentation"
@@ -76,6 +78,22 @@ def _write_masks(folder: Path, outcome, data: bytes, want_seg: bool) -> str | No
     return None
 
 
+def _segment_one(path: str, data: bytes, args: argparse.Namespace, store):
+    """``service.segment`` for one input; an unexpected failure inside the model becomes an error outcome."""
+    from medai import registry
+    from medai.imaging.segment.service import SegmentOutcome, segment
+
+    try:
+        return segment([(path, data)], args.model, user=args.user, source="cli", store=store)[0]
+    except MedAIError:
+        raise
+    except Exception as exc:  # one input's failure costs its row, never the batch
+        log.warning("unexpected %s while segmenting an input", type(exc).__name__)
+        spec = registry.get_spec(args.model)
+        return SegmentOutcome(path, "error", "The image could not be segmented (an internal error).",
+                              spec.name, spec.version)
+
+
 def run_segment(args: argparse.Namespace) -> int:
     """Segment every input, write its masks and its CSV rows in input order, return the exit code."""
     from dataclasses import replace
@@ -94,7 +112,7 @@ def run_segment(args: argparse.Namespace) -> int:
         raise MedAIError("No images found in the given files or folders (PNG, JPEG or DICOM).")
     root = _output_folder(args.output)
     from medai.imaging.segment.export import MEASUREMENT_COLUMNS, measurement_rows  # TensorFlow: after the checks
-    from medai.imaging.segment.service import SegmentOutcome, segment
+    from medai.imaging.segment.service import SegmentOutcome
     from medai.store import AuditStore
 
     registry.load(args.model)  # damaged weights stop the command before anything is written
@@ -110,7 +128,7 @@ def run_segment(args: argparse.Namespace) -> int:
         for path in paths:
             data = _read(path)
             if isinstance(data, bytes):
-                outcome = segment([(path, data)], args.model, user=args.user, source="cli", store=store)[0]
+                outcome = _segment_one(path, data, args, store)
             else:
                 outcome = SegmentOutcome(path, "error", str(data), spec.name, spec.version)
             folder = ""
