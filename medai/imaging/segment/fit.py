@@ -27,7 +27,9 @@ from medai.imaging.segment.recipes import RECIPES, Recipe
 from medai.imaging.segment.unet import build_unet, dice_bce_loss
 from medai.registry import sha256_of
 
+VERSION = "1.0.0"
 WEIGHTS_FILE = "unet.keras"
+TRAINING_FILE = "training.json"
 TYPICALITY_FILE = "typicality.npz"
 TYPICALITY_MARGIN = 1.5
 
@@ -72,7 +74,7 @@ def bottleneck_features(segmenter: Segmenter, data: SegmentationSet) -> np.ndarr
     return np.stack(rows)
 
 
-def train(model_dir: Path, epochs: int | None = None) -> dict:
+def train(model_dir: Path, epochs: int | None = None, reuse_members: bool = False) -> dict:
     """Train, validate and write the model named by ``model_dir``'s folder name.
 
     Parameters
@@ -81,24 +83,38 @@ def train(model_dir: Path, epochs: int | None = None) -> dict:
         ``medai/models/<name>``; ``<name>`` picks the recipe.
     epochs : int, optional
         Override the recipe's epochs (for a quick trial; the card records what was run).
+    reuse_members : bool
+        Keep the trained network in ``model_dir``; redo thresholds, refusal limit, spec and card.
 
     Returns
     -------
     dict
         The card written.
     """
-    name = model_dir.name
-    recipe = RECIPES[name]
-    epochs = epochs or recipe.epochs
+    recipe = RECIPES[model_dir.name]
     train_set, validation_set = training_data(recipe)
-    began = time.perf_counter()
-    network = fit_network(recipe, train_set, epochs)
-    minutes = (time.perf_counter() - began) / 60
-    model_dir.mkdir(parents=True, exist_ok=True)
-    network.save(model_dir / WEIGHTS_FILE)
-    placeholder = FeatureDistance()
+    if reuse_members:
+        network = keras.saving.load_model(model_dir / WEIGHTS_FILE, compile=False)
+        training = json.loads((model_dir / TRAINING_FILE).read_text())
+    else:
+        epochs = epochs or recipe.epochs
+        began = time.perf_counter()
+        network = fit_network(recipe, train_set, epochs)
+        model_dir.mkdir(parents=True, exist_ok=True)
+        network.save(model_dir / WEIGHTS_FILE)
+        training = {"epochs": epochs, "training_minutes": round((time.perf_counter() - began) / 60, 1),
+                    "parameters": int(network.count_params()), "trained_on": dt.date.today().isoformat()}
+        (model_dir / TRAINING_FILE).write_text(json.dumps(training, indent=2) + "\n")
+    training.update(training_images=int(len(train_set.ids)), validation_images=int(len(validation_set.ids)))
+    return finalize(model_dir, recipe, network, train_set, validation_set, training)
+
+
+def finalize(model_dir: Path, recipe: Recipe, network: keras.Model, train_set: SegmentationSet,
+             validation_set: SegmentationSet, training: dict) -> dict:
+    """Fit the refusal limit, validate at original size, write ``spec.json`` and ``card.json``."""
+    name = model_dir.name
     segmenter = Segmenter(network, recipe.structures, (0.5,) * len(recipe.structures), recipe.channels,
-                          recipe.working_size, placeholder, recipe.required, recipe.kind)
+                          recipe.working_size, FeatureDistance(), recipe.required, recipe.kind)
     typicality = FeatureDistance(quantile=0.999).fit(bottleneck_features(segmenter, train_set))
     reference = np.concatenate([typicality.distance(bottleneck_features(segmenter, validation_set)),
                                 typicality.distance(bottleneck_features(segmenter, train_set))])
@@ -107,7 +123,7 @@ def train(model_dir: Path, epochs: int | None = None) -> dict:
     segmenter.typicality = typicality
     report = validation_report(segmenter, recipe, validation_set.ids)
     spec = {
-        "name": name, "version": "1.0.0", "task": "image-segmentation",
+        "name": name, "version": VERSION, "task": "image-segmentation",
         "loader": "medai.imaging.segment.loader:load_segmenter",
         "trainer": "medai.imaging.segment.fit:train",
         "labels": list(recipe.structures),
@@ -119,9 +135,6 @@ def train(model_dir: Path, epochs: int | None = None) -> dict:
                        "thresholds": report["thresholds"], "required": list(recipe.required)},
     }
     (model_dir / "spec.json").write_text(json.dumps(spec, indent=2) + "\n")
-    card = card_for(name, recipe, report, {
-        "epochs": epochs, "training_minutes": round(minutes, 1), "parameters": int(network.count_params()),
-        "training_images": int(len(train_set.ids)), "validation_images": int(len(validation_set.ids)),
-        "trained_on": dt.date.today().isoformat()})
+    card = card_for(name, VERSION, recipe, report, training)
     (model_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     return card

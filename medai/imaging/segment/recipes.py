@@ -41,6 +41,8 @@ class Recipe:
         ``index.csv`` column grouping images (patient, child).
     seed : int
         Seed of the split and the weights.
+    citation : str
+        The dataset's source, as its README asks to cite it.
     kind : str
         What the model reads, for refusal messages.
     """
@@ -65,6 +67,7 @@ class Recipe:
     validation_fraction: float = 0.2
     group_column: str = "id"
     seed: int = 7
+    citation: str = ""
 
 
 RECIPES: dict[str, Recipe] = {
@@ -74,14 +77,20 @@ RECIPES: dict[str, Recipe] = {
         empty_when_missing=("ground_glass_opacity", "consolidation"),
         required=("right_lung", "left_lung"), channels=1, working_size={"square": 256},
         kind="a frontal chest X-ray", epochs=120, batch_size=8, flip=False, degrees=8.0, zoom=0.12,
-        shift=0.06, group_column="patientid"),
+        shift=0.06, group_column="patientid",
+        citation="COVID-19 Chest X-ray Segmentations Dataset, General Blockchain Inc., 2020 (annotations CC BY 4.0); "
+                 "images from Cohen JP et al., COVID-19 Image Data Collection, arXiv:2003.11597 (2020)."),
     "colon-polyp": Recipe(
         dataset="Kvasir-SEG", structures=("polyp",), channels=3, working_size={"square": 192},
-        kind="a colonoscopy frame", epochs=30, batch_size=8, degrees=20.0, zoom=0.15, shift=0.08,
-        validation_fraction=0.1),
+        kind="a colonoscopy frame", epochs=32, batch_size=8, degrees=20.0, zoom=0.15, shift=0.08,
+        validation_fraction=0.1,
+        citation="Jha D et al. Kvasir-SEG: A Segmented Polyp Dataset. MMM 2020, LNCS 11962, pp. 451-462 "
+                 "(research and educational use only)."),
     "retina-vessels": Recipe(
         dataset="CHASE_DB1", structures=("vessels",), channels=3, working_size={"long_side": 1008},
-        kind="a colour fundus photograph", epochs=40, batch_size=8, steps_per_epoch=40, crop=128,
+        kind="a colour fundus photograph", epochs=60, batch_size=8, steps_per_epoch=50, crop=128,
         degrees=15.0, zoom=0.1, shift=0.0, group_column="child", widths=(16, 32, 64, 128),
-        validation_fraction=0.2),
+        validation_fraction=0.2,
+        citation="Fraz MM et al. An ensemble classification-based approach applied to retinal blood vessel "
+                 "segmentation. IEEE Trans Biomed Eng 59(9):2538-2548 (2012); CHASE_DB1, CC BY 4.0."),
 }
