@@ -136,3 +136,13 @@ def test_model_cards_and_audit_pages_render(diagnose_page):
     audit = cards.switch_page("pages/audit.py").run()
     assert not audit.exception and len(audit.dataframe) == 1
     assert audit.dataframe[0].value["status"].tolist() == ["ok"]
+
+
+def test_lung_fields_outlined_and_heat_share_reported(diagnose_page):
+    diagnose_page.multiselect[0].set_value([FILMS[2]]).run()
+    assert not diagnose_page.exception
+    text = _text(diagnose_page)
+    assert "of the heat map lies inside the lung fields" in text
+    assert any("lung fields (cxr-lungs)" in caption for image in diagnose_page.get("image") for caption in image.captions)
+    record = AuditStore().recent_predictions(1)[0]
+    assert 0.0 <= record.output_summary["heat_in_lungs"] <= 1.0

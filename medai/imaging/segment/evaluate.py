@@ -38,12 +38,14 @@ def bootstrap_ci(values: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS, seed: int =
     return [float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))]
 
 
-def validation_report(segmenter: Segmenter, recipe: Recipe, ids: np.ndarray) -> dict[str, Any]:
+def validation_report(segmenter: Segmenter, recipe: Recipe, ids: np.ndarray,
+                      thresholds: list[float] | None = None) -> dict[str, Any]:
     """Thresholds, per-structure Dice (mean, 95 % CI, n) and extra comparisons on validation images.
 
     A structure counts on an image only when that image is annotated for it (or a missing mask
     means "absent" for it, per the recipe). CHASE_DB1's second observer is scored against the first
-    on the same images, as the human reference.
+    on the same images, as the human reference. ``thresholds`` (one per structure, on the grid)
+    fixes the operating points instead of choosing them.
     """
     root = dataset_root(recipe.dataset)
     index = {row["id"]: row for row in read_index(root)}
@@ -73,13 +75,15 @@ def validation_report(segmenter: Segmenter, recipe: Recipe, ids: np.ndarray) -> 
         if second is not None:
             observer.append(dice(second, _mask_file(root, "vessels", image_id)))
     report: dict[str, Any] = {"thresholds": [], "dice": {}, "refused_by_rules": refused, "images": len(ids)}
-    for structure in recipe.structures:
+    for channel, structure in enumerate(recipe.structures):
         lesion = structure in recipe.empty_when_missing
         chosen = {t: v for t, v in scores[structure].items() if v}
         # Lesions are absent from many images: choose and report on pooled overlap, and per-image Dice
         # only where the lesion is present (an empty prediction on an empty image is not a success to average).
         quality = {t: (_pooled(v) if lesion else float(np.mean([row[0] for row in v]))) for t, v in chosen.items()}
         best = max(quality, key=quality.get) if quality else 0.5
+        if thresholds is not None:
+            best = min(quality, key=lambda t: abs(t - thresholds[channel])) if quality else thresholds[channel]
         rows = chosen.get(best, [])
         values = np.array([row[0] for row in rows if row[3] or not lesion])
         report["thresholds"].append(float(best))

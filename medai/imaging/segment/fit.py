@@ -64,6 +64,13 @@ def fit_network(recipe: Recipe, train: SegmentationSet, epochs: int) -> keras.Mo
     return network
 
 
+def save_weights_only(network: keras.Model, recipe: Recipe, path: Path) -> None:
+    """Save an uncompiled copy: the file then carries no optimizer state (a third of the size)."""
+    shipped = build_unet(recipe.channels, len(recipe.structures), recipe.widths)
+    shipped.set_weights(network.get_weights())
+    shipped.save(path)
+
+
 def bottleneck_features(segmenter: Segmenter, data: SegmentationSet) -> np.ndarray:
     """(N, D) mean bottleneck activations of whole images, as the app computes them."""
     rows = []
@@ -101,7 +108,7 @@ def train(model_dir: Path, epochs: int | None = None, reuse_members: bool = Fals
         began = time.perf_counter()
         network = fit_network(recipe, train_set, epochs)
         model_dir.mkdir(parents=True, exist_ok=True)
-        network.save(model_dir / WEIGHTS_FILE)
+        save_weights_only(network, recipe, model_dir / WEIGHTS_FILE)
         training = {"epochs": epochs, "training_minutes": round((time.perf_counter() - began) / 60, 1),
                     "parameters": int(network.count_params()), "trained_on": dt.date.today().isoformat()}
         (model_dir / TRAINING_FILE).write_text(json.dumps(training, indent=2) + "\n")
@@ -122,6 +129,11 @@ def finalize(model_dir: Path, recipe: Recipe, network: keras.Model, train_set: S
     typicality.save(model_dir / TYPICALITY_FILE)
     segmenter.typicality = typicality
     report = validation_report(segmenter, recipe, validation_set.ids)
+    if recipe.single_region:  # thresholds chosen on the raw maps, then scored as shipped (organs cleaned)
+        raw = report
+        segmenter.thresholds, segmenter.single_region = tuple(raw["thresholds"]), recipe.single_region
+        report = validation_report(segmenter, recipe, validation_set.ids, raw["thresholds"])
+        report["dice_before_cleaning"] = {name: raw["dice"][name]["mean"] for name in recipe.single_region}
     spec = {
         "name": name, "version": VERSION, "task": "image-segmentation",
         "loader": "medai.imaging.segment.loader:load_segmenter",
@@ -132,7 +144,8 @@ def finalize(model_dir: Path, recipe: Recipe, network: keras.Model, train_set: S
         "files": {WEIGHTS_FILE: sha256_of(model_dir / WEIGHTS_FILE),
                   TYPICALITY_FILE: sha256_of(model_dir / TYPICALITY_FILE)},
         "parameters": {"weights": WEIGHTS_FILE, "typicality": TYPICALITY_FILE,
-                       "thresholds": report["thresholds"], "required": list(recipe.required)},
+                       "thresholds": report["thresholds"], "required": list(recipe.required),
+                       "single_region": list(recipe.single_region)},
     }
     (model_dir / "spec.json").write_text(json.dumps(spec, indent=2) + "\n")
     card = card_for(name, VERSION, recipe, report, training)

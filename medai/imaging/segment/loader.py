@@ -16,4 +16,5 @@ def load_segmenter(spec: ModelSpec) -> Segmenter:
     network = keras.saving.load_model(spec.path(parameters["weights"]), compile=False)
     return Segmenter(network, spec.labels, tuple(parameters["thresholds"]), int(spec.input["channels"]),
                      spec.input["working_size"], FeatureDistance.load(spec.path(parameters["typicality"])),
-                     tuple(parameters.get("required", ())), spec.input["kind"])
+                     tuple(parameters.get("required", ())), spec.input["kind"],
+                     tuple(parameters.get("single_region", ())))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 from medai.imaging.io import MedicalImage
 from medai.imaging.ood import FeatureDistance
@@ -70,6 +71,22 @@ def probability_at(probability: np.ndarray, shape: tuple[int, int]) -> np.ndarra
     return np.asarray(resized)
 
 
+def one_region(probability: np.ndarray, threshold: float) -> np.ndarray:
+    """(h, w) probabilities with every region above ``threshold`` but the largest suppressed, holes filled.
+
+    Stray islands (a blob in the other lung, a bright marker) are set to 0; holes inside the kept
+    region are raised to ``threshold`` so they count as inside at the validated threshold.
+    """
+    inside = probability >= threshold
+    regions, count = ndimage.label(inside)
+    if count == 0:
+        return probability
+    largest = regions == 1 + int(np.argmax(ndimage.sum_labels(inside, regions, range(1, count + 1))))
+    cleaned = np.where(inside & ~largest, 0.0, probability)
+    holes = ndimage.binary_fill_holes(largest) & ~largest
+    return np.where(holes, np.maximum(cleaned, threshold), cleaned).astype(np.float32)
+
+
 class Segmenter:
     """A trained U-Net with its thresholds and its refusal rules.
 
@@ -87,24 +104,33 @@ class Segmenter:
         Fitted on the training images' bottleneck features; beyond its limit the image is refused.
     required : tuple of str
         Structures that every valid image shows (both lungs on a chest X-ray); none found = refused.
+    single_region : tuple of str
+        Organs that are one solid region (a lung, the mediastinum): only their largest region above
+        the threshold is kept, with its holes filled.
     kind : str
         What the model reads, for messages ("a frontal chest X-ray").
     """
 
     def __init__(self, network: keras.Model, structures: tuple[str, ...], thresholds: tuple[float, ...],
                  channels: int, working_size: dict[str, int], typicality: FeatureDistance,
-                 required: tuple[str, ...] = (), kind: str = "an image of the kind the model was trained on"):
+                 required: tuple[str, ...] = (), kind: str = "an image of the kind the model was trained on",
+                 single_region: tuple[str, ...] = ()):
         self.network = network
         self.structures, self.thresholds = tuple(structures), tuple(float(t) for t in thresholds)
         self.channels, self.working_size = channels, dict(working_size)
         self.typicality, self.required, self.kind = typicality, tuple(required), kind
+        self.single_region = tuple(single_region)
         bottleneck = network.get_layer(f"{BOTTLENECK_LAYER}_relu2").output
         self._with_features = keras.Model(network.input, [network.output, keras.ops.mean(bottleneck, axis=(1, 2))])
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(1, h, w, C) pixels -> ((h, w, S) probabilities, (D,) mean bottleneck features)."""
+        """(1, h, w, C) pixels -> ((h, w, S) probabilities, (D,) mean bottleneck features), organs cleaned."""
         probabilities, features = self._with_features(batch, training=False)
-        return np.asarray(probabilities)[0], np.asarray(features, dtype=np.float64)[0]
+        probabilities = np.array(probabilities[0], dtype=np.float32)
+        for name in self.single_region:
+            index = self.structures.index(name)
+            probabilities[..., index] = one_region(probabilities[..., index], self.thresholds[index])
+        return probabilities, np.asarray(features, dtype=np.float64)[0]
 
     def network_input(self, image: MedicalImage) -> np.ndarray:
         """(h, w, C) float32 in [0, 1] at the working size, h and w divisible by 16."""

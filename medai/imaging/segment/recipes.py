@@ -19,6 +19,8 @@ class Recipe:
         Structures whose missing mask file means "absent" (per the dataset's README).
     required : tuple of str
         Structures every valid image shows (none found = refused).
+    single_region : tuple of str
+        Organs kept as their largest region with holes filled (see :func:`medai.imaging.segment.model.one_region`).
     channels : int
         1 grey or 3 colour.
     working_size : dict
@@ -58,6 +60,7 @@ class Recipe:
     steps_per_epoch: int = 0
     empty_when_missing: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
+    single_region: tuple[str, ...] = ()
     crop: int | None = None
     flip: bool = True
     degrees: float = 10.0
@@ -75,7 +78,8 @@ RECIPES: dict[str, Recipe] = {
         dataset="covid19_cxr_segmentations",
         structures=("right_lung", "left_lung", "cardiomediastinum", "ground_glass_opacity", "consolidation"),
         empty_when_missing=("ground_glass_opacity", "consolidation"),
-        required=("right_lung", "left_lung"), channels=1, working_size={"square": 256},
+        required=("right_lung", "left_lung"), single_region=("right_lung", "left_lung", "cardiomediastinum"),
+        channels=1, working_size={"square": 256},
         kind="a frontal chest X-ray", epochs=120, batch_size=8, flip=False, degrees=8.0, zoom=0.12,
         shift=0.06, group_column="patientid",
         citation="COVID-19 Chest X-ray Segmentations Dataset, General Blockchain Inc., 2020 (annotations CC BY 4.0); "
