@@ -12,6 +12,7 @@ identity = sign_in_gate()  # hosted mode: nothing below runs until someone with 
 navigation = st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/diagnose.py", title="Diagnose", icon=":material/radiology:"),
+    st.Page("pages/segment.py", title="Segment", icon=":material/layers:"),
     st.Page("pages/drug.py", title="Drug screening", icon=":material/science:"),
     st.Page("pages/timeline.py", title="Patient timeline", icon=":material/monitor_heart:"),
     st.Page("pages/models.py", title="Model cards", icon=":material/description:"),

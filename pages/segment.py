@@ -1,0 +1,265 @@
+"""Segment: upload an image; see each structure as a coloured overlay, its size, and how it compares with a mask.
+
+Each input is segmented and recorded once, keyed by what identifies the request: an upload's
+``file_id`` or a sample's name while it stays selected (the model's name is part of the key, so
+another model is another request). Sliders, toggles and ground-truth masks only redraw: masks at any
+threshold are made again from the probabilities kept at the working resolution (see
+:func:`medai.imaging.segment.service.for_display`).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from medai import registry
+from medai.errors import MedAIError
+from medai.imaging.segment.export import dicom_seg, mask_png, measurement_rows, outcome_masks
+from medai.imaging.segment.measure import LUNGS, dice
+from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, compose, disagreement, read_mask_png, resize_mask,
+                                           structure_colours, target_mask, truth_targets)
+from medai.imaging.segment.service import SegmentOutcome, for_display, measure, segment
+from pages.card_view import render_card
+from pages.common import audit_store, cached_model, current_user, through_router
+
+through_router("pages/segment.py")
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
+SHIPPED_MASKS = SAMPLES / "segment" / "masks"  # masks/<target>/<sample stem>.png: ground truth shipped with a sample
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
+RESULTS = "segment_results"  # session state: request key → display-size SegmentOutcome
+CTR_NOTE = ("Cardiothoracic ratio = widest heart ÷ widest chest (inside the ribs). Above 0.5 on a PA film "
+            "suggests an enlarged heart; an AP film magnifies the heart, so read it with care there.")
+
+
+def label(name: str) -> str:
+    """``"right_lung"`` → ``"Right lung"``."""
+    return name.replace("_", " ").capitalize()
+
+
+def sample_files() -> dict[str, Path]:
+    """Shipped images by display name: the Diagnose samples, then the Segment ones (with ground truth)."""
+    found = [path for folder in (SAMPLES, SAMPLES / "segment") for path in sorted(folder.glob("*"))
+             if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES]
+    return {path.name: path for path in found}
+
+
+def read_request(model_name: str) -> tuple[str, str, bytes | Path] | None:
+    """The upload and sample widgets → (request key, display name, bytes or sample path), or None."""
+    upload = st.file_uploader("Image (PNG, JPEG or DICOM; the file type is checked by its content)", key="upload")
+    samples = sample_files()
+    chosen = st.selectbox("…or try a sample image", list(samples), index=None, placeholder="Choose a sample",
+                          key="sample", disabled=upload is not None)
+    if upload is not None:
+        return f"{model_name}|upload|{upload.file_id}", upload.name, upload.getvalue()
+    if chosen is not None:
+        return f"{model_name}|sample|{chosen}", chosen, samples[chosen]
+    return None
+
+
+def legend(items: list[tuple[str, str]]) -> str:
+    """One line of coloured swatches with their names (HTML for ``st.markdown``)."""
+    swatch = ('<span style="display:inline-block;width:0.9em;height:0.9em;background:{};border:1px solid #555;'
+              'vertical-align:middle;margin:0 0.3em 0 0.9em"></span>{}')
+    return "".join(swatch.format(colour, name) for name, colour in items)
+
+
+def truth_mask(outcome: SegmentOutcome, targets: list[str], sample: str | None):
+    """The ground-truth widgets → (target, (H, W) bool mask at the original size) or None; errors are shown."""
+    shipped = {t: SHIPPED_MASKS / t / f"{Path(sample).stem}.png" for t in targets} if sample else {}
+    shipped = {t: path for t, path in shipped.items() if path.is_file()}
+    with st.expander("Compare with a ground-truth mask", expanded=bool(shipped)):
+        use_shipped = bool(shipped) and st.toggle(f"Use the sample's ground truth ({', '.join(map(label, shipped))})",
+                                                  key="shipped_truth")
+        upload = st.file_uploader("Ground-truth mask (PNG, 0 = outside, 255 = inside; the image's size)",
+                                  type=["png"], key="truth", disabled=use_shipped)
+        target = next(iter(shipped)) if use_shipped else st.selectbox("The mask marks", targets, format_func=label,
+                                                                        key=f"truth_target_{outcome.model_name}")
+    if not (use_shipped or upload):
+        return None
+    data = shipped[target].read_bytes() if use_shipped else upload.getvalue()
+    try:
+        mask, resized = read_mask_png(data, outcome.original_shape)
+    except MedAIError as exc:
+        st.error(f"Ground-truth mask: {exc}", icon=":material/error:")
+        return None
+    if resized:
+        st.caption("The ground-truth mask was resized (nearest neighbour) to the image's size.")
+    return target, mask
+
+
+def feedback(outcome: SegmentOutcome, structures: tuple[str, ...]) -> None:
+    """The feedback popover of one recorded result; an override may carry a corrected mask."""
+    record_id = outcome.record_id
+    if record_id is None:
+        return
+    store = audit_store()
+    saved = store.latest_feedback(record_id)
+    with st.popover("Feedback ✓ saved" if saved else "Feedback", key=f"feedback_{record_id}"):
+        verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{record_id}", horizontal=True)
+        corrected, correction = None, None
+        if verdict == "override":
+            corrected = st.text_input("What is wrong (corrected label)", key=f"label_{record_id}",
+                                      placeholder="e.g. left lung base missed", max_chars=80)
+            structure = st.selectbox("Corrected structure", structures, format_func=label, key=f"fix_{record_id}")
+            fixed = st.file_uploader("Corrected mask (PNG, optional)", type=["png"], key=f"fixmask_{record_id}")
+            if fixed is not None:
+                try:
+                    mask, _ = read_mask_png(fixed.getvalue(), outcome.original_shape)
+                    working = resize_mask(mask, outcome.segmentation.probabilities.shape[:2])
+                    correction = {"structure": structure,
+                                  "mask_png_base64": base64.b64encode(mask_png(working)).decode("ascii")}
+                except MedAIError as exc:
+                    st.error(f"Corrected mask: {exc}", icon=":material/error:")
+        comment = st.text_input("Comment", key=f"comment_{record_id}")
+        st.warning("Do not type patient names, record numbers or dates: they will be removed before saving.",
+                   icon=":material/privacy_tip:")
+        if st.button("Save feedback", key=f"save_{record_id}"):
+            try:
+                store.record_feedback(record_id, user=current_user(), verdict=verdict,
+                                      corrected_label=corrected or None, comment=comment or None, correction=correction)
+                saved = store.latest_feedback(record_id)
+            except MedAIError as exc:  # a failed write is shown, never swallowed
+                st.error(f"Feedback was not saved: {exc}", icon=":material/error:")
+    if saved:
+        reading = "agree" if saved.verdict == "agree" else f"override ({saved.corrected_label or 'no label'})"
+        st.caption(f"Feedback saved for record {record_id}: {reading} ({saved.user}).")
+
+
+def findings_lines(findings: dict[str, float | None]) -> None:
+    """The cardiothoracic ratio with how to read it, and the lesion share of each lung."""
+    ratio = findings.get("cardiothoracic_ratio")
+    st.metric("Cardiothoracic ratio", "—" if ratio is None else f"{ratio:.2f}")
+    st.caption(CTR_NOTE)
+    shares = [f"{label(lung)}: {findings[f'{lung}_lesion_share']:.0%}" for lung in LUNGS
+              if findings.get(f"{lung}_lesion_share") is not None]
+    if shares:
+        st.markdown("Share of each lung covered by ground-glass opacity or consolidation: " + "; ".join(shares))
+
+
+def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None) -> None:
+    """One result: controls, overlay with legend, measurements, Dice, downloads, feedback."""
+    st.subheader(outcome.name)
+    if outcome.status == "error":
+        st.error(outcome.message, icon=":material/error:")
+        return
+    image, seg = outcome.image, outcome.segmentation
+    height, width = outcome.original_shape
+    if outcome.status == "refused":
+        picture, numbers = st.columns([3, 2])
+        picture.image(image.rgb if image.rgb is not None else image.pixels, caption="Image as read", clamp=True)
+        numbers.warning(f"Refused: {outcome.message}", icon=":material/block:")
+        return
+    structures, model = seg.structures, outcome.model_name
+    colours = structure_colours(structures)
+    controls = st.columns([3, 1, 1])
+    shown = controls[0].multiselect("Structures shown", structures, default=list(structures), format_func=label,
+                                    key=f"shown_{model}")
+    outline = controls[2].toggle("Outline only", key="outline", help="Each mask's 1-px boundary, drawn opaque.")
+    opacity = controls[1].slider("Opacity", 0.0, 1.0, 0.45, 0.05, key="opacity",
+                                 help="Of the filled masks and of the disagreement with a ground truth.")
+    with st.expander("Thresholds (defaults: each structure's threshold chosen on validation)"):
+        thresholds = {name: st.slider(label(name), 0.01, 0.99, float(cut), 0.01, key=f"threshold_{model}_{name}")
+                      for name, cut in zip(structures, seg.thresholds)}
+    truth = truth_mask(outcome, truth_targets(structures), sample)
+    picture, numbers = st.columns([3, 2])
+
+    display = seg.masks(image.shape, thresholds)
+    drawn = {name: display[name] for name in shown}
+    items = [(label(name), colours[name]) for name in shown]
+    drawing = compose(image.pixels, drawn, colours, 1.0 if outline else opacity, outline, rgb=image.rgb)
+    if truth is not None:  # filled on top, in either mode
+        wrong = disagreement(target_mask(display, truth[0]), resize_mask(truth[1], image.shape))
+        drawing = compose(image.pixels, {"wrong": wrong}, {"wrong": DISAGREEMENT}, opacity, rgb=drawing)
+        items.append(("Disagreement with the ground truth", DISAGREEMENT))
+    picture.image(drawing, output_format="PNG", width="stretch",
+                  caption=f"{'Outlines' if outline else 'Overlay'}; image {width}×{height} px")
+    picture.markdown(legend(items) or "No structure shown.", unsafe_allow_html=True)
+
+    validated = all(abs(thresholds[name] - cut) < 1e-9 for name, cut in zip(structures, seg.thresholds))
+    measurements, findings = ((outcome.measurements, outcome.findings) if validated else  # measured when recorded
+                              measure(seg, (height, width), image.pixel_spacing_mm, thresholds))
+    spacing = image.pixel_spacing_mm
+    table = pd.DataFrame({"structure": [label(m.structure) for m in measurements],
+                          "area (px)": [m.area_px for m in measurements],
+                          **({"area (mm²)": [round(m.area_mm2, 1) for m in measurements]} if spacing else {}),
+                          "share of image": [f"{m.share_of_image:.1%}" for m in measurements]})
+    numbers.dataframe(table, hide_index=True, width="stretch")
+    numbers.caption(f"Pixel spacing {spacing[0]:.3f} × {spacing[1]:.3f} mm (from the DICOM file)." if spacing else
+                    "No pixel spacing in this file, so areas are in pixels only.")
+    if not validated:
+        numbers.caption("Measured at the thresholds set above; the audit record keeps the measurements at the "
+                        "validated thresholds.")
+    with numbers:
+        if findings:
+            findings_lines(findings)
+        if truth is not None:
+            target, mask = truth
+            parts = COMBINED.get(target, (target,))  # only the structures the mask marks, at full size
+            predicted = target_mask({n: seg.mask(n, (height, width), thresholds[n]) for n in parts}, target)
+            st.metric(f"Dice against the ground truth ({label(target)})", f"{dice(predicted, mask):.3f}")
+            st.caption("Dice at the image's full size; magenta marks the pixels where the two masks differ.")
+
+    shown_outcome = replace(outcome, measurements=measurements, findings=findings,
+                            segmentation=replace(seg, thresholds=tuple(thresholds[n] for n in structures)))
+    stem = f"segment_{outcome.record_id}" if outcome.record_id is not None else "segment"
+    numbers.download_button("Measurements (CSV)", pd.DataFrame(measurement_rows(shown_outcome)).to_csv(index=False),
+                            f"{stem}_measurements.csv", "text/csv", key="csv", icon=":material/download:")
+    with numbers.expander(f"Masks at the original size ({width}×{height} PNG)"):
+        for name in structures:  # callables: a full-size mask is made only when it is asked for
+            st.download_button(label(name), lambda n=name: mask_png(seg.mask(n, (height, width), thresholds[n])),
+                               f"{stem}_{name}.png", "image/png", key=f"png_{name}")
+    if image.format == "dicom" and numbers.button("Make a DICOM SEG", key="make_seg", icon=":material/layers:"):
+        try:  # built on request, at the thresholds shown; a file highdicom cannot refer to is a message
+            seg_file = dicom_seg(source.read_bytes() if isinstance(source, Path) else source,
+                                 outcome_masks(outcome, thresholds), model_name=model,
+                                 model_version=outcome.model_version)
+            numbers.download_button("Save the DICOM SEG", seg_file, f"{stem}_seg.dcm", "application/dicom",
+                                    key="dicom_seg", on_click="ignore", icon=":material/save:")
+        except MedAIError as exc:
+            numbers.error(f"DICOM SEG: {exc}", icon=":material/error:")
+    with numbers:
+        feedback(outcome, structures)
+
+
+st.title("Segment")
+st.caption("Organs and lesions marked automatically, as an overlay. Research use only; a clinician reads every image.")
+
+models = registry.names(task="image-segmentation")
+if not models:
+    st.info("No segmentation model is installed. Train one with `python -m medai train cxr-lungs`.")
+    st.stop()
+model_name = st.selectbox("Model", models, key="model")
+with st.expander("Model card"):
+    render_card(registry.card(model_name))
+
+request = read_request(model_name)
+results: dict[str, SegmentOutcome] = st.session_state.setdefault(RESULTS, {})
+for stale in set(results) - ({request[0]} if request else set()):
+    del results[stale]  # another file, sample or model: forget it (it was recorded when it was asked about)
+if request is None:
+    st.info("Upload an image, or pick a sample, to begin.")
+    st.stop()
+
+key, name, source = request
+if key not in results:
+    if not registry.is_loaded(model_name):
+        with st.spinner("Loading the model (once per server start)…"):
+            try:
+                cached_model(model_name)
+            except MedAIError as exc:
+                st.error(str(exc), icon=":material/error:")
+                st.stop()
+    with st.spinner("Segmenting…"):
+        data = source.read_bytes() if isinstance(source, Path) else source
+        try:  # recorded once, then only the display-size copy is kept
+            outcome = segment([(name, data)], model_name, user=current_user(), source="ui", store=audit_store())[0]
+        except MedAIError as exc:  # e.g. the audit store cannot be written: say so, record nothing silently
+            st.error(f"{name}: {exc}", icon=":material/error:")
+            st.stop()
+    results[key] = for_display(outcome)
+draw(results[key], source, name if isinstance(source, Path) else None)

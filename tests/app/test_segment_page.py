@@ -1,0 +1,162 @@
+"""The Segment page through Streamlit's AppTest: overlay, measurements, Dice, one audit record per input, feedback."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pydicom
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from medai.store import AuditStore
+from tests.conftest import REPO, png_bytes
+
+TIMEOUT = 180
+CXR = "cxr_X-ray_of_cyst_in_pneumocystis_pneumonia_1.jpg"  # ships with its lung mask (943×751)
+LUNG_MASK = REPO / "sample_data" / "imaging" / "segment" / "masks" / "lungs" / f"{CXR.rsplit('.', 1)[0]}.png"
+DICOM = "cxr_pneumonia_person1950_bacteria_4881.dcm"
+
+
+@pytest.fixture
+def segment_page() -> AppTest:
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    app.run()
+    app.switch_page("pages/segment.py").run()
+    assert not app.exception
+    return app
+
+
+@pytest.fixture
+def cxr_page(segment_page) -> AppTest:
+    segment_page.selectbox(key="sample").set_value(CXR).run()
+    assert not segment_page.exception
+    return segment_page
+
+
+def _text(app: AppTest) -> str:
+    kinds = ("markdown", "error", "warning", "success", "info", "caption")
+    parts = [e.value for kind in kinds for e in getattr(app, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def _records() -> int:
+    return len(AuditStore().recent_predictions(limit=1000))
+
+
+def _areas(app: AppTest) -> dict[str, int]:
+    table = app.dataframe[0].value
+    return dict(zip(table["structure"], table["area (px)"]))
+
+
+def _metric(app: AppTest, label: str) -> str:
+    return next(m.value for m in app.metric if m.label == label)
+
+
+def test_sample_shows_overlay_measurements_and_cardiothoracic_ratio(cxr_page):
+    (image,) = [i for i in cxr_page.get("image") if any("Overlay" in c for c in i.captions)]
+    assert any("image 943×751 px" in caption for caption in image.captions)
+    areas = _areas(cxr_page)
+    assert list(areas) == ["Right lung", "Left lung", "Cardiomediastinum", "Ground glass opacity", "Consolidation"]
+    assert areas["Right lung"] > 10_000 and areas["Left lung"] > 10_000
+    assert 0.2 < float(_metric(cxr_page, "Cardiothoracic ratio")) < 1.0
+    text = _text(cxr_page)
+    assert "Above 0.5 on a PA film suggests an enlarged heart" in text
+    assert "Share of each lung covered" in text and "No pixel spacing" in text
+    assert "Right lung" in text and "#1f77b4" in text  # the legend's swatch
+    (outcome,) = cxr_page.session_state["segment_results"].values()
+    assert outcome.original_shape == (751, 943) and max(outcome.image.pixels.shape) <= 768
+    assert _records() == 1
+
+
+def test_moving_the_controls_redraws_without_recording_again(cxr_page):
+    before = _areas(cxr_page)["Right lung"]
+    cxr_page.slider(key="opacity").set_value(0.9).run()
+    cxr_page.toggle(key="outline").set_value(True).run()
+    cxr_page.multiselect(key="shown_cxr-lungs").set_value(["left_lung"]).run()
+    cxr_page.slider(key="threshold_cxr-lungs_right_lung").set_value(0.99).run()
+    assert not cxr_page.exception
+    assert _areas(cxr_page)["Right lung"] < before  # measured again at the new threshold, not segmented again
+    assert "Measured at the thresholds set above" in _text(cxr_page)
+    assert any("Outlines" in c for i in cxr_page.get("image") for c in i.captions)
+    assert _records() == 1
+
+
+def test_non_image_upload_shows_a_plain_error(segment_page):
+    segment_page.file_uploader(key="upload").set_value(("scan.png", b"garbage bytes", "image/png")).run()
+    assert not segment_page.exception
+    assert any("not a PNG, JPEG or DICOM" in e.value for e in segment_page.error)
+
+
+def test_a_photograph_is_refused_plainly(segment_page):
+    segment_page.selectbox(key="sample").set_value("not_xray_retina_CHASE_Image_01L.jpg").run()
+    assert not segment_page.exception
+    assert any(w.value.startswith("Refused") for w in segment_page.warning)
+    assert not segment_page.dataframe
+
+
+def test_uploaded_ground_truth_gives_a_dice_and_a_disagreement_colour(cxr_page):
+    cxr_page.file_uploader(key="truth").set_value(("lungs.png", LUNG_MASK.read_bytes(), "image/png")).run()
+    cxr_page.selectbox(key="truth_target_cxr-lungs").set_value("lungs").run()
+    assert not cxr_page.exception
+    uploaded = float(_metric(cxr_page, "Dice against the ground truth (Lungs)"))
+    assert 0.5 < uploaded <= 1.0
+    assert "Disagreement with the ground truth" in _text(cxr_page)
+    cxr_page.selectbox(key="truth_target_cxr-lungs").set_value("cardiomediastinum").run()  # the wrong structure
+    assert float(_metric(cxr_page, "Dice against the ground truth (Cardiomediastinum)")) < uploaded - 0.3
+    assert _records() == 1
+
+
+def test_shipped_ground_truth_and_a_mask_of_the_wrong_shape(cxr_page):
+    cxr_page.toggle(key="shipped_truth").set_value(True).run()
+    assert 0.5 < float(_metric(cxr_page, "Dice against the ground truth (Lungs)")) <= 1.0
+    cxr_page.toggle(key="shipped_truth").set_value(False).run()
+    square = png_bytes(np.zeros((100, 100), np.uint8))
+    cxr_page.file_uploader(key="truth").set_value(("square.png", square, "image/png")).run()
+    assert not cxr_page.exception
+    assert any("the image is 943×751" in e.value for e in cxr_page.error)
+    assert not [m for m in cxr_page.metric if m.label.startswith("Dice against")]
+
+
+def test_dicom_with_pixel_spacing_gives_areas_in_mm2_and_a_dicom_seg(segment_page, samples):
+    dataset = pydicom.dcmread(samples / DICOM)
+    dataset.PixelSpacing = [0.2, 0.25]
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    segment_page.file_uploader(key="upload").set_value(("film.dcm", buffer.getvalue(), "application/dicom")).run()
+    assert not segment_page.exception
+    table = segment_page.dataframe[0].value
+    assert table["area (mm²)"].tolist() == pytest.approx([0.05 * px for px in table["area (px)"]], abs=0.06)
+    assert "Pixel spacing 0.200 × 0.250 mm" in _text(segment_page)
+    assert "dicom_seg" not in [button.key for button in segment_page.get("download_button")]
+    segment_page.button(key="make_seg").click().run()
+    assert not segment_page.exception and not segment_page.error
+    assert "dicom_seg" in [button.key for button in segment_page.get("download_button")]
+
+
+def test_feedback_is_saved_once_and_an_override_keeps_the_corrected_mask(cxr_page):
+    record_id = next(b.key for b in cxr_page.button if b.key.startswith("save_")).removeprefix("save_")
+    cxr_page.button(key=f"save_{record_id}").click().run()
+    assert not cxr_page.exception and "Feedback saved for record" in _text(cxr_page)
+    cxr_page.slider(key="opacity").set_value(0.2).run()
+    store = AuditStore()
+    assert "Feedback saved for record" in _text(cxr_page) and _records() == 1
+    assert [f.verdict for f in store.feedback_for(int(record_id))] == ["agree"]
+
+    corrected = np.zeros((751, 943), np.uint8)
+    corrected[100:600, 80:450] = 255
+    cxr_page.radio(key=f"verdict_{record_id}").set_value("override").run()
+    cxr_page.text_input(key=f"label_{record_id}").input("right lung base missed").run()
+    cxr_page.selectbox(key=f"fix_{record_id}").set_value("right_lung").run()
+    cxr_page.file_uploader(key=f"fixmask_{record_id}").set_value(("fix.png", png_bytes(corrected), "image/png")).run()
+    cxr_page.button(key=f"save_{record_id}").click().run()
+    assert not cxr_page.exception
+    (saved,) = store.feedback_for(int(record_id))  # one verdict per user: updated, not added
+    assert saved.verdict == "override" and saved.corrected_label == "right lung base missed"
+    assert saved.correction["structure"] == "right_lung"
+    mask = np.asarray(Image.open(io.BytesIO(base64.b64decode(saved.correction["mask_png_base64"]))))
+    (outcome,) = cxr_page.session_state["segment_results"].values()
+    assert mask.shape == outcome.segmentation.probabilities.shape[:2] and 0.2 < (mask > 0).mean() < 0.3
+    assert _records() == 1

@@ -1,0 +1,50 @@
+"""Drive the Segment page in Debian's Chromium: pick the chest X-ray sample, see the overlay and the
+measurements, download the measurements CSV, move a slider, and count the audit records (one)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from medai.store import AuditStore
+from tests.e2e.test_diagnose_e2e import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS, server  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+SAMPLE = "cxr_X-ray_of_cyst_in_pneumocystis_pneumonia_1.jpg"
+
+
+def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):  # noqa: F811  (the shared server fixture)
+    from playwright.sync_api import expect, sync_playwright
+
+    url, db_url = server
+    before = len(AuditStore(db_url).recent_predictions(limit=10_000))
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
+            page.goto(f"{url}/segment", timeout=TIMEOUT_MS)
+            expect(page.get_by_text("Research use only").first).to_be_visible(timeout=TIMEOUT_MS)
+            page.locator("[data-testid='stSelectbox']").filter(has_text="or try a sample image").click()
+            page.get_by_role("option", name=SAMPLE).click()
+            try:
+                expect(page.get_by_text("Cardiothoracic ratio", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+            finally:
+                page.screenshot(path=str(ARTIFACTS / "e2e_segment.png"), full_page=True)
+            expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
+            overlay = page.locator("[data-testid='stImage']").filter(has_text="Overlay")
+            expect(overlay.locator("img")).to_be_visible()
+            expect(page.get_by_text("Disagreement with the ground truth")).to_have_count(0)
+            with page.expect_download(timeout=TIMEOUT_MS) as download:
+                page.get_by_role("button", name="Measurements (CSV)").click()
+            rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+            assert {"right_lung", "left_lung", "cardiomediastinum"} <= {row.get("structure") for row in rows}
+            page.get_by_role("slider").first.press("ArrowRight")  # the opacity slider: a rerun, not a new record
+            page.wait_for_timeout(2000)
+            expect(page.get_by_text("Cardiothoracic ratio", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+            page.screenshot(path=str(ARTIFACTS / "e2e_segment.png"), full_page=True)
+        finally:
+            browser.close()
+    assert len(AuditStore(db_url).recent_predictions(limit=10_000)) - before == 1
