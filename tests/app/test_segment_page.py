@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from medai import registry
 from medai.store import AuditStore
 from tests.conftest import REPO, png_bytes
 
@@ -160,3 +161,17 @@ def test_feedback_is_saved_once_and_an_override_keeps_the_corrected_mask(cxr_pag
     (outcome,) = cxr_page.session_state["segment_results"].values()
     assert mask.shape == outcome.segmentation.probabilities.shape[:2] and 0.2 < (mask > 0).mean() < 0.3
     assert _records() == 1
+
+
+@pytest.mark.skipif("retina-vessels" not in registry.names(), reason="retina-vessels is not installed")
+def test_retina_sample_against_its_shipped_vessel_mask(segment_page):
+    segment_page.selectbox(key="model").set_value("retina-vessels").run()
+    segment_page.selectbox(key="sample").set_value(CXR).run()  # a grey film: not what this model reads
+    assert not segment_page.exception
+    assert any(w.value.startswith("Refused") and "grey-scale" in w.value for w in segment_page.warning)
+    segment_page.selectbox(key="sample").set_value("not_xray_retina_CHASE_Image_01L.jpg").run()
+    segment_page.toggle(key="shipped_truth").set_value(True).run()
+    assert not segment_page.exception
+    assert 0.5 < float(_metric(segment_page, "Dice against the ground truth (Vessels)")) <= 1.0
+    assert not [m for m in segment_page.metric if m.label == "Cardiothoracic ratio"]
+    assert _records() == 2
