@@ -175,3 +175,10 @@ def test_retina_sample_against_its_shipped_vessel_mask(segment_page):
     assert 0.5 < float(_metric(segment_page, "Dice against the ground truth (Vessels)")) <= 1.0
     assert not [m for m in segment_page.metric if m.label == "Cardiothoracic ratio"]
     assert _records() == 2
+
+
+def test_the_audit_page_lists_the_segmentation(cxr_page):
+    audit = cxr_page.switch_page("pages/audit.py").run()
+    assert not audit.exception and len(audit.dataframe) == 1
+    row = audit.dataframe[0].value.iloc[0]
+    assert row["status"] == "ok" and row["model"] == "cxr-lungs"
