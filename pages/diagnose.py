@@ -18,7 +18,7 @@ import streamlit as st
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, jet_colorscale, overlay
-from medai.imaging.lung_focus import LOW_HEAT_IN_LUNGS, outline
+from medai.imaging.lung_focus import low_focus_limit, outline
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display
 from pages.card_view import render_card
@@ -98,7 +98,7 @@ def _pdf(outcome: DiagnoseOutcome, opacity: float) -> bytes:
 
 
 def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None, prevalence: float | None,
-         opacity: float, fixed: bool) -> None:
+         opacity: float, fixed: bool, low_limit: float | None) -> None:
     """One result: decision first, probability bar, why, notes, overlay, downloads, feedback."""
     st.divider()
     st.subheader(outcome.name)
@@ -136,9 +136,10 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
                           f"film {width}×{height} px")
     if outcome.heat_in_lungs is not None:
         numbers.markdown(f"**{outcome.heat_in_lungs:.0%}** of the heat map lies inside the lung fields.")
-        if outcome.heat_in_lungs < LOW_HEAT_IN_LUNGS:
-            numbers.warning("Most of the heat lies outside the lungs: check whether a marker, border, text or tube "
-                            "drove this result.", icon=":material/visibility:")
+        if diagnosis.label == positive and low_limit is not None and outcome.heat_in_lungs < low_limit:
+            numbers.warning(f"Less of the heat lies inside the lungs than on 95 % of the validation films with "
+                            f"{positive} ({low_limit:.0%}): check whether a marker, border, text or tube drove this "
+                            "result.", icon=":material/visibility:")
     if image.pixel_spacing_mm:
         numbers.caption(f"Pixel spacing {image.pixel_spacing_mm[0]:.3f} × {image.pixel_spacing_mm[1]:.3f} mm")
     # Callables: the PDF and PNG are built only when a download is asked for, not on every rerun.
@@ -205,4 +206,4 @@ if shown:
 prevalence = card.get("data", {}).get("validation_pneumonia_fraction")
 members = len(spec.parameters.get("members", [])) or None
 for outcome in outcomes:
-    draw(outcome, spec.labels, members, prevalence, opacity, fixed)
+    draw(outcome, spec.labels, members, prevalence, opacity, fixed, low_focus_limit(card, spec.labels[-1]))

@@ -18,7 +18,6 @@ from medai.imaging.io import MedicalImage
 
 LUNG_MODEL = "cxr-lungs"
 LUNGS = ("right_lung", "left_lung")
-LOW_HEAT_IN_LUNGS = 0.5  # below this, most of the evidence came from outside the lungs
 
 
 def lung_model_installed() -> bool:
@@ -59,6 +58,12 @@ def outline(mask: np.ndarray, shape: tuple[int, int], width_px: int = 2) -> np.n
         padded = np.pad(inner, 1)
         inner = inner & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
     return resized & ~inner
+
+
+def low_focus_limit(card: dict, positive_label: str) -> float | None:
+    """The 5th percentile of heat-in-lungs among validation films of ``positive_label`` (from the
+    classifier's card, :mod:`medai.imaging.lung_focus_card`); a positive call below it looked elsewhere."""
+    return card.get("lung_focus", {}).get("by_true_label", {}).get(positive_label, {}).get("p5")
 
 
 def lung_focus(image: MedicalImage, heatmap: np.ndarray | None) -> tuple[np.ndarray | None, float | None]:

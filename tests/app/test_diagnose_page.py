@@ -132,6 +132,7 @@ def test_feedback_shows_as_saved_when_drawn_again(diagnose_page):
 def test_model_cards_and_audit_pages_render(diagnose_page):
     diagnose_page.multiselect[0].set_value(["cxr_normal_NORMAL2-IM-1427-0001.jpeg"]).run()
     cards = diagnose_page.switch_page("pages/models.py").run()
+    cards.selectbox(key="card_model").set_value("cxr-pneumonia").run()
     assert not cards.exception and "cxr-pneumonia" in _text(cards)
     audit = cards.switch_page("pages/audit.py").run()
     assert not audit.exception and len(audit.dataframe) == 1

@@ -46,8 +46,9 @@ def test_folder_of_good_images_exits_zero_and_writes_heatmaps(samples, tmp_path)
     code = main(["diagnose", str(samples), "--output", str(output), "--quiet", "--heatmaps", str(heatmaps)])
     rows = _rows(output)
     assert code == 0
-    assert [Path(row["file"]).name for row in rows] == sorted(
-        p.name for p in samples.iterdir() if p.suffix in {".jpeg", ".jpg", ".dcm"})
+    top_level = sorted(p.name for p in samples.iterdir() if p.suffix in {".jpeg", ".jpg", ".dcm"})
+    assert [row["file"] for row in rows] == expand_inputs([str(samples)])  # sub-folders too, in walk order
+    assert [Path(row["file"]).name for row in rows][:len(top_level)] == top_level
     dicom, jpeg = (next(r for r in rows if r["file"].endswith(s)) for s in ("4881.dcm", "4881.jpeg"))
     assert float(dicom["p_pneumonia"]) == pytest.approx(float(jpeg["p_pneumonia"]), abs=0.02)
     assert len(list(heatmaps.glob("*.png"))) == sum(row["status"] == "ok" for row in rows)
