@@ -1,0 +1,39 @@
+"""Drive the Timeline page in Debian's Chromium: a sample patient's risk, NEWS2, charts and the
+feedback popover; each model records the stay once."""
+
+from __future__ import annotations
+
+import pytest
+
+from medai import registry
+from medai.store import AuditStore
+from tests.e2e.test_diagnose_e2e import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS, server  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+TIMELINE_MODELS = [n for n in ("icu-mortality", "icu-vitals-forecast", "icu-survival") if n in registry.names()]
+
+
+def test_sample_patient_risk_charts_and_feedback(server):  # noqa: F811  (the shared server fixture)
+    from playwright.sync_api import expect, sync_playwright
+
+    url, db_url = server
+    before = len(AuditStore(db_url).recent_predictions(limit=10_000))
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.goto(f"{url}/timeline", timeout=TIMEOUT_MS)
+            try:
+                expect(page.get_by_text("Mortality risk (in hospital)")).to_be_visible(timeout=TIMEOUT_MS)
+            finally:
+                page.screenshot(path=str(ARTIFACTS / "e2e_timeline.png"), full_page=True)
+            expect(page.get_by_text("NEWS2 now / max")).to_be_visible(timeout=TIMEOUT_MS)
+            expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=TIMEOUT_MS)
+            page.get_by_text("Feedback on the mortality risk").click()
+            page.get_by_role("button", name="Save feedback").click()
+            expect(page.get_by_text("Feedback saved for record")).to_be_visible(timeout=TIMEOUT_MS)
+            page.screenshot(path=str(ARTIFACTS / "e2e_timeline_feedback.png"), full_page=True)
+        finally:
+            browser.close()
+    assert len(AuditStore(db_url).recent_predictions(limit=10_000)) - before == len(TIMELINE_MODELS)
