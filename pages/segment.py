@@ -141,7 +141,13 @@ def findings_lines(findings: dict[str, float | None]) -> None:
         st.markdown("Share of each lung covered by ground-glass opacity or consolidation: " + "; ".join(shares))
 
 
-def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None) -> None:
+def validation_dice(card: dict) -> dict[str, float]:
+    """Structure → mean validation Dice from a segmentation model card (empty where the card has none)."""
+    dice_figures = card.get("metrics", {}).get("validation", {}).get("dice", {})
+    return {name: value["mean"] for name, value in dice_figures.items() if isinstance(value, dict) and "mean" in value}
+
+
+def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card_dice: dict[str, float]) -> None:
     """One result: controls, overlay with legend, measurements, Dice, downloads, feedback."""
     st.subheader(outcome.name)
     if outcome.status == "error":
@@ -187,10 +193,15 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None) -> N
     table = pd.DataFrame({"structure": [label(m.structure) for m in measurements],
                           "area (px)": [m.area_px for m in measurements],
                           **({"area (mm²)": [round(m.area_mm2, 1) for m in measurements]} if spacing else {}),
-                          "share of image": [f"{m.share_of_image:.1%}" for m in measurements]})
+                          "share of image": [f"{m.share_of_image:.1%}" for m in measurements],
+                          **({"validation Dice": [round(card_dice[m.structure], 3) if m.structure in card_dice else None
+                                                     for m in measurements]}
+                             if card_dice else {})})
     numbers.dataframe(table, hide_index=True, width="stretch")
-    numbers.caption(f"Pixel spacing {spacing[0]:.3f} × {spacing[1]:.3f} mm (from the DICOM file)." if spacing else
-                    "No pixel spacing in this file, so areas are in pixels only.")
+    numbers.caption((f"Pixel spacing {spacing[0]:.3f} × {spacing[1]:.3f} mm (from the DICOM file)." if spacing else
+                     "No pixel spacing in this file, so areas are in pixels only.")
+                    + (" Validation Dice (model card): how closely the model matched the experts' masks on "
+                       "validation images; a low one means read that structure as rough." if card_dice else ""))
     if not validated:
         numbers.caption("Measured at the thresholds set above; the audit record keeps the measurements at the "
                         "validated thresholds.")
@@ -234,8 +245,9 @@ if not models:
     st.info("No segmentation model is installed. Train one with `python -m medai train cxr-lungs`.")
     st.stop()
 model_name = st.selectbox("Model", models, key="model")
+card = registry.card(model_name)
 with st.expander("Model card"):
-    render_card(registry.card(model_name))
+    render_card(card)
 
 request = read_request(model_name)
 results: dict[str, SegmentOutcome] = st.session_state.setdefault(RESULTS, {})
@@ -262,4 +274,4 @@ if key not in results:
             st.error(f"{name}: {exc}", icon=":material/error:")
             st.stop()
     results[key] = for_display(outcome)
-draw(results[key], source, name if isinstance(source, Path) else None)
+draw(results[key], source, name if isinstance(source, Path) else None, validation_dice(card))

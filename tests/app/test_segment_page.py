@@ -62,6 +62,8 @@ def test_sample_shows_overlay_measurements_and_cardiothoracic_ratio(cxr_page):
     areas = _areas(cxr_page)
     assert list(areas) == ["Right lung", "Left lung", "Cardiomediastinum", "Ground glass opacity", "Consolidation"]
     assert areas["Right lung"] > 10_000 and areas["Left lung"] > 10_000
+    dice = dict(zip(cxr_page.dataframe[0].value["structure"], cxr_page.dataframe[0].value["validation Dice"]))
+    assert 0.9 < dice["Right lung"] <= 1.0 and dice["Consolidation"] < dice["Right lung"]  # from the model card
     assert 0.2 < float(_metric(cxr_page, "Cardiothoracic ratio")) < 1.0
     text = _text(cxr_page)
     assert "Above 0.5 on a PA film suggests an enlarged heart" in text
