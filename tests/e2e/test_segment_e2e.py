@@ -29,7 +29,8 @@ def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):  # noq
             expect(page.get_by_text("Research use only").first).to_be_visible(timeout=TIMEOUT_MS)
             page.locator("[data-testid='stSelectbox']").filter(has_text="or try a sample image").click()
             page.get_by_role("option", name=SAMPLE).click()
-            ratio = page.locator("[data-testid='stMetric']:visible").filter(has_text="Cardiothoracic ratio")  # not the card's
+            # :visible: the page's ratio, not the model card's figures in the closed expander
+            ratio = page.locator("[data-testid='stMetric']:visible").filter(has_text="Cardiothoracic ratio")
             try:
                 expect(ratio).to_be_visible(timeout=TIMEOUT_MS)
             finally:
