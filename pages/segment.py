@@ -31,6 +31,7 @@ through_router("pages/segment.py")
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 SHIPPED_MASKS = SAMPLES / "segment" / "masks"  # masks/<target>/<sample stem>.png: ground truth shipped with a sample
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
+DEFAULT_MODEL = "cxr-lungs"  # the one chosen first when several segmentation models are installed
 RESULTS = "segment_results"  # session state: request key → display-size SegmentOutcome
 CTR_NOTE = ("Cardiothoracic ratio = widest heart ÷ widest chest (inside the ribs). Above 0.5 on a PA film "
             "suggests an enlarged heart; an AP film magnifies the heart, so read it with care there.")
@@ -244,7 +245,8 @@ models = registry.names(task="image-segmentation")
 if not models:
     st.info("No segmentation model is installed. Train one with `python -m medai train cxr-lungs`.")
     st.stop()
-model_name = st.selectbox("Model", models, key="model")
+model_name = st.selectbox("Model", models, key="model",
+                          index=models.index(DEFAULT_MODEL) if DEFAULT_MODEL in models else 0)
 card = registry.card(model_name)
 with st.expander("Model card"):
     render_card(card)

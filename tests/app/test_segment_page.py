@@ -32,6 +32,7 @@ def segment_page() -> AppTest:
 
 @pytest.fixture
 def cxr_page(segment_page) -> AppTest:
+    assert segment_page.selectbox(key="model").value == "cxr-lungs"  # the default, whichever models are installed
     segment_page.selectbox(key="sample").set_value(CXR).run()
     assert not segment_page.exception
     return segment_page
