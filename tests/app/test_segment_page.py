@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from medai import registry
+from medai import config, registry
 from medai.store import AuditStore
 from tests.conftest import REPO, png_bytes
 
@@ -19,6 +19,8 @@ TIMEOUT = 180
 CXR = "cxr_X-ray_of_cyst_in_pneumocystis_pneumonia_1.jpg"  # ships with its lung mask (943×751)
 LUNG_MASK = REPO / "sample_data" / "imaging" / "segment" / "masks" / "lungs" / f"{CXR.rsplit('.', 1)[0]}.png"
 DICOM = "cxr_pneumonia_person1950_bacteria_4881.dcm"
+KVASIR = config.data_dir() / "imaging" / "segmentation" / "Kvasir-SEG"  # never shipped: read from the shared data
+POLYP = "cju0qkwl35piu0993l0dewei2"
 
 
 @pytest.fixture
@@ -185,3 +187,18 @@ def test_the_audit_page_lists_the_segmentation(cxr_page):
     assert not audit.exception and len(audit.dataframe) == 1
     row = audit.dataframe[0].value.iloc[0]
     assert row["status"] == "ok" and row["model"] == "cxr-lungs"
+
+
+@pytest.mark.skipif("colon-polyp" not in registry.names() or not (KVASIR / "images" / f"{POLYP}.jpg").exists(),
+                    reason="colon-polyp or the shared Kvasir-SEG data (MEDAI_DATA_DIR) not available")
+def test_an_uploaded_colonoscopy_frame_and_its_mask(segment_page):
+    segment_page.selectbox(key="model").set_value("colon-polyp").run()
+    frame = (KVASIR / "images" / f"{POLYP}.jpg").read_bytes()
+    segment_page.file_uploader(key="upload").set_value(("frame.jpg", frame, "image/jpeg")).run()
+    mask = (KVASIR / "masks" / "polyp" / f"{POLYP}.png").read_bytes()
+    segment_page.file_uploader(key="truth").set_value(("polyp.png", mask, "image/png")).run()
+    assert not segment_page.exception and not segment_page.error
+    assert list(segment_page.dataframe[0].value["structure"]) == ["Polyp"]
+    assert 0.0 <= float(_metric(segment_page, "Dice against the ground truth (Polyp)")) <= 1.0
+    assert any("image 622×529 px" in c for i in segment_page.get("image") for c in i.captions)
+    assert _records() == 1
