@@ -25,6 +25,7 @@ from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, compose, disa
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure, segment
 from pages.card_view import render_card
 from pages.common import audit_store, cached_model, current_user, through_router
+from pages.feedback import feedback_control
 
 through_router("pages/segment.py")
 
@@ -93,42 +94,24 @@ def truth_mask(outcome: SegmentOutcome, targets: list[str], sample: str | None):
     return target, mask
 
 
-def feedback(outcome: SegmentOutcome, structures: tuple[str, ...]) -> None:
-    """The feedback popover of one recorded result; an override may carry a corrected mask."""
-    record_id = outcome.record_id
-    if record_id is None:
-        return
-    store = audit_store()
-    saved = store.latest_feedback(record_id)
-    with st.popover("Feedback ✓ saved" if saved else "Feedback", key=f"feedback_{record_id}"):
-        verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{record_id}", horizontal=True)
-        corrected, correction = None, None
-        if verdict == "override":
-            corrected = st.text_input("What is wrong (corrected label)", key=f"label_{record_id}",
-                                      placeholder="e.g. left lung base missed", max_chars=80)
-            structure = st.selectbox("Corrected structure", structures, format_func=label, key=f"fix_{record_id}")
-            fixed = st.file_uploader("Corrected mask (PNG, optional)", type=["png"], key=f"fixmask_{record_id}")
-            if fixed is not None:
-                try:
-                    mask, _ = read_mask_png(fixed.getvalue(), outcome.original_shape)
-                    working = resize_mask(mask, outcome.segmentation.probabilities.shape[:2])
-                    correction = {"structure": structure,
-                                  "mask_png_base64": base64.b64encode(mask_png(working)).decode("ascii")}
-                except MedAIError as exc:
-                    st.error(f"Corrected mask: {exc}", icon=":material/error:")
-        comment = st.text_input("Comment", key=f"comment_{record_id}")
-        st.warning("Do not type patient names, record numbers or dates: they will be removed before saving.",
-                   icon=":material/privacy_tip:")
-        if st.button("Save feedback", key=f"save_{record_id}"):
-            try:
-                store.record_feedback(record_id, user=current_user(), verdict=verdict,
-                                      corrected_label=corrected or None, comment=comment or None, correction=correction)
-                saved = store.latest_feedback(record_id)
-            except MedAIError as exc:  # a failed write is shown, never swallowed
-                st.error(f"Feedback was not saved: {exc}", icon=":material/error:")
-    if saved:
-        reading = "agree" if saved.verdict == "agree" else f"override ({saved.corrected_label or 'no label'})"
-        st.caption(f"Feedback saved for record {record_id}: {reading} ({saved.user}).")
+def mask_correction(outcome: SegmentOutcome, structures: tuple[str, ...]):
+    """The override's extra inputs for :func:`feedback_control`: a structure and its corrected mask PNG.
+
+    The mask is stored at the working size (a binary PNG, a few kB) as ``{"structure", "mask_png_base64"}``.
+    """
+    def draw(prefix: str) -> dict[str, str] | None:
+        structure = st.selectbox("Corrected structure", structures, format_func=label, key=f"{prefix}_structure")
+        fixed = st.file_uploader("Corrected mask (PNG, optional)", type=["png"], key=f"{prefix}_mask")
+        if fixed is None:
+            return None
+        try:
+            mask, _ = read_mask_png(fixed.getvalue(), outcome.original_shape)
+        except MedAIError as exc:
+            st.error(f"Corrected mask: {exc}", icon=":material/error:")
+            return None
+        working = resize_mask(mask, outcome.segmentation.probabilities.shape[:2])
+        return {"structure": structure, "mask_png_base64": base64.b64encode(mask_png(working)).decode("ascii")}
+    return draw
 
 
 def findings_lines(findings: dict[str, float | None]) -> None:
@@ -235,7 +218,8 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
         except MedAIError as exc:
             numbers.error(f"DICOM SEG: {exc}", icon=":material/error:")
     with numbers:
-        feedback(outcome, structures)
+        feedback_control(outcome.record_id, label_prompt="What is wrong (corrected label)",
+                         correction=mask_correction(outcome, structures))
 
 
 st.title("Segment")

@@ -155,8 +155,8 @@ def test_feedback_is_saved_once_and_an_override_keeps_the_corrected_mask(cxr_pag
     corrected[100:600, 80:450] = 255
     cxr_page.radio(key=f"verdict_{record_id}").set_value("override").run()
     cxr_page.text_input(key=f"label_{record_id}").input("right lung base missed").run()
-    cxr_page.selectbox(key=f"fix_{record_id}").set_value("right_lung").run()
-    cxr_page.file_uploader(key=f"fixmask_{record_id}").set_value(("fix.png", png_bytes(corrected), "image/png")).run()
+    cxr_page.selectbox(key=f"correction_{record_id}_structure").set_value("right_lung").run()
+    cxr_page.file_uploader(key=f"correction_{record_id}_mask").set_value(("fix.png", png_bytes(corrected), "image/png")).run()
     cxr_page.button(key=f"save_{record_id}").click().run()
     assert not cxr_page.exception
     (saved,) = store.feedback_for(int(record_id))  # one verdict per user: updated, not added
