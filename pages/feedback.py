@@ -40,7 +40,7 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
             if labels:
                 corrected = st.selectbox("Correct label", labels, key=f"label_{record_id}")
             elif label_prompt:
-                corrected = st.text_input(label_prompt, key=f"label_{record_id}") or None
+                corrected = st.text_input(label_prompt, key=f"label_{record_id}", max_chars=80) or None
             details = correction(f"correction_{record_id}") if correction else None
         comment = st.text_input("Comment", key=f"comment_{record_id}")
         st.warning(IDENTIFIER_WARNING, icon=":material/privacy_tip:")

@@ -116,7 +116,11 @@ def _one(name: str, data: bytes, spec: registry.ModelSpec, model, colour: bool) 
     except Exception as exc:  # a decoder bug must cost one row, never the batch
         log.warning("unexpected %s while reading an input", type(exc).__name__)
         return SegmentOutcome(name, "error", "The file could not be read as an image.", spec.name, spec.version)
-    result = model.predict_one(image)
+    try:
+        result = model.predict_one(image)
+    except Exception as exc:  # a failure inside the model must cost one row, never the batch
+        log.warning("unexpected %s while segmenting an input", type(exc).__name__)
+        return SegmentOutcome(name, "error", "The image could not be segmented.", spec.name, spec.version, image)
     if result.status != "ok":
         return SegmentOutcome(name, result.status, result.message, spec.name, spec.version, image, result)
     measurements, findings = measure(result, image.shape, image.pixel_spacing_mm)
