@@ -130,6 +130,12 @@ def feedback_dataset(store: AuditStore, model_name: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=EXPORT_COLUMNS)
 
 
+def hashed_files(folder: Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> list[tuple[Path, str]]:
+    """(file, SHA-256) of every file under ``folder`` with one of ``suffixes``, sorted by path."""
+    return [(path, hashlib.sha256(path.read_bytes()).hexdigest()) for path in sorted(folder.rglob("*"))
+            if path.is_file() and path.suffix.lower() in suffixes]
+
+
 def join_images(export: pd.DataFrame, folder: Path) -> list[tuple[Path, str]]:
     """(file, label) for every image under ``folder`` whose SHA-256 appears in a feedback export.
 
@@ -137,13 +143,7 @@ def join_images(export: pd.DataFrame, folder: Path) -> list[tuple[Path, str]]:
     come from the user (the same files that were uploaded).
     """
     labels = dict(zip(export["input_sha256"], export["label"]))
-    matched = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            if digest in labels:
-                matched.append((path, labels[digest]))
-    return matched
+    return [(path, labels[digest]) for path, digest in hashed_files(folder) if digest in labels]
 
 
 def write_training_folder(export: pd.DataFrame, uploads: Path, destination: Path) -> dict[str, int]:

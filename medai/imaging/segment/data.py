@@ -72,7 +72,8 @@ def _resized(path: Path, size: tuple[int, int] | None, mode: str, resample: int)
 
 
 def load_set(name: str, structures: tuple[str, ...], *, channels: int, size: int | None,
-             empty_when_missing: tuple[str, ...] = (), group_column: str = "id") -> SegmentationSet:
+             empty_when_missing: tuple[str, ...] = (), group_column: str = "id",
+             root: Path | None = None) -> SegmentationSet:
     """Decode (or read from the cache) dataset ``name`` at ``size`` x ``size`` pixels.
 
     Parameters
@@ -90,13 +91,16 @@ def load_set(name: str, structures: tuple[str, ...], *, channels: int, size: int
         Structures whose missing mask means "absent" (an empty mask) rather than "not annotated".
     group_column : str
         ``index.csv`` column that groups images for splitting.
+    root : Path, optional
+        Read this folder (same layout, e.g. a feedback export) instead of the named dataset; not cached.
     """
     cache = config.cache_dir() / f"segment-{name}-{size or 'full'}-{channels}-{'_'.join(structures)}.npz"
-    if cache.is_file():
+    if root is None and cache.is_file():
         with np.load(cache) as stored:
             return SegmentationSet(stored["ids"], stored["images"], stored["masks"], stored["annotated"],
                                    stored["groups"])
-    root = dataset_root(name)
+    from_dataset = root is None
+    root = dataset_root(name) if root is None else root
     rows = read_index(root)
     mode = "L" if channels == 1 else "RGB"
     target = (size, size) if size else None
@@ -118,9 +122,17 @@ def load_set(name: str, structures: tuple[str, ...], *, channels: int, size: int
         annotated.append(flags)
     result = SegmentationSet(np.array([r["id"] for r in rows]), np.stack(images), np.stack(masks),
                              np.array(annotated, bool), np.array([r[group_column] for r in rows]))
+    if not from_dataset:
+        return result
     np.savez(cache, ids=result.ids, images=result.images, masks=result.masks, annotated=result.annotated,
              groups=result.groups)
     return result
+
+
+def joined(first: SegmentationSet, second: SegmentationSet) -> SegmentationSet:
+    """The rows of both sets (same working size and structures)."""
+    return SegmentationSet(*(np.concatenate([getattr(first, f), getattr(second, f)])
+                             for f in ("ids", "images", "masks", "annotated", "groups")))
 
 
 def split_by_group(data: SegmentationSet, validation_fraction: float, seed: int) -> tuple[SegmentationSet, SegmentationSet]:

@@ -18,9 +18,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from medai.errors import MedAIError
 from medai.imaging.ood import FeatureDistance
 from medai.imaging.segment import augment
-from medai.imaging.segment.data import SegmentationSet, load_set, split_by_group
+from medai.imaging.segment.data import SegmentationSet, joined, load_set, split_by_group
 from medai.imaging.segment.evaluate import card_for, validation_report
 from medai.imaging.segment.model import Segmenter
 from medai.imaging.segment.recipes import RECIPES, Recipe
@@ -81,7 +82,8 @@ def bottleneck_features(segmenter: Segmenter, data: SegmentationSet) -> np.ndarr
     return np.stack(rows)
 
 
-def train(model_dir: Path, epochs: int | None = None, reuse_members: bool = False) -> dict:
+def train(model_dir: Path, epochs: int | None = None, reuse_members: bool = False,
+          extra_data: Path | None = None) -> dict:
     """Train, validate and write the model named by ``model_dir``'s folder name.
 
     Parameters
@@ -92,6 +94,9 @@ def train(model_dir: Path, epochs: int | None = None, reuse_members: bool = Fals
         Override the recipe's epochs (for a quick trial; the card records what was run).
     reuse_members : bool
         Keep the trained network in ``model_dir``; redo thresholds, refusal limit, spec and card.
+    extra_data : Path, optional
+        A corrected-mask export (``python -m medai export-feedback``) whose images join the training
+        split only; structures it does not correct count as not annotated.
 
     Returns
     -------
@@ -100,6 +105,12 @@ def train(model_dir: Path, epochs: int | None = None, reuse_members: bool = Fals
     """
     recipe = RECIPES[model_dir.name]
     train_set, validation_set = training_data(recipe)
+    if extra_data is not None:
+        if "square" not in recipe.working_size:
+            raise MedAIError(f"--extra-data needs a model trained on whole resized images; {model_dir.name} is not.")
+        extra = load_set(recipe.dataset, recipe.structures, channels=recipe.channels,
+                         size=recipe.working_size["square"], root=extra_data)
+        train_set = joined(train_set, extra)
     if reuse_members:
         network = keras.saving.load_model(model_dir / WEIGHTS_FILE, compile=False)
         training = json.loads((model_dir / TRAINING_FILE).read_text())
