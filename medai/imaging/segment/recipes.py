@@ -80,7 +80,7 @@ RECIPES: dict[str, Recipe] = {
         empty_when_missing=("ground_glass_opacity", "consolidation"),
         required=("right_lung", "left_lung"), single_region=("right_lung", "left_lung", "cardiomediastinum"),
         channels=1, working_size={"square": 256},
-        kind="a frontal chest X-ray", epochs=120, batch_size=8, flip=False, degrees=8.0, zoom=0.12,
+        kind="a frontal chest X-ray", epochs=200, batch_size=8, flip=False, degrees=8.0, zoom=0.12,
         shift=0.06, group_column="patientid",
         citation="COVID-19 Chest X-ray Segmentations Dataset, General Blockchain Inc., 2020 (annotations CC BY 4.0); "
                  "images from Cohen JP et al., COVID-19 Image Data Collection, arXiv:2003.11597 (2020)."),
