@@ -67,6 +67,18 @@ def cached_model(name: str):
     return registry.load(name)
 
 
+def load_or_stop(name: str) -> None:
+    """Make sure model ``name`` is loaded, with a spinner the first time; on failure say why and stop the page."""
+    if registry.is_loaded(name):
+        return
+    with st.spinner("Loading the model (once per server start)…"):
+        try:
+            cached_model(name)
+        except MedAIError as exc:
+            st.error(str(exc), icon=":material/error:")
+            st.stop()
+
+
 @st.cache_resource
 def audit_store() -> AuditStore:
     """The audit store (``MEDAI_DB_URL``, SQLite by default), opened once per server process."""

@@ -22,7 +22,7 @@ from medai.imaging.lung_focus import low_focus_limit, outline
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display
 from pages.card_view import render_card
-from pages.common import audit_store, cached_model, current_user, through_router
+from pages.common import audit_store, current_user, load_or_stop, through_router
 from pages.feedback import feedback_control
 
 through_router("pages/diagnose.py")
@@ -171,13 +171,7 @@ if not requests:
 
 new = [(key, name, source) for key, name, source in requests if key not in results]
 if new:
-    if not registry.is_loaded(model_name):
-        with st.spinner("Loading the model (once per server start)…"):
-            try:
-                cached_model(model_name)
-            except MedAIError as exc:
-                st.error(str(exc), icon=":material/error:")
-                st.stop()
+    load_or_stop(model_name)
     progress = st.progress(0.0, text=f"Reading {len(new)} image(s)…")
     for done, (key, name, source) in enumerate(new):
         data = source.read_bytes() if isinstance(source, Path) else source

@@ -24,7 +24,7 @@ from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, compose, disa
                                            structure_colours, target_mask, truth_targets)
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure, segment
 from pages.card_view import render_card
-from pages.common import audit_store, cached_model, current_user, through_router
+from pages.common import audit_store, current_user, load_or_stop, through_router
 from pages.feedback import feedback_control
 
 through_router("pages/segment.py")
@@ -245,13 +245,7 @@ if request is None:
 
 key, name, source = request
 if key not in results:
-    if not registry.is_loaded(model_name):
-        with st.spinner("Loading the model (once per server start)…"):
-            try:
-                cached_model(model_name)
-            except MedAIError as exc:
-                st.error(str(exc), icon=":material/error:")
-                st.stop()
+    load_or_stop(model_name)
     with st.spinner("Segmenting…"):
         data = source.read_bytes() if isinstance(source, Path) else source
         try:  # recorded once, then only the display-size copy is kept

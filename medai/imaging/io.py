@@ -121,6 +121,19 @@ def read_image(data: bytes, keep_colour: bool = False) -> MedicalImage:
     return image
 
 
+def audit_metadata(image: MedicalImage | None, size_bytes: int) -> dict[str, object]:
+    """The technical facts an audit record keeps about an input: size, format, pixels, spacing, tags.
+
+    ``image.metadata`` holds no identifying DICOM tag, so nothing here identifies a patient.
+    """
+    facts: dict[str, object] = {"bytes": size_bytes}
+    if image is not None:
+        facts.update({"format": image.format, "height": image.shape[0], "width": image.shape[1],
+                      "pixel_spacing_mm": list(image.pixel_spacing_mm) if image.pixel_spacing_mm else None,
+                      **image.metadata})
+    return facts
+
+
 def check_byte_count(size: int) -> None:
     """Refuse a file larger than the upload cap (checked before it is read, where possible)."""
     limit = config.max_upload_bytes()

@@ -16,7 +16,7 @@ import numpy as np
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import display_copy
-from medai.imaging.io import MedicalImage, read_image
+from medai.imaging.io import MedicalImage, audit_metadata, read_image
 from medai.imaging.lung_focus import lung_focus
 from medai.store import AuditStore
 
@@ -161,11 +161,7 @@ def _recorded(outcome: DiagnoseOutcome, store: AuditStore, user: str, source: st
               size_bytes: int, duration_ms: float) -> DiagnoseOutcome:
     """Record one outcome: the answer, the model's weights digest, technical input facts, the time taken."""
     diagnosis, image = outcome.diagnosis, outcome.image
-    input_metadata: dict[str, object] = {"bytes": size_bytes}
-    if image is not None:  # technical facts only: image.metadata holds no identifying DICOM tag
-        input_metadata.update({"format": image.format, "height": image.shape[0], "width": image.shape[1],
-                               "pixel_spacing_mm": list(image.pixel_spacing_mm) if image.pixel_spacing_mm else None,
-                               **image.metadata})
+    input_metadata = audit_metadata(image, size_bytes)
     output_summary = {"status": outcome.status, "message": outcome.message[:500]}
     if diagnosis is not None:
         output_summary.update({"label": diagnosis.label, "threshold": float(diagnosis.threshold),

@@ -16,7 +16,7 @@ from PIL import Image
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import display_copy
-from medai.imaging.io import MedicalImage, read_image
+from medai.imaging.io import MedicalImage, audit_metadata, read_image
 from medai.imaging.segment.measure import LUNGS, Measurement, areas, chest_findings
 from medai.imaging.segment.model import Segmentation
 from medai.store import AuditStore
@@ -131,11 +131,7 @@ def _recorded(outcome: SegmentOutcome, store: AuditStore, user: str, source: str
               size_bytes: int, duration_ms: float) -> SegmentOutcome:
     """Record one outcome: structures found and their areas, the model's digest, technical input facts."""
     image = outcome.image
-    input_metadata: dict[str, object] = {"bytes": size_bytes}
-    if image is not None:  # technical facts only: image.metadata holds no identifying DICOM tag
-        input_metadata.update({"format": image.format, "height": image.shape[0], "width": image.shape[1],
-                               "pixel_spacing_mm": list(image.pixel_spacing_mm) if image.pixel_spacing_mm else None,
-                               **image.metadata})
+    input_metadata = audit_metadata(image, size_bytes)
     summary: dict[str, object] = {"status": outcome.status, "message": outcome.message[:500]}
     if outcome.measurements:
         summary["structures"] = {m.structure: {"area_px": m.area_px, "area_mm2": m.area_mm2,
