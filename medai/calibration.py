@@ -28,9 +28,14 @@ class PlattCalibrator:
     slope_: float = 1.0
     intercept_: float = 0.0
 
-    def fit(self, logits: np.ndarray, labels: np.ndarray) -> "PlattCalibrator":
-        """Fit on (N,) raw logits and (N,) 0/1 labels of a validation split."""
-        regression = LogisticRegression(C=1e6, max_iter=1000).fit(logits.reshape(-1, 1), labels)
+    def fit(self, logits: np.ndarray, labels: np.ndarray, prevalence: float | None = None) -> "PlattCalibrator":
+        """Fit on (N,) raw logits and (N,) 0/1 labels of a validation split.
+
+        With ``prevalence``, the classes are weighted as if positives made up that share of the
+        split, so the probabilities hold for a population with that prevalence instead of the split's.
+        """
+        regression = LogisticRegression(C=1e6, max_iter=1000).fit(
+            logits.reshape(-1, 1), labels, sample_weight=prevalence_weights(labels, prevalence))
         self.slope_ = float(regression.coef_[0, 0])
         self.intercept_ = float(regression.intercept_[0])
         return self
@@ -40,15 +45,34 @@ class PlattCalibrator:
         return 1.0 / (1.0 + np.exp(-(self.slope_ * np.asarray(logits, dtype=np.float64) + self.intercept_)))
 
 
-def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
-    """ECE of (N,) positive-class probabilities against (N,) 0/1 labels, equal-width bins."""
+def prevalence_weights(labels: np.ndarray, prevalence: float | None) -> np.ndarray:
+    """(N,) weights that give positives a total share ``prevalence`` (all ones when it is None)."""
+    labels = np.asarray(labels)
+    if prevalence is None:
+        return np.ones(len(labels))
+    positives = max(int(np.sum(labels == 1)), 1)
+    negatives = max(int(np.sum(labels == 0)), 1)
+    return np.where(labels == 1, prevalence * len(labels) / positives, (1 - prevalence) * len(labels) / negatives)
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10,
+                               prevalence: float | None = None) -> float:
+    """ECE of (N,) positive-class probabilities against (N,) 0/1 labels, equal-width bins.
+
+    With ``prevalence``, images are weighted as if positives made up that share (see
+    :func:`prevalence_weights`), to measure calibration for such a population.
+    """
+    weights = prevalence_weights(labels, prevalence)
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
     error = 0.0
     for index in range(bins):
         members = which == index
         if members.any():
-            error += members.mean() * abs(probabilities[members].mean() - labels[members].mean())
+            share = weights[members].sum() / weights.sum()
+            gap = np.average(probabilities[members], weights=weights[members]) - np.average(
+                labels[members], weights=weights[members])
+            error += share * abs(gap)
     return float(error)
 
 

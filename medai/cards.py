@@ -62,16 +62,21 @@ def roc_points(truth: np.ndarray, probability: np.ndarray) -> dict[str, list[flo
     return _thin(fpr, tpr)
 
 
-def reliability_points(truth: np.ndarray, probability: np.ndarray, bins: int = 10) -> dict[str, list[float]]:
-    """Reliability curve: mean predicted (x) vs observed frequency (y) in equal-width bins, with counts."""
+def reliability_points(truth: np.ndarray, probability: np.ndarray, bins: int = 10,
+                       weights: np.ndarray | None = None) -> dict[str, list[float]]:
+    """Reliability curve: mean predicted (x) vs observed frequency (y) in equal-width bins, with counts.
+
+    ``weights`` (N,) reweight the images, e.g. to another prevalence (:func:`medai.calibration.prevalence_weights`).
+    """
+    weights = np.ones(len(truth)) if weights is None else np.asarray(weights, dtype=float)
     edges = np.linspace(0.0, 1.0, bins + 1)
     index = np.clip(np.digitize(probability, edges[1:-1]), 0, bins - 1)
     x, y, count = [], [], []
     for b in range(bins):
         chosen = index == b
         if chosen.any():
-            x.append(round(float(probability[chosen].mean()), 4))
-            y.append(round(float(truth[chosen].mean()), 4))
+            x.append(round(float(np.average(probability[chosen], weights=weights[chosen])), 4))
+            y.append(round(float(np.average(truth[chosen], weights=weights[chosen])), 4))
             count.append(int(chosen.sum()))
     return {"x": x, "y": y, "count": count}
 

@@ -134,7 +134,7 @@ def run_diagnose(args: argparse.Namespace) -> int:
                     writer.writerow(outcome.row(spec.labels))
                     if args.heatmaps and outcome.diagnosis is not None and outcome.diagnosis.heatmap is not None:
                         name = f"{chunk_number * CHUNK + offset:05d}_{Path(path).stem}_gradcam.png"
-                        Path(args.heatmaps, name).write_bytes(heatmap_png(outcome.diagnosis.heatmap, outcome.image.shape))
+                        Path(args.heatmaps, name).write_bytes(heatmap_png(outcome.diagnosis.heatmap, outcome.image.full_shape))
                 output.flush()
                 progress.update(len(chunk))
     finally:

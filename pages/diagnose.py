@@ -82,11 +82,21 @@ def probability_bar(p: float, threshold: float, positive: str) -> go.Figure:
     return figure
 
 
-def why_line(p: float, threshold: float, label: str, prevalence: float | None) -> str:
-    """One sentence saying which side of the threshold the score falls, and why the threshold is high."""
+def why_line(p: float, threshold: float, label: str, prevalence: float | None, assumed: bool = False) -> str:
+    """One sentence saying which side of the threshold the score falls, and why the threshold sits there.
+
+    ``prevalence`` is the share of pneumonia the probabilities are calibrated for: ``assumed`` (a
+    stated prior, as from version 2) or, when not, the validation split's own.
+    """
     side = "at or above" if p >= threshold else "below"
-    origin = (f"the threshold was chosen on validation films, where {prevalence:.0%} show pneumonia, so scores "
-              "run high" if prevalence is not None else "the threshold was chosen on the validation films")
+    if prevalence is None:
+        origin = "the threshold was chosen on the validation films"
+    elif assumed:
+        origin = (f"the line best balances sensitivity and specificity on validation films, and the probability "
+                  f"assumes {prevalence:.0%} of films show pneumonia")
+    else:
+        origin = (f"the threshold was chosen on validation films, where {prevalence:.0%} show pneumonia, so scores "
+                  "run high")
     return f"**{label.capitalize()}** because {p:.2f} is {side} the line at {threshold:.2f}: {origin}."
 
 
@@ -97,8 +107,8 @@ def _pdf(outcome: DiagnoseOutcome, opacity: float) -> bytes:
     return pdf_report(outcome, opacity, user=current_user())
 
 
-def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None, prevalence: float | None,
-         opacity: float, fixed: bool, low_limit: float | None) -> None:
+def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
+         prevalence: tuple[float | None, bool], opacity: float, fixed: bool, low_limit: float | None) -> None:
     """One result: decision first, probability bar, why, notes, overlay, downloads, feedback."""
     st.divider()
     st.subheader(outcome.name)
@@ -119,7 +129,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
         numbers.warning(OUT_OF_POPULATION_MESSAGE, icon=":material/person_alert:")
     with numbers:
         st.plotly_chart(probability_bar(p, threshold, positive), config=CHART_CONFIG, key=f"bar_{outcome.record_id}")
-    numbers.markdown(why_line(p, threshold, diagnosis.label, prevalence))
+    numbers.markdown(why_line(p, threshold, diagnosis.label, *prevalence))
     numbers.caption(f"Uncertainty (ensemble SD) ±{diagnosis.uncertainty:.2f}; probabilities calibrated on the "
                     "validation split (Platt scaling).")
     for note in reading_notes(diagnosis, members):
@@ -197,7 +207,9 @@ shown = [o.diagnosis for o in outcomes if o.status == "ok" and o.diagnosis is no
 opacity, fixed = 0.4, False
 if shown:
     opacity, fixed = heat_map_legend(all(getattr(d, "heatmap_peak", None) is not None for d in shown))
-prevalence = card.get("data", {}).get("validation_pneumonia_fraction")
+assumed_prevalence = card.get("metrics", {}).get("validation", {}).get("calibrated_for_prevalence")
+prevalence = ((assumed_prevalence, True) if assumed_prevalence is not None
+              else (card.get("data", {}).get("validation_pneumonia_fraction"), False))
 members = len(spec.parameters.get("members", [])) or None
 for outcome in outcomes:
     draw(outcome, spec.labels, members, prevalence, opacity, fixed, low_focus_limit(card, spec.labels[-1]))

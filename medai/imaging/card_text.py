@@ -74,7 +74,18 @@ def card_for(spec: dict, counts: dict, members: list[dict], evaluation: dict, se
                         "class-balanced weights, label smoothing 0.05, best epoch by validation ROC-AUC",
             "augmentation": "rotation +-11 deg, zoom -20..+15 %, shift +-8 %, contrast +-30 %, brightness +-15 %, "
                             "gamma 0.7-1.4, random blur, Gaussian noise",
-            "calibration": spec["parameters"]["calibration"],
+            "acquisition_shift": "so that what differs between hospitals carries no signal: on half the films "
+                                 "everything outside the lung box (both lungs from cxr-lungs on the 224-px copy, "
+                                 "grown by 5 %; the heart lies inside it) is blurred away before any other change, "
+                                 "which removes side markers, text, borders and tubes outside the lungs; then a "
+                                 "random S-shaped tone curve (30 %), lost resolution down to 35 % of the side (30 %), "
+                                 "a black or white frame up to 12 % a side (25 %) and JPEG re-compression at quality "
+                                 "20-95 (30 %). At inference the whole film is read: no segmentation is needed.",
+            "calibration": {**spec["parameters"]["calibration"],
+                            "rule": "Platt scaling of the mean member logit on the validation split, the classes "
+                                    "weighted as if half the films showed pneumonia (the split has 71 %): a new "
+                                    "hospital's prevalence is unknown, so the probabilities assume an even prior. "
+                                    "The ECE in the headline is weighted the same way."},
             "threshold": {"value": spec["parameters"]["threshold"],
                           "rule": "Youden's J (sensitivity + specificity - 1) on validation; independent of prevalence"},
             "uncertainty": "standard deviation of the calibrated probability across the ensemble members",
@@ -86,12 +97,14 @@ def card_for(spec: dict, counts: dict, members: list[dict], evaluation: dict, se
         "limitations": [
             "Validation comes from the same hospital and period as training; the official test set is known to "
             "differ, so expect lower figures on it and on other hospitals' images.",
-            "The probability is calibrated to the validation split, where about 71 % of images show pneumonia; "
-            "at a lower prevalence the true chance of pneumonia for a given score is lower.",
+            "The probability is calibrated for a population where half the films show pneumonia; where pneumonia "
+            "is rarer, the true chance for a given score is lower, and where it is commoner, higher.",
             "Heat maps show where the network looked, not where the disease is; they are coarse (8x8 grid).",
             "Refusal is statistical: unusual but genuine chest X-rays may be refused, and unusual non-X-rays "
             "may pass; the detector has seen no CT slice, MR or lateral view as a picture (a DICOM says its "
             "modality; a PNG or JPEG does not).",
+            "The refusal's detector learned that framed or re-processed films are still chest X-rays; in exchange "
+            "a few grey photographs pass it (3 of the 20 measured) and are then diagnosed as if they were films.",
             "The population flag was fitted on one public adult set (COVID-19 CXR, many sources); an adult film "
             "like the children's may go unflagged, and a flagged result has no measured accuracy.",
         ],

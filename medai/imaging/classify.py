@@ -97,22 +97,31 @@ class ChestXrayClassifier:
         self.refusal = refusal
         self.labels = labels
         self.input_size = int(members[0].input_shape[1])
+        self.least_side = TRAINING_COPY_SIZE  # every input is squashed to this first (see preprocess)
         self._cam_models = grad_cam_models(members)
         signature = [tf.TensorSpec((None, self.input_size, self.input_size, 1), tf.float32)]
-        self._logits = tf.function(
-            lambda images: tf.concat([member(images, training=False) for member in members], axis=1),
-            input_signature=signature, reduce_retracing=True)
         feature_model = keras.Model(members[0].inputs, members[0].get_layer(FEATURE_LAYER).output)
-        self._features = tf.function(lambda images: feature_model(images, training=False),
-                                     input_signature=signature, reduce_retracing=True)
+
+        def logits_and_features(images):  # one graph: the members and the refusal's features in one call
+            logits = tf.concat([member(images, training=False) for member in members], axis=1)
+            return logits, feature_model(images, training=False)
+
+        self._both = tf.function(logits_and_features, input_signature=signature, reduce_retracing=True,
+                                 autograph=False)  # no Python control flow to convert; traces faster
+
+    def logits_and_features(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, n_members) logits and (N, D) pooled features of the first member, for a (N, S, S, 1)
+        float32 batch in [0, 1], from one pass of the network."""
+        logits, features = self._both(tf.constant(images, tf.float32))
+        return logits.numpy(), features.numpy()
 
     def member_logits(self, images: np.ndarray) -> np.ndarray:
         """(N, n_members) logits for a (N, S, S, 1) float32 batch in [0, 1]."""
-        return self._logits(tf.constant(images, tf.float32)).numpy()
+        return self.logits_and_features(images)[0]
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """(N, D) pooled features of the first member for a (N, S, S, 1) float32 batch in [0, 1]."""
-        return self._features(tf.constant(images, tf.float32)).numpy()
+        return self.logits_and_features(images)[1]
 
     def predict(self, images: list[MedicalImage], explain: bool = False) -> list[Diagnosis]:
         """Diagnose each image; refused images get no probabilities, unusual chest X-rays a flag.
@@ -130,18 +139,21 @@ class ChestXrayClassifier:
         reasons = [refusal_rule(image) for image in images]
         candidates = [i for i, reason in enumerate(reasons) if reason is None]
         accepted: list[int] = []
+        all_logits = np.zeros((0, len(self.members)), np.float32)
         flagged: set[int] = set()
         if candidates:
             # Squash each original once; the network input and the refusal grid both start from it.
             reduced = [squash(images[i].pixels, TRAINING_COPY_SIZE) for i in candidates]
             inputs = batch(reduced, self.input_size)
-            is_chest_xray, out_of_population = self.refusal.assess(reduced, self.features(inputs))
+            all_logits, features = self.logits_and_features(inputs)
+            is_chest_xray, out_of_population = self.refusal.assess(reduced, features)
             for index, is_xray, unusual in zip(candidates, is_chest_xray, out_of_population):
                 if not is_xray:
                     reasons[index] = REFUSAL_MESSAGE
                 elif unusual:
                     flagged.add(index)
-            accepted, inputs = [i for i, ok in zip(candidates, is_chest_xray) if ok], inputs[is_chest_xray]
+            accepted = [i for i, ok in zip(candidates, is_chest_xray) if ok]
+            inputs, all_logits = inputs[is_chest_xray], all_logits[is_chest_xray]
         results: dict[int, Diagnosis] = {
             i: Diagnosis("refused", self.labels, None, None, None, self.threshold, None, reasons[i])
             for i in range(len(images)) if reasons[i] is not None
@@ -151,7 +163,7 @@ class ChestXrayClassifier:
                 logits, cams = ensemble_cams(self._cam_models, inputs)
                 heatmaps, peaks = per_image(cams), cams.max(axis=(1, 2))
             else:
-                logits, heatmaps, peaks = self.member_logits(inputs), [None] * len(accepted), [None] * len(accepted)
+                logits, heatmaps, peaks = all_logits, [None] * len(accepted), [None] * len(accepted)
             for row, index in enumerate(accepted):
                 results[index] = self._diagnosis(logits[row], heatmaps[row], index in flagged, peaks[row])
         return [results[i] for i in range(len(images))]

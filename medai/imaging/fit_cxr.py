@@ -1,7 +1,8 @@
 """Turn trained ensemble members into the shipped ``cxr-pneumonia`` model.
 
-Calibrates the ensemble (Platt scaling) and picks the operating threshold (Youden's J) on the
-patient-grouped validation split, fits the refusal model (see :mod:`medai.imaging.ood` and
+Calibrates the ensemble (Platt scaling, for a population where half the films show pneumonia:
+``CALIBRATION_PREVALENCE``) and picks the operating threshold (Youden's J) on the patient-grouped
+validation split, fits the refusal model (see :mod:`medai.imaging.ood` and
 :func:`fit_refusal`), measures everything, and writes ``spec.json`` (what the loader needs, with
 checksums) and ``card.json`` (the model card).
 Validation metrics at the threshold are *cross-fitted*: calibration and threshold are fitted on one
@@ -31,15 +32,20 @@ from medai.imaging.io import MedicalImage, read_image
 from medai.imaging.ood import FeatureDistance, LinearDetector, RefusalModel, XrayLikeness
 from medai.imaging.ood_sets import DETECTOR_NEGATIVES, OOD_SETS, adult_chest_xrays
 from medai.imaging.preprocess import TRAINING_COPY_SIZE, batch, squash
+from medai.imaging.shift_checks import shift_checks, varied_copies
 from medai.imaging.train_cxr import INPUT_SIZE, SPLIT_SEED, VALIDATION_FRACTION, predict_logits
 from medai.registry import sha256_of
 
 NAME = "cxr-pneumonia"
-VERSION = "1.1.0"
+VERSION = "2.0.0"
+# A new hospital's share of pneumonia among its films is unknown and is rarely the 71 % of the training
+# hospital's validation split; the probabilities are calibrated for an even prior instead.
+CALIBRATION_PREVALENCE = 0.5
 POPULATION_FLAG_QUANTILE = 0.99
 REFUSAL_FILES = {"likeness": "xray_likeness.npz", "typicality": "feature_distance.npz",
                  "chest_xray": "chest_xray_detector.npz", "adult_like": "adult_like_detector.npz"}
 IMAGES_PER_CHUNK = 256
+VARIED_COPIES = 1500
 
 
 def cross_fitted_metrics(logits: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> dict[str, float]:
@@ -47,12 +53,12 @@ def cross_fitted_metrics(logits: np.ndarray, labels: np.ndarray, groups: np.ndar
     probabilities = np.zeros(len(labels))
     thresholds = np.zeros(len(labels))
     for fit_index, score_index in GroupKFold(n_splits=2).split(logits, labels, groups):
-        calibrator = cal.PlattCalibrator().fit(logits[fit_index], labels[fit_index])
+        calibrator = cal.PlattCalibrator().fit(logits[fit_index], labels[fit_index], CALIBRATION_PREVALENCE)
         probabilities[score_index] = calibrator.predict(logits[score_index])
         thresholds[score_index] = cal.youden_threshold(calibrator.predict(logits[fit_index]), labels[fit_index])
     predicted = (probabilities >= thresholds).astype(float)
     metrics = cal.threshold_metrics(predicted, labels, 0.5)
-    metrics["ece"] = cal.expected_calibration_error(probabilities, labels)
+    metrics["ece"] = cal.expected_calibration_error(probabilities, labels, prevalence=CALIBRATION_PREVALENCE)
     metrics["brier"] = float(brier_score_loss(labels, probabilities))
     return _rounded(metrics)
 
@@ -95,20 +101,24 @@ def fit_refusal(classifier: ChestXrayClassifier, train_images: list[np.ndarray],
                 adult_fit: list[np.ndarray], negatives: list[np.ndarray]) -> None:
     """Fit the two detectors of ``classifier.refusal`` (its likeness and typicality already fitted).
 
-    ``chest_xray``: chest X-rays (paediatric training films and the adult fit half, a quarter of the
-    weight each) against ``negatives`` (half the weight); its limit is the lowest log-odds of any
-    chest X-ray it was fitted on, so every one of them is accepted. ``adult_like``: adult fit half
-    against paediatric training films (equal weight); its limit is the ``POPULATION_FLAG_QUANTILE``
-    quantile of paediatric validation films, so about 1 in 100 of them is flagged.
+    ``chest_xray``: chest X-rays (paediatric training films, 15 % of the weight; ``VARIED_COPIES``
+    randomly framed, re-compressed or re-processed copies of them, 10 %; the adult fit half, 25 %)
+    against ``negatives`` (half the weight); its limit is the lowest log-odds of any unchanged chest
+    X-ray it was fitted on, so every one of them is accepted (the copies teach the detector that a
+    frame or a new tone curve does not make a film something else; they do not move the limit).
+    ``adult_like``: adult fit half against paediatric training films (equal weight); its limit is the
+    ``POPULATION_FLAG_QUANTILE`` quantile of paediatric validation films, so about 1 in 100 of them is flagged.
     All arguments are lists of (H, W) float images in [0, 1].
     """
     paediatric, adult = detector_inputs(classifier, train_images), detector_inputs(classifier, adult_fit)
+    varied = detector_inputs(classifier, varied_copies(train_images, VARIED_COPIES))
     other = detector_inputs(classifier, negatives)
     shares = lambda *groups: np.concatenate([np.full(len(g), share / len(g)) for g, share in groups])  # noqa: E731
     chest_xrays = np.vstack([paediatric, adult])
     detector = classifier.refusal.chest_xray.fit(
-        np.vstack([chest_xrays, other]), np.r_[np.ones(len(chest_xrays)), np.zeros(len(other))],
-        shares((paediatric, 0.25), (adult, 0.25), (other, 0.5)))
+        np.vstack([paediatric, varied, adult, other]),
+        np.r_[np.ones(len(paediatric) + len(varied) + len(adult)), np.zeros(len(other))],
+        shares((paediatric, 0.15), (varied, 0.10), (adult, 0.25), (other, 0.5)))
     detector.limit_ = float(detector.log_odds(chest_xrays).min())
     population = classifier.refusal.adult_like.fit(
         chest_xrays, np.r_[np.zeros(len(paediatric)), np.ones(len(adult))], shares((paediatric, 0.5), (adult, 0.5)))
@@ -157,8 +167,11 @@ def validation_metrics(member_logits: np.ndarray, labels: np.ndarray, groups: np
         "member_roc_auc": [roc_auc_score(labels, member_logits[:, k]) for k in range(member_logits.shape[1])],
         "at_threshold_cross_fitted": cross_fitted_metrics(logits, labels, groups),
         "at_threshold_in_sample": in_sample,
-        "ece_uncalibrated": cal.expected_calibration_error(1 / (1 + np.exp(-logits)), labels),
-        "ece_calibrated": cal.expected_calibration_error(probabilities, labels),
+        "ece_uncalibrated": cal.expected_calibration_error(1 / (1 + np.exp(-logits)), labels,
+                                                           prevalence=CALIBRATION_PREVALENCE),
+        "ece_calibrated": cal.expected_calibration_error(probabilities, labels, prevalence=CALIBRATION_PREVALENCE),
+        "ece_calibrated_at_validation_prevalence": cal.expected_calibration_error(probabilities, labels),
+        "calibrated_for_prevalence": CALIBRATION_PREVALENCE,
         "brier_calibrated": brier_score_loss(labels, probabilities),
     })
 
@@ -177,13 +190,37 @@ def card_sections(validation: dict, probabilities: np.ndarray, labels: np.ndarra
                            baseline=majority),
             cards.headline("Sensitivity", at_threshold["sensitivity"], at_threshold["sensitivity_95ci"]),
             cards.headline("Specificity", at_threshold["specificity"], at_threshold["specificity_95ci"]),
-            cards.headline("Expected calibration error", validation["ece_calibrated"], higher_is_better=False,
+            cards.headline("Expected calibration error (50 % prevalence)", validation["ece_calibrated"],
+                           higher_is_better=False,
                            baseline={"uncalibrated": validation["ece_uncalibrated"]}),
         ],
         "confusion": cards.confusion(labels, (probabilities >= threshold).astype(int), LABELS, threshold),
         "curves": {"roc": cards.roc_points(labels, probabilities),
-                   "reliability": cards.reliability_points(labels, probabilities)},
+                   "reliability": cards.reliability_points(
+                       labels, probabilities, weights=cal.prevalence_weights(labels, CALIBRATION_PREVALENCE))},
     }
+
+
+def note_rates(member_logits: np.ndarray, labels: np.ndarray, calibrator: cal.PlattCalibrator,
+                threshold: float) -> dict[str, dict[str, float]]:
+    """How often each reading note (:mod:`medai.imaging.notes`) fires on validation, and how often the
+    decision is wrong when it does and when it does not. ``member_logits`` is (N, n_members)."""
+    from medai.imaging.notes import DISAGREEMENT_SD, NEAR_THRESHOLD_MARGIN
+
+    probability = calibrator.predict(member_logits.mean(axis=1))
+    wrong = (probability >= threshold).astype(int) != labels
+    fired = {"members disagree": calibrator.predict(member_logits).std(axis=1) > DISAGREEMENT_SD,
+             "near the threshold": np.abs(probability - threshold) < NEAR_THRESHOLD_MARGIN}
+    return {name: {"share_of_films": round(float(on.mean()), 4),
+                   "wrong_when_noted": round(float(wrong[on].mean()), 4) if on.any() else None,
+                   "wrong_otherwise": round(float(wrong[~on].mean()), 4)} for name, on in fired.items()}
+
+
+def validation_copies(files: np.ndarray) -> np.ndarray:
+    """(N, 224, 224) uint8 squashed training copies of the validation films named ``files``, in order."""
+    copies = load_training_set(TRAINING_COPY_SIZE)
+    row = {name: index for index, name in enumerate(copies.files)}
+    return copies.images[[row[name] for name in files]]
 
 
 def _rounded(value):
@@ -203,7 +240,7 @@ def finalize(model_dir: Path, members_info: list[dict]) -> dict:
     member_logits = np.stack([predict_logits(m, validation.images) for m in members], axis=1)
     labels, groups = validation.labels.astype(int), validation.groups
     ensemble_logits = member_logits.mean(axis=1)
-    calibrator = cal.PlattCalibrator().fit(ensemble_logits, labels)
+    calibrator = cal.PlattCalibrator().fit(ensemble_logits, labels, CALIBRATION_PREVALENCE)
     threshold = cal.youden_threshold(calibrator.predict(ensemble_logits), labels)
 
     train_images, validation_images = list(train.images / np.float32(255)), list(validation.images / np.float32(255))
@@ -223,6 +260,9 @@ def finalize(model_dir: Path, members_info: list[dict]) -> dict:
     evaluation = {
         "validation": validation_metrics(member_logits, labels, groups, calibrator, threshold),
         "full_resolution_samples": full_resolution_check(classifier, dict(zip(data.files, data.images))),
+        "shift_checks_on_validation": shift_checks(classifier, validation_copies(validation.files), labels,
+                                                   CALIBRATION_PREVALENCE),
+        "reading_notes_on_validation": note_rates(member_logits, labels, calibrator, threshold),
         "refusal_rate_validation_xrays": validation_outcomes["refused"],
         "flag_rate_validation_xrays": validation_outcomes["flagged_out_of_population"],
         "refusal_rate_out_of_distribution": refusal_rates(classifier, OOD_SETS),
@@ -241,7 +281,8 @@ def finalize(model_dir: Path, members_info: list[dict]) -> dict:
         "loader": "medai.imaging.loader:load_chest_xray_classifier", "trainer": "medai.imaging.fit_cxr:train",
         "labels": list(LABELS),
         "input": {"formats": ["png", "jpeg", "dicom"], "size": INPUT_SIZE, "channels": 1,
-                  "preprocess": "grey [0,1]; squash to 224x224 (bicubic) as train_224 was made, then "
+                  "preprocess": "grey [0,1] (a JPEG may be decoded at 1/2, 1/4 or 1/8 scale, never below "
+                                "224 px a side); squash to 224x224 (bicubic) as train_224 was made, then "
                                 f"{INPUT_SIZE}x{INPUT_SIZE} (bilinear); per-image standardisation inside the model"},
         "files": {name: sha256_of(model_dir / name) for name in files},
         "parameters": {"members": member_files, "refusal": REFUSAL_FILES, "threshold": round(threshold, 6),

@@ -8,6 +8,7 @@ Two questions, kept apart because they fail differently:
 * **the score is near the threshold** — ``|p - threshold|`` is below :data:`NEAR_THRESHOLD_MARGIN`: a small
   change in the image could flip the decision. On the same films this flags 1.4 %, 18 % of them wrong.
 
+Each version's model card measures both on its validation films (``reading_notes_on_validation``).
 The Diagnose page and the PDF report both call :func:`reading_notes`, so they say the same thing. The
 sentences use Latin-1 characters only, so the PDF's core fonts can print them.
 """

@@ -55,7 +55,7 @@ def refusal_rule(image: MedicalImage) -> str | None:
     """A plain reason to refuse ``image`` by simple rules, or ``None`` if none applies."""
     if image.format == "dicom" and (reason := modality_refusal(image.metadata.get("Modality", ""))):
         return reason
-    height, width = image.shape
+    height, width = image.full_shape
     if min(height, width) < MIN_READABLE_SIDE_PX:
         return (f"This image is only {width}x{height} pixels, too small to read a chest X-ray from; "
                 f"upload one at least {MIN_READABLE_SIDE_PX} pixels on its shorter side.")

@@ -18,13 +18,16 @@ import numpy as np
 import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
+from medai.imaging.acquisition import acquisition_shift, blur_outside_box
 from medai.imaging.datasets import ImageSet, joined, load_extra_set, load_training_set, split_by_patient
+from medai.imaging.lung_boxes import lung_boxes
 from medai.imaging.network import build_classifier
 
 INPUT_SIZE = 128
 VALIDATION_FRACTION = 0.15
 SPLIT_SEED = 0
 BATCH_SIZE = 32
+OUTSIDE_LUNGS_BLURRED = 0.5
 
 
 def make_augmenter(seed: int) -> keras.Sequential:
@@ -51,20 +54,24 @@ def _photometric(images: tf.Tensor) -> tf.Tensor:
     return tf.clip_by_value(images + noise, 0.0, 1.0)
 
 
-def training_dataset(data: ImageSet, seed: int) -> tf.data.Dataset:
-    """Shuffled, augmented batches of ((N, H, W, 1) float images, (N, 1) labels, (N,) weights)."""
+def training_dataset(data: ImageSet, seed: int, boxes: np.ndarray) -> tf.data.Dataset:
+    """Shuffled, augmented batches of ((N, H, W, 1) float images, (N, 1) labels, (N,) weights).
+
+    ``boxes`` (N, 4) are the films' lung boxes (:func:`medai.imaging.lung_boxes.lung_boxes`): half the
+    films have everything outside theirs blurred before any other change.
+    """
     counts = np.bincount(data.labels, minlength=2)
     class_weight = (len(data.labels) / (2.0 * counts)).astype(np.float32)
     weights = class_weight[data.labels]
     augmenter = make_augmenter(seed)
     images = data.images[..., np.newaxis]
     labels = data.labels.astype(np.float32)[:, np.newaxis]
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels, weights))
+    dataset = tf.data.Dataset.from_tensor_slices((images, boxes, labels, weights))
     dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True).batch(BATCH_SIZE)
 
-    def augment(image, label, weight):
-        image = tf.cast(image, tf.float32) / 255.0
-        return _photometric(augmenter(image, training=True)), label, weight
+    def augment(image, box, label, weight):
+        image = blur_outside_box(tf.cast(image, tf.float32) / 255.0, box, OUTSIDE_LUNGS_BLURRED)
+        return acquisition_shift(_photometric(augmenter(image, training=True))), label, weight
 
     return dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
 
@@ -116,7 +123,8 @@ def train_member(out_path: Path, seed: int, epochs: int, extra_data: Path | None
     )
     keeper = _KeepBest(validation)
     started = time.time()
-    model.fit(training_dataset(train, seed), epochs=epochs, verbose=0, callbacks=[keeper])
+    boxes = lung_boxes(train.files)
+    model.fit(training_dataset(train, seed, boxes), epochs=epochs, verbose=0, callbacks=[keeper])
     shipped = build_classifier(INPUT_SIZE)  # uncompiled: the file carries no optimizer state
     shipped.set_weights(keeper.best_weights)
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from medai import config
+from medai import config, registry
 from medai.imaging.service import DISPLAY_SIDE_PX
 from medai.store import AuditStore
 from tests.conftest import REPO
@@ -66,8 +66,9 @@ def test_uploaded_sample_leads_with_the_decision(diagnose_page, samples):
     text = _text(diagnose_page)
     assert "Uncertainty (ensemble SD)" in text
     assert "where the network looked, not a lesion outline" in text and "Rescaled per image" in text
-    # The why-line reads the validation prevalence from the model card (70.62 % → 71%).
-    assert "where 71% show pneumonia" in text and "is at or above the line at 0.86" in text
+    # The why-line reads the prior the probabilities are calibrated for from the model card (2.0.0: 50 %).
+    threshold = registry.get_spec("cxr-pneumonia").parameters["threshold"]
+    assert "assumes 50% of films show pneumonia" in text and f"is at or above the line at {threshold:.2f}" in text
     assert "Do not type patient names" in text
     keys = [chart.key for chart in diagnose_page.get("plotly_chart")]
     assert "colour_bar" in keys and sum(key.startswith("bar_") for key in keys) == 1  # colour bar, probability bar

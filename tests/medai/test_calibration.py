@@ -51,3 +51,20 @@ def test_bootstrap_interval_brackets_the_estimate_and_groups_widen_it():
     groups = np.repeat(np.arange(40), 10)
     grouped_low, grouped_high = bootstrap_interval(roc_auc_score, logits, labels, groups, rounds=300)
     assert grouped_low < estimate < grouped_high
+
+
+def test_calibration_for_another_prevalence_moves_probabilities_by_the_prior_odds():
+    from medai.calibration import PlattCalibrator, expected_calibration_error, prevalence_weights
+
+    rng = np.random.default_rng(0)
+    labels = (rng.uniform(size=4000) < 0.7).astype(int)
+    logits = np.where(labels == 1, 1.0, -1.0) + rng.normal(0, 1.0, 4000)
+    as_seen = PlattCalibrator().fit(logits, labels)
+    balanced = PlattCalibrator().fit(logits, labels, prevalence=0.5)
+    assert balanced.intercept_ == pytest.approx(as_seen.intercept_ - np.log(0.7 / 0.3), abs=0.1)
+    assert balanced.slope_ == pytest.approx(as_seen.slope_, rel=0.05)
+    weights = prevalence_weights(labels, 0.5)
+    assert weights[labels == 1].sum() == pytest.approx(weights[labels == 0].sum())
+    probabilities = balanced.predict(logits)
+    assert expected_calibration_error(probabilities, labels, prevalence=0.5) < 0.03
+    assert expected_calibration_error(probabilities, labels) > 0.05  # at the split's own 70 % it is off

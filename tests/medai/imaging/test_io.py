@@ -171,3 +171,15 @@ def test_colour_pixels_are_kept_only_when_asked():
     kept = read_image(png_bytes(rgb), keep_colour=True).rgb
     assert kept.shape == (40, 50, 3) and kept.dtype == np.uint8 and int(kept[0, 0, 0]) == 200
     assert read_image(png_bytes(RAMP), keep_colour=True).rgb is None  # grey stays grey
+
+
+def test_jpeg_decodes_at_reduced_scale_only_when_asked_and_never_below_the_least_side():
+    rng = np.random.default_rng(0)
+    film = (rng.uniform(0, 255, (1000, 1300))).astype(np.uint8)
+    data = jpeg_bytes(film)
+    full, reduced = read_image(data), read_image(data, least_side=224)
+    assert full.shape == (1000, 1300) and full.stored_shape is None and full.full_shape == (1000, 1300)
+    assert reduced.shape == (250, 325) and reduced.full_shape == (1000, 1300)
+    assert read_image(png_bytes(film[:300, :400]), least_side=64).shape == (300, 400)  # PNG: always full size
+    from medai.imaging.io import audit_metadata
+    assert audit_metadata(reduced, len(data))["height"] == 1000

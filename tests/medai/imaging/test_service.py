@@ -17,3 +17,20 @@ def test_every_input_is_answered_and_recorded_without_its_name(samples, tmp_path
     assert records[1].input_sha256 is None and records[1].status == "error"
     assert all("Smith" not in str(vars(r)) for r in records)
     assert list(outcomes[1].row(("normal", "pneumonia"))) == csv_columns(("normal", "pneumonia"))
+
+
+def test_fast_decode_without_heat_maps_agrees_with_the_full_decode(samples, tmp_path):
+    store = AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    names = ["cxr_normal_NORMAL2-IM-1427-0001.jpeg", "cxr_pneumonia_person1946_bacteria_4874.jpeg"]
+    inputs = [(name, (samples / name).read_bytes()) for name in names]
+    fast = diagnose(inputs, "cxr-pneumonia", store=store)
+    full = diagnose(inputs, "cxr-pneumonia", explain=True)
+    for quick, slow in zip(fast, full):
+        assert quick.image.stored_shape == slow.image.shape  # decoded at reduced scale, size as stored
+        assert max(quick.image.shape) < max(slow.image.shape)
+        assert quick.diagnosis.label == slow.diagnosis.label
+        assert abs(quick.diagnosis.positive_probability - slow.diagnosis.positive_probability) < 0.02
+    recorded = {r.id: r for r in store.recent_predictions()}
+    for outcome, reference in zip(fast, full):
+        metadata = recorded[outcome.record_id].input_metadata
+        assert (metadata["height"], metadata["width"]) == reference.image.shape

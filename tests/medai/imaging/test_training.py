@@ -33,7 +33,8 @@ def test_split_keeps_each_patient_on_one_side():
 
 def test_training_batches_are_augmented_and_weighted():
     data = _image_set()
-    images, labels, weights = next(iter(training_dataset(data, seed=1)))
+    boxes = np.tile([0.2, 0.1, 0.9, 0.9], (len(data.labels), 1)).astype(np.float32)
+    images, labels, weights = next(iter(training_dataset(data, seed=1, boxes=boxes)))
     assert images.shape == (32, 32, 32, 1) and labels.shape == (32, 1) and weights.shape == (32,)
     assert 0.0 <= float(images.numpy().min()) and float(images.numpy().max()) <= 1.0
     original = data.images[..., None] / 255.0
