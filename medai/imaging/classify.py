@@ -106,8 +106,12 @@ class ChestXrayClassifier:
             logits = tf.concat([member(images, training=False) for member in members], axis=1)
             return logits, feature_model(images, training=False)
 
+        # Without heat maps, one pass gives everything; with them, the Grad-CAM graph computes the
+        # logits, so only the first member's features are needed (a smaller graph to trace at start-up).
         self._both = tf.function(logits_and_features, input_signature=signature, reduce_retracing=True,
                                  autograph=False)  # no Python control flow to convert; traces faster
+        self._features = tf.function(lambda images: feature_model(images, training=False),
+                                     input_signature=signature, reduce_retracing=True, autograph=False)
 
     def logits_and_features(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, n_members) logits and (N, D) pooled features of the first member, for a (N, S, S, 1)
@@ -121,7 +125,7 @@ class ChestXrayClassifier:
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """(N, D) pooled features of the first member for a (N, S, S, 1) float32 batch in [0, 1]."""
-        return self.logits_and_features(images)[1]
+        return self._features(tf.constant(images, tf.float32)).numpy()
 
     def predict(self, images: list[MedicalImage], explain: bool = False) -> list[Diagnosis]:
         """Diagnose each image; refused images get no probabilities, unusual chest X-rays a flag.
@@ -145,7 +149,10 @@ class ChestXrayClassifier:
             # Squash each original once; the network input and the refusal grid both start from it.
             reduced = [squash(images[i].pixels, TRAINING_COPY_SIZE) for i in candidates]
             inputs = batch(reduced, self.input_size)
-            all_logits, features = self.logits_and_features(inputs)
+            if explain:
+                features = self.features(inputs)
+            else:
+                all_logits, features = self.logits_and_features(inputs)
             is_chest_xray, out_of_population = self.refusal.assess(reduced, features)
             for index, is_xray, unusual in zip(candidates, is_chest_xray, out_of_population):
                 if not is_xray:
@@ -153,7 +160,8 @@ class ChestXrayClassifier:
                 elif unusual:
                     flagged.add(index)
             accepted = [i for i, ok in zip(candidates, is_chest_xray) if ok]
-            inputs, all_logits = inputs[is_chest_xray], all_logits[is_chest_xray]
+            inputs = inputs[is_chest_xray]
+            all_logits = all_logits if explain else all_logits[is_chest_xray]
         results: dict[int, Diagnosis] = {
             i: Diagnosis("refused", self.labels, None, None, None, self.threshold, None, reasons[i])
             for i in range(len(images)) if reasons[i] is not None
