@@ -29,6 +29,7 @@ from medai.imaging.datasets import (LABELS, load_full_resolution_samples, load_t
                                     split_by_patient)
 from medai.imaging.classify import ChestXrayClassifier
 from medai.imaging.io import MedicalImage, read_image
+from medai.imaging.notes import DISAGREEMENT_SD, NEAR_THRESHOLD_MARGIN
 from medai.imaging.ood import FeatureDistance, LinearDetector, RefusalModel, XrayLikeness
 from medai.imaging.ood_sets import DETECTOR_NEGATIVES, OOD_SETS, adult_chest_xrays
 from medai.imaging.preprocess import TRAINING_COPY_SIZE, batch, squash
@@ -205,8 +206,6 @@ def note_rates(member_logits: np.ndarray, labels: np.ndarray, calibrator: cal.Pl
                 threshold: float) -> dict[str, dict[str, float]]:
     """How often each reading note (:mod:`medai.imaging.notes`) fires on validation, and how often the
     decision is wrong when it does and when it does not. ``member_logits`` is (N, n_members)."""
-    from medai.imaging.notes import DISAGREEMENT_SD, NEAR_THRESHOLD_MARGIN
-
     probability = calibrator.predict(member_logits.mean(axis=1))
     wrong = (probability >= threshold).astype(int) != labels
     fired = {"members disagree": calibrator.predict(member_logits).std(axis=1) > DISAGREEMENT_SD,

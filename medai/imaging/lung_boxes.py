@@ -13,10 +13,9 @@ import numpy as np
 from medai import config, registry
 from medai.imaging.datasets import load_training_set
 from medai.imaging.io import MedicalImage
+from medai.imaging.lung_focus import LUNG_MODEL, lung_fields
 from medai.imaging.preprocess import TRAINING_COPY_SIZE
 
-LUNG_MODEL = "cxr-lungs"
-LUNGS = ("right_lung", "left_lung")
 WHOLE_IMAGE = np.array([0.0, 0.0, 1.0, 1.0], np.float32)
 
 
@@ -26,14 +25,11 @@ def lung_box(image: MedicalImage, segmenter) -> np.ndarray:
     ``WHOLE_IMAGE`` when the segmenter refuses the film or finds no lung, so that a failed
     segmentation costs a film its augmentation, never its place in training.
     """
-    segmentation = segmenter.predict_one(image)
-    if segmentation.status != "ok" or segmentation.probabilities is None:
+    fields = lung_fields(image, segmenter)
+    if fields is None or not fields.any():
         return WHOLE_IMAGE.copy()
-    shape = segmentation.probabilities.shape[:2]
-    fields = np.logical_or(*(segmentation.mask(name, shape) for name in LUNGS))
+    shape = fields.shape
     rows, columns = np.flatnonzero(fields.any(axis=1)), np.flatnonzero(fields.any(axis=0))
-    if len(rows) == 0:
-        return WHOLE_IMAGE.copy()
     return np.array([rows[0] / shape[0], columns[0] / shape[1], (rows[-1] + 1) / shape[0],
                      (columns[-1] + 1) / shape[1]], np.float32)
 

@@ -25,15 +25,17 @@ def lung_model_installed() -> bool:
     return LUNG_MODEL in registry.names()
 
 
-def lung_fields(image: MedicalImage) -> np.ndarray | None:
+def lung_fields(image: MedicalImage, segmenter=None) -> np.ndarray | None:
     """(h, w) bool union of both lungs at the segmentation's working size, or None when not found.
+
+    ``segmenter`` is the ``cxr-lungs`` model (loaded from the registry when not given).
 
     Raises
     ------
     MedAIError
         The lung model cannot be loaded.
     """
-    segmentation = registry.load(LUNG_MODEL).predict_one(image)
+    segmentation = (segmenter or registry.load(LUNG_MODEL)).predict_one(image)
     if segmentation.status != "ok" or segmentation.probabilities is None:
         return None
     shape = segmentation.probabilities.shape[:2]
