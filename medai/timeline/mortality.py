@@ -1,8 +1,9 @@
-"""The ``icu-mortality`` model at prediction time: boosted trees + a small network, blended and calibrated.
+"""The ``icu-mortality`` model at prediction time: boosted trees, a small network and GRUs, blended and calibrated.
 
-The network was trained with Keras; it is a plain stack of Dense layers (ReLU, then one logit), so
-it is evaluated here with NumPy from its shipped weights (no TensorFlow start-up on the page or in a
-4,000-patient batch). Training checks the NumPy outputs against Keras's.
+The trees and the Dense network read per-stay summary features (:mod:`medai.timeline.features`);
+the GRUs read the stay hour by hour (:mod:`medai.timeline.sequence`). Both networks were trained with
+Keras and are evaluated here with NumPy from their shipped weights (no TensorFlow start-up on the
+page or in a 4,000-patient batch); training checks the NumPy outputs against Keras's.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import numpy as np
 
 from medai.calibration import PlattCalibrator
 from medai.registry import ModelSpec
-from medai.timeline.features import feature_matrix, summary_features
+from medai.timeline.features import feature_matrix
 from medai.timeline.io import Stay, variable_names
+from medai.timeline.sequence import SequenceModel, step_of
 
-GBM_FILE, MLP_FILE, ARRAYS_FILE = "gbm.joblib", "mlp.npz", "arrays.npz"
+GBM_FILE, MLP_FILE, ARRAYS_FILE, GRU_FILE = "gbm.joblib", "mlp.npz", "arrays.npz", "gru.npz"
 MIN_HOURS, MIN_VARIABLES = 6.0, 8  # data sufficiency: below either, the risk is flagged
 
 
@@ -53,16 +55,22 @@ class DenseNet:
 
 @dataclass
 class MortalityModel:
-    """Calibrated in-hospital mortality risk from summary features.
+    """Calibrated in-hospital mortality risk of a stay from its data up to a cut-off.
 
     Attributes
     ----------
     gbm : HistGradientBoostingClassifier
+        On summary features.
     net : DenseNet
+        On summary features.
     blend : float
-        Weight of the network's logit (0 = trees only, 1 = network only), chosen on validation.
+        Weight of the network's logit against the trees' (0 = trees only), chosen on validation.
+    sequence : SequenceModel
+        GRUs on the hourly grid.
+    sequence_weight : float
+        Weight of the GRUs' logit against the trees + network blend, chosen on validation.
     calibrator : PlattCalibrator
-        Maps the blended logit to a probability.
+        Maps the final logit to a probability.
     """
 
     name: str
@@ -70,25 +78,34 @@ class MortalityModel:
     gbm: object
     net: DenseNet
     blend: float
+    sequence: SequenceModel
+    sequence_weight: float
     calibrator: PlattCalibrator
 
-    def predict_features(self, features: np.ndarray) -> np.ndarray:
-        """Calibrated probability of in-hospital death, shape (n,), for features (n, F)."""
+    def combined_logit(self, features: np.ndarray, sequence_logit: np.ndarray) -> np.ndarray:
+        """Uncalibrated logit, shape (n,), from summary features (n, F) and the GRUs' logit (n,)."""
         features = np.asarray(features, dtype=np.float32)
-        logit = (1 - self.blend) * _logit(self.gbm.predict_proba(features)[:, 1]) if self.blend < 1 else 0.0
+        tabular = (1 - self.blend) * _logit(self.gbm.predict_proba(features)[:, 1]) if self.blend < 1 else 0.0
         if self.blend > 0:
-            logit = logit + self.blend * self.net.logit(features)
-        return self.calibrator.predict(logit)
+            tabular = tabular + self.blend * self.net.logit(features)
+        return (1 - self.sequence_weight) * tabular + self.sequence_weight * np.asarray(sequence_logit)
 
-    def predict(self, stays: list[Stay]) -> np.ndarray:
-        """Risk of each stay from all its data, shape (n,)."""
-        return self.predict_features(feature_matrix(stays))
+    def predict(self, stays: list[Stay], cutoffs: list[float | None] | None = None) -> np.ndarray:
+        """Risk of each stay from its data up to ``cutoffs[i]`` h (default: all of it), shape (n,)."""
+        if not stays:
+            return np.zeros(0)
+        cutoffs = cutoffs if cutoffs is not None else [None] * len(stays)
+        hours = np.array([max(s.hours, 1.0) if c is None else c for s, c in zip(stays, cutoffs)], float)
+        sequence_logit = self.sequence.logit_at(stays, hours)
+        return self.calibrator.predict(self.combined_logit(feature_matrix(stays, list(hours)), sequence_logit))
 
     def risk_curve(self, stay: Stay, hours: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(hours, risk) recomputed from the data up to each whole hour and the last observation, shape (t,)."""
         if hours is None:
             hours = np.unique(np.append(np.arange(1.0, np.floor(stay.hours) + 1.0), max(stay.hours, 1.0)))
-        return hours, self.predict_features(np.stack([summary_features(stay, h) for h in hours]))
+        hourly = self.sequence.hourly_logits([stay])[0]  # causal: hour k uses only data up to k h
+        features = feature_matrix([stay] * len(hours), list(hours))
+        return hours, self.calibrator.predict(self.combined_logit(features, hourly[step_of(hours)]))
 
     def occlusion(self, stay: Stay) -> list[tuple[str, float]]:
         """How much each observed variable moves the risk: risk(all data) − risk(without that variable).
@@ -101,8 +118,8 @@ class MortalityModel:
         if not observed:
             return []
         cutoff = max(stay.hours, 1.0)
-        rows = [summary_features(stay, cutoff)] + [summary_features(stay.without(v), cutoff) for v in observed]
-        risks = self.predict_features(np.stack(rows))
+        variants = [stay] + [stay.without(v) for v in observed]
+        risks = self.predict(variants, [cutoff] * len(variants))
         changes = [(name, float(risks[0] - risks[k + 1])) for k, name in enumerate(observed)]
         return sorted(changes, key=lambda item: -abs(item[1]))
 
@@ -131,9 +148,12 @@ def load(spec: ModelSpec) -> MortalityModel:
         net = DenseNet([saved[f"w{k}"].astype(np.float32) for k in range(layers)],
                        [saved[f"b{k}"].astype(np.float32) for k in range(layers)],
                        arrays["median"], arrays["scale"])
+    with np.load(spec.path(GRU_FILE)) as saved:
+        sequence = SequenceModel.from_arrays(saved)
     parameters = spec.parameters
     calibrator = PlattCalibrator(parameters["platt_slope"], parameters["platt_intercept"])
-    return MortalityModel(spec.name, spec.version, gbm, net, float(parameters["blend"]), calibrator)
+    return MortalityModel(spec.name, spec.version, gbm, net, float(parameters["blend"]), sequence,
+                          float(parameters["sequence_weight"]), calibrator)
 
 
 __all__ = ["MortalityModel", "DenseNet", "load", "sufficiency", "variable_names"]

@@ -17,7 +17,6 @@ import numpy as np
 from medai import registry
 from medai.errors import MedAIError
 from medai.store import AuditStore
-from medai.timeline.features import feature_matrix
 from medai.timeline.forecast import MAX_HORIZON, Forecast
 from medai.timeline.io import Stay
 from medai.timeline.mortality import sufficiency
@@ -117,7 +116,7 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
     model = registry.load(RISK_MODEL)
     for batch in _batches(items):
         usable = [item for item in batch if isinstance(item, Stay) and len(item.time)]
-        risks = dict(zip(map(id, usable), model.predict_features(feature_matrix(usable)))) if usable else {}
+        risks = dict(zip(map(id, usable), model.predict(usable))) if usable else {}
         for item in batch:
             if not isinstance(item, Stay):
                 result = RiskResult(item[0], "error", str(item[1]))

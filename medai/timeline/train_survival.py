@@ -80,7 +80,7 @@ def train(model_dir: Path, **_: object) -> dict:
     baselines = {"SAPS-I": concordance_index(duration[val_idx][scored], -saps[scored], event[val_idx][scored])}
     try:
         from medai import registry
-        mortality = registry.load("icu-mortality").predict_features(features[val_idx])
+        mortality = registry.load("icu-mortality").predict([stays[i] for i in val_idx])
         baselines["icu-mortality risk"] = concordance_index(duration[val_idx], -mortality, event[val_idx])
     except Exception:  # the mortality model is optional here
         pass
