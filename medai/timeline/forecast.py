@@ -28,13 +28,19 @@ MAX_STALE_H = 24.0  # a variable last seen longer ago than this is not forecast
 def feature_names() -> list[str]:
     """Columns of one forecast example, shape (G,)."""
     return (["variable", "hours_ahead", "origin_h", "last", "since_last", "d_mean3", "d_mean6", "d_min6", "d_max6",
-             "slope6", "d_mean_all", "sd_all", "count6", "count_all"]
+             "slope6", "d_mean_all", "sd_all", "count6", "count_all", "d_previous", "since_previous", "d_mean12",
+             "slope12"]
             + [f"ctx_{name}" for name in CONTEXT] + ["age", "icu_type"])
 
 
 def _latest(times: np.ndarray, values: np.ndarray, origin: float) -> float:
     index = np.searchsorted(times, origin, side="right") - 1
     return float(values[index]) if index >= 0 else np.nan
+
+
+def _slope(times: np.ndarray, values: np.ndarray) -> float:
+    """Least-squares slope (unit per hour), NaN with fewer than two distinct times."""
+    return float(np.polyfit(times, values, 1)[0]) if len(values) >= 2 and np.ptp(times) > 0 else np.nan
 
 
 def variable_history(stay: Stay, origin: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -62,13 +68,18 @@ def examples(stay: Stay, origin: float, sd: dict[str, float], horizons=HORIZONS)
         scale = sd[name]
         recent3, recent6 = values[times > origin - 3], values[times > origin - 6]
         t6 = times[times > origin - 6]
-        slope = np.polyfit(t6 - origin, recent6, 1)[0] / scale if len(recent6) >= 2 and np.ptp(t6) > 0 else np.nan
+        recent12, t12 = values[times > origin - 12], times[times > origin - 12]
         base = [code, 0, origin, last, since,
                 (recent3.mean() - last) / scale if len(recent3) else np.nan,
                 (recent6.mean() - last) / scale if len(recent6) else np.nan,
                 (recent6.min() - last) / scale if len(recent6) else np.nan,
                 (recent6.max() - last) / scale if len(recent6) else np.nan,
-                slope, (values.mean() - last) / scale, values.std() / scale, len(recent6), len(values)]
+                _slope(t6 - origin, recent6) / scale, (values.mean() - last) / scale, values.std() / scale,
+                len(recent6), len(values),
+                (values[-2] - last) / scale if len(values) >= 2 else np.nan,
+                times[-1] - times[-2] if len(values) >= 2 else np.nan,
+                (recent12.mean() - last) / scale if len(recent12) else np.nan,
+                _slope(t12 - origin, recent12) / scale]
         for h in horizons:
             row = list(base)
             row[1] = h
