@@ -1,4 +1,4 @@
-"""MedAI Workbench: the router. ``streamlit run app.py`` (or ``make run``)."""
+"""MedAI Workbench: the router. ``make run`` (``python serve.py``), or ``streamlit run app.py``."""
 
 import streamlit as st
 
@@ -6,7 +6,7 @@ from pages.common import (DEMO_BANNER, RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, Wa
                           sign_in_gate, warm_up)
 
 st.set_page_config(page_title="MedAI Workbench", page_icon=":material/stethoscope:", layout="wide")
-warm = warm_up()  # the first page view of the server process starts loading the models in the background
+warm = warm_up()  # started by serve.py as the server starts (or here, by the first page view)
 identity = sign_in_gate()  # hosted mode: nothing below runs until someone with a role is signed in
 
 navigation = st.navigation([

@@ -2,7 +2,7 @@
 
     python benchmarks/sessions.py [--sessions 1 2 4 8] [--films 10] [--settle 60]
 
-Starts ``streamlit run app.py`` on a free port (its own audit database), warms it up with one film,
+Starts ``python serve.py`` (what ``make run`` starts) on a free port (its own audit database), warms it up with one film,
 then for each N opens N browser sessions at once (Debian's Chromium, headless, through Playwright;
 never a browser download), each uploading ``--films`` full-resolution chest films. It reports the
 server's peak resident memory during the round, its memory before the round and ``--settle`` seconds
@@ -44,11 +44,11 @@ def free_port() -> int:
 
 
 def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` on a free port with its own audit database and log in ``folder``."""
+    """``python serve.py`` (what ``make run`` starts) on a free port with its own audit database and log in ``folder``."""
     port = free_port()
     env = {**os.environ, "MEDAI_DB_URL": f"sqlite:///{folder / 'audit.sqlite'}", "TF_CPP_MIN_LOG_LEVEL": "2"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "serve.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=REPO, env=env, stdout=(folder / "streamlit.log").open("w"), stderr=subprocess.STDOUT)
     return server, f"http://127.0.0.1:{port}"

@@ -2,7 +2,7 @@
 
     python benchmarks/startup.py [--runs 3]
 
-Each run starts ``streamlit run app.py`` on a free port, waits for ``/_stcore/health``, then (with a
+Each run starts ``python serve.py`` (what ``make run`` starts) on a free port, waits for ``/_stcore/health``, then (with a
 browser launched beforehand: Debian's Chromium through Playwright) opens /diagnose, uploads one film and
 waits for its decision. Times are measured from the health check. Goal: the first result within 10 s of
 the health check. The server log is checked for the noise the issue named (file-watcher overflow,

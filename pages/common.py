@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -10,17 +11,20 @@ from pathlib import Path
 
 import streamlit as st
 from streamlit import runtime
+from streamlit.runtime.runtime import RuntimeState
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from medai import auth, registry
 from medai.errors import MedAIError
+from medai.imaging.graphs import defer_tracing, wait_until_idle
+from medai.imaging.lung_focus import LUNG_MODEL
 from medai.imaging.service import diagnose
 from medai.store import AuditStore
 
 RESEARCH_USE = "Research use only. Not a medical device: do not use for diagnosis or treatment decisions."
 ROUTER_FLAG, RESUME_KEY = "_router_ran", "_resume_page"
-# One shipped film, diagnosed once (not recorded) after an image model loads, so that TensorFlow traces
-# its functions in the background instead of during the first clinician's request.
+# One shipped film, diagnosed once (not recorded) after an image model loads and traces, so that the
+# lung model and the rest of the path are warm before the first clinician's request.
 WARM_UP_FILM = Path(__file__).resolve().parent.parent / "sample_data" / "imaging" / "cxr_normal_NORMAL2-IM-1436-0001.jpeg"
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,8 @@ class WarmUp:
     """The background thread that loads every model once per server process, and what went wrong."""
 
     thread: threading.Thread
+    stop: threading.Event
+    first_ready: threading.Event  # set once the first Diagnose result's models are loaded (or failed)
     failures: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -38,27 +44,83 @@ class WarmUp:
         return self.thread.is_alive()
 
 
-def _load_all(failures: dict[str, str]) -> None:
-    # The Diagnose model first: the first clinician's request most likely waits for it.
-    for name in sorted(registry.names(), key=lambda n: registry.get_spec(n).task != "image-classification"):
+def _load(name: str, failures: dict[str, str]):
+    """The registry's model ``name``, or None with the reason in ``failures``."""
+    try:
+        return registry.load(name)
+    except MedAIError as exc:
+        failures[name] = str(exc)
+    except Exception as exc:  # a broken model must not kill the thread silently
+        log.exception("loading model %s failed", name)
+        failures[name] = f"could not be loaded ({type(exc).__name__})"
+    return None
+
+
+def _load_all(failures: dict[str, str], stop: threading.Event, first_ready: threading.Event) -> None:
+    # What the first Diagnose result needs comes first: the classifier and the lung outline's model.
+    classifiers = [n for n in registry.names() if registry.get_spec(n).task == "image-classification"]
+    first = classifiers + ([LUNG_MODEL] if LUNG_MODEL in registry.names() else [])
+    try:
+        loaded = {name: _load(name, failures) for name in first}
+    finally:
+        first_ready.set()
+    # Tracing (seconds of CPU) waits until no request is running eagerly (medai.imaging.graphs), so
+    # it never slows the first clinician's result; so does loading the other pages' models.
+    wait_until_idle(stop)
+    for name in classifiers:
+        if loaded[name] is None or _stopping(stop):
+            continue
         try:
-            registry.load(name)
-            if registry.get_spec(name).task == "image-classification" and WARM_UP_FILM.is_file():
+            loaded[name].prepare()
+            if WARM_UP_FILM.is_file():
                 diagnose([("warm-up", WARM_UP_FILM.read_bytes())], name, explain=True)
-        except MedAIError as exc:
-            failures[name] = str(exc)
-        except Exception as exc:  # a broken model must not kill the thread silently
-            log.exception("loading model %s failed", name)
-            failures[name] = f"could not be loaded ({type(exc).__name__})"
+        except Exception as exc:  # the model still answers, eagerly
+            if _stopping(stop):  # the server stopped under the trace: nothing is lost
+                return
+            log.exception("tracing model %s failed", name)
+            failures[name] = f"could not be prepared ({type(exc).__name__})"
+    for name in registry.names():
+        if name not in loaded and not _stopping(stop):
+            _load(name, failures)
 
 
-@st.cache_resource
+def _stopping(stop: threading.Event) -> bool:
+    """Whether the warm-up should end: told to, or the Streamlit server is shutting down."""
+    if stop.is_set():
+        return True
+    return runtime.exists() and runtime.get_instance().state in (RuntimeState.STOPPING, RuntimeState.STOPPED)
+
+
+_started: WarmUp | None = None
+_start_lock = threading.Lock()
+
+
 def warm_up() -> WarmUp:
-    """Start loading every model in a background thread, once per server process (the first page view)."""
-    failures: dict[str, str] = {}
-    thread = threading.Thread(target=_load_all, args=(failures,), name="medai-warm-up", daemon=True)
-    thread.start()
-    return WarmUp(thread, failures)
+    """Start loading every model in a background thread, once per process; later calls get the same one.
+
+    ``serve.py`` (``make run``) calls it before the server starts; under a bare ``streamlit run app.py``
+    the first page view does.
+    """
+    global _started
+    with _start_lock:
+        if _started is None:
+            defer_tracing()  # requests never wait for a TensorFlow trace; the warm-up traces when idle
+            failures: dict[str, str] = {}
+            stop, first_ready = threading.Event(), threading.Event()
+            thread = threading.Thread(target=_load_all, args=(failures, stop, first_ready), name="medai-warm-up",
+                                      daemon=True)
+            thread.start()
+            _started = WarmUp(thread, stop, first_ready, failures)
+            atexit.register(stop_warm_up)
+        return _started
+
+
+def stop_warm_up(timeout_s: float = 120.0) -> None:
+    """Let the warm-up finish the step it is in, skip the rest, and wait for it: a thread still
+    inside TensorFlow when Python finalizes aborts the process."""
+    if _started is not None:
+        _started.stop.set()
+        _started.thread.join(timeout_s)
 
 
 @st.cache_resource(show_spinner=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-import threading
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +31,9 @@ def finish_background_warm_ups():
     unwound by force and aborts the process ("FATAL: exception not rethrown", exit status 134).
     """
     yield
-    for thread in threading.enumerate():
-        if thread.name == "medai-warm-up":
-            thread.join(timeout=600)
+    common = sys.modules.get("pages.common")
+    if common is not None:
+        common.stop_warm_up(timeout_s=600)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from medai.calibration import PlattCalibrator
 from medai.imaging.explain import ensemble_cams, grad_cam_models, per_image
+from medai.imaging.graphs import GraphWhenReady
 from medai.imaging.io import MedicalImage
 from medai.imaging.network import FEATURE_LAYER
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE
@@ -108,10 +109,13 @@ class ChestXrayClassifier:
 
         # Without heat maps, one pass gives everything; with them, the Grad-CAM graph computes the
         # logits, so only the first member's features are needed (a smaller graph to trace at start-up).
-        self._both = tf.function(logits_and_features, input_signature=signature, reduce_retracing=True,
-                                 autograph=False)  # no Python control flow to convert; traces faster
-        self._features = tf.function(lambda images: feature_model(images, training=False),
-                                     input_signature=signature, reduce_retracing=True, autograph=False)
+        self._both = GraphWhenReady(logits_and_features, signature)
+        self._features = GraphWhenReady(lambda images: feature_model(images, training=False), signature)
+
+    def prepare(self) -> None:
+        """Trace every graph now (a server's warm-up): heat maps first, as the page asks for them."""
+        for graph in (self._cam_models.graph, self._features, self._both):
+            graph.trace()
 
     def logits_and_features(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, n_members) logits and (N, D) pooled features of the first member, for a (N, S, S, 1)

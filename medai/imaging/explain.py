@@ -27,7 +27,8 @@ FIXED_SCALE_PEAK = 0.4
 class EnsembleGradCam:
     """Grad-CAM of every member in one traced function with a fixed input signature.
 
-    One trace serves every batch size, so TensorFlow never retraces (nor warns that it does).
+    One trace serves every batch size, so TensorFlow never retraces (nor warns that it does); see
+    :mod:`medai.imaging.graphs` for when it is traced.
 
     Parameters
     ----------
@@ -39,11 +40,12 @@ class EnsembleGradCam:
         import keras
         import tensorflow as tf
 
+        from medai.imaging.graphs import GraphWhenReady
         from medai.imaging.network import CAM_LAYER
 
         self._cam_models = [keras.Model(m.inputs, [m.get_layer(CAM_LAYER).output, m.output]) for m in members]
         signature = [tf.TensorSpec((None, *members[0].input_shape[1:]), tf.float32)]
-        self._traced = tf.function(self._grad_cams, input_signature=signature)
+        self.graph = GraphWhenReady(self._grad_cams, signature)
 
     def _grad_cams(self, images):
         import tensorflow as tf
@@ -62,7 +64,7 @@ class EnsembleGradCam:
         """Logits (N, n_members) and raw Grad-CAMs (N, n_members, h, w) for (N, S, S, 1) float32 images."""
         import tensorflow as tf
 
-        logits, cams = self._traced(tf.constant(images, tf.float32))
+        logits, cams = self.graph(tf.constant(images, tf.float32))
         return logits.numpy(), cams.numpy()
 
 

@@ -37,7 +37,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """Start `streamlit run app.py` on a free loopback port; yield (URL, audit database URL); stop it."""
+    """Start `python serve.py` (what `make run` starts) on a free loopback port; yield (URL, audit database URL); stop it."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("Debian's chromium is not installed; `make test` installs it")
@@ -48,7 +48,7 @@ def server(tmp_path_factory):
     db_url = f"sqlite:///{folder / 'audit.sqlite'}"
     env = {**os.environ, "MEDAI_DB_URL": db_url}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "serve.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -85,6 +85,7 @@ def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.set_default_timeout(TIMEOUT_MS)  # the server may still be loading other models
             page.goto(f"{app_url}/diagnose", timeout=TIMEOUT_MS)
             # A deep link on a fresh server must still get the router's sidebar and banner.
             expect(page.get_by_text("Your name (for the audit trail)")).to_be_visible(timeout=TIMEOUT_MS)
@@ -116,6 +117,7 @@ def test_ten_films_added_one_by_one_then_one_removed_leave_ten_records(server, s
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.set_default_timeout(TIMEOUT_MS)  # the server may still be loading other models
             page.goto(f"{url}/diagnose", timeout=TIMEOUT_MS)
             upload = page.locator("input[type='file']")
             expect(upload).to_be_attached(timeout=TIMEOUT_MS)

@@ -22,6 +22,7 @@ def test_screen_sample_molecules_then_optimise(server):  # noqa: F811  (the shar
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.set_default_timeout(TIMEOUT_MS)  # the server may still be loading other models
             page.goto(f"{url}/drug", timeout=TIMEOUT_MS)
             page.get_by_text("Sample molecules", exact=True).click()
             try:

@@ -25,6 +25,7 @@ def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):  # noq
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
+            page.set_default_timeout(TIMEOUT_MS)  # the server may still be loading other models
             page.goto(f"{url}/segment", timeout=TIMEOUT_MS)
             expect(page.get_by_text("Research use only").first).to_be_visible(timeout=TIMEOUT_MS)
             page.locator("[data-testid='stSelectbox']").filter(has_text="or try a sample image").click()

@@ -23,6 +23,7 @@ def test_sample_patient_risk_charts_and_feedback(server):  # noqa: F811  (the sh
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.set_default_timeout(TIMEOUT_MS)  # the server may still be loading other models
             page.goto(f"{url}/timeline", timeout=TIMEOUT_MS)
             try:
                 expect(page.get_by_text("Mortality risk (in hospital)")).to_be_visible(timeout=TIMEOUT_MS)
