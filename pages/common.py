@@ -71,14 +71,15 @@ def _load_all(failures: dict[str, str], stop: threading.Event, first_ready: thre
         if loaded[name] is None or _stopping(stop):
             continue
         try:
-            loaded[name].prepare()
+            prepare = getattr(loaded[name], "prepare", None)
+            if prepare is not None:
+                prepare()
             if WARM_UP_FILM.is_file():
                 diagnose([("warm-up", WARM_UP_FILM.read_bytes())], name, explain=True)
-        except Exception as exc:  # the model still answers, eagerly
+        except Exception:  # the model still answers, eagerly
             if _stopping(stop):  # the server stopped under the trace: nothing is lost
                 return
             log.exception("tracing model %s failed", name)
-            failures[name] = f"could not be prepared ({type(exc).__name__})"
     for name in registry.names():
         if name not in loaded and not _stopping(stop):
             _load(name, failures)
