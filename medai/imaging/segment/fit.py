@@ -28,7 +28,6 @@ from medai.imaging.segment.recipes import RECIPES, Recipe
 from medai.imaging.segment.unet import build_unet, dice_bce_loss
 from medai.registry import sha256_of
 
-VERSION = "1.0.0"
 WEIGHTS_FILE = "unet.keras"
 TRAINING_FILE = "training.json"
 TYPICALITY_FILE = "typicality.npz"
@@ -146,7 +145,7 @@ def finalize(model_dir: Path, recipe: Recipe, network: keras.Model, train_set: S
         report = validation_report(segmenter, recipe, validation_set.ids, raw["thresholds"])
         report["dice_before_cleaning"] = {name: raw["dice"][name]["mean"] for name in recipe.single_region}
     spec = {
-        "name": name, "version": VERSION, "task": "image-segmentation",
+        "name": name, "version": recipe.version, "task": "image-segmentation",
         "loader": "medai.imaging.segment.loader:load_segmenter",
         "trainer": "medai.imaging.segment.fit:train",
         "labels": list(recipe.structures),
@@ -159,6 +158,6 @@ def finalize(model_dir: Path, recipe: Recipe, network: keras.Model, train_set: S
                        "single_region": list(recipe.single_region)},
     }
     (model_dir / "spec.json").write_text(json.dumps(spec, indent=2) + "\n")
-    card = card_for(name, VERSION, recipe, report, training)
+    card = card_for(name, recipe.version, recipe, report, training)
     (model_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     return card

@@ -47,6 +47,8 @@ class Recipe:
         The dataset's source, as its README asks to cite it.
     kind : str
         What the model reads, for refusal messages.
+    version : str
+        Model version written to the spec and card (bumped when the recipe changes).
     """
 
     dataset: str
@@ -71,6 +73,7 @@ class Recipe:
     group_column: str = "id"
     seed: int = 7
     citation: str = ""
+    version: str = "1.0.0"
 
 
 RECIPES: dict[str, Recipe] = {
@@ -86,7 +89,7 @@ RECIPES: dict[str, Recipe] = {
                  "images from Cohen JP et al., COVID-19 Image Data Collection, arXiv:2003.11597 (2020)."),
     "colon-polyp": Recipe(
         dataset="Kvasir-SEG", structures=("polyp",), channels=3, working_size={"square": 192},
-        kind="a colonoscopy frame", epochs=32, batch_size=8, degrees=20.0, zoom=0.15, shift=0.08,
+        kind="a colonoscopy frame", epochs=48, batch_size=8, version="1.1.0", degrees=20.0, zoom=0.15, shift=0.08,
         validation_fraction=0.1,
         citation="Jha D et al. Kvasir-SEG: A Segmented Polyp Dataset. MMM 2020, LNCS 11962, pp. 451-462 "
                  "(research and educational use only)."),
