@@ -4,7 +4,8 @@ The same as ``streamlit run app.py [options]``, except that the server opens its
 its health check) once the models of the first Diagnose result are loaded: TensorFlow's import and
 the model loads are seconds of Python that, run beside the first page view, slowed both (one
 interpreter lock, 2 cores). The remaining work — tracing graphs, the other pages' models — goes on
-in the background once no request is running; the sidebar shows it.
+in the background once no request is running; the sidebar shows it. ``MEDAI_PRELOAD=0`` turns all of
+this off (each model then loads when a page first needs it).
 """
 
 import sys
@@ -13,11 +14,13 @@ from pathlib import Path
 
 from streamlit.web import cli
 
+from medai import config
 from pages.common import warm_up
 
 if __name__ == "__main__":
     began = time.monotonic()
-    print("MedAI Workbench: loading the Diagnose models…", flush=True)
+    print("MedAI Workbench: " + ("loading the Diagnose models…" if config.preload()
+                                 else "starting (MEDAI_PRELOAD=0: each model loads on first use)…"), flush=True)
     warm = warm_up()
     import pandas  # noqa: F401,E402  the pages' heavier libraries, imported now instead of at the first view
     import plotly.graph_objects  # noqa: F401,E402

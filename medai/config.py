@@ -4,6 +4,8 @@
 ``MEDAI_DB_URL``     SQLAlchemy URL of the audit store (default: SQLite file ``var/medai.sqlite``).
 ``MEDAI_CACHE_DIR``  where decoded training arrays are cached (default: ``.cache/`` in the checkout).
 ``MEDAI_MAX_UPLOAD_MB`` / ``MEDAI_MAX_MEGAPIXELS``  caps on one uploaded image.
+``MEDAI_PRELOAD``    ``1`` (default): a server loads every model in the background as it starts;
+                     ``0``: each model loads when a page first needs it (less memory, slower first use).
 """
 
 from __future__ import annotations
@@ -42,3 +44,8 @@ def max_upload_bytes() -> int:
 def max_pixels() -> int:
     """Largest accepted image, in pixels (default 40 megapixels, e.g. 6000 x 6600)."""
     return int(float(os.environ.get("MEDAI_MAX_MEGAPIXELS", "40")) * 1_000_000)
+
+
+def preload() -> bool:
+    """Whether a server loads (and traces) every model in the background as it starts."""
+    return os.environ.get("MEDAI_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")

@@ -14,7 +14,7 @@ from streamlit import runtime
 from streamlit.runtime.runtime import RuntimeState
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from medai import auth, registry
+from medai import auth, config, registry
 from medai.errors import MedAIError
 from medai.imaging.graphs import defer_tracing, wait_until_idle
 from medai.imaging.lung_focus import LUNG_MODEL
@@ -100,26 +100,29 @@ def warm_up() -> WarmUp:
     """Start loading every model in a background thread, once per process; later calls get the same one.
 
     ``serve.py`` (``make run``) calls it before the server starts; under a bare ``streamlit run app.py``
-    the first page view does.
+    the first page view does. With ``MEDAI_PRELOAD=0`` nothing starts (the returned warm-up never runs).
     """
     global _started
     with _start_lock:
         if _started is None:
-            defer_tracing()  # requests never wait for a TensorFlow trace; the warm-up traces when idle
             failures: dict[str, str] = {}
             stop, first_ready = threading.Event(), threading.Event()
             thread = threading.Thread(target=_load_all, args=(failures, stop, first_ready), name="medai-warm-up",
                                       daemon=True)
-            thread.start()
             _started = WarmUp(thread, stop, first_ready, failures)
-            atexit.register(stop_warm_up)
+            if config.preload():
+                defer_tracing()  # requests never wait for a TensorFlow trace; the warm-up traces when idle
+                thread.start()
+                atexit.register(stop_warm_up)
+            else:  # MEDAI_PRELOAD=0: each model loads, and its graphs trace, when first used
+                first_ready.set()
         return _started
 
 
 def stop_warm_up(timeout_s: float = 120.0) -> None:
     """Let the warm-up finish the step it is in, skip the rest, and wait for it: a thread still
     inside TensorFlow when Python finalizes aborts the process."""
-    if _started is not None:
+    if _started is not None and _started.running:
         _started.stop.set()
         _started.thread.join(timeout_s)
 
@@ -188,8 +191,8 @@ def auth_config() -> auth.AuthConfig:
 
 def current_identity() -> auth.Identity:
     """Who is using this session: the demo identity, or the signed-in user (``st.user``) and role."""
-    config = auth_config()
-    return auth.identify(st.user.to_dict() if config.required else None, config)
+    settings = auth_config()
+    return auth.identify(st.user.to_dict() if settings.required else None, settings)
 
 
 def current_user() -> str:
@@ -205,13 +208,13 @@ def sign_in_gate() -> auth.Identity:
 
     Demo mode passes everyone through (the sidebar shows :data:`DEMO_BANNER`).
     """
-    config = auth_config()
-    identity = auth.identify(st.user.to_dict() if config.required else None, config)
+    settings = auth_config()
+    identity = auth.identify(st.user.to_dict() if settings.required else None, settings)
     if identity.demo:
         return identity
     if not identity.signed_in:
         st.title("MedAI Workbench")
-        if config.provider_configured:
+        if settings.provider_configured:
             st.info("Sign in with your organisation's account to continue.", icon=":material/lock:")
             st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")
         else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,10 @@ import pytest
 from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The pages load each model on first use and trace its graphs at once (MEDAI_PRELOAD=0), as a batch does: a
+# background warm-up in the test process would race the tests for 2 cores and for monkeypatched registries.
+# The end-to-end server preloads, as `make run` does; tests/pages/test_warm_up.py tests the warm-up itself.
+os.environ["MEDAI_PRELOAD"] = "0"
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_data" / "imaging"
 
@@ -21,19 +24,6 @@ def isolated_database(tmp_path, monkeypatch):
     """Every test writes its audit records to its own SQLite file (and its de-identification salt beside it)."""
     monkeypatch.setenv("MEDAI_DB_URL", f"sqlite:///{tmp_path / 'audit.sqlite'}")
     monkeypatch.setenv("MEDAI_DEID_SALT_FILE", str(tmp_path / "deid-salt"))  # never the checkout's var/
-
-
-@pytest.fixture(scope="session", autouse=True)
-def finish_background_warm_ups():
-    """Let the app's model warm-up threads (started by AppTests) finish before the interpreter exits.
-
-    They are daemon threads running TensorFlow; one still inside TensorFlow when Python finalizes is
-    unwound by force and aborts the process ("FATAL: exception not rethrown", exit status 134).
-    """
-    yield
-    common = sys.modules.get("pages.common")
-    if common is not None:
-        common.stop_warm_up(timeout_s=600)
 
 
 @pytest.fixture(scope="session")

@@ -1,80 +1,17 @@
 """Drive the real app in Debian's Chromium with Playwright: upload a sample, read the result, screenshot;
 add ten films one by one, remove one, and count the audit records.
 
-The harness (a server on a free port, a browser that never downloads itself) is the one later pages
-extend. `make test` installs Debian's `chromium`; the test fails, not skips, when CI lacks it.
+The harness (one server on a free port, a browser that never downloads itself) is in `conftest.py`.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
 from medai.store import AuditStore
-from tests.conftest import REPO
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 180_000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """Start `python serve.py` (what `make run` starts) on a free loopback port; yield (URL, audit database URL); stop it."""
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is not installed; `make test` installs it")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("e2e")
-    log = (folder / "streamlit.log").open("w")
-    db_url = f"sqlite:///{folder / 'audit.sqlite'}"
-    env = {**os.environ, "MEDAI_DB_URL": db_url}
-    server = subprocess.Popen(
-        [sys.executable, "serve.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("the app did not start:\n" + (folder / "streamlit.log").read_text()[-3000:])
-            time.sleep(0.5)
-    yield url, db_url
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def app_url(server) -> str:
-    return server[0]
 
 
 def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):

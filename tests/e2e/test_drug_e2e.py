@@ -7,12 +7,12 @@ import pytest
 
 from medai.drug.service import SCREEN_MODELS
 from medai.store import AuditStore
-from tests.e2e.test_diagnose_e2e import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS, server  # noqa: F401
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
 
-def test_screen_sample_molecules_then_optimise(server):  # noqa: F811  (the shared server fixture)
+def test_screen_sample_molecules_then_optimise(server):
     from playwright.sync_api import expect, sync_playwright
 
     url, db_url = server

@@ -9,13 +9,13 @@ import io
 import pytest
 
 from medai.store import AuditStore
-from tests.e2e.test_diagnose_e2e import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS, server  # noqa: F401
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 SAMPLE = "cxr_X-ray_of_cyst_in_pneumocystis_pneumonia_1.jpg"
 
 
-def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):  # noqa: F811  (the shared server fixture)
+def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):
     from playwright.sync_api import expect, sync_playwright
 
     url, db_url = server

@@ -7,13 +7,13 @@ import pytest
 
 from medai import registry
 from medai.store import AuditStore
-from tests.e2e.test_diagnose_e2e import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS, server  # noqa: F401
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 TIMELINE_MODELS = [n for n in ("icu-mortality", "icu-vitals-forecast", "icu-survival") if n in registry.names()]
 
 
-def test_sample_patient_risk_charts_and_feedback(server):  # noqa: F811  (the shared server fixture)
+def test_sample_patient_risk_charts_and_feedback(server):
     from playwright.sync_api import expect, sync_playwright
 
     url, db_url = server
