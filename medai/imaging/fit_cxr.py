@@ -24,6 +24,7 @@ from medai import calibration as cal
 from medai import cards
 from medai.errors import MedAIError
 from medai.imaging import network  # noqa: F401  registers custom layers
+from medai.imaging.acquisition_groups import group_metrics
 from medai.imaging.card_text import card_for
 from medai.imaging.datasets import (LABELS, load_full_resolution_samples, load_training_set,
                                     split_by_patient)
@@ -262,6 +263,7 @@ def finalize(model_dir: Path, members_info: list[dict]) -> dict:
         "shift_checks_on_validation": shift_checks(classifier, validation_copies(validation.files), labels,
                                                    CALIBRATION_PREVALENCE),
         "reading_notes_on_validation": note_rates(member_logits, labels, calibrator, threshold),
+        "acquisition_groups": group_metrics(validation_probabilities, labels, validation.files, threshold),
         "refusal_rate_validation_xrays": validation_outcomes["refused"],
         "flag_rate_validation_xrays": validation_outcomes["flagged_out_of_population"],
         "refusal_rate_out_of_distribution": refusal_rates(classifier, OOD_SETS),
