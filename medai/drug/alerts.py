@@ -48,6 +48,8 @@ def find_alerts(mol: Chem.Mol) -> list[Alert]:
     """Every PAINS and Brenk alert matched by ``mol``, PAINS first."""
     alerts = []
     for catalog_name, catalog in _catalogs().items():
+        if not catalog.HasMatch(mol):  # most molecules match nothing; this test is the cheaper one
+            continue
         for entry in catalog.GetMatches(mol):
             matches = entry.GetFilterMatches(mol)
             atoms = tuple(index for _, index in matches[0].atomPairs) if matches else ()

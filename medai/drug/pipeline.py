@@ -8,7 +8,7 @@ from __future__ import annotations
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 from rdkit import Chem
@@ -21,6 +21,7 @@ from medai.errors import MedAIError
 
 PARALLEL_FROM = 2_000
 CHUNK = 500
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,36 +50,35 @@ def prepare(smiles: str) -> PreparedMolecule:
     """Everything about one SMILES that needs no model; an invalid one carries its reason."""
     try:
         mol = standardize_mol(to_mol(smiles))
+        canonical = to_smiles(mol)
+        # Renumber atoms as the canonical SMILES writes them, so alert atom indices fit its drawing.
+        order = [int(i) for i in mol.GetProp("_smilesAtomOutputOrder").strip("[],").split(",") if i]
+        mol = Chem.RenumberAtoms(mol, order)
+        return PreparedMolecule(canonical, "", describe_mol(mol), tuple(find_alerts(mol)), to_features(mol))
     except MedAIError as exc:
         return PreparedMolecule("", str(exc))
     except Exception:  # an RDKit failure on one odd molecule must cost one row, never the batch
-        return PreparedMolecule("", "RDKit could not standardise this molecule.")
-    smiles = to_smiles(mol)
-    # Renumber atoms as the canonical SMILES writes them, so alert atom indices fit its drawing.
-    order = [int(i) for i in mol.GetProp("_smilesAtomOutputOrder").strip("[],").split(",") if i]
-    mol = Chem.RenumberAtoms(mol, order)
-    return PreparedMolecule(smiles, "", describe_mol(mol), tuple(find_alerts(mol)), to_features(mol))
+        return PreparedMolecule("", "RDKit could not standardise or describe this molecule.")
 
 
-def _prepare_chunk(smiles: Sequence[str]) -> list[PreparedMolecule]:
-    return [prepare(s) for s in smiles]
+def map_chunks(function: Callable[[list[str]], T], smiles: Sequence[str],
+               progress: Callable[[int], None] | None = None, workers: int = 2) -> list[T]:
+    """``function`` over chunks of ``CHUNK`` SMILES, in order; large batches use ``workers`` processes.
 
-
-def prepare_all(smiles: Sequence[str], progress: Callable[[int], None] | None = None,
-                workers: int = 2) -> list[PreparedMolecule]:
-    """:func:`prepare` for every SMILES, in order; large batches use ``workers`` processes."""
+    ``function`` must be importable by name (a worker process is spawned, not forked).
+    """
     chunks = [list(smiles[i:i + CHUNK]) for i in range(0, len(smiles), CHUNK)]
-    results: list[PreparedMolecule] = []
+    results: list[T] = []
     if len(smiles) < PARALLEL_FROM or workers < 2:
         for chunk in chunks:
-            results.extend(_prepare_chunk(chunk))
+            results.append(function(chunk))
             if progress:
                 progress(len(chunk))
         return results
     # "spawn": the parent may hold TensorFlow threads, which a forked child must not inherit.
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        for chunk, prepared in zip(chunks, pool.map(_prepare_chunk, chunks)):
-            results.extend(prepared)
+        for chunk, result in zip(chunks, pool.map(function, chunks)):
+            results.append(result)
             if progress:
                 progress(len(chunk))
     return results

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Callable, Sequence
 
 import numpy as np
@@ -17,7 +18,8 @@ from medai.drug.alerts import Alert, alert_columns
 from medai.drug.descriptors import DESCRIPTOR_UNITS, Descriptors
 from medai.drug.featurize import MORGAN_BITS, packed_bits
 from medai.drug.io import MoleculeInput
-from medai.drug.pipeline import prepare_all
+from medai.drug.models import TaskPrediction
+from medai.drug.pipeline import PreparedMolecule, map_chunks, prepare
 from medai.drug.reference import descriptor_reference, percentile
 from medai.store import AuditStore
 
@@ -113,6 +115,53 @@ def input_hash(inputs: Sequence[MoleculeInput]) -> str:
     return hashlib.sha256("\n".join(item.smiles for item in inputs).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class EvaluatedChunk:
+    """One chunk of a screen, as a worker process returns it (no feature arrays: they stay in the worker).
+
+    Attributes
+    ----------
+    prepared : list of PreparedMolecule
+        One per SMILES of the chunk, in order, ``features`` dropped.
+    valid : list of int
+        Positions in the chunk of the valid molecules, the rows of every array below.
+    predictions : dict
+        Model name → task → :class:`TaskPrediction` over the valid molecules.
+    similarity : dict
+        Model name → nearest-training Tanimoto similarity, shape (n_valid,).
+    """
+
+    prepared: list[PreparedMolecule]
+    valid: list[int]
+    predictions: dict[str, dict[str, TaskPrediction]]
+    similarity: dict[str, np.ndarray]
+
+
+def evaluate_chunk(model_names: tuple[str, ...], smiles: list[str]) -> EvaluatedChunk:
+    """Prepare a chunk of SMILES and run every model on its valid molecules (in a worker for large screens)."""
+    prepared = [prepare(text) for text in smiles]
+    valid = [k for k, molecule in enumerate(prepared) if not molecule.error]
+    predictions, similarity = {}, {}
+    if valid:
+        features = np.stack([prepared[k].features for k in valid])
+        bits = packed_bits(features[:, :MORGAN_BITS])
+        for name in model_names:
+            model = registry.load(name)
+            predictions[name] = model.predict(features)
+            similarity[name] = model.nearest_training_similarity(bits)
+    return EvaluatedChunk([replace(molecule, features=None) for molecule in prepared], valid, predictions, similarity)
+
+
+def _joined(chunks: list[EvaluatedChunk], models: dict) -> tuple[dict[str, dict[str, TaskPrediction]],
+                                                                   dict[str, np.ndarray]]:
+    """The chunks' predictions and similarities end to end, over every valid molecule of the screen."""
+    predictions = {name: {task: TaskPrediction(np.concatenate([c.predictions[name][task].value for c in chunks]),
+                                               np.concatenate([c.predictions[name][task].std for c in chunks]))
+                          for task in model.tasks} for name, model in models.items()} if chunks else {}
+    similarity = {name: np.concatenate([c.similarity[name] for c in chunks]) for name in models} if chunks else {}
+    return predictions, similarity
+
+
 def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_MODELS, *,
            user: str = "anonymous", source: str = "python", store: AuditStore | None = None,
            progress: Callable[[int], None] | None = None, workers: int = 2) -> ScreenResult:
@@ -131,19 +180,19 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
     """
     began = time.perf_counter()
     installed = set(registry.names())
-    names = [name for name in model_names if name in installed]
+    names = tuple(name for name in model_names if name in installed)
     models = {name: registry.load(name) for name in names}
-    prepared = prepare_all([item.smiles if not item.error else "" for item in inputs], progress, workers)
-    valid = [i for i, p in enumerate(prepared) if not p.error and not inputs[i].error]
-    predictions: dict[str, dict] = {}
-    similarity: dict[str, np.ndarray] = {}
-    if valid:
-        features = np.stack([prepared[i].features for i in valid])
-        bits = packed_bits(features[:, :MORGAN_BITS])
-        for name, model in models.items():
-            predictions[name] = model.predict(features)
-            similarity[name] = model.nearest_training_similarity(bits)
+    chunks = map_chunks(partial(evaluate_chunk, names), [item.smiles if not item.error else "" for item in inputs],
+                        progress, workers)
+    prepared = [molecule for chunk in chunks for molecule in chunk.prepared]
+    valid = [i for i, p in enumerate(prepared) if not p.error]
+    predictions, similarity = _joined([chunk for chunk in chunks if chunk.valid], models)
+    prediction_pcts = {task: percentile(prediction.value, models[name].approved_quantiles[task])
+                       for name, tasks in predictions.items() for task, prediction in tasks.items()}
     reference = descriptor_reference()
+    descriptor_rows = [prepared[i].descriptors.as_row() for i in valid]
+    descriptor_pcts = {c: percentile(np.array([row[c] for row in descriptor_rows], float), reference[c])
+                       for c in PERCENTILE_DESCRIPTORS} if valid else {}
     results: list[MoleculeResult] = []
     position = {row: k for k, row in enumerate(valid)}
     for index, (item, prep) in enumerate(zip(inputs, prepared)):
@@ -151,14 +200,11 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
             results.append(MoleculeResult(item.id, item.smiles, "", False, item.error or prep.error))
             continue
         k = position[index]
-        values, pcts, domain = {}, {}, {}
-        for name, model in models.items():
-            for task, prediction in predictions[name].items():
-                values[task] = (float(prediction.value[k]), float(prediction.std[k]))
-                pcts[task] = float(percentile(prediction.value[k], model.approved_quantiles[task]))
-            domain[name] = (float(similarity[name][k]), model.domain_cutoff)
-        descriptor_row = prep.descriptors.as_row()
-        pcts = {c: float(percentile(descriptor_row[c], reference[c])) for c in PERCENTILE_DESCRIPTORS} | pcts
+        values = {task: (float(prediction.value[k]), float(prediction.std[k]))
+                  for tasks in predictions.values() for task, prediction in tasks.items()}
+        pcts = {c: float(descriptor_pcts[c][k]) for c in PERCENTILE_DESCRIPTORS} | {
+            task: float(pct[k]) for task, pct in prediction_pcts.items()}
+        domain = {name: (float(similarity[name][k]), models[name].domain_cutoff) for name in names}
         strictest = min(domain, key=lambda n: domain[n][0] - domain[n][1]) if domain else None
         in_domain = all(s >= c for s, c in domain.values()) if domain else None
         message = "" if in_domain in (None, True) else (

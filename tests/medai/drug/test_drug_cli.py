@@ -63,3 +63,12 @@ def test_large_input_uses_worker_processes_through_python_m_medai(tmp_path):
     rows = read(out)
     assert len(rows) == PARALLEL_FROM and rows[-1]["id"] == f"m{PARALLEL_FROM - 1}"
     assert sum(r["valid"] == "False" for r in rows) == PARALLEL_FROM // len(smiles)
+    # The workers run the models too: their rows equal an in-process screen's.
+    from medai.drug.io import MoleculeInput
+    from medai.drug.service import csv_columns, screen
+
+    here = [m.row(csv_columns()) for m in screen([MoleculeInput(f"m{i}", s, "") for i, s in enumerate(smiles)]).molecules]
+    for worker_row, own_row in zip(rows, here):
+        for column in ("canonical_smiles", "logS", "tox21_SR-p53_std", "bace1_active", "nearest_train_similarity",
+                       "qed", "alerts", "logD_approved_pct", "mw_approved_pct"):
+            assert worker_row[column] == str(own_row[column]), column
