@@ -17,7 +17,7 @@ MOST_ROWS = 1000
 
 st.title("Audit log")
 st.caption("Inputs are identified by their SHA-256 only; file names and images are never stored. "
-           "Feedback comments are stored with names, record numbers and dates removed.")
+           "Feedback comments are stored with dates, record numbers and names after a title removed.")
 try:
     store = audit_store()
     choices = store.filter_choices()

@@ -9,7 +9,8 @@ import streamlit as st
 from medai.errors import MedAIError
 from pages.common import audit_store, current_user
 
-IDENTIFIER_WARNING = "Do not type patient names, record numbers or dates: they will be removed before saving."
+IDENTIFIER_WARNING = ("Do not type patient names, record numbers or dates. Dates, record numbers and names after "
+                      "a title (Dr, Mrs, patient …) are removed before saving; other names may not be.")
 
 
 def feedback_control(record_id: int | None, labels: Sequence[str] | None = None, *, title: str = "Feedback",

@@ -2,10 +2,12 @@
 
 A clinician's comment is free text, and identifiers end up in it (``patient DOE^JANE MRN-555-1234``
 was once stored word for word). The rules below remove the forms that can be recognised without
-knowing the patient: names written the DICOM way (``FAMILY^GIVEN``), record numbers, long digit
-runs and dates. They err towards removing too much, because a lost word in a comment costs less
-than a stored identifier. A name written in plain words ("Jane Doe") cannot be told from other
-words and is not caught: the page asks users not to type identifiers at all.
+knowing the patient: names written the DICOM way (``FAMILY^GIVEN``), capitalised names after a
+title or a word for a person (``Dr John Smith``, ``patient Jane Doe``, ``Mrs. O'Neil``), record
+numbers, long digit runs and dates. They err towards removing too much, because a lost word in a
+comment costs less than a stored identifier. A name written in plain words with nothing before it
+("Jane Doe said") cannot be told from other words and is not caught: the page asks users not to
+type identifiers at all.
 """
 
 from __future__ import annotations
@@ -43,8 +45,16 @@ _PATTERNS = [re.compile(pattern, re.IGNORECASE) for pattern in (
 )]
 
 
+# A title or a word for a person, then one to three capitalised words or initials: the title stays.
+_TITLED_NAME = re.compile(
+    r"\b((?i:dr|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|sister|patient|pt|mother|father|son|daughter"
+    r"|husband|wife|partner|seen\s+by|reviewed\s+by|discussed\s+with)\.?\s+)"
+    r"[A-Z][\w'’-]*\.?(?:\s+[A-Z][\w'’-]*\.?){0,2}")
+
+
 def redact_identifiers(text: str) -> str:
-    """Replace names in DICOM ``^`` form, record numbers, long digit runs and dates by ``[removed]``.
+    """Replace names (DICOM ``^`` form, or capitalised after a title), record numbers, long digit runs
+    and dates by ``[removed]``.
 
     Parameters
     ----------
@@ -63,4 +73,4 @@ def redact_identifiers(text: str) -> str:
     """
     for pattern in _PATTERNS:
         text = pattern.sub(REMOVED, text)
-    return text
+    return _TITLED_NAME.sub(rf"\1{REMOVED}", text)

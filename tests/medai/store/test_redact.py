@@ -28,3 +28,21 @@ def test_the_comment_from_the_issue():
 ])
 def test_clinical_text_is_kept(clinical):
     assert redact_identifiers(clinical) == clinical
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("Seen by Dr John Smith on 12/03/2024, MRN 1234567; looks stable to me",
+     f"Seen by {REMOVED} on {REMOVED}, {REMOVED}; looks stable to me"),
+    ("discussed with Mrs. O'Neil, patient Jane A. Doe agrees", f"discussed with {REMOVED}, patient {REMOVED} agrees"),
+    ("per dr. Lee: no change", f"per dr. {REMOVED}: no change"),
+])
+def test_a_name_after_a_title_or_a_word_for_a_person_is_removed(typed, stored):
+    assert redact_identifiers(typed) == stored
+
+
+@pytest.mark.parametrize("clinical", [
+    "discussed with the radiology team; patient stable, son at bedside",
+    "Dr to review in the morning",
+])
+def test_titles_without_a_name_are_kept(clinical):
+    assert redact_identifiers(clinical) == clinical
