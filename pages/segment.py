@@ -19,7 +19,7 @@ import streamlit as st
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.segment.export import dicom_seg, mask_png, measurement_rows, outcome_masks
-from medai.imaging.segment.measure import LUNGS, dice
+from medai.imaging.segment.measure import LESION_CAVEAT, LUNGS, dice
 from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, compose, disagreement, read_mask_png, resize_mask,
                                            structure_colours, target_mask, truth_targets)
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure, segment
@@ -123,6 +123,7 @@ def findings_lines(findings: dict[str, float | None]) -> None:
               if findings.get(f"{lung}_lesion_share") is not None]
     if shares:
         st.markdown("Share of each lung covered by ground-glass opacity or consolidation: " + "; ".join(shares))
+        st.caption(LESION_CAVEAT)
 
 
 def validation_dice(card: dict) -> dict[str, float]:

@@ -149,6 +149,8 @@ figures[1].metric("NEWS2 now / max", f"{risk.news2_last} / {risk.news2_max} poin
 if len(view.survival):
     figures[2].metric("Alive at 1 year (model)", f"{100 * view.survival[-1]:.0f} %")
 figures[3].metric("Data", f"{stay.hours:.1f} h · {len(stay.observed())} variables")
+if view.disagreement:
+    st.warning(view.disagreement, icon=":material/compare_arrows:")
 st.markdown(f"**Patient {risk.patient_id}** · age {stay.descriptors['Age']:.0f} years · "
             f"{len(stay.time)} observations")
 feedback_control(view.record_ids.get(RISK_MODEL), registry.get_spec(RISK_MODEL).labels,

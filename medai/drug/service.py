@@ -157,7 +157,7 @@ def _joined(chunks: list[EvaluatedChunk], models: dict) -> tuple[dict[str, dict[
     """The chunks' predictions and similarities end to end, over every valid molecule of the screen."""
     predictions = {name: {task: TaskPrediction(np.concatenate([c.predictions[name][task].value for c in chunks]),
                                                np.concatenate([c.predictions[name][task].std for c in chunks]))
-                          for task in model.tasks} for name, model in models.items()} if chunks else {}
+                          for task in chunks[0].predictions[name]} for name in models} if chunks else {}
     similarity = {name: np.concatenate([c.similarity[name] for c in chunks]) for name in models} if chunks else {}
     return predictions, similarity
 

@@ -26,6 +26,7 @@ RISK_MODEL, FORECAST_MODEL, SURVIVAL_MODEL = "icu-mortality", "icu-vitals-foreca
 RISK_COLUMNS = ["patient_id", "mortality_risk", "news2_max", "news2_last", "status", "message"]
 FORECAST_COLUMNS = ["patient_id", "variable", "hours_ahead", "time", "p10", "p50", "p90", "status", "message"]
 BATCH = 256
+MODELS_DISAGREE_BY = 0.05  # survival at a year above the chance of leaving hospital alive by more than this
 Item = Stay | tuple[str, MedAIError]
 
 
@@ -198,6 +199,20 @@ class TimelineView:
     survival_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
     survival: np.ndarray = field(default_factory=lambda: np.zeros(0))
     record_ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def disagreement(self) -> str:
+        """A plain warning when the survival model's 1-year survival exceeds the chance of leaving
+        hospital alive by the mortality model (both cannot hold); '' when they fit."""
+        if not len(self.survival) or self.risk.mortality_risk is None:
+            return ""
+        alive_at_year, leaves_alive = float(self.survival[-1]), 1.0 - self.risk.mortality_risk
+        if alive_at_year <= leaves_alive + MODELS_DISAGREE_BY:
+            return ""
+        return (f"The two models disagree: {RISK_MODEL} gives {100 * leaves_alive:.0f} % a chance of leaving "
+                f"hospital alive, {SURVIVAL_MODEL} {100 * alive_at_year:.0f} % of being alive at a year, which cannot "
+                f"both hold. They are separate models of different outcomes (death in hospital; death within a "
+                f"year): read both as rough for this patient.")
 
 
 def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",

@@ -176,6 +176,7 @@ def card_for(name: str, version: str, recipe: Recipe, report: dict[str, Any], tr
         "limitations": [
             "Dice is measured at each validation image's original size, with thresholds chosen on the same images.",
             "Validation sets are small; the intervals say how small.",
+            *recipe.limitations,
         ],
         "citation": recipe.citation,
     }

@@ -12,6 +12,9 @@ import numpy as np
 
 LUNGS = ("right_lung", "left_lung")
 LESIONS = ("ground_glass_opacity", "consolidation")
+LESION_CAVEAT = ("The ground-glass opacity and consolidation masks were learned from adult COVID-19 films only, with "
+                 "modest validation Dice; on other films (children's, other diseases) they can mark normal lung as "
+                 "lesion. Read the lesion share as a pointer where to look, not a measurement.")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from medai.imaging.segment.measure import LESION_CAVEAT
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -49,6 +51,8 @@ class Recipe:
         What the model reads, for refusal messages.
     version : str
         Model version written to the spec and card (bumped when the recipe changes).
+    limitations : tuple of str
+        What the card must warn of for this model in particular.
     """
 
     dataset: str
@@ -74,6 +78,7 @@ class Recipe:
     seed: int = 7
     citation: str = ""
     version: str = "1.0.0"
+    limitations: tuple[str, ...] = ()
 
 
 RECIPES: dict[str, Recipe] = {
@@ -84,7 +89,7 @@ RECIPES: dict[str, Recipe] = {
         required=("right_lung", "left_lung"), single_region=("right_lung", "left_lung", "cardiomediastinum"),
         channels=1, working_size={"square": 256},
         kind="a frontal chest X-ray", epochs=200, batch_size=8, flip=False, degrees=8.0, zoom=0.12,
-        shift=0.06, group_column="patientid",
+        shift=0.06, group_column="patientid", limitations=(LESION_CAVEAT,),
         citation="COVID-19 Chest X-ray Segmentations Dataset, General Blockchain Inc., 2020 (annotations CC BY 4.0); "
                  "images from Cohen JP et al., COVID-19 Image Data Collection, arXiv:2003.11597 (2020)."),
     "colon-polyp": Recipe(

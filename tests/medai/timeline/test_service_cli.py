@@ -73,3 +73,18 @@ def test_thin_or_implausible_data_is_flagged_not_silent():
     (result,) = assess_risk(read_long_csv(data))
     assert result.status == "flagged" and result.mortality_risk is not None
     assert "h of data" in result.message and "implausible" in result.message and "HR 0 bpm" in result.message
+
+
+@pytest.mark.parametrize(("risk", "alive_at_year", "warned"), [(0.794, 0.43, True), (0.20, 0.70, False),
+                                                                (0.30, 0.74, False)])
+def test_a_survival_curve_that_contradicts_the_mortality_risk_is_called_out(risk, alive_at_year, warned):
+    import dataclasses
+
+    import numpy as np
+
+    view = timeline(sample_stay())
+    view = dataclasses.replace(view, risk=dataclasses.replace(view.risk, mortality_risk=risk),
+                               survival_days=np.array([0.0, 365.0]), survival=np.array([1.0, alive_at_year]))
+    assert bool(view.disagreement) == warned
+    if warned:
+        assert "21 %" in view.disagreement and "43 %" in view.disagreement
