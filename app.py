@@ -1,11 +1,15 @@
 """MedAI Workbench: the router. ``make run`` (``python serve.py``), or ``streamlit run app.py``."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from pages.common import (DEMO_BANNER, RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, WarmUp, free_on_close, model_status,
                           sign_in_gate, warm_up)
 
-st.set_page_config(page_title="MedAI Workbench", page_icon=":material/stethoscope:", layout="wide")
+# A local icon: a Material or emoji page icon is fetched from a font or image CDN, which hospitals block.
+st.set_page_config(page_title="MedAI Workbench", page_icon=str(Path(__file__).with_name("pages") / "icon.png"),
+                   layout="wide")
 warm = warm_up()  # started by serve.py as the server starts (or here, by the first page view)
 identity = sign_in_gate()  # hosted mode: nothing below runs until someone with a role is signed in
 

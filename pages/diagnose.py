@@ -75,10 +75,11 @@ def probability_bar(p: float, threshold: float, positive: str) -> go.Figure:
                               text=[f"{p:.2f}"], textposition="outside", cliponaxis=False))
     figure.add_vline(x=threshold, line_width=3, line_dash="dash", line_color="black",
                      annotation_text=f"threshold {threshold:.2f}", annotation_position="top")
-    figure.update_layout(height=96, margin=dict(l=8, r=8, t=26, b=4), showlegend=False,
+    # Room below for the tick labels and the axis title, and on the right for a value label at 1.00.
+    figure.update_layout(height=130, margin=dict(l=8, r=40, t=26, b=48), showlegend=False,
                          xaxis=dict(range=[0, 1], tickvals=[0, 0.25, 0.5, 0.75, 1.0], title=None),
                          yaxis=dict(visible=False), bargap=0.35)
-    figure.update_xaxes(title_text=f"P({positive})", title_standoff=2)
+    figure.update_xaxes(title_text=f"P({positive})", title_standoff=8)
     return figure
 
 

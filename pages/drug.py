@@ -13,7 +13,7 @@ import streamlit as st
 from medai import registry
 from medai.drug.export import thumbnail_uri, to_sdf, to_svg
 from medai.drug.io import read_molecules, read_smiles_lines
-from medai.drug.lead import OBJECTIVES, optimize
+from medai.drug.lead import OBJECTIVE_LABELS, OBJECTIVES, optimize
 from medai.drug.reference import approved_drug_count
 from medai.drug.service import SCREEN_MODELS, csv_columns, prediction_columns, screen
 from medai.errors import MedAIError
@@ -188,7 +188,8 @@ feedback_control(dict(zip(result.models, result.record_ids)).get(feedback_model)
 st.subheader("Optimise this lead")
 with st.form("optimise"):
     weight_columns = st.columns(len(OBJECTIVES))
-    weights = {k: column.slider(f"weight: {k}", 0.0, 2.0, 1.0, 0.25) for k, column in zip(OBJECTIVES, weight_columns)}
+    weights = {k: column.slider(f"Weight of {OBJECTIVE_LABELS[k]}", 0.0, 2.0, 1.0, 0.25, key=f"weight_{k}")
+               for k, column in zip(OBJECTIVES, weight_columns)}
     bound, count, seed = st.columns(3)
     min_similarity = bound.slider("Min. similarity to the lead (Tanimoto)", 0.1, 0.9, 0.4, 0.05)
     n = count.number_input("Analogues to keep", 5, 100, 20)
@@ -212,12 +213,14 @@ if st.session_state.get("drug_optimized", (None,))[0] == key:
     analogues = pd.DataFrame([item.row() for item in ranked])
     analogues.insert(0, "structure", [thumbnail_uri(s) for s in analogues["smiles"]])
     st.dataframe(analogues, hide_index=True, width="stretch",
-                 column_config={"structure": st.column_config.ImageColumn("structure", width="small")})
+                 column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
+                                "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",
+                                **{k: OBJECTIVE_LABELS[k] for k in OBJECTIVES}})
     front = go.Figure(go.Scatter(x=analogues["similarity_to_lead"], y=analogues["score"], mode="markers",
                                  marker={"color": analogues["pareto_front"].map({True: "crimson", False: "grey"}),
                                          "size": 10}, text=analogues["edit"]))
     front.update_layout(xaxis_title="similarity to lead", yaxis_title="weighted score (0-1)", height=320,
-                        margin={"l": 40, "r": 20, "t": 30, "b": 40}, title="red = Pareto front")
+                        margin={"l": 40, "r": 20, "t": 30, "b": 40}, title="red: Pareto front over the weighted objectives (not only these two axes)")
     st.plotly_chart(front, width="stretch")
     st.download_button("Download analogues (CSV)", analogues.drop(columns="structure").to_csv(index=False).encode(),
                        "analogues.csv", "text/csv")

@@ -16,9 +16,17 @@ looked**, **a refusal when the image is not what the model knows**, and **an aud
 prediction (who, when, which model version, which input — by its hash, never by name).
 
 - **Diagnose** — upload chest X-rays (PNG, JPEG or DICOM) for a pneumonia assessment.
-- **Model cards** — what each model was trained on, how, and how well it did on held-out data.
+- **Segment** — lungs, heart and lung lesions on a chest X-ray, polyps on a colonoscopy frame, vessels on a
+  retinal photograph: an adjustable overlay, measurements and masks to download.
+- **Drug screening** — paste or upload molecules (SMILES, CSV, SDF) for drug-likeness, structural alerts,
+  predicted solubility, lipophilicity, toxicity and activity, each against approved drugs; propose analogues of a lead.
+- **Patient timeline** — an ICU stay's vitals and labs over time, forecasts with 80 % bands, the
+  in-hospital mortality risk hour by hour beside the NEWS2 early-warning score, and a survival curve.
+- **Model cards** — what each model was trained on, how, and how well it did on a validation split it
+  was not trained on (the public test portions are kept aside for independent evaluation).
 - **Audit log** — every prediction made here, and the feedback clinicians gave.
 
-The same functions run from the command line: `python -m medai diagnose FILES… --output results.csv`.
+Every page has a command-line twin: `python -m medai diagnose | segment | screen | optimize | timeline …`
+(`python -m medai --help`).
 """
 )

@@ -20,6 +20,8 @@ from medai.drug.service import MoleculeResult, screen
 from medai.store import AuditStore
 
 OBJECTIVES = ("activity", "solubility", "safety", "qed")
+OBJECTIVE_LABELS = {"activity": "BACE-1 activity", "solubility": "solubility (vs approved drugs)",
+                    "safety": "safety (1 − toxicity)", "qed": "drug-likeness (QED)"}
 DEFAULT_WEIGHTS = {"activity": 1.0, "solubility": 1.0, "safety": 1.0, "qed": 1.0}
 FRAGMENTS_FILE = Path(__file__).with_name("approved_brics_fragments.txt")
 
