@@ -22,6 +22,9 @@ def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            elsewhere = []  # the app works offline: a hospital network blocks font and image CDNs
+            page.on("request", lambda request: elsewhere.append(request.url)
+                    if not request.url.startswith((app_url, "data:", "blob:")) else None)
             page.set_default_timeout(TIMEOUT_MS)  # the server may still be loading other models
             page.goto(f"{app_url}/diagnose", timeout=TIMEOUT_MS)
             # A deep link on a fresh server must still get the router's sidebar and banner.
@@ -39,6 +42,7 @@ def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
             message = page.get_by_role("alert").filter(has_text="not a PNG, JPEG or DICOM")
             expect(message).to_be_visible(timeout=TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_diagnose_garbage.png"), full_page=True)
+            assert not elsewhere, elsewhere
         finally:
             browser.close()
 
