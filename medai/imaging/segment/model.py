@@ -156,9 +156,9 @@ class Segmenter:
     def rule_refusal(self, image: MedicalImage) -> str | None:
         """A plain reason to refuse by the image's colour, or None."""
         if self.channels == 1 and image.colorfulness > MAX_COLOUR_FOR_XRAYS:
-            return f"This is a colour photograph; this model reads {self.kind}, which is grey-scale."
+            return f"This is a colour photograph, but this model reads {self.kind} (grey-scale): pick another model."
         if self.channels == 3 and image.format != "dicom" and image.colorfulness < MIN_COLOUR_FOR_PHOTOGRAPHS:
-            return f"This image is grey-scale; this model reads {self.kind}, which is in colour."
+            return f"This image is grey-scale, but this model reads {self.kind} (a colour image): pick another model."
         return None
 
     def predict_one(self, image: MedicalImage) -> Segmentation:
