@@ -16,7 +16,7 @@ from medai import registry
 from medai.errors import MedAIError
 from medai.timeline.io import read_upload, variables
 from medai.timeline.news2 import HIGH, MEDIUM
-from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SURVIVAL_MODEL, timeline
+from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SURVIVAL_MODEL, TimelineView, timeline
 from pages.common import audit_store, cached_model, current_user, through_router
 from pages.feedback import feedback_control
 
@@ -122,7 +122,11 @@ if len(stays) > 1:
     stay = next(s for s in stays if s.patient_id == chosen)
 
 request = hashlib.sha256(data).hexdigest() + stay.patient_id
-if st.session_state.get("timeline_request") != request:
+changed = st.session_state.get("timeline_request") != request
+# Another patient: blank the previous patient's figures at once, so that nobody reads them as this one's
+# while the assessment runs (Streamlit keeps a run's old elements on screen until they are redrawn).
+area = st.empty() if changed else None
+if changed:
     for model_name in (RISK_MODEL, FORECAST_MODEL, SURVIVAL_MODEL):
         try:
             cached_model(model_name)
@@ -135,57 +139,64 @@ if st.session_state.get("timeline_request") != request:
             st.error(str(exc), icon=":material/error:")
             st.stop()
     st.session_state.timeline_request = request
-view = st.session_state.timeline_view
-risk = view.risk
 
-if risk.status == "error":
-    st.error(f"Patient {risk.patient_id}: {risk.message}", icon=":material/error:")
-    st.stop()
-if risk.status == "flagged":
-    st.warning(risk.message, icon=":material/warning:")
-figures = st.columns(4)
-figures[0].metric("Mortality risk (in hospital)", f"{100 * risk.mortality_risk:.1f} %")
-figures[1].metric("NEWS2 now / max", f"{risk.news2_last} / {risk.news2_max} points")
-if len(view.survival):
-    figures[2].metric("Alive at 1 year (model)", f"{100 * view.survival[-1]:.0f} %")
-figures[3].metric("Data", f"{stay.hours:.1f} h · {len(stay.observed())} variables")
-if view.disagreement:
-    st.warning(view.disagreement, icon=":material/compare_arrows:")
-st.markdown(f"**Patient {risk.patient_id}** · age {stay.descriptors['Age']:.0f} years · "
-            f"{len(stay.time)} observations")
-feedback_control(view.record_ids.get(RISK_MODEL), registry.get_spec(RISK_MODEL).labels,
-                 title="Feedback on the mortality risk")
 
-st.plotly_chart(vitals_figure(view), width="stretch")
-st.caption(f"Dashed: forecast median from the last observation ({stay.hours:.1f} h); shaded: 80 % interval. "
-           f"NEWS2 dotted lines at {MEDIUM} (urgent review) and {HIGH} (emergency response). Risk: recomputed from "
-           "the data up to each hour; bars show which hours pushed it up (red) or down (green).")
+def draw(view: TimelineView) -> None:
+    """Everything about the assessed stay: figures, charts, tables, feedback."""
+    stay, risk = view.stay, view.risk
 
-drivers, survival = st.columns(2)
-with drivers:
-    st.subheader("What moved the risk")
-    table = pd.DataFrame([{"variable": variables()[n].label, "change in risk (percentage points)": round(100 * d, 2),
-                           "direction": "raises" if d > 0 else "lowers"} for n, d in view.drivers[:10]])
-    st.dataframe(table, hide_index=True, width="stretch")
-    st.caption("Occlusion: the risk with all data minus the risk with that variable's observations removed.")
-with survival:
+    if risk.status == "error":
+        st.error(f"Patient {risk.patient_id}: {risk.message}", icon=":material/error:")
+        st.stop()
+    if risk.status == "flagged":
+        st.warning(risk.message, icon=":material/warning:")
+    figures = st.columns(4)
+    figures[0].metric("Mortality risk (in hospital)", f"{100 * risk.mortality_risk:.1f} %")
+    figures[1].metric("NEWS2 now / max", f"{risk.news2_last} / {risk.news2_max} points")
     if len(view.survival):
-        st.subheader("Survival curve")
-        curve = go.Figure(go.Scatter(x=view.survival_days, y=100 * view.survival, mode="lines", line={"shape": "hv"}))
-        curve.update_layout(xaxis_title="days since ICU admission", yaxis_title="probability alive (%)",
-                            yaxis_range=[0, 100], height=320, margin={"l": 40, "r": 20, "t": 20, "b": 40})
-        st.plotly_chart(curve, width="stretch")
+        figures[2].metric("Alive at 1 year (model)", f"{100 * view.survival[-1]:.0f} %")
+    figures[3].metric("Data", f"{stay.hours:.1f} h · {len(stay.observed())} variables")
+    if view.disagreement:
+        st.warning(view.disagreement, icon=":material/compare_arrows:")
+    st.markdown(f"**Patient {risk.patient_id}** · age {stay.descriptors['Age']:.0f} years · "
+                f"{len(stay.time)} observations")
+    feedback_control(view.record_ids.get(RISK_MODEL), registry.get_spec(RISK_MODEL).labels,
+                     title="Feedback on the mortality risk")
 
-labs = labs_figure(stay)
-if labs is not None:
-    st.subheader("Labs")
-    st.plotly_chart(labs, width="stretch")
-with st.expander("Forecast table"):
-    st.dataframe(pd.DataFrame([{"variable": f.variable, "unit": f.unit, "hours ahead": f.hours_ahead,
-                                "time (h)": f.time, "p10": round(f.p10, 1), "p50": round(f.p50, 1),
-                                "p90": round(f.p90, 1)} for f in view.forecasts]), hide_index=True, width="stretch")
-if stay.unknown or stay.out_of_range or stay.problems:
-    with st.expander("Reading notes"):
-        for line in [*(f"unknown variable kept but not used: {k} ({v} rows)" for k, v in stay.unknown.items()),
-                     *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.problems]:
-            st.markdown(f"- {line}")
+    st.plotly_chart(vitals_figure(view), width="stretch")
+    st.caption(f"Dashed: forecast median from the last observation ({stay.hours:.1f} h); shaded: 80 % interval. "
+               f"NEWS2 dotted lines at {MEDIUM} (urgent review) and {HIGH} (emergency response). Risk: recomputed from "
+               "the data up to each hour; bars show which hours pushed it up (red) or down (green).")
+
+    drivers, survival = st.columns(2)
+    with drivers:
+        st.subheader("What moved the risk")
+        table = pd.DataFrame([{"variable": variables()[n].label, "change in risk (percentage points)": round(100 * d, 2),
+                               "direction": "raises" if d > 0 else "lowers"} for n, d in view.drivers[:10]])
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.caption("Occlusion: the risk with all data minus the risk with that variable's observations removed.")
+    with survival:
+        if len(view.survival):
+            st.subheader("Survival curve")
+            curve = go.Figure(go.Scatter(x=view.survival_days, y=100 * view.survival, mode="lines", line={"shape": "hv"}))
+            curve.update_layout(xaxis_title="days since ICU admission", yaxis_title="probability alive (%)",
+                                yaxis_range=[0, 100], height=320, margin={"l": 40, "r": 20, "t": 20, "b": 40})
+            st.plotly_chart(curve, width="stretch")
+
+    labs = labs_figure(stay)
+    if labs is not None:
+        st.subheader("Labs")
+        st.plotly_chart(labs, width="stretch")
+    with st.expander("Forecast table"):
+        st.dataframe(pd.DataFrame([{"variable": f.variable, "unit": f.unit, "hours ahead": f.hours_ahead,
+                                    "time (h)": f.time, "p10": round(f.p10, 1), "p50": round(f.p50, 1),
+                                    "p90": round(f.p90, 1)} for f in view.forecasts]), hide_index=True, width="stretch")
+    if stay.unknown or stay.out_of_range or stay.problems:
+        with st.expander("Reading notes"):
+            for line in [*(f"unknown variable kept but not used: {k} ({v} rows)" for k, v in stay.unknown.items()),
+                         *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.problems]:
+                st.markdown(f"- {line}")
+
+
+with area.container() if area is not None else st.container():
+    draw(st.session_state.timeline_view)
