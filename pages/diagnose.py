@@ -20,7 +20,7 @@ from medai.errors import MedAIError
 from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, jet_colorscale, overlay
 from medai.imaging.lung_focus import low_focus_limit, outline
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, reading_notes
-from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display
+from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display, repeated_images
 from pages.card_view import render_card
 from pages.common import audit_store, current_user, load_or_stop, through_router
 from pages.feedback import feedback_control
@@ -197,6 +197,9 @@ if new:
         progress.progress((done + 1) / len(new), text=f"Read {done + 1} of {len(new)}")
     progress.empty()
 outcomes = [results[key] for key, _, _ in requests]
+for names in repeated_images(outcomes):
+    st.info(f"The same image was added {len(names)} times ({', '.join(names)}): each is diagnosed and recorded as its "
+            "own request. Remove the extra copies if that was not meant.", icon=":material/content_copy:")
 
 table = pd.DataFrame([outcome.row(spec.labels) for outcome in outcomes], columns=csv_columns(spec.labels))
 shown_columns = ["file", "status", "label", f"p_{spec.labels[-1]}", "uncertainty", "message"]

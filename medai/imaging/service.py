@@ -186,6 +186,15 @@ def _recorded(outcome: DiagnoseOutcome, store: AuditStore, user: str, source: st
     return replace(outcome, record_id=record_id)
 
 
+def repeated_images(outcomes: Sequence[DiagnoseOutcome]) -> list[list[str]]:
+    """Names of inputs that are the same image (same SHA-256 of the file), one list per image seen twice or more."""
+    names: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        if outcome.image is not None:
+            names.setdefault(outcome.image.sha256, []).append(outcome.name)
+    return [group for group in names.values() if len(group) > 1]
+
+
 def for_display(outcome: DiagnoseOutcome, max_side: int = DISPLAY_SIDE_PX) -> DiagnoseOutcome:
     """The outcome with its image shrunk to ``max_side`` on the long side, for a page to keep and redraw.
 
