@@ -29,6 +29,7 @@ through_router("pages/diagnose.py")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 RESULTS = "diagnose_results"  # session state: request key → display-size DiagnoseOutcome
+RESTORED = "diagnose_restored"  # session state: showing the results of a visit before this one
 RED, GREEN = "#d62728", "#2ca02c"
 LUNG_OUTLINE_RGB = (255, 255, 255)
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": True}
@@ -172,10 +173,19 @@ card = registry.card(model_name)
 with st.expander("Model card"):
     render_card(card)
 
+returning = "uploads" not in st.session_state  # Streamlit drops a widget's state when its page is left
 requests = read_requests(model_name)
 results: dict[str, DiagnoseOutcome] = st.session_state.setdefault(RESULTS, {})
-for stale in set(results) - {key for key, _, _ in requests}:
-    del results[stale]  # a removed file or sample: forget it (it was recorded when it was asked about)
+if not requests and results and (returning or st.session_state.get(RESTORED)):
+    # Back from another page: the uploader is empty again, but the results are still worth showing.
+    st.session_state[RESTORED] = True
+    st.info("Results from before you left this page (the files themselves are not kept). Add files or samples to "
+            "start again.", icon=":material/history:")
+    requests = [(key, outcome.name, b"") for key, outcome in results.items()]
+else:
+    st.session_state.pop(RESTORED, None)
+    for stale in set(results) - {key for key, _, _ in requests}:
+        del results[stale]  # a removed file or sample: forget it (it was recorded when it was asked about)
 if not requests:
     st.info("Upload one or more images, or pick a sample, to begin.")
     st.stop()

@@ -149,3 +149,15 @@ def test_lung_fields_outlined_and_heat_share_reported(diagnose_page):
     assert any("lung fields (cxr-lungs)" in caption for image in diagnose_page.get("image") for caption in image.captions)
     record = AuditStore().recent_predictions(1)[0]
     assert 0.0 <= record.output_summary["heat_in_lungs"] <= 1.0
+
+
+def test_results_are_still_there_after_visiting_another_page(diagnose_page):
+    diagnose_page.multiselect[0].set_value([FILMS[0]]).run()
+    diagnose_page.switch_page("pages/models.py").run()
+    back = diagnose_page.switch_page("pages/diagnose.py").run()
+    assert not back.exception and "Results from before you left this page" in _text(back)
+    assert FILMS[0] in back.dataframe[0].value["file"].tolist() and _records() == 1
+    back.slider[0].set_value(0.7).run()  # redrawing keeps them
+    assert FILMS[0] in back.dataframe[0].value["file"].tolist()
+    back.multiselect[0].set_value([FILMS[1]]).run()  # a new request replaces them
+    assert back.dataframe[0].value["file"].tolist() == [FILMS[1]] and _records() == 2
