@@ -17,10 +17,11 @@ from medai.drug.lead import OBJECTIVE_LABELS, OBJECTIVES, optimize
 from medai.drug.reference import approved_drug_count
 from medai.drug.service import SCREEN_MODELS, csv_columns, prediction_columns, screen
 from medai.errors import MedAIError
-from pages.common import audit_store, cached_model, current_user, through_router
+from pages.common import audit_store, cached_model, current_user, keep_across_pages, through_router
 from pages.feedback import feedback_control
 
 through_router("pages/drug.py")
+keep_across_pages("drug_how", "drug_text", "drug_sample")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "drug"
 THUMBNAILS = 300
@@ -43,16 +44,16 @@ def measured_values(key: str, model_name: str) -> dict[str, object] | None:
 
 def molecule_input() -> tuple[str, bytes, str]:
     """The molecules the user gave: (name, bytes, kind) with kind ``"file"`` or ``"text"``; empty if none."""
-    how = st.radio("Molecules", ["Paste SMILES", "Upload a file", "Sample molecules"], horizontal=True)
+    how = st.radio("Molecules", ["Paste SMILES", "Upload a file", "Sample molecules"], horizontal=True, key="drug_how")
     if how == "Paste SMILES":
         text = st.text_area("One SMILES per line, optionally followed by a name",
-                            placeholder="CC(=O)Oc1ccccc1C(=O)O aspirin", height=140)
+                            placeholder="CC(=O)Oc1ccccc1C(=O)O aspirin", height=140, key="drug_text")
         return "pasted", text.encode(), "text"
     if how == "Upload a file":
         upload = st.file_uploader("CSV with a 'smiles' column (and optional id/name), .smi, or SDF",
                                   type=["csv", "tsv", "smi", "txt", "sdf", "sd"])
         return (upload.name, upload.getvalue(), "file") if upload else ("", b"", "file")
-    name = st.selectbox("Sample file", sorted(p.name for p in SAMPLES.glob("*.csv")))
+    name = st.selectbox("Sample file", sorted(p.name for p in SAMPLES.glob("*.csv")), key="drug_sample")
     return name, (SAMPLES / name).read_bytes(), "file"
 
 

@@ -24,10 +24,11 @@ from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, compose, disa
                                            structure_colours, target_mask, truth_targets)
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure, segment
 from pages.card_view import render_card
-from pages.common import audit_store, current_user, load_or_stop, through_router
+from pages.common import audit_store, current_user, keep_across_pages, load_or_stop, through_router
 from pages.feedback import feedback_control
 
 through_router("pages/segment.py")
+keep_across_pages("model", "sample")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 SHIPPED_MASKS = SAMPLES / "segment" / "masks"  # masks/<target>/<sample stem>.png: ground truth shipped with a sample
@@ -230,8 +231,9 @@ models = registry.names(task="image-segmentation")
 if not models:
     st.info("No segmentation model is installed. Train one with `python -m medai train cxr-lungs`.")
     st.stop()
-model_name = st.selectbox("Model", models, key="model",
-                          index=models.index(DEFAULT_MODEL) if DEFAULT_MODEL in models else 0)
+if st.session_state.get("model") not in models:  # the default model first; a kept choice stays
+    st.session_state["model"] = DEFAULT_MODEL if DEFAULT_MODEL in models else models[0]
+model_name = st.selectbox("Model", models, key="model")
 card = registry.card(model_name)
 with st.expander("Model card"):
     render_card(card)

@@ -17,10 +17,11 @@ from medai.errors import MedAIError
 from medai.timeline.io import read_upload, variables
 from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SURVIVAL_MODEL, TimelineView, timeline
-from pages.common import audit_store, cached_model, current_user, through_router
+from pages.common import audit_store, cached_model, current_user, keep_across_pages, through_router
 from pages.feedback import feedback_control
 
 through_router("pages/timeline.py")
+keep_across_pages("timeline_how", "timeline_sample")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "timeline"
 PANELS = (("Heart rate", ("HR",)), ("Blood pressure", ("SysABP", "NISysABP", "MAP", "NIMAP", "DiasABP", "NIDiasABP")),
@@ -30,14 +31,14 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 def patient_input() -> tuple[str, bytes]:
     """(file name, bytes) the user chose; empty bytes when nothing yet."""
-    how = st.radio("Patient", ["Sample patient", "Upload a file"], horizontal=True)
+    how = st.radio("Patient", ["Sample patient", "Upload a file"], horizontal=True, key="timeline_how")
     if how == "Upload a file":
         upload = st.file_uploader("A PhysioNet 2012 file (Time,Parameter,Value), a long CSV "
                                   "(patient_id,time,variable,value[,unit]) or a FHIR R4 Bundle of Observations (JSON)",
                                   type=["csv", "txt", "json"])
         return (upload.name, upload.getvalue()) if upload else ("", b"")
     name = st.selectbox("Sample patient (PhysioNet 2012 set A, ODC-BY 1.0)",
-                        sorted(p.name for p in SAMPLES.glob("*") if p.suffix in (".txt", ".csv")))
+                        sorted(p.name for p in SAMPLES.glob("*") if p.suffix in (".txt", ".csv")), key="timeline_sample")
     return name, (SAMPLES / name).read_bytes()
 
 

@@ -76,3 +76,12 @@ def test_feedback_on_a_models_predictions_is_saved_once(drug_page):
     record = next(r for r in store.recent_predictions(50) if r.model_name == "drug-solubility")
     assert len(store.feedback_for(record.id)) == 1
     assert any("Feedback saved for record" in c.value for c in drug_page.caption)
+
+
+def test_pasted_molecules_and_their_screen_survive_a_visit_to_another_page(drug_page):
+    drug_page.text_area(key="drug_text").set_value("CC(=O)Oc1ccccc1C(=O)O aspirin\nCCO ethanol").run()
+    assert any("2 of 2" in m.value for m in drug_page.markdown)
+    drug_page.switch_page("pages/models.py").run()
+    back = drug_page.switch_page("pages/drug.py").run()
+    assert not back.exception and back.text_area(key="drug_text").value.startswith("CC(=O)Oc1ccccc1C(=O)O aspirin")
+    assert any("2 of 2" in m.value for m in back.markdown) and _records() == len(SCREEN_MODELS)  # not screened again

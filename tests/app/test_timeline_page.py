@@ -71,3 +71,11 @@ def test_override_of_the_mortality_risk_is_kept_with_the_outcome(timeline_page):
     saved = store.latest_feedback(record.id)
     assert saved.verdict == "override" and saved.corrected_label == "died_in_hospital"
     assert record.weights_sha256 and len(record.weights_sha256) == 64  # the model's digest is recorded
+
+
+def test_the_chosen_patient_survives_a_visit_to_another_page(timeline_page):
+    samples = timeline_page.selectbox(key="timeline_sample").options
+    timeline_page.selectbox(key="timeline_sample").set_value(samples[2]).run()
+    timeline_page.switch_page("pages/home.py").run()
+    back = timeline_page.switch_page("pages/timeline.py").run()
+    assert not back.exception and back.selectbox(key="timeline_sample").value == samples[2]
