@@ -221,7 +221,8 @@ if st.session_state.get("drug_optimized", (None,))[0] == key:
                                  marker={"color": analogues["pareto_front"].map({True: "crimson", False: "grey"}),
                                          "size": 10}, text=analogues["edit"]))
     front.update_layout(xaxis_title="similarity to lead", yaxis_title="weighted score (0-1)", height=320,
-                        margin={"l": 40, "r": 20, "t": 30, "b": 40}, title="red: Pareto front over the weighted objectives (not only these two axes)")
+                        margin={"l": 40, "r": 20, "t": 30, "b": 40},
+                        title="red: Pareto front over the weighted objectives (not only these two axes)")
     st.plotly_chart(front, width="stretch")
     st.download_button("Download analogues (CSV)", analogues.drop(columns="structure").to_csv(index=False).encode(),
                        "analogues.csv", "text/csv")

@@ -37,8 +37,8 @@ def patient_input() -> tuple[str, bytes]:
                                   "(patient_id,time,variable,value[,unit]) or a FHIR R4 Bundle of Observations (JSON)",
                                   type=["csv", "txt", "json"])
         return (upload.name, upload.getvalue()) if upload else ("", b"")
-    name = st.selectbox("Sample patient (PhysioNet 2012 set A, ODC-BY 1.0)",
-                        sorted(p.name for p in SAMPLES.glob("*") if p.suffix in (".txt", ".csv")), key="timeline_sample")
+    name = st.selectbox("Sample patient (PhysioNet 2012 set A, ODC-BY 1.0)", key="timeline_sample",
+                        options=sorted(p.name for p in SAMPLES.glob("*") if p.suffix in (".txt", ".csv")))
     return name, (SAMPLES / name).read_bytes()
 
 
@@ -56,7 +56,8 @@ def vitals_figure(view) -> go.Figure:
     for row, (_, names) in enumerate(rows, start=1):
         for colour, name in zip(COLOURS, names):
             times, values = stay.series(name)
-            figure.add_trace(go.Scatter(x=times, y=values, mode="markers+lines", name=f"{name} ({unit(name)})",
+            shown_name = variables()[name].label
+            figure.add_trace(go.Scatter(x=times, y=values, mode="markers+lines", name=f"{shown_name} ({unit(name)})",
                                         marker={"size": 4, "color": colour}, line={"width": 1, "color": colour}),
                              row=row, col=1)
             points = [f for f in view.forecasts if f.variable == name]
@@ -65,10 +66,11 @@ def vitals_figure(view) -> go.Figure:
                 last = values[-1]
                 figure.add_trace(go.Scatter(x=x + x[::-1], y=[last] + [f.p90 for f in points]
                                             + [f.p10 for f in points][::-1] + [last], fill="toself", opacity=0.2,
-                                            line={"width": 0, "color": colour}, name=f"{name} 80 % interval",
+                                            line={"width": 0, "color": colour}, name=f"{shown_name} 80 % interval",
                                             showlegend=False, hoverinfo="skip"), row=row, col=1)
                 figure.add_trace(go.Scatter(x=x, y=[last] + [f.p50 for f in points], mode="lines",
-                                            line={"dash": "dash", "color": colour}, name=f"{name} forecast (median)"),
+                                            line={"dash": "dash", "color": colour},
+                                            name=f"{shown_name} forecast (median)"),
                                  row=row, col=1)
     news_row, risk_row = len(rows) + 1, len(rows) + 2
     figure.add_trace(go.Scatter(x=view.news2.hours, y=view.news2.total, mode="lines", line={"shape": "hv"},
@@ -172,14 +174,16 @@ def draw(view: TimelineView) -> None:
     drivers, survival = st.columns(2)
     with drivers:
         st.subheader("What moved the risk")
-        table = pd.DataFrame([{"variable": variables()[n].label, "change in risk (percentage points)": round(100 * d, 2),
+        table = pd.DataFrame([{"variable": variables()[n].label,
+                               "change in risk (percentage points)": round(100 * d, 2),
                                "direction": "raises" if d > 0 else "lowers"} for n, d in view.drivers[:10]])
         st.dataframe(table, hide_index=True, width="stretch")
         st.caption("Occlusion: the risk with all data minus the risk with that variable's observations removed.")
     with survival:
         if len(view.survival):
             st.subheader("Survival curve")
-            curve = go.Figure(go.Scatter(x=view.survival_days, y=100 * view.survival, mode="lines", line={"shape": "hv"}))
+            curve = go.Figure(go.Scatter(x=view.survival_days, y=100 * view.survival, mode="lines",
+                                         line={"shape": "hv"}))
             curve.update_layout(xaxis_title="days since ICU admission", yaxis_title="probability alive (%)",
                                 yaxis_range=[0, 100], height=320, margin={"l": 40, "r": 20, "t": 20, "b": 40})
             st.plotly_chart(curve, width="stretch")

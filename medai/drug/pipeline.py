@@ -1,6 +1,7 @@
-"""Per-molecule work that needs no model: standardise, describe, find alerts, featurise.
+"""Per-molecule work that needs no model (standardise, describe, find alerts, featurise), and the
+chunked map that runs a screen's work in worker processes for large files.
 
-Kept free of TensorFlow so that worker processes start fast when a large file is screened.
+Kept free of TensorFlow (the drug models run in NumPy and scikit-learn), so workers start fast.
 """
 
 from __future__ import annotations

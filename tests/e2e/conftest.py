@@ -38,7 +38,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    """Start `python serve.py` (what `make run` starts) on a free loopback port; yield (URL, audit database URL); stop it."""
+    """Start `python serve.py` (what `make run` starts) on a free loopback port; yield (URL, audit database URL);
+    stop it."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("Debian's chromium is not installed; `make test` installs it")

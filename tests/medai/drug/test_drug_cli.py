@@ -67,7 +67,8 @@ def test_large_input_uses_worker_processes_through_python_m_medai(tmp_path):
     from medai.drug.io import MoleculeInput
     from medai.drug.service import csv_columns, screen
 
-    here = [m.row(csv_columns()) for m in screen([MoleculeInput(f"m{i}", s, "") for i, s in enumerate(smiles)]).molecules]
+    inputs = [MoleculeInput(f"m{i}", s, "") for i, s in enumerate(smiles)]
+    here = [m.row(csv_columns()) for m in screen(inputs).molecules]
     for worker_row, own_row in zip(rows, here):
         for column in ("canonical_smiles", "logS", "tox21_SR-p53_std", "bace1_active", "nearest_train_similarity",
                        "qed", "alerts", "logD_approved_pct", "mw_approved_pct"):
