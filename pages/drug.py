@@ -15,7 +15,7 @@ from medai.drug.export import thumbnail_uri, to_sdf, to_svg
 from medai.drug.io import read_molecules, read_smiles_lines
 from medai.drug.lead import OBJECTIVE_LABELS, OBJECTIVES, optimize
 from medai.drug.reference import approved_drug_count
-from medai.drug.service import SCREEN_MODELS, csv_columns, prediction_columns, screen
+from medai.drug.service import SCREEN_MODELS, ScreenResult, csv_columns, prediction_columns, screen
 from medai.errors import MedAIError
 from pages.common import audit_store, cached_model, current_user, keep_across_pages, through_router
 from pages.feedback import feedback_control
@@ -74,7 +74,10 @@ if not data.strip():
     st.stop()
 
 request = hashlib.sha256(data).hexdigest()
-if st.session_state.get("drug_request") != request:
+changed = st.session_state.get("drug_request") != request
+# New molecules: blank the previous screen's table at once, so that nobody reads it as this one's.
+area = st.empty() if changed else None
+if changed:
     try:
         molecules = read_smiles_lines(data.decode("utf-8", "replace")) if kind == "text" else read_molecules(data, name)
     except MedAIError as exc:
@@ -99,130 +102,141 @@ if st.session_state.get("drug_request") != request:
             st.stop()
     st.session_state.drug_request = request
     st.session_state.pop("drug_optimized", None)
-result = st.session_state.drug_result
-columns = csv_columns()
-rows = pd.DataFrame([m.row(columns) for m in result.molecules], columns=columns)
-valid_count = int(rows["valid"].astype(bool).sum())
-st.write(f"**{valid_count} of {len(rows)}** molecules valid · models: "
-         + ", ".join(f"{n} {v}" for n, v in result.models.items()))
 
-shown = filters()
-mask = pd.Series(True, index=rows.index)
-if shown["valid"]:
-    mask &= rows["valid"] == True  # noqa: E712  (a pandas mask, not a truth test)
-if shown["in_domain"]:
-    mask &= rows["in_domain"] == True  # noqa: E712
-if shown["no_alerts"]:
-    mask &= rows["alerts"].fillna("") == ""
-if shown["lipinski"]:
-    mask &= pd.to_numeric(rows["lipinski_violations"], errors="coerce").fillna(9) <= 1
-table = rows[mask].copy()
-table.insert(0, "structure", [thumbnail_uri(s) if i < THUMBNAILS else "" for i, s in
-                              enumerate(table["canonical_smiles"])])
-for column in SHOWN:
-    if column in table:
-        table[column] = [f"{v:.2f} ± {s:.2f}" if v != "" else "" for v, s in zip(table[column], table[f"{column}_std"])]
-tox21 = [c for c in prediction_columns() if c.startswith("tox21_")]
-if tox21:
-    table["max P(Tox21)"] = rows.loc[mask, tox21].apply(pd.to_numeric, errors="coerce").max(axis=1).round(2)
-visible = ["structure", "id", "valid", "message", *[c for c in SHOWN if c in table], "max P(Tox21)" if tox21 else None,
-           "in_domain", "nearest_train_similarity", "qed", "mw", "clogp", "tpsa", "lipinski_violations", "alerts",
-           "logS_approved_pct", "qed_approved_pct"]
-event = st.dataframe(
-    table[[c for c in visible if c and c in table]].rename(columns=SHOWN), hide_index=True, width="stretch",
-    on_select="rerun", selection_mode="single-row", key="drug_table",
-    column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
-                   "nearest_train_similarity": st.column_config.NumberColumn("nearest train sim.", format="%.2f"),
-                   "logS_approved_pct": st.column_config.NumberColumn("logS pct (approved)", format="%.0f"),
-                   "qed_approved_pct": st.column_config.NumberColumn("QED pct (approved)", format="%.0f")})
-st.caption(f"± is the calibrated SD. 'pct' is the percentile among {approved_drug_count():,} approved drugs "
-           f"(ClinTox). 'Lipinski pass' allows one violation. Structures are drawn for the first {THUMBNAILS} rows.")
-download_csv, download_sdf = st.columns(2)
-download_csv.download_button("Download results (CSV)", rows.to_csv(index=False).encode(), "screen_results.csv",
-                             "text/csv")
-download_sdf.download_button("Download valid molecules (SDF with properties)",
-                             lambda: to_sdf(result.molecules, columns).encode(), "screen_results.sdf",
-                             "chemical/x-mdl-sdfile")
 
-st.divider()
-valid_rows = [i for i, m in enumerate(result.molecules) if m.valid]
-if not valid_rows:
-    st.stop()
-selected = event.selection.rows if event and event.selection else []
-picked = int(table.index[selected[0]]) if selected else None
-choice = st.selectbox("Molecule for details and optimisation (or select a row above)", valid_rows,
-                      index=valid_rows.index(picked) if picked in valid_rows else 0,
-                      format_func=lambda i: f"{result.molecules[i].id} — {result.molecules[i].canonical_smiles}")
-molecule = result.molecules[choice]
-st.subheader(molecule.id)
-picture, radar = st.columns(2)
-alert_atoms = sorted({a for alert in molecule.alerts for a in alert.atoms})
-picture.image(to_svg(molecule.canonical_smiles, alert_atoms, 420, 300), width="stretch")
-picture.code(molecule.canonical_smiles, language=None)
-for alert in molecule.alerts:
-    picture.warning(f"{alert.catalog} alert: {alert.name} (shaded)", icon=":material/report:")
-if molecule.message:
-    picture.info(molecule.message)
-axes = [key for key in RADAR_AXES if key in molecule.percentiles]
-figure = go.Figure()
-figure.add_trace(go.Scatterpolar(r=[50] * (len(axes) + 1), theta=[RADAR_AXES[k] for k in axes + axes[:1]],
-                                 name="approved-drug median", line={"dash": "dot", "color": "grey"}))
-figure.add_trace(go.Scatterpolar(r=[molecule.percentiles[k] for k in axes + axes[:1]],
-                                 theta=[RADAR_AXES[k] for k in axes + axes[:1]], fill="toself", name=molecule.id))
-figure.update_layout(polar={"radialaxis": {"range": [0, 100], "ticksuffix": " pct"}}, height=380,
-                     margin={"l": 30, "r": 30, "t": 30, "b": 30}, legend={"orientation": "h"})
-radar.plotly_chart(figure, width="stretch")
-radar.caption("Percentile of each value among approved drugs (50 = the median approved drug).")
-details = pd.DataFrame([{"property": k, "value": round(v, 3), "± SD": round(s, 3),
-                         "approved pct": round(molecule.percentiles.get(k, float("nan")), 0)}
-                        for k, (v, s) in molecule.predictions.items()])
-with st.expander("All predictions"):
-    st.dataframe(details, hide_index=True, width="stretch")
-    st.dataframe(pd.DataFrame([{"model": n, "nearest train similarity": round(s, 3), "cut-off": c,
-                                "in domain": s >= c} for n, (s, c) in molecule.domain_by_model.items()]),
-                 hide_index=True, width="stretch")
+def draw(result: ScreenResult) -> None:
+    """The screen's table, the selected molecule's details and feedback, and the optimisation panel."""
+    columns = csv_columns()
+    rows = pd.DataFrame([m.row(columns) for m in result.molecules], columns=columns)
+    valid_count = int(rows["valid"].astype(bool).sum())
+    st.write(f"**{valid_count} of {len(rows)}** molecules valid · models: "
+             + ", ".join(f"{n} {v}" for n, v in result.models.items()))
 
-feedback_model = st.selectbox("Feedback on this screen's predictions of", list(result.models), key="drug_feedback_model")
-feedback_control(dict(zip(result.models, result.record_ids)).get(feedback_model), title=f"Feedback on {feedback_model}",
-                 label_prompt=None, correction=lambda key: measured_values(key, feedback_model))
+    shown = filters()
+    mask = pd.Series(True, index=rows.index)
+    if shown["valid"]:
+        mask &= rows["valid"] == True  # noqa: E712  (a pandas mask, not a truth test)
+    if shown["in_domain"]:
+        mask &= rows["in_domain"] == True  # noqa: E712
+    if shown["no_alerts"]:
+        mask &= rows["alerts"].fillna("") == ""
+    if shown["lipinski"]:
+        mask &= pd.to_numeric(rows["lipinski_violations"], errors="coerce").fillna(9) <= 1
+    table = rows[mask].copy()
+    table.insert(0, "structure", [thumbnail_uri(s) if i < THUMBNAILS else "" for i, s in
+                                  enumerate(table["canonical_smiles"])])
+    for column in SHOWN:
+        if column in table:
+            table[column] = [f"{v:.2f} ± {s:.2f}" if v != "" else ""
+                             for v, s in zip(table[column], table[f"{column}_std"])]
+    tox21 = [c for c in prediction_columns() if c.startswith("tox21_")]
+    if tox21:
+        table["max P(Tox21)"] = rows.loc[mask, tox21].apply(pd.to_numeric, errors="coerce").max(axis=1).round(2)
+    visible = ["structure", "id", "valid", "message", *[c for c in SHOWN if c in table],
+               "max P(Tox21)" if tox21 else None, "in_domain", "nearest_train_similarity", "qed", "mw", "clogp",
+               "tpsa", "lipinski_violations", "alerts", "logS_approved_pct", "qed_approved_pct"]
+    event = st.dataframe(
+        table[[c for c in visible if c and c in table]].rename(columns=SHOWN), hide_index=True, width="stretch",
+        on_select="rerun", selection_mode="single-row", key="drug_table",
+        column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
+                       "nearest_train_similarity": st.column_config.NumberColumn("nearest train sim.", format="%.2f"),
+                       "logS_approved_pct": st.column_config.NumberColumn("logS pct (approved)", format="%.0f"),
+                       "qed_approved_pct": st.column_config.NumberColumn("QED pct (approved)", format="%.0f")})
+    st.caption(f"± is the calibrated SD. 'pct' is the percentile among {approved_drug_count():,} approved drugs "
+               f"(ClinTox). 'Lipinski pass' allows one violation. Structures are drawn for the first {THUMBNAILS} "
+               "rows.")
+    download_csv, download_sdf = st.columns(2)
+    download_csv.download_button("Download results (CSV)", rows.to_csv(index=False).encode(), "screen_results.csv",
+                                 "text/csv")
+    download_sdf.download_button("Download valid molecules (SDF with properties)",
+                                 lambda: to_sdf(result.molecules, columns).encode(), "screen_results.sdf",
+                                 "chemical/x-mdl-sdfile")
 
-st.subheader("Optimise this lead")
-with st.form("optimise"):
-    weight_columns = st.columns(len(OBJECTIVES))
-    weights = {k: column.slider(f"Weight of {OBJECTIVE_LABELS[k]}", 0.0, 2.0, 1.0, 0.25, key=f"weight_{k}")
-               for k, column in zip(OBJECTIVES, weight_columns)}
-    bound, count, seed = st.columns(3)
-    min_similarity = bound.slider("Min. similarity to the lead (Tanimoto)", 0.1, 0.9, 0.4, 0.05)
-    n = count.number_input("Analogues to keep", 5, 100, 20)
-    seed_value = seed.number_input("Seed", 0, 10_000, 0)
-    submitted = st.form_submit_button("Propose analogues")
-key = (molecule.canonical_smiles, tuple(weights.values()), min_similarity, n, seed_value)
-if submitted and st.session_state.get("drug_optimized", (None,))[0] != key:
-    with st.spinner("Proposing and screening analogues…"):
-        try:
-            _, ranked = optimize(molecule.canonical_smiles, int(n), weights, min_similarity, int(seed_value),
-                                 user=current_user(), source="ui", store=audit_store())
-        except MedAIError as exc:
-            st.error(str(exc), icon=":material/error:")
-            st.stop()
-    st.session_state.drug_optimized = (key, ranked)
-if st.session_state.get("drug_optimized", (None,))[0] == key:
-    ranked = st.session_state.drug_optimized[1]
-    if not ranked:
-        st.info("No analogue passed the similarity and alert filters; lower the similarity bound.")
+    st.divider()
+    valid_rows = [i for i, m in enumerate(result.molecules) if m.valid]
+    if not valid_rows:
         st.stop()
-    analogues = pd.DataFrame([item.row() for item in ranked])
-    analogues.insert(0, "structure", [thumbnail_uri(s) for s in analogues["smiles"]])
-    st.dataframe(analogues, hide_index=True, width="stretch",
-                 column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
-                                "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",
-                                **{k: OBJECTIVE_LABELS[k] for k in OBJECTIVES}})
-    front = go.Figure(go.Scatter(x=analogues["similarity_to_lead"], y=analogues["score"], mode="markers",
-                                 marker={"color": analogues["pareto_front"].map({True: "crimson", False: "grey"}),
-                                         "size": 10}, text=analogues["edit"]))
-    front.update_layout(xaxis_title="similarity to lead", yaxis_title="weighted score (0-1)", height=320,
-                        margin={"l": 40, "r": 20, "t": 30, "b": 40},
-                        title="red: Pareto front over the weighted objectives (not only these two axes)")
-    st.plotly_chart(front, width="stretch")
-    st.download_button("Download analogues (CSV)", analogues.drop(columns="structure").to_csv(index=False).encode(),
-                       "analogues.csv", "text/csv")
+    selected = event.selection.rows if event and event.selection else []
+    picked = int(table.index[selected[0]]) if selected else None
+    choice = st.selectbox("Molecule for details and optimisation (or select a row above)", valid_rows,
+                          index=valid_rows.index(picked) if picked in valid_rows else 0,
+                          format_func=lambda i: f"{result.molecules[i].id} — {result.molecules[i].canonical_smiles}")
+    molecule = result.molecules[choice]
+    st.subheader(molecule.id)
+    picture, radar = st.columns(2)
+    alert_atoms = sorted({a for alert in molecule.alerts for a in alert.atoms})
+    picture.image(to_svg(molecule.canonical_smiles, alert_atoms, 420, 300), width="stretch")
+    picture.code(molecule.canonical_smiles, language=None)
+    for alert in molecule.alerts:
+        picture.warning(f"{alert.catalog} alert: {alert.name} (shaded)", icon=":material/report:")
+    if molecule.message:
+        picture.info(molecule.message)
+    axes = [key for key in RADAR_AXES if key in molecule.percentiles]
+    figure = go.Figure()
+    figure.add_trace(go.Scatterpolar(r=[50] * (len(axes) + 1), theta=[RADAR_AXES[k] for k in axes + axes[:1]],
+                                     name="approved-drug median", line={"dash": "dot", "color": "grey"}))
+    figure.add_trace(go.Scatterpolar(r=[molecule.percentiles[k] for k in axes + axes[:1]],
+                                     theta=[RADAR_AXES[k] for k in axes + axes[:1]], fill="toself", name=molecule.id))
+    figure.update_layout(polar={"radialaxis": {"range": [0, 100], "ticksuffix": " pct"}}, height=380,
+                         margin={"l": 30, "r": 30, "t": 30, "b": 30}, legend={"orientation": "h"})
+    radar.plotly_chart(figure, width="stretch")
+    radar.caption("Percentile of each value among approved drugs (50 = the median approved drug).")
+    details = pd.DataFrame([{"property": k, "value": round(v, 3), "± SD": round(s, 3),
+                             "approved pct": round(molecule.percentiles.get(k, float("nan")), 0)}
+                            for k, (v, s) in molecule.predictions.items()])
+    with st.expander("All predictions"):
+        st.dataframe(details, hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{"model": n, "nearest train similarity": round(s, 3), "cut-off": c,
+                                    "in domain": s >= c} for n, (s, c) in molecule.domain_by_model.items()]),
+                     hide_index=True, width="stretch")
+
+    feedback_model = st.selectbox("Feedback on this screen's predictions of", list(result.models),
+                                  key="drug_feedback_model")
+    feedback_control(dict(zip(result.models, result.record_ids)).get(feedback_model),
+                     title=f"Feedback on {feedback_model}", label_prompt=None,
+                     correction=lambda key: measured_values(key, feedback_model))
+
+    st.subheader("Optimise this lead")
+    with st.form("optimise"):
+        weight_columns = st.columns(len(OBJECTIVES))
+        weights = {k: column.slider(f"Weight of {OBJECTIVE_LABELS[k]}", 0.0, 2.0, 1.0, 0.25, key=f"weight_{k}")
+                   for k, column in zip(OBJECTIVES, weight_columns)}
+        bound, count, seed = st.columns(3)
+        min_similarity = bound.slider("Min. similarity to the lead (Tanimoto)", 0.1, 0.9, 0.4, 0.05)
+        n = count.number_input("Analogues to keep", 5, 100, 20)
+        seed_value = seed.number_input("Seed", 0, 10_000, 0)
+        submitted = st.form_submit_button("Propose analogues")
+    key = (molecule.canonical_smiles, tuple(weights.values()), min_similarity, n, seed_value)
+    if submitted and st.session_state.get("drug_optimized", (None,))[0] != key:
+        with st.spinner("Proposing and screening analogues…"):
+            try:
+                _, ranked = optimize(molecule.canonical_smiles, int(n), weights, min_similarity, int(seed_value),
+                                     user=current_user(), source="ui", store=audit_store())
+            except MedAIError as exc:
+                st.error(str(exc), icon=":material/error:")
+                st.stop()
+        st.session_state.drug_optimized = (key, ranked)
+    if st.session_state.get("drug_optimized", (None,))[0] == key:
+        ranked = st.session_state.drug_optimized[1]
+        if not ranked:
+            st.info("No analogue passed the similarity and alert filters; lower the similarity bound.")
+            st.stop()
+        analogues = pd.DataFrame([item.row() for item in ranked])
+        analogues.insert(0, "structure", [thumbnail_uri(s) for s in analogues["smiles"]])
+        st.dataframe(analogues, hide_index=True, width="stretch",
+                     column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
+                                    "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",
+                                    **{k: OBJECTIVE_LABELS[k] for k in OBJECTIVES}})
+        front = go.Figure(go.Scatter(x=analogues["similarity_to_lead"], y=analogues["score"], mode="markers",
+                                     marker={"color": analogues["pareto_front"].map({True: "crimson", False: "grey"}),
+                                             "size": 10}, text=analogues["edit"]))
+        front.update_layout(xaxis_title="similarity to lead", yaxis_title="weighted score (0-1)", height=320,
+                            margin={"l": 40, "r": 20, "t": 30, "b": 40},
+                            title="red: Pareto front over the weighted objectives (not only these two axes)")
+        st.plotly_chart(front, width="stretch")
+        st.download_button("Download analogues (CSV)", analogues.drop(columns="structure").to_csv(index=False).encode(),
+                           "analogues.csv", "text/csv")
+
+
+with area.container() if area is not None else st.container():
+    draw(st.session_state.drug_result)
