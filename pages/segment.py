@@ -22,6 +22,7 @@ from medai.imaging.segment.export import dicom_seg, mask_png, measurement_rows, 
 from medai.imaging.segment.measure import LESION_CAVEAT, LUNGS, dice
 from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, compose, disagreement, read_mask_png, resize_mask,
                                            structure_colours, target_mask, truth_targets)
+from medai.imaging.segment.recipes import RECIPES
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure, segment
 from pages.card_view import render_card
 from pages.common import audit_store, current_user, keep_across_pages, load_or_stop, through_router
@@ -55,8 +56,17 @@ def read_request(model_name: str) -> tuple[str, str, bytes | Path] | None:
     """The upload and sample widgets → (request key, display name, bytes or sample path), or None."""
     upload = st.file_uploader("Image (PNG, JPEG or DICOM; the file type is checked by its content)", key="upload")
     samples = sample_files()
-    chosen = st.selectbox("…or try a sample image", list(samples), index=None, placeholder="Choose a sample",
-                          key="sample", disabled=upload is not None)
+    recipe = RECIPES.get(model_name)
+    marker = recipe.sample_marker if recipe else ""
+
+    def suits(name: str) -> bool:
+        return bool(marker) and marker in name
+
+    # The samples of the kind this model reads first; the others stay, to show what a refusal looks like.
+    chosen = st.selectbox("…or try a sample image", sorted(samples, key=lambda name: not suits(name)), index=None,
+                          key="sample", disabled=upload is not None,
+                          placeholder="Choose a sample" if marker else "Choose a sample (none ships for this model)",
+                          format_func=lambda name: name if suits(name) else f"{name} (not what this model reads)")
     if upload is not None:
         return f"{model_name}|upload|{upload.file_id}", upload.name, upload.getvalue()
     if chosen is not None:

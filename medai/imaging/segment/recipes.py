@@ -53,6 +53,8 @@ class Recipe:
         Model version written to the spec and card (bumped when the recipe changes).
     limitations : tuple of str
         What the card must warn of for this model in particular.
+    sample_marker : str
+        Part of a shipped sample's file name that marks an image of the kind this model reads ('' for none).
     """
 
     dataset: str
@@ -79,6 +81,7 @@ class Recipe:
     citation: str = ""
     version: str = "1.0.0"
     limitations: tuple[str, ...] = ()
+    sample_marker: str = ""
 
 
 RECIPES: dict[str, Recipe] = {
@@ -89,7 +92,7 @@ RECIPES: dict[str, Recipe] = {
         required=("right_lung", "left_lung"), single_region=("right_lung", "left_lung", "cardiomediastinum"),
         channels=1, working_size={"square": 256},
         kind="a frontal chest X-ray", epochs=200, batch_size=8, flip=False, degrees=8.0, zoom=0.12,
-        shift=0.06, group_column="patientid", limitations=(LESION_CAVEAT,),
+        shift=0.06, group_column="patientid", limitations=(LESION_CAVEAT,), sample_marker="cxr_",
         citation="COVID-19 Chest X-ray Segmentations Dataset, General Blockchain Inc., 2020 (annotations CC BY 4.0); "
                  "images from Cohen JP et al., COVID-19 Image Data Collection, arXiv:2003.11597 (2020)."),
     "colon-polyp": Recipe(
@@ -101,7 +104,7 @@ RECIPES: dict[str, Recipe] = {
     "retina-vessels": Recipe(
         dataset="CHASE_DB1", structures=("vessels",), channels=3, working_size={"long_side": 1008},
         kind="a colour fundus photograph", epochs=60, batch_size=8, steps_per_epoch=50, crop=128,
-        degrees=15.0, zoom=0.1, shift=0.0, group_column="child", widths=(16, 32, 64, 128),
+        degrees=15.0, zoom=0.1, shift=0.0, group_column="child", widths=(16, 32, 64, 128), sample_marker="retina",
         validation_fraction=0.2,
         citation="Fraz MM et al. An ensemble classification-based approach applied to retinal blood vessel "
                  "segmentation. IEEE Trans Biomed Eng 59(9):2538-2548 (2012); CHASE_DB1, CC BY 4.0."),
