@@ -81,7 +81,8 @@ def card_for(spec: dict, counts: dict, members: list[dict], evaluation: dict, se
                                  "random S-shaped tone curve (30 %), lost resolution down to 35 % of the side (30 %), "
                                  "a black or white frame up to 12 % a side (25 %) and JPEG re-compression at quality "
                                  "20-95 (30 %). At inference the whole film is read: no segmentation is needed.",
-            "calibration": {**spec["parameters"]["calibration"],
+            "calibration": {**{key: round(value, 4) if isinstance(value, float) else value  # full precision: spec
+                               for key, value in spec["parameters"]["calibration"].items()},
                             "rule": "Platt scaling of the mean member logit on the validation split, the classes "
                                     "weighted as if half the films showed pneumonia (the split has 71 %): a new "
                                     "hospital's prevalence is unknown, so the probabilities assume an even prior. "
