@@ -44,3 +44,7 @@ class StoreError(MedAIError):
 
 class AccessDeniedError(MedAIError):
     """The signed-in user's role does not allow this."""
+
+
+class WorkerError(MedAIError):
+    """A worker process of a batch stopped unexpectedly; the batch produced nothing."""

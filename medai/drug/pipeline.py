@@ -7,6 +7,7 @@ Kept free of TensorFlow (the drug models run in NumPy and scikit-learn), so work
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Callable, Sequence, TypeVar
@@ -19,7 +20,7 @@ from medai.drug.alerts import Alert, find_alerts
 from medai.drug.descriptors import Descriptors, describe_mol
 from medai.drug.featurize import to_features
 from medai.drug.standardize import standardize_mol, to_mol, to_smiles
-from medai.errors import MedAIError
+from medai.errors import MedAIError, WorkerError
 
 PARALLEL_FROM = 2_000
 CHUNK = 500
@@ -86,10 +87,15 @@ def map_chunks(function: Callable[[list[str]], T], smiles: Sequence[str],
                 progress(len(chunk))
         return results
     # "spawn": the parent may hold TensorFlow threads, which a forked child must not inherit.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                             initializer=_one_thread_each) as pool:
-        for chunk, result in zip(chunks, pool.map(function, chunks)):
-            results.append(result)
-            if progress:
-                progress(len(chunk))
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                 initializer=_one_thread_each) as pool:
+            for chunk, result in zip(chunks, pool.map(function, chunks)):
+                results.append(result)
+                if progress:
+                    progress(len(chunk))
+    except BrokenProcessPool as exc:
+        raise WorkerError("A worker process stopped unexpectedly (out of memory, or a crash inside RDKit on one "
+                          "molecule), so nothing was written. Split the input into smaller files and try again."
+                          ) from exc
     return results
