@@ -132,9 +132,10 @@ def draw(result: ScreenResult) -> None:
     tox21 = [c for c in prediction_columns() if c.startswith("tox21_")]
     if tox21:
         table["max P(Tox21)"] = rows.loc[mask, tox21].apply(pd.to_numeric, errors="coerce").max(axis=1).round(2)
-    visible = ["structure", "id", "valid", "message", *[c for c in SHOWN if c in table],
+    # The message (often the same long domain note) goes last, so that it never hides the numbers.
+    visible = ["structure", "id", "valid", *[c for c in SHOWN if c in table],
                "max P(Tox21)" if tox21 else None, "in_domain", "nearest_train_similarity", "qed", "mw", "clogp",
-               "tpsa", "lipinski_violations", "alerts", "logS_approved_pct", "qed_approved_pct"]
+               "tpsa", "lipinski_violations", "alerts", "logS_approved_pct", "qed_approved_pct", "message"]
     event = st.dataframe(
         table[[c for c in visible if c and c in table]].rename(columns=SHOWN), hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row", key="drug_table",

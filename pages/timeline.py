@@ -103,7 +103,9 @@ def labs_figure(stay) -> go.Figure | None:
         times, values = stay.series(name)
         figure.add_trace(go.Scatter(x=times, y=values, mode="markers+lines", name=name, showlegend=False),
                          row=k // columns + 1, col=k % columns + 1)
-    figure.update_layout(height=220 * int(np.ceil(len(shown) / columns)), margin={"l": 40, "r": 20, "t": 40, "b": 30})
+    figure.update_xaxes(showticklabels=True)  # every panel keeps its time axis, not only the bottom row
+    figure.update_xaxes(title_text="hours since ICU admission", row=int(np.ceil(len(shown) / columns)))
+    figure.update_layout(height=230 * int(np.ceil(len(shown) / columns)), margin={"l": 40, "r": 20, "t": 40, "b": 40})
     return figure
 
 
@@ -158,7 +160,7 @@ def draw(view: TimelineView) -> None:
     figures[1].metric("NEWS2 now / max", f"{risk.news2_last} / {risk.news2_max} points")
     if len(view.survival):
         figures[2].metric("Alive at 1 year (model)", f"{100 * view.survival[-1]:.0f} %")
-    figures[3].metric("Data", f"{stay.hours:.1f} h · {len(stay.observed())} variables")
+    figures[3].metric("Data: hours · variables", f"{stay.hours:.0f} · {len(stay.observed())}")
     if view.disagreement:
         st.warning(view.disagreement, icon=":material/compare_arrows:")
     st.markdown(f"**Patient {risk.patient_id}** · age {stay.descriptors['Age']:.0f} years · "
