@@ -192,8 +192,9 @@ def _headline_figure(figure: Mapping[str, Any]) -> None:
     notes = [f"95 % CI {fmt(interval[0])} – {fmt(interval[1])}" if interval else "no interval given",
              figure.get("split", "")]
     notes += [f"{name}: {fmt(base)}" for name, base in baselines.items()]
+    st.markdown(f"**{escape(figure['name'])}**")  # in full: a metric's own label is cut at the box's width
     st.metric(figure["name"], fmt(figure["value"]), delta=delta, delta_description=description,
-              delta_color="normal" if figure.get("higher_is_better", True) else "inverse")
+              delta_color="normal" if figure.get("higher_is_better", True) else "inverse", label_visibility="collapsed")
     st.caption(escape(" · ".join(note for note in notes if note)))
 
 

@@ -15,7 +15,8 @@ names = registry.names()
 if not names:
     st.info("No models are installed.")
     st.stop()
-name = st.selectbox("Model", names, key="card_model",
+classifiers = registry.names(task="image-classification")  # Diagnose's model opens first, the others by name
+name = st.selectbox("Model", names, key="card_model", index=names.index(classifiers[0]) if classifiers else 0,
                     format_func=lambda n: f"{n} {registry.get_spec(n).version} ({registry.get_spec(n).task})")
 card = registry.card(name)
 st.download_button("Download this card (JSON)", json.dumps(card, indent=2, ensure_ascii=False),
