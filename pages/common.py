@@ -175,6 +175,13 @@ def free_on_close() -> None:
         runtime.get_instance().mark_session_nonresumable(context.session_id)
 
 
+def results_area(changed: bool):
+    """Where a page draws its results: for a new request, an empty slot that blanks the previous results
+    at once (Streamlit keeps a run's old elements on screen until they are redrawn, so they could be read
+    as the new request's while it is computed); otherwise a plain container. Draw into ``.container()``."""
+    return st.empty() if changed else st.container()
+
+
 def keep_across_pages(*keys: str) -> None:
     """Keep the values of the widgets ``keys`` when the user visits another page and comes back.
 

@@ -17,7 +17,7 @@ from medai.drug.lead import OBJECTIVE_LABELS, OBJECTIVES, optimize
 from medai.drug.reference import approved_drug_count
 from medai.drug.service import SCREEN_MODELS, ScreenResult, csv_columns, prediction_columns, screen
 from medai.errors import MedAIError
-from pages.common import audit_store, cached_model, current_user, keep_across_pages, through_router
+from pages.common import audit_store, cached_model, current_user, keep_across_pages, results_area, through_router
 from pages.feedback import feedback_control
 
 through_router("pages/drug.py")
@@ -75,8 +75,7 @@ if not data.strip():
 
 request = hashlib.sha256(data).hexdigest()
 changed = st.session_state.get("drug_request") != request
-# New molecules: blank the previous screen's table at once, so that nobody reads it as this one's.
-area = st.empty() if changed else None
+area = results_area(changed)  # new molecules blank the previous screen's table at once
 if changed:
     try:
         molecules = read_smiles_lines(data.decode("utf-8", "replace")) if kind == "text" else read_molecules(data, name)
@@ -239,5 +238,5 @@ def draw(result: ScreenResult) -> None:
                            "analogues.csv", "text/csv")
 
 
-with area.container() if area is not None else st.container():
+with area.container():
     draw(st.session_state.drug_result)

@@ -17,7 +17,7 @@ from medai.errors import MedAIError
 from medai.timeline.io import read_upload, variables
 from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SURVIVAL_MODEL, TimelineView, timeline
-from pages.common import audit_store, cached_model, current_user, keep_across_pages, through_router
+from pages.common import audit_store, cached_model, current_user, keep_across_pages, results_area, through_router
 from pages.feedback import feedback_control
 
 through_router("pages/timeline.py")
@@ -128,9 +128,7 @@ if len(stays) > 1:
 
 request = hashlib.sha256(data).hexdigest() + stay.patient_id
 changed = st.session_state.get("timeline_request") != request
-# Another patient: blank the previous patient's figures at once, so that nobody reads them as this one's
-# while the assessment runs (Streamlit keeps a run's old elements on screen until they are redrawn).
-area = st.empty() if changed else None
+area = results_area(changed)  # another patient blanks the previous patient's figures at once
 if changed:
     for model_name in (RISK_MODEL, FORECAST_MODEL, SURVIVAL_MODEL):
         try:
@@ -205,5 +203,5 @@ def draw(view: TimelineView) -> None:
                 st.markdown(f"- {line}")
 
 
-with area.container() if area is not None else st.container():
+with area.container():
     draw(st.session_state.timeline_view)
