@@ -18,7 +18,7 @@ import pandas as pd
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from medai import config
-from medai.drug.featurize import to_features
+from medai.drug.featurize import descriptor_names, to_features
 from medai.drug.standardize import standardize_mol, to_mol, to_smiles
 from medai.errors import DataNotFoundError, MedAIError
 
@@ -111,7 +111,8 @@ def load(name: str) -> MoleculeSet:
     """
     spec = DATASETS[name]
     path = data_root() / spec.file
-    digest = hashlib.md5(path.read_bytes()).hexdigest()[:12]
+    # The file and the feature layout both name the cache: new descriptors never meet stale rows.
+    digest = hashlib.md5(path.read_bytes() + "|".join(descriptor_names()).encode()).hexdigest()[:12]
     cache = config.cache_dir() / f"drug_{name}_{digest}.npz"
     if cache.exists():
         with np.load(cache, allow_pickle=False) as saved:

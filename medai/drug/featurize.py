@@ -1,7 +1,10 @@
 """Model inputs of a molecule: Morgan count fingerprint + fast RDKit descriptors.
 
 Only descriptors that cost well under a millisecond together are used, so that screening stays fast;
-the slow ones (BCUT, Ipc, full ``CalcMolDescriptors``) bring little on these tasks.
+the slow ones (Ipc, BertzCT, QED, full ``CalcMolDescriptors``) bring little on these tasks.
+
+The descriptor block only ever grows at its end: a model trained on the first ``n`` descriptors
+(its scaler and tree columns say how many) keeps reading exactly those when later blocks are added.
 """
 
 from __future__ import annotations
@@ -10,13 +13,19 @@ from functools import lru_cache
 
 import numpy as np
 from rdkit import Chem, DataStructs
-from rdkit.Chem import rdFingerprintGenerator, rdMolDescriptors
-from rdkit.Chem.EState import EState_VSA
+from rdkit.Chem import Fragments, rdFingerprintGenerator, rdMolDescriptors, rdPartialCharges
+from rdkit.Chem.EState import EState, EState_VSA
 
 MORGAN_RADIUS = 2
 MORGAN_BITS = 2048
 SIMILARITY_BITS = 2048
 _ESTATE_VSA = [getattr(EState_VSA, f"EState_VSA{i}") for i in range(1, 12)]
+_VSA_ESTATE = [getattr(EState_VSA, f"VSA_EState{i}") for i in range(1, 11)]
+_FRAGMENT_NAMES = sorted(name for name in dir(Fragments) if name.startswith("fr_"))
+_FRAGMENTS = [getattr(Fragments, name) for name in _FRAGMENT_NAMES]
+_BCUT_NAMES = ["BCUT2D_MWHI", "BCUT2D_MWLOW", "BCUT2D_CHGHI", "BCUT2D_CHGLO", "BCUT2D_LOGPHI", "BCUT2D_LOGPLOW",
+               "BCUT2D_MRHI", "BCUT2D_MRLOW"]
+_EXTREMES = ["max", "min", "max_abs", "min_abs"]
 
 
 @lru_cache(maxsize=1)
@@ -31,7 +40,30 @@ def descriptor_names() -> list[str]:
     return (list(properties.GetPropertyNames()) + [f"SlogP_VSA{i}" for i in range(1, 13)]
             + [f"SMR_VSA{i}" for i in range(1, 11)] + [f"PEOE_VSA{i}" for i in range(1, 15)]
             + [f"EState_VSA{i}" for i in range(1, 12)] + [f"MQN{i}" for i in range(1, 43)]
-            + [f"AUTOCORR2D_{i}" for i in range(1, 193)])
+            + [f"AUTOCORR2D_{i}" for i in range(1, 193)]
+            # Added in 1.1.0: fragment counts, BCUT, E-state and charge extremes (~0.7 ms together).
+            + _FRAGMENT_NAMES + _BCUT_NAMES + [f"VSA_EState{i}" for i in range(1, 11)]
+            + [f"EStateIndex_{e}" for e in _EXTREMES] + [f"GasteigerCharge_{e}" for e in _EXTREMES])
+
+
+def _extremes(values: np.ndarray) -> list[float]:
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return [0.0] * len(_EXTREMES)
+    return [values.max(), values.min(), np.abs(values).max(), np.abs(values).min()]
+
+
+def _gasteiger_charges(mol: Chem.Mol) -> np.ndarray:
+    copy = Chem.Mol(mol)  # the charges are stored as atom properties: keep the caller's molecule clean
+    rdPartialCharges.ComputeGasteigerCharges(copy)
+    return np.array([atom.GetDoubleProp("_GasteigerCharge") for atom in copy.GetAtoms()], np.float64)
+
+
+def _bcut(mol: Chem.Mol) -> list[float]:
+    try:
+        return list(rdMolDescriptors.BCUT2D(mol))
+    except (ValueError, RuntimeError):  # BCUT needs Crippen / Gasteiger parameters for every atom
+        return [0.0] * len(_BCUT_NAMES)
 
 
 def to_descriptor_vector(mol: Chem.Mol) -> np.ndarray:
@@ -40,7 +72,9 @@ def to_descriptor_vector(mol: Chem.Mol) -> np.ndarray:
     values = (list(properties.ComputeProperties(mol)) + rdMolDescriptors.SlogP_VSA_(mol)
               + rdMolDescriptors.SMR_VSA_(mol) + rdMolDescriptors.PEOE_VSA_(mol)
               + [f(mol) for f in _ESTATE_VSA] + rdMolDescriptors.MQNs_(mol)
-              + rdMolDescriptors.CalcAUTOCORR2D(mol))
+              + rdMolDescriptors.CalcAUTOCORR2D(mol)
+              + [f(mol) for f in _FRAGMENTS] + _bcut(mol) + [f(mol) for f in _VSA_ESTATE]
+              + _extremes(np.asarray(EState.EStateIndices(mol, force=False), np.float64)) + _extremes(_gasteiger_charges(mol)))
     return np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
 
 

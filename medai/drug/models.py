@@ -24,7 +24,8 @@ class FeatureScaler:
     """Turns :func:`medai.drug.featurize.to_features` rows into MLP inputs.
 
     Fingerprint counts are folded from 2048 to 1024 bins and log-scaled; descriptors are centred on
-    the training median, divided by the training SD and clipped to ±6.
+    the training median, divided by the training SD and clipped to ±6. Only the first
+    ``len(median_)`` descriptors are read: those the model was trained on (the block grows at its end).
 
     Attributes
     ----------
@@ -46,7 +47,8 @@ class FeatureScaler:
         """MLP inputs, shape (n, 1024 + n_descriptors), float32."""
         counts = features[:, :MORGAN_BITS]
         folded = counts[:, :MLP_FINGERPRINT_BITS] + counts[:, MLP_FINGERPRINT_BITS:]
-        descriptors = np.clip((features[:, MORGAN_BITS:] - self.median_) / self.scale_, -6.0, 6.0)
+        trained_on = features[:, MORGAN_BITS:MORGAN_BITS + len(self.median_)]
+        descriptors = np.clip((trained_on - self.median_) / self.scale_, -6.0, 6.0)
         return np.concatenate([np.log1p(folded), descriptors], axis=1).astype(np.float32)
 
 

@@ -44,7 +44,8 @@ def save(model: PropertyModel, model_dir: Path, estimator: str, approved_feature
         "loader": "medai.drug.store_model:load", "trainer": "medai.drug.train:train",
         "labels": model.tasks,
         "input": {"formats": ["smiles", "csv", "smi", "sdf"],
-                  "features": "Morgan radius-2 counts (2048) + 324 RDKit descriptors of the standardised parent"},
+                  "features": (f"Morgan radius-2 counts (2048) + the first {len(model.scaler.median_)} "
+                               "RDKit descriptors of medai.drug.featurize, of the standardised parent")},
         "files": {name: sha256_of(model_dir / name) for name in files},
         "parameters": {"kind": model.kind, "estimator": estimator,
                        "members": [name for name in files if name.startswith("member_")],

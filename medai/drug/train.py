@@ -30,7 +30,7 @@ from medai.drug.network import train_network
 from medai.drug.reference import approved_drug_features
 from medai.drug.store_model import save
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 MEMBERS = 5
 TREE_MEMBERS = 3  # single-task models; multi-task models keep one tree member per task (file size)
 TREE_ROUNDS = 300
@@ -223,7 +223,9 @@ def _card(info: DrugModelInfo, kind: str, data: datasets.MoleculeSet, train_set:
                            "portion was drawn"),
                  "held_out": "about 10 % of the original rows were withheld for independent evaluation and never seen"},
         "recipe": {"standardisation": "largest fragment, neutralised, canonical tautomer (RDKit MolStandardize)",
-                   "features": "Morgan radius-2 counts (2048) + 324 fast RDKit descriptors",
+                   "features": f"Morgan radius-2 counts (2048) + {train_set.features.shape[1] - MORGAN_BITS} fast RDKit "
+                               "descriptors (physchem, VSA bins, MQN, 2D autocorrelation, fragment counts, BCUT, "
+                               "E-state and Gasteiger-charge extremes)",
                    "estimator": f"chosen on validation: {chosen} (candidates: every combination of {members} Keras "
                                 "MLPs, boosted trees and, for classification, a 200-tree random forest (multi-task: "
                                 "60 trees with leaves >= 8, boosting 200 rounds of <= 15 leaves); networks and "
