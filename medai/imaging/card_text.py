@@ -6,7 +6,8 @@ from typing import Any
 
 
 REFUSAL_RECIPE = {
-    "refuse": "The image is refused (not judged) when it is not a chest X-ray at all. Rules: a DICOM whose "
+    "refuse": "In short: images that are not chest X-rays get no diagnosis, only a message saying why. "
+              "In detail: the image is refused (not judged) when it is not a chest X-ray at all. Rules: a DICOM whose "
               "Modality is not a radiograph (anything but CR, DX, DR, OT, SC or absent; the message names it); "
               "fewer than 128 pixels on the shorter side (the network's input is 128x128, so a smaller image "
               "would be read from detail it does not have); a side more than 3 times the other (real chest "
@@ -22,7 +23,9 @@ REFUSAL_RECIPE = {
               "used to fit it. During development C was compared (0.01, 0.1, 1) on random patient halves of the "
               "adult set, and the photographs were added as negatives after the first fit let a grey cat "
               "photograph of the measured set through.",
-    "flag": "A chest X-ray that passes is diagnosed, but flagged 'outside the validated population' when it is "
+    "flag": "In short: a chest X-ray unlike the children's films the model learned from (an adult's, say) is "
+            "diagnosed but marked 'outside the validated population', since its accuracy there is unknown. "
+            "In detail: a chest X-ray that passes is diagnosed, but flagged 'outside the validated population' when it is "
             "unlike the paediatric training films: a PCA model of 32x32 standardised X-rays (Hotelling T^2 or Q "
             "residual) or the Mahalanobis distance of the first member's pooled features from training X-rays "
             "(Ledoit-Wolf covariance) above the 99.9th percentile of validation X-rays, or an adult-vs-child "
