@@ -50,3 +50,35 @@ def test_a_lead_with_an_alert_still_gets_analogues_that_add_none():
     for analogue in analogues:
         names = {(a.catalog, a.name) for a in find_alerts(to_mol(analogue.smiles))}
         assert names <= {("Brenk", "imine_1")}
+
+
+CYCLOSPORIN = ("CC[C@H]1C(=O)N(CC(=O)N([C@H](C(=O)N[C@H](C(=O)N([C@H](C(=O)N[C@H](C(=O)N[C@@H](C(=O)N([C@H](C(=O)"
+               "N([C@H](C(=O)N([C@H](C(=O)N([C@H](C(=O)N1)[C@@H]([C@H](C)C/C=C/C)O)C)C(C)C)C)CC(C)C)C)CC(C)C)C)C)C)"
+               "CC(C)C)C)C(C)C)CC(C)C)C)C")
+
+
+def test_brics_growth_is_bounded_and_starts_from_the_lead(monkeypatch):
+    """Waiting for complete molecules only, BRICS enumeration ran for minutes on cyclosporin."""
+    from rdkit import Chem
+    from rdkit.Chem import BRICS
+
+    from medai.drug import optimize
+    from medai.drug.lead import approved_fragments
+    from medai.drug.standardize import standardize_mol
+
+    built, seeds_seen, original = [0], [], BRICS.BRICSBuild
+
+    def counting(fragments, **options):  # the outer call only: BRICSBuild recurses through the module name
+        seeds_seen.extend(Chem.MolToSmiles(m) for m in options["seeds"])
+        monkeypatch.setattr(optimize.BRICS, "BRICSBuild", original)
+        for product in original(fragments, **options):
+            built[0] += 1
+            yield product
+
+    monkeypatch.setattr(optimize.BRICS, "BRICSBuild", counting)
+    lead = standardize_mol(to_mol(CYCLOSPORIN), tautomer=False)
+    found = optimize.brics_analogues(lead, approved_fragments(), seed=0)
+    assert built[0] <= optimize.BRICS_STEPS
+    own = {Chem.MolToSmiles(Chem.MolFromSmiles(s)) for s in BRICS.BRICSDecompose(lead)}
+    assert seeds_seen and set(seeds_seen) <= own
+    assert all("*" not in smiles for smiles in found)
