@@ -69,6 +69,9 @@ st.caption("Predicted properties, toxicity and drug-likeness of small molecules,
            "percentile among approved drugs. Research use only: predictions guide experiments, never replace them.")
 
 name, data, kind = molecule_input()
+if kind == "file" and name and not data.strip():
+    st.error(f"{name} is empty: there are no molecules to read.", icon=":material/error:")
+    st.stop()
 if not data.strip():
     st.info("Paste SMILES, upload a file or pick the sample molecules to begin.")
     st.stop()
@@ -111,6 +114,12 @@ def draw(result: ScreenResult) -> None:
     st.write(f"**{valid_count} of {len(rows)}** molecules valid · models: "
              + ", ".join(f"{n} {v}" for n, v in result.models.items()))
 
+    invalid = [m for m in result.molecules if not m.valid]
+    if invalid:
+        listed = "; ".join(f"{m.id} ({m.smiles[:40] or 'empty'}): {m.message}" for m in invalid[:8])
+        st.warning(f"{len(invalid)} input row{'s' * (len(invalid) != 1)} could not be screened — {listed}"
+                   + (" …" if len(invalid) > 8 else "") + ". All rows, with reasons, are in the CSV download.",
+                   icon=":material/error:")
     shown = filters()
     mask = pd.Series(True, index=rows.index)
     if shown["valid"]:
@@ -122,6 +131,17 @@ def draw(result: ScreenResult) -> None:
     if shown["lipinski"]:
         mask &= pd.to_numeric(rows["lipinski_violations"], errors="coerce").fillna(9) <= 1
     table = rows[mask].copy()
+    if table.empty and not rows.empty:
+        st.info("No molecule passes the chosen filters. 'In domain only' keeps a molecule only when it is in the "
+                "domain of every model (see 'models in domain'); switch a filter off to see the rest.")
+    # Invalid rows leave these blank: typed columns keep the table drawable (no mixed text and numbers).
+    for column in ("nearest_train_similarity", "qed", "mw", "clogp", "tpsa", "lipinski_violations",
+                   "logS_approved_pct", "qed_approved_pct"):
+        if column in table:
+            table[column] = pd.to_numeric(table[column], errors="coerce")
+    table["in_domain"] = table["in_domain"].map({True: True, False: False}).astype("boolean")
+    table["models in domain"] = [f"{sum(s >= c for s, c in m.domain_by_model.values())} of {len(m.domain_by_model)}"
+                                 if m.valid else "" for m in (result.molecules[i] for i in table.index)]
     table.insert(0, "structure", [thumbnail_uri(s) if i < THUMBNAILS else "" for i, s in
                                   enumerate(table["canonical_smiles"])])
     for column in SHOWN:
@@ -133,7 +153,7 @@ def draw(result: ScreenResult) -> None:
         table["max P(Tox21)"] = rows.loc[mask, tox21].apply(pd.to_numeric, errors="coerce").max(axis=1).round(2)
     # The message (often the same long domain note) goes last, so that it never hides the numbers.
     visible = ["structure", "id", "valid", *[c for c in SHOWN if c in table],
-               "max P(Tox21)" if tox21 else None, "in_domain", "nearest_train_similarity", "qed", "mw", "clogp",
+               "max P(Tox21)" if tox21 else None, "in_domain", "models in domain", "nearest_train_similarity", "qed", "mw", "clogp",
                "tpsa", "lipinski_violations", "alerts", "logS_approved_pct", "qed_approved_pct", "message"]
     event = st.dataframe(
         table[[c for c in visible if c and c in table]].rename(columns=SHOWN), hide_index=True, width="stretch",

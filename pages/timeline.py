@@ -113,6 +113,9 @@ st.title("Patient timeline")
 st.caption("Vitals and labs of an ICU stay, where the vitals may head in the next 6 hours, NEWS2, the risk of "
            "in-hospital death hour by hour and why, and survival over a year. Research use only.")
 name, data = patient_input()
+if name and not data.strip():
+    st.error(f"{name} is empty: there is nothing to read.", icon=":material/error:")
+    st.stop()
 if not data:
     st.info("Pick a sample patient or upload a file to begin.")
     st.stop()
@@ -159,10 +162,14 @@ def draw(view: TimelineView) -> None:
     if len(view.survival):
         figures[2].metric("Alive at 1 year (model)", f"{100 * view.survival[-1]:.0f} %")
     figures[3].metric("Data: hours · variables", f"{stay.hours:.0f} · {len(stay.observed())}")
+    if risk.news2_not_recorded:
+        st.warning(f"NEWS2 is incomplete: no {', '.join(risk.news2_not_recorded)} in the last 24 h. Each missing "
+                   "parameter scores 0, as if normal, so the true score may be higher.", icon=":material/warning:")
     if view.disagreement:
         st.warning(view.disagreement, icon=":material/compare_arrows:")
-    st.markdown(f"**Patient {risk.patient_id}** · age {stay.descriptors['Age']:.0f} years · "
-                f"{len(stay.time)} observations")
+    age = stay.descriptors.get("Age", float("nan"))
+    st.markdown(f"**Patient {risk.patient_id}** · " + (f"age {age:.0f} years" if age == age else "age not given")
+                + f" · {len(stay.time)} observations")
     feedback_control(view.record_ids.get(RISK_MODEL), registry.get_spec(RISK_MODEL).labels,
                      title="Feedback on the mortality risk")
 

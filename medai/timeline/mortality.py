@@ -130,11 +130,12 @@ def sufficiency(stay: Stay) -> list[str]:
     if stay.hours < MIN_HOURS:
         notes.append(f"only {stay.hours:.1f} h of data (< {MIN_HOURS:g} h)")
     if len(stay.observed()) < MIN_VARIABLES:
-        notes.append(f"only {len(stay.observed())} variables observed (< {MIN_VARIABLES})")
+        observed = len(stay.observed())
+        notes.append(f"only {observed} variable{'s' * (observed != 1)} observed (< {MIN_VARIABLES})")
     if stay.out_of_range:
         notes.append(f"{len(stay.out_of_range)} implausible values set aside (e.g. {stay.out_of_range[0]})")
     if stay.problems:
-        notes.append(f"{len(stay.problems)} malformed rows skipped ({stay.problems[0]})")
+        notes.append(f"{len(stay.problems)} malformed row{'s' * (len(stay.problems) != 1)} skipped ({stay.problems[0]})")
     if stay.unknown:
         notes.append("unknown variables ignored: " + ", ".join(sorted(stay.unknown)[:5]))
     return notes

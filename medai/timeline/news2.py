@@ -29,6 +29,8 @@ from medai.timeline.io import Stay, variable_names
 
 MAX_AGE_H = 24.0
 PARAMETERS = ("respiration_rate", "spo2", "oxygen", "systolic_bp", "pulse", "consciousness", "temperature")
+PARAMETER_LABELS = ("respiration rate", "SpO2 (from SaO2)", "air or oxygen (FiO2, ventilation)", "systolic BP",
+                    "pulse", "consciousness (GCS)", "temperature")
 MEDIUM, HIGH = 5, 7  # aggregate thresholds: urgent ward review / emergency response
 
 # (upper bound inclusive, points) bands of the RCP 2017 chart; values above the last bound score `top`.
@@ -68,14 +70,25 @@ class News2Series:
         Aggregate score 0–20.
     components : ndarray of int, shape (t, 7)
         Points per :data:`PARAMETERS`.
-    missing : ndarray of int, shape (t,)
-        How many parameters had no observation (scored 0).
+    absent : ndarray of bool, shape (t, 7)
+        Parameters with no observation in the last 24 h (scored 0, as if normal).
     """
 
     hours: np.ndarray
     total: np.ndarray
     components: np.ndarray
-    missing: np.ndarray
+    absent: np.ndarray
+
+    @property
+    def missing(self) -> np.ndarray:
+        """How many parameters had no observation at each time, shape (t,)."""
+        return self.absent.sum(axis=1)
+
+    def unrecorded_now(self) -> list[str]:
+        """Labels of the parameters the last score had no observation for (they scored 0)."""
+        if not len(self.absent):
+            return list(PARAMETER_LABELS)
+        return [label for label, absent in zip(PARAMETER_LABELS, self.absent[-1]) if absent]
 
     @property
     def maximum(self) -> int:
@@ -112,9 +125,9 @@ def news2(stay: Stay, hours: np.ndarray | None = None) -> News2Series:
     components = np.stack([band_score("respiration_rate", rr), band_score("spo2", spo2), oxygen,
                            band_score("systolic_bp", sbp), band_score("pulse", hr), conscious,
                            band_score("temperature", temp)], axis=1).astype(np.int8)
-    missing = (np.isnan(rr).astype(int) + np.isnan(spo2) + (np.isnan(fio2) & np.isnan(vent)) + np.isnan(sbp)
-               + np.isnan(hr) + np.isnan(gcs) + np.isnan(temp))
-    return News2Series(hours, components.sum(axis=1).astype(int), components, missing.astype(int))
+    absent = np.stack([np.isnan(rr), np.isnan(spo2), np.isnan(fio2) & np.isnan(vent), np.isnan(sbp), np.isnan(hr),
+                       np.isnan(gcs), np.isnan(temp)], axis=1)
+    return News2Series(hours, components.sum(axis=1).astype(int), components, absent)
 
 
 def score(respiration_rate: float, spo2: float, oxygen: bool, systolic_bp: float, pulse: float,

@@ -23,7 +23,7 @@ from medai.timeline.mortality import sufficiency
 from medai.timeline.news2 import News2Series, news2
 
 RISK_MODEL, FORECAST_MODEL, SURVIVAL_MODEL = "icu-mortality", "icu-vitals-forecast", "icu-survival"
-RISK_COLUMNS = ["patient_id", "mortality_risk", "news2_max", "news2_last", "status", "message"]
+RISK_COLUMNS = ["patient_id", "mortality_risk", "news2_max", "news2_last", "news2_not_recorded", "status", "message"]
 FORECAST_COLUMNS = ["patient_id", "variable", "hours_ahead", "time", "p10", "p50", "p90", "status", "message"]
 BATCH = 256
 MODELS_DISAGREE_BY = 0.05  # survival at a year above the chance of leaving hospital alive by more than this
@@ -45,6 +45,8 @@ class RiskResult:
         Calibrated probability of in-hospital death (0–1).
     news2_max, news2_last : int or None
         NEWS2 (points, 0–20): maximum over the hourly series, and at the last hour.
+    news2_not_recorded : tuple of str
+        NEWS2 parameters with no observation for the last score (each scored 0, as if normal).
     status : str
         ``ok``, ``flagged`` (a number is given but the data are thin or had problems; see ``message``) or ``error``.
     record_id : int or None
@@ -57,6 +59,7 @@ class RiskResult:
     mortality_risk: float | None = None
     news2_max: int | None = None
     news2_last: int | None = None
+    news2_not_recorded: tuple[str, ...] = ()
     input_sha256: str = ""
     record_id: int | None = None
 
@@ -65,7 +68,8 @@ class RiskResult:
         return {"patient_id": self.patient_id, "status": self.status, "message": self.message,
                 "mortality_risk": "" if self.mortality_risk is None else round(self.mortality_risk, 4),
                 "news2_max": "" if self.news2_max is None else self.news2_max,
-                "news2_last": "" if self.news2_last is None else self.news2_last}
+                "news2_last": "" if self.news2_last is None else self.news2_last,
+                "news2_not_recorded": "; ".join(self.news2_not_recorded)}
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,8 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
                 notes = sufficiency(item)
                 result = RiskResult(item.patient_id, "flagged" if notes else "ok",
                                     ("Read with care: " + "; ".join(notes) + ".") if notes else "",
-                                    float(risks[id(item)]), series.maximum, series.last, stay_hash(item))
+                                    float(risks[id(item)]), series.maximum, series.last,
+                                    tuple(series.unrecorded_now()), stay_hash(item))
             record_id = _record(store, RISK_MODEL, result.input_sha256, result.status, result.message, user, source,
                                 None if result.mortality_risk is None else f"risk {result.mortality_risk:.3f}",
                                 None if result.mortality_risk is None else {"died_in_hospital": result.mortality_risk})
@@ -209,8 +214,8 @@ class TimelineView:
         alive_at_year, leaves_alive = float(self.survival[-1]), 1.0 - self.risk.mortality_risk
         if alive_at_year <= leaves_alive + MODELS_DISAGREE_BY:
             return ""
-        return (f"The two models disagree: {RISK_MODEL} gives {100 * leaves_alive:.0f} % a chance of leaving "
-                f"hospital alive, {SURVIVAL_MODEL} {100 * alive_at_year:.0f} % of being alive at a year, which cannot "
+        return (f"The two models disagree: {RISK_MODEL} gives a {100 * leaves_alive:.0f} % chance of leaving "
+                f"hospital alive, {SURVIVAL_MODEL} a {100 * alive_at_year:.0f} % chance of being alive at a year, which cannot "
                 f"both hold. They are separate models of different outcomes (death in hospital; death within a "
                 f"year): read both as rough for this patient.")
 

@@ -40,6 +40,17 @@ def test_pasted_smiles_with_an_invalid_line(drug_page):
     drug_page.text_area[0].input("CCO ethanol\nnot_a_smiles junk\n").run()
     assert not drug_page.exception
     assert any("1 of 2" in m.value for m in drug_page.markdown)
+    # Named with its reason even while 'Valid only' hides it from the table.
+    assert any("junk (not_a_smiles)" in w.value for w in drug_page.warning)
+    drug_page.toggle[1].set_value(True).run()  # 'In domain only' on a molecule out of some model's domain
+    assert not drug_page.exception
+
+
+def test_an_empty_file_is_named_not_ignored(drug_page):
+    drug_page.radio[0].set_value("Upload a file").run()
+    drug_page.file_uploader[0]._files = [("f1", "empty.csv", b"", "text/csv")]
+    drug_page.run()
+    assert any("empty.csv is empty" in e.value for e in drug_page.error)
 
 
 def test_a_file_without_smiles_column_gets_a_message(drug_page):

@@ -34,6 +34,8 @@ def test_sample_patient(timeline_page):
     assert _records() == MODELS
     timeline_page.selectbox[0].set_value("132551.txt").run()
     assert not timeline_page.exception and _records() == 2 * MODELS
+    # This stay has no respiratory rate: NEWS2 says it is incomplete rather than scoring it as normal.
+    assert any("NEWS2 is incomplete" in w.value and "respiration rate" in w.value for w in timeline_page.warning)
     timeline_page.run()  # a rerun draws again without recording again
     assert _records() == 2 * MODELS
 
@@ -48,6 +50,13 @@ def test_uploaded_long_csv_with_two_patients(timeline_page):
     assert not timeline_page.exception
     assert any("only 2 variables" in w.value for w in timeline_page.warning), "thin data flagged"
     assert timeline_page.selectbox[0].options == ["a", "b"]
+
+
+def test_an_empty_upload_is_named_not_ignored(timeline_page):
+    timeline_page.radio[0].set_value("Upload a file").run()
+    timeline_page.file_uploader[0]._files = [("f1", "empty.csv", b"", "text/csv")]
+    timeline_page.run()
+    assert any("empty.csv is empty" in e.value for e in timeline_page.error)
 
 
 def test_bad_upload_gets_a_message(timeline_page):

@@ -43,3 +43,7 @@ def test_series_from_data_and_mappings():
     assert series.maximum == 11 and series.last == 11 and series.missing[0] == 0
     empty = news2(read_long_csv(b"patient_id,time,variable,value\nb,1,Urine,100\n")[0])
     assert empty.maximum == 0 and empty.missing[0] == 7
+    assert series.unrecorded_now() == []
+    no_rate = news2(read_long_csv(b"patient_id,time,variable,value\nc,1,HR,80\nc,1,Temp,37\nc,1,GCS,15\n"
+                                  b"c,1,SaO2,97\nc,1,MechVent,0\nc,1,NISysABP,120\n")[0])
+    assert no_rate.unrecorded_now() == ["respiration rate"]

@@ -48,7 +48,8 @@ def test_cli_risk_and_forecast(folder, tmp_path, capsys):
     out = tmp_path / "risks.csv"
     assert main(["timeline", "risk", str(folder), "--output", str(out), "--quiet"]) == 1
     rows = list(csv.DictReader(out.open()))
-    assert list(rows[0]) == ["patient_id", "mortality_risk", "news2_max", "news2_last", "status", "message"]
+    assert list(rows[0]) == ["patient_id", "mortality_risk", "news2_max", "news2_last", "news2_not_recorded", "status",
+                            "message"]
     assert [r["status"] for r in rows] == ["error", "ok", "ok", "ok"] or rows[0]["status"] == "error"
     good = tmp_path / "good.csv"
     (tmp_path / "good").mkdir()
