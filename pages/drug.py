@@ -160,11 +160,14 @@ def draw(result: ScreenResult) -> None:
         on_select="rerun", selection_mode="single-row", key="drug_table",
         column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
                        "nearest_train_similarity": st.column_config.NumberColumn("nearest train sim.", format="%.2f"),
+                       "alerts": st.column_config.TextColumn("alerts", width="large"),
                        "logS_approved_pct": st.column_config.NumberColumn("logS pct (approved)", format="%.0f"),
                        "qed_approved_pct": st.column_config.NumberColumn("QED pct (approved)", format="%.0f")})
     st.caption(f"± is the calibrated SD. 'pct' is the percentile among {approved_drug_count():,} approved drugs "
-               f"(ClinTox). 'Lipinski pass' allows one violation. Structures are drawn for the first {THUMBNAILS} "
-               "rows.")
+               f"(ClinTox). 'Lipinski pass' allows one violation. 'nearest train sim.' and 'in domain' are those "
+               "of the strictest model (the one whose training set the molecule is furthest from, for its "
+               "cut-off); each model's figures are under 'All predictions' below. Structures are drawn for the "
+               f"first {THUMBNAILS} rows.")
     download_csv, download_sdf = st.columns(2)
     download_csv.download_button("Download results (CSV)", rows.to_csv(index=False).encode(), "screen_results.csv",
                                  "text/csv")
@@ -243,13 +246,19 @@ def draw(result: ScreenResult) -> None:
             st.stop()
         analogues = pd.DataFrame([item.row() for item in ranked])
         analogues.insert(0, "structure", [thumbnail_uri(s) for s in analogues["smiles"]])
+        lead_score, better = ranked[0].lead_score, int(analogues["better_than_lead"].sum())
+        st.markdown(f"The lead itself scores **{lead_score:.2f}** on the weighted objectives (each 0–1, higher is "
+                    f"better; the score is their weighted mean). **{better} of {len(analogues)}** analogues score "
+                    "higher. Predictions for analogues marked out of domain are guesses.")
         st.dataframe(analogues, hide_index=True, width="stretch",
                      column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
                                     "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",
+                                    "better_than_lead": "better than lead", "lead_score": "lead's score",
                                     **{k: OBJECTIVE_LABELS[k] for k in OBJECTIVES}})
         front = go.Figure(go.Scatter(x=analogues["similarity_to_lead"], y=analogues["score"], mode="markers",
                                      marker={"color": analogues["pareto_front"].map({True: "crimson", False: "grey"}),
                                              "size": 10}, text=analogues["edit"]))
+        front.add_hline(y=lead_score, line_dash="dot", line_color="black", annotation_text="lead")
         front.update_layout(xaxis_title="similarity to lead", yaxis_title="weighted score (0-1)", height=320,
                             margin={"l": 40, "r": 20, "t": 30, "b": 40},
                             title="red: Pareto front over the weighted objectives (not only these two axes)")

@@ -28,18 +28,20 @@ FRAGMENTS_FILE = Path(__file__).with_name("approved_brics_fragments.txt")
 
 @dataclass(frozen=True)
 class RankedAnalogue:
-    """An analogue with its screen result, objective values, score and Pareto membership."""
+    """An analogue with its screen result, objective values, score, Pareto membership and the lead's score."""
 
     analogue: Analogue
     result: MoleculeResult
     objectives: dict[str, float]
     score: float
     pareto: bool
+    lead_score: float
 
     def row(self) -> dict[str, object]:
         """One CSV row of ``python -m medai optimize``."""
         return {"smiles": self.analogue.smiles, "edit": self.analogue.edit,
                 "similarity_to_lead": self.analogue.similarity, "score": round(self.score, 4),
+                "better_than_lead": self.score > self.lead_score, "lead_score": round(self.lead_score, 4),
                 "pareto_front": self.pareto, **{k: round(v, 4) for k, v in self.objectives.items()},
                 "in_domain": self.result.in_domain,
                 **{k: round(v[0], 4) for k, v in self.result.predictions.items()
@@ -92,7 +94,8 @@ def optimize(lead_smiles: str, n: int = 20, weights: Mapping[str, float] | None 
     values = [objectives_of(r) for _, r in kept]
     active = [k for k in OBJECTIVES if weights.get(k, 0.0) > 0] or list(OBJECTIVES)
     front = pareto_front(np.array([[v[k] for k in active] for v in values]))
-    ranked = [RankedAnalogue(a, r, v, weighted_score(v, weights), bool(p))
+    lead_score = weighted_score(objectives_of(lead_result), weights)
+    ranked = [RankedAnalogue(a, r, v, weighted_score(v, weights), bool(p), lead_score)
               for (a, r), v, p in zip(kept, values, front)]
     ranked.sort(key=lambda x: (-x.score, -x.analogue.similarity, x.analogue.smiles))
     return lead_result, ranked[:n]

@@ -40,6 +40,8 @@ class PreparedMolecule:
     descriptors : Descriptors or None
     alerts : tuple of Alert
     features : ndarray of float32, shape (n_features,), or None
+    note : str
+        What standardisation changed that a reader should know (salt stripped, charges neutralised).
     """
 
     canonical_smiles: str
@@ -47,21 +49,36 @@ class PreparedMolecule:
     descriptors: Descriptors | None = None
     alerts: tuple[Alert, ...] = ()
     features: np.ndarray | None = None
+    note: str = ""
 
 
 def prepare(smiles: str) -> PreparedMolecule:
     """Everything about one SMILES that needs no model; an invalid one carries its reason."""
     try:
-        mol = standardize_mol(to_mol(smiles))
+        given = to_mol(smiles)
+        mol = standardize_mol(given)
         canonical = to_smiles(mol)
         # Renumber atoms as the canonical SMILES writes them, so alert atom indices fit its drawing.
         order = [int(i) for i in mol.GetProp("_smilesAtomOutputOrder").strip("[],").split(",") if i]
         mol = Chem.RenumberAtoms(mol, order)
-        return PreparedMolecule(canonical, "", describe_mol(mol), tuple(find_alerts(mol)), to_features(mol))
+        return PreparedMolecule(canonical, "", describe_mol(mol), tuple(find_alerts(mol)), to_features(mol),
+                                standardisation_note(given, mol))
     except MedAIError as exc:
         return PreparedMolecule("", str(exc))
     except Exception:  # an RDKit failure on one odd molecule must cost one row, never the batch
         return PreparedMolecule("", "RDKit could not standardise or describe this molecule.")
+
+
+def standardisation_note(given: Chem.Mol, parent: Chem.Mol) -> str:
+    """A sentence on what standardisation removed from ``given`` to reach ``parent`` ('' when nothing)."""
+    changes = []
+    if len(Chem.GetMolFrags(given)) > 1:
+        changes.append("kept the largest fragment of a salt or mixture")
+    charged = sum(atom.GetFormalCharge() != 0 for atom in parent.GetAtoms())
+    if charged < sum(atom.GetFormalCharge() != 0 for atom in max(Chem.GetMolFrags(given, asMols=True),
+                                                                  key=lambda m: m.GetNumHeavyAtoms()).GetAtoms()):
+        changes.append("neutralised charges")
+    return f"Standardised: {' and '.join(changes)}." if changes else ""
 
 
 def _one_thread_each() -> None:

@@ -207,9 +207,12 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
         domain = {name: (float(similarity[name][k]), models[name].domain_cutoff) for name in names}
         strictest = min(domain, key=lambda n: domain[n][0] - domain[n][1]) if domain else None
         in_domain = all(s >= c for s, c in domain.values()) if domain else None
+        outside = [name for name, (s, c) in domain.items() if s < c]
         message = "" if in_domain in (None, True) else (
-            f"Out of the applicability domain of {strictest}: nearest training molecule has Tanimoto "
-            f"{domain[strictest][0]:.2f} (< {domain[strictest][1]:.2f}); treat predictions as guesses.")
+            f"Out of the applicability domain of {', '.join(outside)} ({len(outside)} of {len(domain)} models; "
+            f"strictest {strictest}: nearest training molecule has Tanimoto {domain[strictest][0]:.2f} < "
+            f"{domain[strictest][1]:.2f}); treat their predictions as guesses.")
+        message = " ".join(part for part in (prep.note, message) if part)
         results.append(MoleculeResult(item.id, item.smiles, prep.canonical_smiles, True, message, prep.descriptors,
                                       prep.alerts, values, pcts, domain[strictest][0] if strictest else None,
                                       in_domain, domain))

@@ -298,8 +298,10 @@ def read_long_csv(data: bytes) -> list[Stay]:
     reader = csv.reader(io.StringIO(_text(data)))
     header = [c.strip().lower() for c in next(reader, [])]
     required = ["patient_id", "time", "variable", "value"]
-    if not all(c in header for c in required):
-        raise InputError("The CSV needs the columns patient_id, time, variable, value (and optionally unit).")
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"The CSV lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)}: it needs "
+                         "patient_id, time, variable, value (and optionally unit).")
     at = {c: header.index(c) for c in [*required, "unit"] if c in header}
     builders: dict[str, _Builder] = {}
     for number, row in enumerate(reader, start=2):

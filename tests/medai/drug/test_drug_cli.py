@@ -41,6 +41,9 @@ def test_optimize_writes_ranked_analogues(tmp_path):
     scores = [float(r["score"]) for r in rows]
     assert scores == sorted(scores, reverse=True)
     assert all(float(r["similarity_to_lead"]) >= 0.4 for r in rows)
+    lead_score = float(rows[0]["lead_score"])  # the lead's own score, so "better" has a reference
+    assert {r["lead_score"] for r in rows} == {rows[0]["lead_score"]} and 0 <= lead_score <= 1
+    assert all((r["better_than_lead"] == "True") == (float(r["score"]) > lead_score) for r in rows)
     assert main(["optimize", "not a smiles", "--output", str(tmp_path / "b.csv")]) == 2
 
 

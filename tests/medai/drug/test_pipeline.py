@@ -26,3 +26,12 @@ def test_chunks_come_back_in_order_with_progress():
 def test_a_worker_that_dies_gives_a_plain_error_not_a_traceback():
     with pytest.raises(WorkerError, match="worker process stopped"):
         map_chunks(die, ["C"] * PARALLEL_FROM, workers=2)
+
+
+def test_a_salt_is_standardised_with_a_note_saying_so():
+    from medai.drug.pipeline import prepare
+
+    salt = prepare("CC(=O)[O-].[Na+]")
+    assert salt.canonical_smiles == "CC(=O)O"
+    assert "largest fragment" in salt.note and "neutralised" in salt.note
+    assert prepare("CC(=O)O").note == ""

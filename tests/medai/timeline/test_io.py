@@ -50,6 +50,8 @@ def test_not_physionet_and_empty():
         tio.read_upload(b"", "x.csv")
     with pytest.raises(InputError, match="patient_id"):
         tio.read_long_csv(b"id,t\n1,2\n")
+    with pytest.raises(InputError, match="lacks the column value:"):
+        tio.read_long_csv(b"patient_id,time,variable\na,1,HR\n")
 
 
 def test_long_csv_all_time_forms():
