@@ -116,7 +116,7 @@ def draw(result: ScreenResult) -> None:
 
     invalid = [m for m in result.molecules if not m.valid]
     if invalid:
-        listed = "; ".join(f"{m.id} ({m.smiles[:40] or 'empty'}): {m.message}" for m in invalid[:8])
+        listed = "; ".join(f"{m.id} ({m.smiles[:40] or 'empty'}): {m.message.rstrip('.')}" for m in invalid[:8])
         st.warning(f"{len(invalid)} input row{'s' * (len(invalid) != 1)} could not be screened — {listed}"
                    + (" …" if len(invalid) > 8 else "") + ". All rows, with reasons, are in the CSV download.",
                    icon=":material/error:")
