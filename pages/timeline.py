@@ -73,20 +73,24 @@ def vitals_figure(view) -> go.Figure:
                                             name=f"{shown_name} forecast (median)"),
                                  row=row, col=1)
     news_row, risk_row = len(rows) + 1, len(rows) + 2
-    figure.add_trace(go.Scatter(x=view.news2.hours, y=view.news2.total, mode="lines", line={"shape": "hv"},
-                                name="NEWS2"), row=news_row, col=1)
-    for level, colour in ((MEDIUM, "orange"), (HIGH, "red")):
+    # Fixed colours: the same line looks the same for every patient, and never like the red / green bars.
+    figure.add_trace(go.Scatter(x=view.news2.hours, y=view.news2.total, mode="lines",
+                                line={"shape": "hv", "color": "#444444"}, name="NEWS2"), row=news_row, col=1)
+    for level, colour, meaning in ((MEDIUM, "orange", "urgent review"), (HIGH, "red", "emergency")):
         figure.add_hline(y=level, line={"dash": "dot", "color": colour}, row=news_row, col=1,
-                         annotation_text=f"{level}", annotation_position="right")
+                         annotation_text=f"{level}: {meaning}", annotation_position="top left")
     figure.add_trace(go.Scatter(x=view.risk_hours, y=100 * view.risk_curve, mode="lines+markers",
-                                marker={"size": 4}, name="mortality risk (%)"), row=risk_row, col=1)
+                                marker={"size": 4, "color": "#6a3d9a"}, line={"color": "#6a3d9a"},
+                                name="mortality risk (%)"), row=risk_row, col=1)
     change = np.diff(100 * view.risk_curve, prepend=100 * view.risk_curve[:1])
     figure.add_trace(go.Bar(x=view.risk_hours, y=change, name="change in risk that hour (percentage points)",
                             marker={"color": np.where(change > 0, "crimson", "seagreen")}, opacity=0.5),
                      row=risk_row, col=1)
     figure.update_xaxes(title_text="hours since ICU admission", row=risk_row, col=1)
-    figure.update_layout(height=190 * len(titles), margin={"l": 50, "r": 30, "t": 40, "b": 40},
-                         legend={"orientation": "h", "y": -0.05})
+    plot_height = 190 * len(titles) - 80
+    # The legend hangs a fixed 70 px below the plot area (clear of the axis title), however many panels.
+    figure.update_layout(height=plot_height + 40 + 190, margin={"l": 50, "r": 30, "t": 40, "b": 190},
+                         legend={"orientation": "h", "y": -70 / plot_height, "yanchor": "top"})
     return figure
 
 
