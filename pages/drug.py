@@ -200,10 +200,13 @@ def draw(result: ScreenResult) -> None:
                                      name="approved-drug median", line={"dash": "dot", "color": "grey"}))
     figure.add_trace(go.Scatterpolar(r=[molecule.percentiles[k] for k in axes + axes[:1]],
                                      theta=[RADAR_AXES[k] for k in axes + axes[:1]], fill="toself", name=molecule.id))
-    figure.update_layout(polar={"radialaxis": {"range": [0, 100], "ticksuffix": " pct"}}, height=380,
+    figure.update_layout(polar={"radialaxis": {"range": [0, 100], "ticksuffix": " pct", "tickvals": [25, 50, 75],
+                                               "tickfont": {"size": 9, "color": "grey"}}}, height=380,
                          margin={"l": 30, "r": 30, "t": 30, "b": 30}, legend={"orientation": "h"})
     radar.plotly_chart(figure, width="stretch")
-    radar.caption("Percentile of each value among approved drugs (50 = the median approved drug).")
+    radar.caption("Percentile of each value among approved drugs (50 = the median approved drug). A percentile "
+                  "says where a value sits, not whether it is good: a high clinical-toxicity percentile is worse, "
+                  "a high QED or logS (solubility) percentile better.")
     details = pd.DataFrame([{"property": k, "value": round(v, 3), "± SD": round(s, 3),
                              "approved pct": round(molecule.percentiles.get(k, float("nan")), 0)}
                             for k, (v, s) in molecule.predictions.items()])
