@@ -140,8 +140,7 @@ def draw(result: ScreenResult) -> None:
         if column in table:
             table[column] = pd.to_numeric(table[column], errors="coerce")
     table["in_domain"] = table["in_domain"].map({True: True, False: False}).astype("boolean")
-    table["models in domain"] = [f"{sum(s >= c for s, c in m.domain_by_model.values())} of {len(m.domain_by_model)}"
-                                 if m.valid else "" for m in (result.molecules[i] for i in table.index)]
+    table["models in domain"] = [result.molecules[i].models_in_domain for i in table.index]
     table.insert(0, "structure", [thumbnail_uri(s) if i < THUMBNAILS else "" for i, s in
                                   enumerate(table["canonical_smiles"])])
     for column in SHOWN:

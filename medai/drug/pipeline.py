@@ -71,12 +71,16 @@ def prepare(smiles: str) -> PreparedMolecule:
 
 def standardisation_note(given: Chem.Mol, parent: Chem.Mol) -> str:
     """A sentence on what standardisation removed from ``given`` to reach ``parent`` ('' when nothing)."""
+    fragments = Chem.GetMolFrags(given, asMols=True)
+    largest = max(fragments, key=lambda fragment: fragment.GetNumHeavyAtoms())
+
+    def charged_atoms(mol: Chem.Mol) -> int:
+        return sum(atom.GetFormalCharge() != 0 for atom in mol.GetAtoms())
+
     changes = []
-    if len(Chem.GetMolFrags(given)) > 1:
+    if len(fragments) > 1:
         changes.append("kept the largest fragment of a salt or mixture")
-    charged = sum(atom.GetFormalCharge() != 0 for atom in parent.GetAtoms())
-    if charged < sum(atom.GetFormalCharge() != 0 for atom in max(Chem.GetMolFrags(given, asMols=True),
-                                                                  key=lambda m: m.GetNumHeavyAtoms()).GetAtoms()):
+    if charged_atoms(parent) < charged_atoms(largest):
         changes.append("neutralised charges")
     return f"Standardised: {' and '.join(changes)}." if changes else ""
 

@@ -68,6 +68,12 @@ class MoleculeResult:
     in_domain: bool | None = None
     domain_by_model: dict[str, tuple[float, float]] = field(default_factory=dict)
 
+    @property
+    def models_in_domain(self) -> str:
+        """How many models' domains hold this molecule, e.g. ``"5 of 6"`` ('' when invalid)."""
+        inside = sum(similarity >= cutoff for similarity, cutoff in self.domain_by_model.values())
+        return f"{inside} of {len(self.domain_by_model)}" if self.valid else ""
+
     def row(self, columns: Sequence[str]) -> dict[str, object]:
         """One CSV row with ``columns`` (see :func:`csv_columns`); blanks where not applicable."""
         values: dict[str, object] = {"id": self.id, "smiles": self.smiles, "canonical_smiles": self.canonical_smiles,

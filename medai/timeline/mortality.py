@@ -129,8 +129,8 @@ def sufficiency(stay: Stay) -> list[str]:
     notes = []
     if stay.hours < MIN_HOURS:
         notes.append(f"only {stay.hours:.1f} h of data (< {MIN_HOURS:g} h)")
-    if len(stay.observed()) < MIN_VARIABLES:
-        observed = len(stay.observed())
+    observed = len(stay.observed())
+    if observed < MIN_VARIABLES:
         notes.append(f"only {observed} variable{'s' * (observed != 1)} observed (< {MIN_VARIABLES})")
     if stay.out_of_range:
         notes.append(f"{len(stay.out_of_range)} implausible values set aside (e.g. {stay.out_of_range[0]})")
