@@ -94,6 +94,11 @@ def data_root() -> Path:
     return root
 
 
+def read_raw(name: str) -> pd.DataFrame:
+    """Dataset ``name``'s file as written: SMILES unstandardised, one row per line."""
+    return pd.read_csv(data_root() / DATASETS[name].file)
+
+
 def _featurize_one(smiles: str) -> tuple[str, np.ndarray, str] | None:
     try:
         mol = standardize_mol(to_mol(smiles))
@@ -117,7 +122,7 @@ def load(name: str) -> MoleculeSet:
     if cache.exists():
         with np.load(cache, allow_pickle=False) as saved:
             return MoleculeSet(saved["smiles"], saved["features"], saved["targets"], saved["scaffolds"])
-    table = pd.read_csv(path)
+    table = read_raw(name)
     with ProcessPoolExecutor(max_workers=2) as pool:
         rows = list(pool.map(_featurize_one, table["smiles"].astype(str), chunksize=64))
     groups: dict[str, list[int]] = defaultdict(list)

@@ -3,9 +3,10 @@ applicability-domain cut-off, all measured on the validation split."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import mean_absolute_error, roc_auc_score
 
@@ -108,6 +109,38 @@ def domain_cutoff(similarity: np.ndarray, error: np.ndarray, min_rows: int = 15)
         if ratio >= DOMAIN_ERROR_RATIO and ratio > best[1]:
             best = (cutoff, ratio)
     return best
+
+
+def notation_check(smiles: Sequence[str], labels: np.ndarray) -> dict[str, float]:
+    """How well the way SMILES were *written* separates the classes, before any standardisation.
+
+    A file assembled from several sources can write one class charged (protonated amines,
+    carboxylates) or as salts and the other neutral; a model of the raw strings then learns the
+    source. Ours reads standardised (neutralised, largest-fragment) molecules, so it cannot.
+
+    Parameters
+    ----------
+    smiles : sequence of str, length n
+        SMILES as written in the file.
+    labels : ndarray, shape (n,)
+        0 / 1, NaN where not measured.
+
+    Returns
+    -------
+    dict
+        Share of each class written charged or with a '.', and the in-sample ROC-AUC of a logistic
+        rule on those two yes/no features (0.5: no artefact).
+    """
+    known = np.isfinite(labels)
+    written = pd.Series(np.asarray(smiles, dtype=str)[known])
+    features = np.stack([written.str.contains(r"\+|-\]").to_numpy(), written.str.contains(".", regex=False).to_numpy()],
+                        axis=1).astype(float)
+    y = labels[known].astype(int)
+    score = LogisticRegression().fit(features, y).decision_function(features)
+    result = {f"{name}_share_class_{c}": float(features[y == c, column].mean())
+              for c in (0, 1) for column, name in enumerate(("charged", "salt"))}
+    result["rule_roc_auc"] = float(roc_auc_score(y, score)) if np.ptp(score) > 0 else 0.5
+    return result
 
 
 def regression_metrics(truth: np.ndarray, mean: np.ndarray, std: np.ndarray) -> dict[str, float]:
