@@ -24,7 +24,9 @@ through_router("pages/timeline.py")
 keep_across_pages("timeline_how", "timeline_sample")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "timeline"
-PANELS = (("Heart rate", ("HR",)), ("Blood pressure", ("SysABP", "NISysABP", "MAP", "NIMAP", "DiasABP", "NIDiasABP")),
+# Arterial line and cuff apart: six pressures with their bands in one panel could not be read apart.
+PANELS = (("Heart rate", ("HR",)), ("Blood pressure, arterial line", ("SysABP", "DiasABP", "MAP")),
+          ("Blood pressure, cuff", ("NISysABP", "NIDiasABP", "NIMAP")),
           ("Respiratory rate", ("RespRate",)), ("Temperature", ("Temp",)), ("O2 saturation", ("SaO2",)))
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 

@@ -1,4 +1,5 @@
-"""``icu-vitals-forecast``: the next 1–6 h of HR, RespRate, Temp, SysABP/NISysABP and MAP/NIMAP.
+"""``icu-vitals-forecast``: the next 1–6 h of HR, RespRate, Temp and systolic, diastolic and mean blood
+pressure (invasive or non-invasive, whichever the patient has).
 
 One pooled model per quantile (10 %, 50 %, 90 %; scikit-learn boosted trees with the quantile loss)
 predicts the change from the last observed value in units of the variable's population SD, from
@@ -16,7 +17,10 @@ import numpy as np
 from medai.registry import ModelSpec
 from medai.timeline.io import Stay, descriptors, variable_names, variables
 
-FORECAST_VARIABLES = ("HR", "RespRate", "Temp", "SysABP", "NISysABP", "MAP", "NIMAP")
+# A variable's position is its code in the trees: new ones join at the end.
+FORECAST_VARIABLES = ("HR", "RespRate", "Temp", "SysABP", "NISysABP", "MAP", "NIMAP", "DiasABP", "NIDiasABP")
+# Those forecast before 1.2.0: the card's ratio over these alone stays comparable across versions.
+CORE_VARIABLES = FORECAST_VARIABLES[:7]
 CONTEXT = ("HR", "RespRate", "Temp", "MAP", "NIMAP", "SysABP", "NISysABP", "GCS", "FiO2", "MechVent", "SaO2", "Urine")
 HORIZONS = tuple(range(1, 7))
 QUANTILES = (0.1, 0.5, 0.9)

@@ -22,12 +22,12 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from medai import cards
 from medai.registry import sha256_of
 from medai.timeline.datasets import development_data
-from medai.timeline.forecast import (FORECAST_VARIABLES, QUANTILES, TREES_FILE, ForecastModel, examples,
-                                     feature_names)
+from medai.timeline.forecast import (CORE_VARIABLES, FORECAST_VARIABLES, QUANTILES, TREES_FILE, ForecastModel,
+                                     examples, feature_names)
 from medai.timeline.io import variable_names, variables
 from medai.timeline.train_mortality import log, split
 
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 ORIGINS_PER_STAY = 4
 MAX_TRAIN_ROWS = 600_000  # bounds memory; the A + B training stays give about 520,000
 TOLERANCE_H = 0.5
@@ -83,9 +83,11 @@ def _evaluate(model: ForecastModel, rows: np.ndarray, targets: np.ndarray, which
                               "rows": int(chosen.sum())}
     error = np.abs(predicted[:, 1] - targets) / scale
     lvcf_error = np.abs(last - targets) / scale
+    core = np.isin(which_arr, CORE_VARIABLES)
     by_horizon = {int(h): round(float(error[rows[:, 1] == h].sum() / lvcf_error[rows[:, 1] == h].sum()), 3)
                   for h in np.unique(rows[:, 1])}
     return {"mae_ratio_vs_last_value": float(error.sum() / lvcf_error.sum()),
+            "mae_ratio_core_vitals": float(error[core].sum() / lvcf_error[core].sum()),
             "mae_ratio_mean_last_3h": float((np.abs(mean3 - targets) / scale).sum() / lvcf_error.sum()),
             "coverage_80": float(np.mean((targets >= predicted[:, 0]) & (targets <= predicted[:, 2]))),
             "ratio_by_hours_ahead": by_horizon, "per_variable": per_variable, "rows": int(len(targets))}
@@ -143,8 +145,8 @@ def train(model_dir: Path, **_: object) -> dict:
     ratio, coverage = result["mae_ratio_vs_last_value"], result["coverage_80"]
     card = {
         "name": "icu-vitals-forecast", "version": VERSION, "date": dt.date.today().isoformat(),
-        "summary": "The next 1-6 hours of heart rate, respiratory rate, temperature, systolic and mean blood pressure "
-                   "(invasive or non-invasive, whichever the patient has): a median and an 80 % interval.",
+        "summary": "The next 1-6 hours of heart rate, respiratory rate, temperature, systolic, diastolic and mean blood "
+                   "pressure (invasive or non-invasive, whichever the patient has): a median and an 80 % interval.",
         "regulatory_status": "Research use only. Not a medical device; not for clinical decisions.",
         "intended_use": "Research and teaching: where a patient's vitals may be heading, next to what was observed.",
         "not_intended_for": ["alarms or treatment decisions", "children", "more than 6 hours ahead"],
@@ -167,6 +169,8 @@ def train(model_dir: Path, **_: object) -> dict:
                    "conformal": f"CQR margin {model.margin:.3f} SD on the calibration half",
                    "training_minutes_2_cpu": round(minutes, 1)},
         "metrics": {"validation": {"mae_ratio_vs_last_value": round(ratio, 4), "coverage_80": round(coverage, 4),
+                                   "mae_ratio_core_vitals": round(result["mae_ratio_core_vitals"], 4),
+                                   "core_vitals": list(CORE_VARIABLES),
                                    "mae_ratio_mean_last_3h": round(result["mae_ratio_mean_last_3h"], 4),
                                    "ratio_by_hours_ahead": result["ratio_by_hours_ahead"],
                                    "per_variable": result["per_variable"],
