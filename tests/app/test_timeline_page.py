@@ -3,6 +3,8 @@ long CSV with two patients, and a bad upload with a message (no new audit record
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -50,6 +52,22 @@ def test_uploaded_long_csv_with_two_patients(timeline_page):
     assert not timeline_page.exception
     assert any("only 2 variables" in w.value for w in timeline_page.warning), "thin data flagged"
     assert timeline_page.selectbox[0].options == ["a", "b"]
+
+
+def test_arterial_line_and_cuff_pressures_have_their_own_panels_and_forecasts(timeline_page):
+    timeline_page.radio[0].set_value("Upload a file").run()
+    pressures = {"SysABP": 120, "DiasABP": 60, "MAP": 80, "NISysABP": 125, "NIDiasABP": 65, "NIMAP": 85}
+    rows = ["patient_id,time,variable,value"] + [f"p,{h},HR,{80 + h % 3}" for h in range(12)]
+    rows += [f"p,{h},{name},{value + h % 4}" for name, value in pressures.items() for h in range(12)]
+    timeline_page.file_uploader[0]._files = [("f1", "pressures.csv", "\n".join(rows).encode(), "text/csv")]
+    timeline_page.run()
+    assert not timeline_page.exception
+    figure = json.loads(timeline_page.get("plotly_chart")[0].proto.spec)
+    titles = [a["text"] for a in figure["layout"]["annotations"]]
+    assert any(t.startswith("Blood pressure, arterial line") for t in titles)
+    assert any(t.startswith("Blood pressure, cuff") for t in titles)
+    forecast = [t["name"] for t in figure["data"] if t.get("name", "").endswith("forecast (median)")]
+    assert len(forecast) == 7, f"HR and six pressures, diastolic included: {forecast}"
 
 
 def test_an_empty_upload_is_named_not_ignored(timeline_page):
