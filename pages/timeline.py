@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from medai import registry
 from medai.errors import MedAIError
+from medai.timeline.forecast import MAX_STALE_H, input_ages
 from medai.timeline.io import read_upload, variables
 from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SURVIVAL_MODEL, TimelineView, timeline
@@ -28,7 +29,10 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "timeline"
 PANELS = (("Heart rate", ("HR",)), ("Blood pressure, arterial line", ("SysABP", "DiasABP", "MAP")),
           ("Blood pressure, cuff", ("NISysABP", "NIDiasABP", "NIMAP")),
           ("Respiratory rate", ("RespRate",)), ("Temperature", ("Temp",)), ("O2 saturation", ("SaO2",)))
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+# One colour per variable, the same role alike in both pressure panels (systolic blue, diastolic red, mean green).
+COLOURS = {"HR": "#9467bd", "SysABP": "#1f77b4", "NISysABP": "#1f77b4", "DiasABP": "#d62728", "NIDiasABP": "#d62728",
+           "MAP": "#2ca02c", "NIMAP": "#2ca02c", "RespRate": "#ff7f0e", "Temp": "#8c564b", "SaO2": "#17becf"}
+OLD_INPUT_H = 2.0  # a forecast resting on an observation older than this is named under the chart
 
 
 def patient_input() -> tuple[str, bytes]:
@@ -56,24 +60,25 @@ def vitals_figure(view) -> go.Figure:
     titles = [f"{t} ({unit(n[0])})" for t, n in rows] + ["NEWS2 (points)", "Mortality risk (%)"]
     figure = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.03)
     for row, (_, names) in enumerate(rows, start=1):
-        for colour, name in zip(COLOURS, names):
-            times, values = stay.series(name)
+        for name in names:
+            colour, (times, values) = COLOURS[name], stay.series(name)
             shown_name = variables()[name].label
+            # One legend entry per variable: hiding it hides its forecast and band too.
             figure.add_trace(go.Scatter(x=times, y=values, mode="markers+lines", name=f"{shown_name} ({unit(name)})",
-                                        marker={"size": 4, "color": colour}, line={"width": 1, "color": colour}),
-                             row=row, col=1)
+                                        legendgroup=name, marker={"size": 4, "color": colour},
+                                        line={"width": 1, "color": colour}), row=row, col=1)
             points = [f for f in view.forecasts if f.variable == name]
             if points:
-                x = [stay.hours] + [f.time for f in points]
-                last = values[-1]
+                # From the last observation, not from "now": an old value must not look like a new reading.
+                x, last = [float(times[-1])] + [f.time for f in points], values[-1]
                 figure.add_trace(go.Scatter(x=x + x[::-1], y=[last] + [f.p90 for f in points]
-                                            + [f.p10 for f in points][::-1] + [last], fill="toself", opacity=0.2,
-                                            line={"width": 0, "color": colour}, name=f"{shown_name} 80 % interval",
-                                            showlegend=False, hoverinfo="skip"), row=row, col=1)
-                figure.add_trace(go.Scatter(x=x, y=[last] + [f.p50 for f in points], mode="lines",
-                                            line={"dash": "dash", "color": colour},
-                                            name=f"{shown_name} forecast (median)"),
+                                            + [f.p10 for f in points][::-1] + [last], mode="lines", fill="toself",
+                                            opacity=0.2, line={"width": 0, "color": colour}, legendgroup=name,
+                                            name=f"{shown_name} 80 % interval", showlegend=False, hoverinfo="skip"),
                                  row=row, col=1)
+                figure.add_trace(go.Scatter(x=x, y=[last] + [f.p50 for f in points], mode="lines", legendgroup=name,
+                                            line={"dash": "dash", "color": colour}, showlegend=False,
+                                            name=f"{shown_name} forecast (median)"), row=row, col=1)
     news_row, risk_row = len(rows) + 1, len(rows) + 2
     # Fixed colours: the same line looks the same for every patient, and never like the red / green bars.
     figure.add_trace(go.Scatter(x=view.news2.hours, y=view.news2.total, mode="lines",
@@ -94,6 +99,15 @@ def vitals_figure(view) -> go.Figure:
     figure.update_layout(height=plot_height + 40 + 190, margin={"l": 50, "r": 30, "t": 40, "b": 190},
                          legend={"orientation": "h", "y": -70 / plot_height, "yanchor": "top"})
     return figure
+
+
+def forecast_inputs_note(stay) -> str:
+    """Which forecasts rest on an old observation, and which variables are too old to forecast."""
+    ages = input_ages(stay)
+    old = [f"{variables()[n].label} ({age:.0f} h)" for n, age in ages.items() if OLD_INPUT_H < age <= MAX_STALE_H]
+    gone = [variables()[n].label for n, age in ages.items() if age > MAX_STALE_H]
+    return ((f"Forecast from an older observation (hours before {stay.hours:.1f} h): {', '.join(old)}. " if old else "")
+            + (f"Not forecast, last observed more than {MAX_STALE_H:g} h earlier: {', '.join(gone)}. " if gone else ""))
 
 
 def labs_figure(stay) -> go.Figure | None:
@@ -180,8 +194,9 @@ def draw(view: TimelineView) -> None:
                      title="Feedback on the mortality risk")
 
     st.plotly_chart(vitals_figure(view), width="stretch")
-    st.caption(f"Dashed: forecast median from the last observation ({stay.hours:.1f} h); shaded: 80 % interval. "
-               f"NEWS2 dotted lines at {MEDIUM} (urgent review) and {HIGH} (emergency response). Risk: recomputed from "
+    st.caption(f"Dashed: forecast median for the hours after {stay.hours:.1f} h (the stay's last timestamp), drawn "
+               "from each variable's last observation; shaded: 80 % interval. " + forecast_inputs_note(stay)
+               + f"NEWS2 dotted lines at {MEDIUM} (urgent review) and {HIGH} (emergency response). Risk: recomputed from "
                "the data up to each hour; bars show which hours pushed it up (red) or down (green).")
 
     drivers, survival = st.columns(2)

@@ -93,6 +93,12 @@ def examples(stay: Stay, origin: float, sd: dict[str, float], horizons=HORIZONS)
     return (np.array(rows, dtype=np.float32) if rows else np.zeros(shape, np.float32)), which
 
 
+def input_ages(stay: Stay) -> dict[str, float]:
+    """Hours from each forecast variable's last observation to the forecast start (the stay's last
+    timestamp), for the variables the stay has; above ``MAX_STALE_H`` a variable is not forecast."""
+    return {name: stay.hours - float(stay.series(name)[0][-1]) for name in FORECAST_VARIABLES if name in stay.observed()}
+
+
 @dataclass(frozen=True)
 class Forecast:
     """One forecast point: ``variable`` at ``origin + hours_ahead`` h, quantiles in the variable's unit."""

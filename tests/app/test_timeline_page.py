@@ -59,6 +59,7 @@ def test_arterial_line_and_cuff_pressures_have_their_own_panels_and_forecasts(ti
     pressures = {"SysABP": 120, "DiasABP": 60, "MAP": 80, "NISysABP": 125, "NIDiasABP": 65, "NIMAP": 85}
     rows = ["patient_id,time,variable,value"] + [f"p,{h},HR,{80 + h % 3}" for h in range(12)]
     rows += [f"p,{h},{name},{value + h % 4}" for name, value in pressures.items() for h in range(12)]
+    rows += ["p,2,Temp,37.2"]  # 9 h before the last timestamp: forecast, and said to rest on an old value
     timeline_page.file_uploader[0]._files = [("f1", "pressures.csv", "\n".join(rows).encode(), "text/csv")]
     timeline_page.run()
     assert not timeline_page.exception
@@ -67,7 +68,8 @@ def test_arterial_line_and_cuff_pressures_have_their_own_panels_and_forecasts(ti
     assert any(t.startswith("Blood pressure, arterial line") for t in titles)
     assert any(t.startswith("Blood pressure, cuff") for t in titles)
     forecast = [t["name"] for t in figure["data"] if t.get("name", "").endswith("forecast (median)")]
-    assert len(forecast) == 7, f"HR and six pressures, diastolic included: {forecast}"
+    assert len(forecast) == 8, f"HR, temperature and six pressures, diastolic included: {forecast}"
+    assert any("Forecast from an older observation" in c.value and "(9 h)" in c.value for c in timeline_page.caption)
 
 
 def test_an_empty_upload_is_named_not_ignored(timeline_page):

@@ -9,8 +9,8 @@ def test_notation_check_finds_classes_written_differently():
     charged = ["C[NH3+]", "CC[NH3+]", "CCC[NH3+]", "CCCC(=O)[O-]"]
     neutral = ["CN", "CCN.Cl", "CCCN", "CCCCC(=O)O.[Na+]"]
     check = evaluate.notation_check(charged + neutral, np.array([0, 0, 0, 0, 1, 1, 1, 1], float))
-    assert check["charged_share_class_0"] == 1.0
-    assert check["salt_share_class_1"] == 0.5
+    assert check["charged_share_label_0"] == 1.0
+    assert check["salt_share_label_1"] == 0.5
     assert check["rule_roc_auc"] == pytest.approx(1.0)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from medai import registry
 from medai.timeline.features import feature_matrix, feature_names, summary_features
+from medai.timeline.forecast import MAX_STALE_H, input_ages
 from medai.timeline.io import read_long_csv, read_physionet
 from tests.medai.timeline.test_io import PHYSIONET
 from tests.medai.timeline.conftest import sample_stay
@@ -50,6 +51,15 @@ def test_forecast_model():
     assert all(p.p10 <= p.p50 <= p.p90 for p in points)
     assert all(p.time == pytest.approx(stay.hours + p.hours_ahead, abs=1e-3) for p in points)
     assert model.forecast(read_long_csv(b"patient_id,time,variable,value\na,1,Urine,50\n")[0]) == []
+
+
+def test_input_ages_say_how_old_each_forecast_input_is():
+    rows = ["patient_id,time,variable,value"] + [f"a,{h},HR,80" for h in range(41)] + ["a,5,NIMAP,70", "a,20,Temp,37"]
+    stay = read_long_csv("\n".join(rows).encode())[0]
+    assert input_ages(stay) == {"HR": 0.0, "Temp": 20.0, "NIMAP": 35.0}
+    # Older than MAX_STALE_H (24 h): not forecast at all.
+    forecast = {p.variable for p in registry.load("icu-vitals-forecast").forecast(stay, 1)}
+    assert forecast == {"HR", "Temp"} and MAX_STALE_H == 24.0
 
 
 def test_survival_model():
