@@ -83,9 +83,10 @@ def vitals_figure(view) -> go.Figure:
     # Fixed colours: the same line looks the same for every patient, and never like the red / green bars.
     figure.add_trace(go.Scatter(x=view.news2.hours, y=view.news2.total, mode="lines",
                                 line={"shape": "hv", "color": "#444444"}, name="NEWS2"), row=news_row, col=1)
+    # Labels on the right, over the forecast hours, where the NEWS2 line has ended.
     for level, colour, meaning in ((MEDIUM, "orange", "urgent review"), (HIGH, "red", "emergency")):
         figure.add_hline(y=level, line={"dash": "dot", "color": colour}, row=news_row, col=1,
-                         annotation_text=f"{level}: {meaning}", annotation_position="top left")
+                         annotation_text=f"{level}: {meaning}", annotation_position="top right")
     figure.add_trace(go.Scatter(x=view.risk_hours, y=100 * view.risk_curve, mode="lines+markers",
                                 marker={"size": 4, "color": "#6a3d9a"}, line={"color": "#6a3d9a"},
                                 name="mortality risk (%)"), row=risk_row, col=1)
