@@ -159,6 +159,7 @@ def draw(result: ScreenResult) -> None:
         on_select="rerun", selection_mode="single-row", key="drug_table",
         column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
                        "nearest_train_similarity": st.column_config.NumberColumn("nearest train sim.", format="%.2f"),
+                       "in_domain": st.column_config.CheckboxColumn("in domain (strictest)"),
                        "alerts": st.column_config.TextColumn("alerts", width="large"),
                        "logS_approved_pct": st.column_config.NumberColumn("logS pct (approved)", format="%.0f"),
                        "qed_approved_pct": st.column_config.NumberColumn("QED pct (approved)", format="%.0f")})
@@ -166,7 +167,7 @@ def draw(result: ScreenResult) -> None:
                f"(ClinTox). 'Lipinski pass' allows one violation. 'nearest train sim.' and 'in domain' are those "
                "of the strictest model (the one whose training set the molecule is furthest from, for its "
                "cut-off); each model's figures are under 'All predictions' below. Structures are drawn for the "
-               f"first {THUMBNAILS} rows.")
+               f"first {THUMBNAILS} rows. Scroll the table sideways for descriptors, percentiles and messages.")
     download_csv, download_sdf = st.columns(2)
     download_csv.download_button("Download results (CSV)", rows.to_csv(index=False).encode(), "screen_results.csv",
                                  "text/csv")

@@ -137,7 +137,7 @@ def notation_check(smiles: Sequence[str], labels: np.ndarray) -> dict[str, float
                         axis=1).astype(float)
     y = labels[known].astype(int)
     score = LogisticRegression().fit(features, y).decision_function(features)
-    result = {f"{name}_share_class_{c}": float(features[y == c, column].mean())
+    result = {f"{name}_share_label_{c}": float(features[y == c, column].mean())
               for c in (0, 1) for column, name in enumerate(("charged", "salt"))}
     result["rule_roc_auc"] = float(roc_auc_score(y, score)) if np.ptp(score) > 0 else 0.5
     return result

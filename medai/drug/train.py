@@ -190,17 +190,20 @@ def _add_notation_check(card: dict, info: DrugModelInfo) -> None:
     spec = datasets.DATASETS[info.dataset]
     checks = {task: evaluate.notation_check(raw["smiles"], raw[target].to_numpy(float))
               for task, target in zip(info.tasks, spec.targets)}
-    card["data"]["notation_check"] = _rounded(checks)
+    card["data"]["notation_check"] = {
+        "meaning": "how the file wrote its SMILES, by label: the share written with formal charges and the "
+                   "share written as salts or mixtures, and the ROC-AUC of a rule on those two facts alone "
+                   "(0.5: the notation says nothing about the label)", **_rounded(checks)}
     for task, check in checks.items():
         if check["rule_roc_auc"] >= NOTATION_ARTEFACT_AUC:
             card["limitations"].append(
-                f"{task}: in the training file {check['charged_share_class_0']:.0%} of the molecules labelled 0 and "
-                f"{check['charged_share_class_1']:.0%} of those labelled 1 are written charged, "
-                f"{check['salt_share_class_0']:.0%} and {check['salt_share_class_1']:.0%} as salts or mixtures; "
+                f"{task}: in the training file {check['charged_share_label_0']:.0%} of the negatives (0) and "
+                f"{check['charged_share_label_1']:.0%} of the positives (1) are written with formal charges, "
+                f"{check['salt_share_label_0']:.0%} and {check['salt_share_label_1']:.0%} as salts or mixtures; "
                 f"a rule on those two facts alone reaches ROC-AUC {check['rule_roc_auc']:.2f}. That is how the "
-                "sources wrote the molecules, not chemistry: this model reads standardised (neutralised, "
-                "largest-fragment) molecules and cannot use it, so figures published on the raw strings may "
-                "include it.")
+                "sources wrote the molecules, not chemistry. This model reads standardised (neutralised, "
+                "largest-fragment) molecules, so it cannot use it, and its ROC-AUC above is measured without "
+                "it; figures published on the raw strings may include it.")
 
 
 def _error_by_similarity(similarity: np.ndarray, error: np.ndarray) -> dict[str, list[float]]:
@@ -250,19 +253,22 @@ def _card(info: DrugModelInfo, kind: str, data: datasets.MoleculeSet, train_set:
                    "features": f"Morgan radius-2 counts (2048) + {train_set.features.shape[1] - MORGAN_BITS} fast RDKit "
                                "descriptors (physchem, VSA bins, MQN, 2D autocorrelation, fragment counts, BCUT, "
                                "E-state and Gasteiger-charge extremes)",
-                   "estimator": f"{chosen}: {members} Keras MLPs, boosted trees and, for classification, a "
-                                "200-tree random forest (multi-task: 60 trees with leaves >= 8, boosting 200 rounds "
-                                "of <= 15 leaves), networks and tree-based members each carrying half the weight. "
-                                "Every family, not the one best on validation: in 5-fold cross-validation the "
-                                "average beat the family a single validation split had picked on three of four "
-                                "sets and was 0.002 behind on the fourth (benchmarks/drug_families_cv.py); each "
-                                "combination's validation score is under metrics.validation_candidates",
-                   "mlp": "inputs: log1p(counts folded to 1024) + standardised descriptors; Dense 256-128, ReLU, "
+                   "estimator": (f"{members} Keras MLPs, boosted trees"
+                                 + (" and a random forest" if kind == "classification" else "")
+                                 + ", averaged: the networks carry half the weight, the tree-based members the other "
+                                   "half. Every family rather than the one best on validation: in 5-fold "
+                                   "cross-validation the average beat the family a single validation split had "
+                                   "picked on three of four sets and was 0.002 behind on the fourth "
+                                   "(benchmarks/drug_families_cv.py). 'Validation candidates' below lists each "
+                                   "combination's validation score."),
+                   "networks": "inputs: log1p(counts folded to 1024) + standardised descriptors; Dense 256-128, ReLU, "
                           "dropout 0.2/0.3, AdamW, masked multi-task loss",
                    "trees": (f"{TREE_MEMBERS} scikit-learn HistGradientBoosting members ({TREE_ROUNDS} rounds, <= 31 "
                              "leaves" if len(info.tasks) == 1 else "1 HistGradientBoosting member per task (200 rounds, "
                              "<= 15 leaves") + ", lr 0.07, 30 % of features per split) on descriptors and fingerprint "
                             "bits set in >= 1 % of training molecules",
+                   **({"random_forest": "scikit-learn, 200 trees" if len(info.tasks) == 1 else
+                       "scikit-learn, 60 trees per task, leaves of >= 8 molecules"} if kind == "classification" else {}),
                    "uncertainty": ("SD of Platt-calibrated member probabilities" if kind == "classification" else
                                    "SD of member predictions times a scale fitted on validation"),
                    "calibration": "Platt scaling on validation" if kind == "classification" else "variance scaling on validation",
