@@ -96,7 +96,8 @@ def examples(stay: Stay, origin: float, sd: dict[str, float], horizons=HORIZONS)
 def input_ages(stay: Stay) -> dict[str, float]:
     """Hours from each forecast variable's last observation to the forecast start (the stay's last
     timestamp), for the variables the stay has; above ``MAX_STALE_H`` a variable is not forecast."""
-    return {name: stay.hours - float(stay.series(name)[0][-1]) for name in FORECAST_VARIABLES if name in stay.observed()}
+    observed = set(stay.observed())
+    return {name: stay.hours - float(stay.series(name)[0][-1]) for name in FORECAST_VARIABLES if name in observed}
 
 
 @dataclass(frozen=True)
