@@ -64,6 +64,12 @@ def load(spec: ModelSpec) -> PropertyModel:
         with np.load(spec.path(name)) as saved:
             networks.append(DenseNetwork([saved[f"arr_{i}"] for i in range(len(saved.files))]))
     trees = joblib.load(spec.path(TREES_FILE)) if TREES_FILE in spec.files else []
+    for member in trees:
+        for tree in member:
+            # Trained with n_jobs=2; predicting on a 500-molecule chunk, joblib's thread pool waits
+            # (polls) longer than the trees compute, and screen workers already fill the cores.
+            if hasattr(tree.estimator, "n_jobs"):
+                tree.estimator.n_jobs = None
     with np.load(spec.path(ARRAYS_FILE)) as arrays:
         scaler = FeatureScaler(arrays["median"], arrays["scale"])
         model = PropertyModel(spec.name, spec.version, spec.labels, parameters["kind"], networks, trees, scaler,
