@@ -162,6 +162,9 @@ def card_for(name: str, version: str, recipe: Recipe, report: dict[str, Any], tr
         "recipe": {"network": f"U-Net, widths {list(recipe.widths)}, batch norm momentum 0.9",
                    "parameters": training["parameters"], "input": recipe.working_size,
                    "loss": "soft Dice + binary cross-entropy over annotated structures",
+                   "prediction": ("mean of four passes: the image and its left-right, up-down and double mirror "
+                                  "images (validation Dice without it: metrics.validation.dice_single_view)"
+                                  if recipe.flip else "one pass"),
                    "augmentation": (f"rotation ±{recipe.degrees:g}°, zoom ±{recipe.zoom:.0%}, shift ±{recipe.shift:.0%}"
                                     f"{', flips' if recipe.flip else ''}{f', {recipe.crop}-px patches' if recipe.crop else ''}"
                                     ", gamma, contrast, brightness, noise"),

@@ -77,7 +77,7 @@ def bottleneck_features(segmenter: Segmenter, data: SegmentationSet) -> np.ndarr
     for image in data.images:
         scaled = image.astype(np.float32) / 255.0
         batch = tf.image.resize(scaled[None], segmenter.working_shape(image.shape[:2]))
-        rows.append(segmenter.run(np.asarray(batch))[1])
+        rows.append(segmenter.forward(np.asarray(batch))[1])
     return np.stack(rows)
 
 
@@ -138,7 +138,12 @@ def finalize(model_dir: Path, recipe: Recipe, network: keras.Model, train_set: S
     typicality.limit_ = float(np.quantile(reference, typicality.quantile) * TYPICALITY_MARGIN)
     typicality.save(model_dir / TYPICALITY_FILE)
     segmenter.typicality = typicality
+    if recipe.flip:  # measured once without, so the card shows what the averaging adds
+        single_view = validation_report(segmenter, recipe, validation_set.ids)
+        segmenter.flip_average = True
     report = validation_report(segmenter, recipe, validation_set.ids)
+    if recipe.flip:
+        report["dice_single_view"] = {name: single_view["dice"][name]["mean"] for name in recipe.structures}
     if recipe.single_region:  # thresholds chosen on the raw maps, then scored as shipped (organs cleaned)
         raw = report
         segmenter.thresholds, segmenter.single_region = tuple(raw["thresholds"]), recipe.single_region
@@ -155,7 +160,7 @@ def finalize(model_dir: Path, recipe: Recipe, network: keras.Model, train_set: S
                   TYPICALITY_FILE: sha256_of(model_dir / TYPICALITY_FILE)},
         "parameters": {"weights": WEIGHTS_FILE, "typicality": TYPICALITY_FILE,
                        "thresholds": report["thresholds"], "required": list(recipe.required),
-                       "single_region": list(recipe.single_region)},
+                       "single_region": list(recipe.single_region), "flip_average": recipe.flip},
     }
     (model_dir / "spec.json").write_text(json.dumps(spec, indent=2) + "\n")
     card = card_for(name, recipe.version, recipe, report, training)

@@ -17,4 +17,4 @@ def load_segmenter(spec: ModelSpec) -> Segmenter:
     return Segmenter(network, spec.labels, tuple(parameters["thresholds"]), int(spec.input["channels"]),
                      spec.input["working_size"], FeatureDistance.load(spec.path(parameters["typicality"])),
                      tuple(parameters.get("required", ())), spec.input["kind"],
-                     tuple(parameters.get("single_region", ())))
+                     tuple(parameters.get("single_region", ())), bool(parameters.get("flip_average", False)))

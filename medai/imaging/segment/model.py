@@ -20,6 +20,8 @@ from medai.imaging.segment.unet import BOTTLENECK_LAYER
 
 MIN_COLOUR_FOR_PHOTOGRAPHS = 2.0
 MAX_COLOUR_FOR_XRAYS = 12.0
+# Each its own inverse, on (h, w, ...) arrays: none, left-right, up-down, both.
+MIRRORS = (lambda a: a, lambda a: a[:, ::-1], lambda a: a[::-1], lambda a: a[::-1, ::-1])
 
 
 @dataclass(frozen=True)
@@ -109,13 +111,16 @@ class Segmenter:
         the threshold is kept, with its holes filled.
     kind : str
         What the model reads, for messages ("a frontal chest X-ray").
+    flip_average : bool
+        Average the probabilities over the image and its three mirror images (for models trained with
+        flips: a polyp or a vessel has no handedness; a chest X-ray's left and right differ).
     """
 
     def __init__(self, network: keras.Model, structures: tuple[str, ...], thresholds: tuple[float, ...],
                  channels: int, working_size: dict[str, int], typicality: FeatureDistance,
                  required: tuple[str, ...] = (), kind: str = "an image of the kind the model was trained on",
-                 single_region: tuple[str, ...] = ()):
-        self.network = network
+                 single_region: tuple[str, ...] = (), flip_average: bool = False):
+        self.network, self.flip_average = network, flip_average
         self.structures, self.thresholds = tuple(structures), tuple(float(t) for t in thresholds)
         self.channels, self.working_size = channels, dict(working_size)
         self.typicality, self.required, self.kind = typicality, tuple(required), kind
@@ -123,14 +128,27 @@ class Segmenter:
         bottleneck = network.get_layer(f"{BOTTLENECK_LAYER}_relu2").output
         self._with_features = keras.Model(network.input, [network.output, keras.ops.mean(bottleneck, axis=(1, 2))])
 
-    def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(1, h, w, C) pixels -> ((h, w, S) probabilities, (D,) mean bottleneck features), organs cleaned."""
+    def forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One network pass: (1, h, w, C) pixels -> ((h, w, S) raw probabilities, (D,) mean bottleneck features)."""
         probabilities, features = self._with_features(batch, training=False)
-        probabilities = np.array(probabilities[0], dtype=np.float32)
+        return np.array(probabilities[0], dtype=np.float32), np.asarray(features, dtype=np.float64)[0]
+
+    def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(1, h, w, C) pixels -> ((h, w, S) probabilities, (D,) mean bottleneck features), organs cleaned.
+
+        With ``flip_average`` the probabilities are the mean of four passes (the image mirrored by each
+        of the flips below, the output mirrored back); the features stay the unmirrored image's, which
+        the refusal limit was fitted on. The passes run one by one, to bound memory on large images.
+        """
+        probabilities, features = self.forward(batch)
+        if self.flip_average:
+            for flip in MIRRORS[1:]:
+                probabilities += flip(self.forward(np.ascontiguousarray(flip(batch[0]))[None])[0])
+            probabilities /= len(MIRRORS)
         for name in self.single_region:
             index = self.structures.index(name)
             probabilities[..., index] = one_region(probabilities[..., index], self.thresholds[index])
-        return probabilities, np.asarray(features, dtype=np.float64)[0]
+        return probabilities, features
 
     def network_input(self, image: MedicalImage) -> np.ndarray:
         """(h, w, C) float32 in [0, 1] at the working size, h and w divisible by 16."""

@@ -30,7 +30,8 @@ class Recipe:
     crop : int or None
         Train on random square patches of this side (full-resolution models), else on whole images.
     flip : bool
-        Mirror during training (not for chest X-rays, whose left and right differ).
+        Mirror during training, and average over the mirror images when predicting (not for chest
+        X-rays, whose left and right differ).
     degrees, zoom, shift : float
         Ranges of the random affine transform.
     epochs, batch_size, steps_per_epoch : int
@@ -97,7 +98,7 @@ RECIPES: dict[str, Recipe] = {
                  "images from Cohen JP et al., COVID-19 Image Data Collection, arXiv:2003.11597 (2020)."),
     "colon-polyp": Recipe(
         dataset="Kvasir-SEG", structures=("polyp",), channels=3, working_size={"square": 192},
-        kind="a colonoscopy frame", epochs=48, batch_size=8, version="1.1.0", degrees=20.0, zoom=0.15, shift=0.08,
+        kind="a colonoscopy frame", epochs=48, batch_size=8, version="1.2.0", degrees=20.0, zoom=0.15, shift=0.08,
         validation_fraction=0.1,
         citation="Jha D et al. Kvasir-SEG: A Segmented Polyp Dataset. MMM 2020, LNCS 11962, pp. 451-462 "
                  "(research and educational use only)."),
@@ -105,6 +106,7 @@ RECIPES: dict[str, Recipe] = {
         dataset="CHASE_DB1", structures=("vessels",), channels=3, working_size={"long_side": 1008},
         kind="a colour fundus photograph", epochs=60, batch_size=8, steps_per_epoch=50, crop=128,
         degrees=15.0, zoom=0.1, shift=0.0, group_column="child", widths=(16, 32, 64, 128), sample_marker="retina",
+        version="1.1.0",
         validation_fraction=0.2,
         citation="Fraz MM et al. An ensemble classification-based approach applied to retinal blood vessel "
                  "segmentation. IEEE Trans Biomed Eng 59(9):2538-2548 (2012); CHASE_DB1, CC BY 4.0."),
