@@ -195,7 +195,7 @@ def train(model_dir: Path, epochs: int | None = None, **_: object) -> dict:
                    "blend": f"network weight {blend} on the logit (chosen on validation ROC-AUC from 0/0.25/0.5/0.75/1)"
                             f"; GRU weight {round(sequence_weight, 3)} against that blend (chosen the same way)",
                    "calibration": "Platt scaling on validation",
-                   "training_minutes_2_cpu": round(minutes, 1)},
+                   "training_minutes_on_2_cpu_cores": round(minutes, 1)},
         "metrics": {"validation": {**{k: round(v, 4) for k, v in scores.items()},
                                    **{f"{k}_95ci": [round(a, 4) for a in v] for k, v in intervals.items()},
                                    "baselines_roc_auc": {k: round(v, 4) for k, v in baselines.items()},

@@ -116,7 +116,7 @@ def train(model_dir: Path, **_: object) -> dict:
                    "features": f"{len(names)} summary features (key variables last/min/max/mean/count, age, gender, "
                                "ICU type, weight, hours observed), median-imputed, standardised, clipped to ±5",
                    "estimator": f"lifelines CoxPHFitter, ridge penalizer {penalty} (chosen on validation from "
-                                f"{list(PENALTIES)})", "training_minutes_2_cpu": round(minutes, 1)},
+                                f"{list(PENALTIES)})", "training_minutes_on_2_cpu_cores": round(minutes, 1)},
         "metrics": {"validation": {"c_index": round(c_index, 4), "c_index_95ci": [round(v, 4) for v in ci],
                                    "baselines_c_index": {k: round(v, 4) for k, v in baselines.items()},
                                    "penalizer_candidates": {str(k): round(v, 4) for k, v in scores.items()}}},
