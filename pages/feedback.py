@@ -9,8 +9,9 @@ import streamlit as st
 from medai.errors import MedAIError
 from pages.common import audit_store, current_user
 
-IDENTIFIER_WARNING = ("Do not type patient names, record numbers or dates. Dates, record numbers and names after "
-                      "a title (Dr, Mrs, patient …) are removed before saving; other names may not be.")
+IDENTIFIER_WARNING = ("Do not type patient names, record numbers or dates in a label or comment. Dates, record "
+                      "numbers and names after a title (Dr, Mrs, patient …) are removed before saving; other names "
+                      "may not be.")
 
 
 def feedback_control(record_id: int | None, labels: Sequence[str] | None = None, *, title: str = "Feedback",
@@ -36,6 +37,7 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
     saved = store.latest_feedback(record_id)
     with st.popover(f"{title} ✓ saved" if saved else title, key=f"feedback_{record_id}"):
         verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{record_id}", horizontal=True)
+        st.warning(IDENTIFIER_WARNING, icon=":material/privacy_tip:")  # above every field it concerns
         corrected, details = None, None
         if verdict == "override":
             if labels:
@@ -44,7 +46,6 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
                 corrected = st.text_input(label_prompt, key=f"label_{record_id}", max_chars=80) or None
             details = correction(f"correction_{record_id}") if correction else None
         comment = st.text_input("Comment", key=f"comment_{record_id}")
-        st.warning(IDENTIFIER_WARNING, icon=":material/privacy_tip:")
         if st.button("Save feedback", key=f"save_{record_id}"):
             try:
                 store.record_feedback(record_id, user=current_user(), verdict=verdict, corrected_label=corrected,

@@ -23,7 +23,7 @@ from sqlalchemy.pool import StaticPool
 from medai import config
 from medai.errors import StoreError
 from medai.store import schema
-from medai.store.models import AuditEvent, Base, FeedbackRecord, PredictionRecord
+from medai.store.models import COMMENT_CHARS, LABEL_CHARS, AuditEvent, Base, FeedbackRecord, PredictionRecord
 from medai.store.redact import redact_identifiers
 
 if TYPE_CHECKING:
@@ -145,7 +145,8 @@ class AuditStore:
 
         One verdict per user and prediction: saving again updates that row (and its time) instead
         of adding another, atomically (``INSERT ... ON CONFLICT DO UPDATE`` on the unique index).
-        The comment is passed through :func:`redact_identifiers` first.
+        The comment and a typed corrected label are passed through :func:`redact_identifiers` first
+        (then cut to the columns' widths, since a removal can lengthen the text).
 
         Raises
         ------
@@ -158,8 +159,9 @@ class AuditStore:
             raise ValueError(f"verdict must be one of {VERDICTS}")
         values = {
             "created_at": dt.datetime.now(dt.timezone.utc), "verdict": verdict,
-            "corrected_label": corrected_label if verdict == "override" else None,
-            "comment": redact_identifiers(comment.strip()) if comment and comment.strip() else None,
+            "corrected_label": (redact_identifiers(corrected_label.strip())[:LABEL_CHARS] or None
+                                if verdict == "override" and corrected_label else None),
+            "comment": redact_identifiers(comment.strip())[:COMMENT_CHARS] if comment and comment.strip() else None,
             "correction": _json(correction) if verdict == "override" else None,
         }
         keys = {"prediction_id": prediction_id, "user": user or "anonymous"}

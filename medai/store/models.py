@@ -14,6 +14,9 @@ from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
+# Column widths of the feedback text (PostgreSQL refuses longer; SQLite would store them).
+LABEL_CHARS, COMMENT_CHARS = 80, 2000
+
 class Base(DeclarativeBase):
     """Declarative base of the audit tables."""
 
@@ -70,8 +73,8 @@ class FeedbackRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     user: Mapped[str] = mapped_column(String(120))
     verdict: Mapped[str] = mapped_column(String(20))
-    corrected_label: Mapped[str | None] = mapped_column(String(80))
-    comment: Mapped[str | None] = mapped_column(String(2000))
+    corrected_label: Mapped[str | None] = mapped_column(String(LABEL_CHARS))
+    comment: Mapped[str | None] = mapped_column(String(COMMENT_CHARS))
     correction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 

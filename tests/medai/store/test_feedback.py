@@ -56,3 +56,15 @@ def test_blank_comment_is_stored_as_none(tmp_path):
     store, prediction = _store_with_prediction(tmp_path)
     store.record_feedback(prediction, user="dr.b", verdict="agree", comment="   ")
     assert store.latest_feedback(prediction).comment is None
+
+
+def test_a_typed_corrected_label_is_scrubbed_and_kept_within_its_column(tmp_path):
+    store, prediction = _store_with_prediction(tmp_path)
+    store.record_feedback(prediction, user="dr.b", verdict="override",
+                          corrected_label="missed vessels, Mr Smith MRN 1234567 12/03/2024")
+    assert store.latest_feedback(prediction).corrected_label == "missed vessels, Mr [removed] [removed] [removed]"
+    # Each short date becomes the longer "[removed]": the stored label still fits String(80).
+    store.record_feedback(prediction, user="dr.b", verdict="override", corrected_label=" ".join(["1/2/24"] * 11))
+    assert len(store.latest_feedback(prediction).corrected_label) == 80
+    store.record_feedback(prediction, user="dr.b", verdict="override", corrected_label="pneumonia")
+    assert store.latest_feedback(prediction).corrected_label == "pneumonia"
