@@ -20,7 +20,9 @@ KNOWN_SECTIONS = ("name", "version", "date", "summary", "regulatory_status", "in
                   "headline", "confusion", "curves", "data", "recipe", "metrics", "limitations", "citation")
 ACRONYMS = {"auc": "AUC", "roc": "ROC", "ece": "ECE", "ppv": "PPV", "npv": "NPV", "rmse": "RMSE", "mae": "MAE",
             "mse": "MSE", "r2": "R²", "sd": "SD", "ci": "CI", "95ci": "95 % CI", "ci95": "95 % CI", "id": "ID",
-            "cnn": "CNN", "pca": "PCA", "iou": "IoU", "smiles": "SMILES", "ood": "OOD"}
+            "cnn": "CNN", "pca": "PCA", "iou": "IoU", "smiles": "SMILES", "ood": "OOD", "auprc": "AUPRC",
+            "gru": "GRU", "cpu": "CPU", "mlp": "MLP", "news2": "NEWS2"}
+WHOLE_KEYS = {"c_index": "C-index", "baselines_c_index": "Baselines C-index"}
 CI_SUFFIXES = ("_95ci", "_ci95", "_ci")
 CURVE_AXES = {  # curve name → (title, x label, y label, reference diagonal)
     "roc": ("ROC curve", "False-positive rate (1 − specificity)", "True-positive rate (sensitivity)", True),
@@ -35,13 +37,16 @@ def label(key: str) -> str:
     """A JSON key as a heading: ``"roc_auc"`` → ``"ROC AUC"``; keys already written for people are kept."""
     if key != key.lower() or " " in key or "(" in key:
         return key
+    if key in WHOLE_KEYS:
+        return WHOLE_KEYS[key]
     words = [ACRONYMS.get(word, word) for word in key.split("_") if word]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
 
 
 def fmt(value: Any) -> str:
-    """One value as text, in full: numbers unrounded (cards round them), lists joined, ``None`` as a dash."""
+    """One value as text: floats to 4 significant digits (the JSON keeps them in full), lists joined,
+    ``None`` as a dash."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -49,7 +54,7 @@ def fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return str(value)
+        return f"{value:,.1f}" if abs(value) >= 10_000 else f"{value:.4g}"
     if isinstance(value, (list, tuple)):
         if all(not isinstance(item, (list, tuple, dict)) for item in value):
             return ", ".join(fmt(item) for item in value)

@@ -260,7 +260,8 @@ def sign_in_gate() -> auth.Identity:
 
 def recorded_download(label: str, *, kind: str, data: str, file_name: str, details: dict, key: str) -> None:
     """An export that is recorded before it is handed out: a button writes the audit event, then the
-    download of exactly what was recorded appears (a failed write is shown and nothing is offered).
+    download of exactly what was recorded appears (a failed write is shown and nothing is offered),
+    for as long as the data are unchanged.
     """
     if st.button(label, key=f"{key}_prepare", icon=":material/download:"):
         try:
@@ -269,6 +270,8 @@ def recorded_download(label: str, *, kind: str, data: str, file_name: str, detai
             st.error(str(exc), icon=":material/error:")
             st.stop()
         st.session_state[key] = (data, file_name)
+    if key in st.session_state and st.session_state[key][0] != data:
+        del st.session_state[key]  # the table or its filters changed since: never hand out an older export
     if key in st.session_state:
         ready, name = st.session_state[key]
         st.download_button(f"Save {name}", ready, file_name=name, mime="text/csv", on_click="ignore",

@@ -64,7 +64,7 @@ def read_request(model_name: str) -> tuple[str, str, bytes | Path] | None:
 
     # The samples of the kind this model reads first; the others stay, to show what a refusal looks like.
     chosen = st.selectbox("…or try a sample image", sorted(samples, key=lambda name: not suits(name)), index=None,
-                          key="sample", disabled=upload is not None,
+                          key=f"sample_{model_name}", disabled=upload is not None,  # per model: no stale labels
                           placeholder="Choose a sample" if marker else "Choose a sample (none ships for this model)",
                           format_func=lambda name: name if suits(name) else f"{name} (not what this model reads)")
     if upload is not None:
@@ -217,11 +217,12 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
                             segmentation=replace(seg, thresholds=tuple(thresholds[n] for n in structures)))
     stem = f"segment_{outcome.record_id}" if outcome.record_id is not None else "segment"
     numbers.download_button("Measurements (CSV)", pd.DataFrame(measurement_rows(shown_outcome)).to_csv(index=False),
-                            f"{stem}_measurements.csv", "text/csv", key="csv", icon=":material/download:")
+                            f"{stem}_measurements.csv", "text/csv", key="csv", on_click="ignore",
+                            icon=":material/download:")
     with numbers.expander(f"Masks at the original size ({width}×{height} PNG)"):
         for name in structures:  # callables: a full-size mask is made only when it is asked for
             st.download_button(label(name), lambda n=name: mask_png(seg.mask(n, (height, width), thresholds[n])),
-                               f"{stem}_{name}.png", "image/png", key=f"png_{name}")
+                               f"{stem}_{name}.png", "image/png", key=f"png_{name}", on_click="ignore")
     if image.format == "dicom" and numbers.button("Make a DICOM SEG", key="make_seg", icon=":material/layers:"):
         try:  # built on request, at the thresholds shown; a file highdicom cannot refer to is a message
             seg_file = dicom_seg(source.read_bytes() if isinstance(source, Path) else source,
@@ -260,6 +261,8 @@ if request is None:
 
 key, name, source = request
 if key not in results:
+    for moved in [k for k in st.session_state if str(k).startswith(f"threshold_{model_name}_")]:
+        del st.session_state[moved]  # a new image starts at the validated thresholds
     load_or_stop(model_name)
     with st.spinner("Segmenting…"):
         data = source.read_bytes() if isinstance(source, Path) else source

@@ -63,6 +63,8 @@ def test_table_shows_label_probability_and_feedback_newest_first():
     assert download.label == "Save medai-audit-log.csv"
     (event,) = AuditStore().events(kind="export.audit-log")
     assert event.details == {"rows": 3, "filters": {}} and event.user == "anonymous"
+    app.selectbox(key="audit_user").set_value("dr.a").run()  # the table changed: the 3-row export is withdrawn
+    assert not app.download_button
 
 
 def test_filters_narrow_the_table():

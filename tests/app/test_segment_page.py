@@ -35,7 +35,7 @@ def segment_page() -> AppTest:
 @pytest.fixture
 def cxr_page(segment_page) -> AppTest:
     assert segment_page.selectbox(key="model").value == "cxr-lungs"  # the default, whichever models are installed
-    segment_page.selectbox(key="sample").set_value(CXR).run()
+    segment_page.selectbox(key="sample_cxr-lungs").set_value(CXR).run()
     assert not segment_page.exception
     return segment_page
 
@@ -90,6 +90,15 @@ def test_moving_the_controls_redraws_without_recording_again(cxr_page):
     assert _records() == 1
 
 
+def test_a_new_image_starts_at_the_validated_thresholds(cxr_page):
+    validated = cxr_page.slider(key="threshold_cxr-lungs_right_lung").value
+    cxr_page.slider(key="threshold_cxr-lungs_right_lung").set_value(0.99).run()
+    cxr_page.selectbox(key="sample_cxr-lungs").set_value("cxr_normal_NORMAL2-IM-1427-0001.jpeg").run()
+    assert not cxr_page.exception
+    assert cxr_page.slider(key="threshold_cxr-lungs_right_lung").value == validated != 0.99
+    assert "Measured at the thresholds set above" not in _text(cxr_page)
+
+
 def test_non_image_upload_shows_a_plain_error(segment_page):
     segment_page.file_uploader(key="upload").set_value(("scan.png", b"garbage bytes", "image/png")).run()
     assert not segment_page.exception
@@ -97,7 +106,7 @@ def test_non_image_upload_shows_a_plain_error(segment_page):
 
 
 def test_a_photograph_is_refused_plainly(segment_page):
-    segment_page.selectbox(key="sample").set_value("not_xray_retina_CHASE_Image_01L.jpg").run()
+    segment_page.selectbox(key="sample_cxr-lungs").set_value("not_xray_retina_CHASE_Image_01L.jpg").run()
     assert not segment_page.exception
     assert any(w.value.startswith("Refused") for w in segment_page.warning)
     assert not segment_page.dataframe
@@ -171,10 +180,10 @@ def test_feedback_is_saved_once_and_an_override_keeps_the_corrected_mask(cxr_pag
 @pytest.mark.skipif("retina-vessels" not in registry.names(), reason="retina-vessels is not installed")
 def test_retina_sample_against_its_shipped_vessel_mask(segment_page):
     segment_page.selectbox(key="model").set_value("retina-vessels").run()
-    segment_page.selectbox(key="sample").set_value(CXR).run()  # a grey film: not what this model reads
+    segment_page.selectbox(key="sample_retina-vessels").set_value(CXR).run()  # a grey film: not what this model reads
     assert not segment_page.exception
     assert any(w.value.startswith("Refused") and "grey-scale" in w.value for w in segment_page.warning)
-    segment_page.selectbox(key="sample").set_value("not_xray_retina_CHASE_Image_01L.jpg").run()
+    segment_page.selectbox(key="sample_retina-vessels").set_value("not_xray_retina_CHASE_Image_01L.jpg").run()
     segment_page.toggle(key="shipped_truth").set_value(True).run()
     assert not segment_page.exception
     assert 0.5 < float(_metric(segment_page, "Dice against the ground truth (Vessels)")) <= 1.0
