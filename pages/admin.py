@@ -17,6 +17,34 @@ require_role("admin")
 
 ALL = "all"
 MOST_ROWS = 5000
+_KEPT = "The store keeps no images: the export names each input by its SHA-256 with the reviewers' verdict. "
+FOLD_IN = {  # how the export of one task's feedback goes back into training (README, "Feedback into training")
+    "image-classification": _KEPT + "To train on it, keep the uploaded files and run `python -m medai export-feedback "
+                            "--model {model} --images UPLOADS_DIR --output EXPORT`, then `python -m medai train {model} "
+                            "--extra-data EXPORT` (the matched images join the training split only).",
+    "image-segmentation": _KEPT + "Overrides that carry a corrected mask can be trained on: keep the uploaded files "
+                          "and run `python -m medai export-feedback --model {model} --images UPLOADS_DIR --output "
+                          "EXPORT` (images and masks in the dataset's layout), then `python -m medai train {model} "
+                          "--extra-data EXPORT` (models trained on whole images only).",
+}
+FOLD_IN_OTHER = ("The export lists each reviewed input's SHA-256 with the reviewers' verdict and correction, for "
+                 "a person to check before any of it is used for training.")
+
+
+
+def event_details(details: dict | None) -> str:
+    """An event's details as words: ``{"rows": 15, "filters": {"user": "dr.a"}}`` → ``rows 15 · filters: user dr.a``."""
+    if not details:
+        return ""
+    parts = []
+    for key, value in details.items():
+        if isinstance(value, dict):
+            inner = ", ".join(f"{k} {v}" for k, v in value.items())
+            parts.append(f"{key.replace('_', ' ')}: {inner or 'none'}")
+        else:
+            parts.append(f"{key.replace('_', ' ')} {value}")
+    return " · ".join(parts)
+
 
 st.title("Admin")
 try:
@@ -45,7 +73,8 @@ with log_tab:
     st.subheader("Sign-ins and exports")
     events = store.events(limit=500)
     st.dataframe([{"id": e.id, "when (UTC)": e.created_at, "user": e.user, "event": e.kind,
-                   "details": e.details} for e in events], hide_index=True, width="stretch", key="admin_events")
+                   "details": event_details(e.details)} for e in events], hide_index=True, width="stretch",
+                 key="admin_events")
     if not events:
         st.caption("No sign-ins or exports recorded yet.")
 
@@ -76,10 +105,7 @@ with feedback_tab:
         dataset = reports.feedback_dataset(store, export_model)
         st.write(f"**{len(dataset)}** reviewed input(s) with a label "
                  f"({int((~dataset['unanimous']).sum())} where reviewers disagreed).")
-        st.caption("The store keeps no images: the export names each input by its SHA-256 with the label the "
-                   "reviewers gave. To train on it, keep the files that were uploaded: "
-                   "`medai.store.reports.write_training_folder(export, uploads, folder)` finds them by hash and "
-                   "writes `folder/train_224/<LABEL>/*.jpeg`, the layout the chest X-ray trainer reads.")
+        st.caption(FOLD_IN.get(registry.get_spec(export_model).task, FOLD_IN_OTHER).format(model=export_model))
         recorded_download("Export feedback dataset (CSV)", kind="export.feedback", data=dataset.to_csv(index=False),
                           file_name=f"medai-feedback-{export_model}.csv", key=f"admin_feedback_export_{export_model}",
                           details={"model": export_model, "rows": len(dataset)})

@@ -71,6 +71,9 @@ def test_exports_are_recorded_before_they_are_offered():
     assert events[0].details == {"model": "cxr-pneumonia", "rows": 2} and events[1].details["rows"] == 3
     app.run()  # the events table is drawn above the feedback tab's button: the next run lists it
     assert _frames(app)["events"]["event"].tolist() == ["export.feedback", "export.audit-log"]
+    assert _frames(app)["events"]["details"].tolist() == ["model cxr-pneumonia · rows 2", "rows 3 · filters: none"]
+    captions = " ".join(c.value for c in app.caption)
+    assert "python -m medai export-feedback --model cxr-pneumonia" in captions  # the classifier's way back in
 
 
 def test_hosted_mode_admits_admins_only(monkeypatch):
