@@ -88,6 +88,10 @@ def truth_mask(outcome: SegmentOutcome, targets: list[str], sample: str | None):
     with st.expander("Compare with a ground-truth mask", expanded=bool(shipped)):
         use_shipped = bool(shipped) and st.toggle(f"Use the sample's ground truth ({', '.join(map(label, shipped))})",
                                                   key="shipped_truth")
+        if use_shipped:
+            st.caption("This sample and its mask come from the dataset the model was trained and validated on: "
+                       "its Dice shows how the comparison works, not how the model does on new images (the model "
+                       "card's validation Dice says that).")
         upload = st.file_uploader("Ground-truth mask (PNG, 0 = outside, 255 = inside; the image's size)",
                                   type=["png"], key="truth", disabled=use_shipped)
         target = next(iter(shipped)) if use_shipped else st.selectbox("The mask marks", targets, format_func=label,

@@ -127,6 +127,7 @@ def test_uploaded_ground_truth_gives_a_dice_and_a_disagreement_colour(cxr_page):
 def test_shipped_ground_truth_and_a_mask_of_the_wrong_shape(cxr_page):
     cxr_page.toggle(key="shipped_truth").set_value(True).run()
     assert 0.5 < float(_metric(cxr_page, "Dice against the ground truth (Lungs)")) <= 1.0
+    assert "not how the model does on new images" in _text(cxr_page)
     cxr_page.toggle(key="shipped_truth").set_value(False).run()
     square = png_bytes(np.zeros((100, 100), np.uint8))
     cxr_page.file_uploader(key="truth").set_value(("square.png", square, "image/png")).run()
