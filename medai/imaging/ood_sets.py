@@ -3,6 +3,7 @@
 * ``OOD_SETS``: images that are not chest X-rays, only ever used to *measure* refusal;
 * ``DETECTOR_NEGATIVES``: other images of the same kinds (other files, the MedMNIST train split, other
   noise seeds), used to *fit* the chest X-ray detector, never to measure it;
+* ``KIND_NEGATIVES``: the same for the colour segmentation models' kind check;
 * :func:`adult_chest_xrays`: the adult COVID-19 CXR films, split by patient into a half that fits the
   detectors and a held-back half that measures them.
 
@@ -114,6 +115,14 @@ DETECTOR_NEGATIVES: dict[str, Callable[[], Iterator[bytes]]] = {
     "breast ultrasound (BreastMNIST train split)": lambda: _medmnist("breastmnist", 546, "train"),
     "retina fundus, made grey (RetinaMNIST train split)": lambda: _grey(_medmnist("retinamnist", 600, "train")),
     "photographs, made grey (LFW faces and other scikit-image files)": lambda: _grey(_other_photographs()),
+    "noise (other seeds and sizes)": _fitting_noise,
+}
+
+# Other kinds of colour image, to fit a colour segmentation model's kind check (medai.imaging.segment.kind);
+# it is measured on OOD_SETS, whose fundus photographs come from another source (CHASE_DB1) and size.
+KIND_NEGATIVES: dict[str, Callable[[], Iterator[bytes]]] = {
+    "retina fundus (RetinaMNIST train split)": lambda: _medmnist("retinamnist", 600, "train"),
+    "photographs (LFW faces and other scikit-image files)": _other_photographs,
     "noise (other seeds and sizes)": _fitting_noise,
 }
 

@@ -131,6 +131,31 @@ def ratio_agreement(root, recipe: Recipe, kept: list[tuple[str, tuple[int, int],
             "pairs": [[round(a, 4), round(b, 4)] for a, b in sorted(pairs)]}
 
 
+def prediction_text(recipe: Recipe, report: dict[str, Any]) -> str:
+    """How the model predicts, in a sentence, with what the mirror-image mean adds on validation."""
+    if not recipe.flip:
+        return "one pass of the network over the whole image"
+    single = ", ".join(f"{name.replace('_', ' ')} {dice_:.3f}" for name, dice_ in report["dice_single_view"].items())
+    return ("the mean of four passes: the image and its left-right, up-down and double mirror images, each answer "
+            f"mirrored back (validation Dice with one pass: {single})")
+
+
+def refusal_text(recipe: Recipe, refusal: dict[str, Any]) -> str:
+    """What the model refuses and how often, in plain words (the figures are in metrics.validation.refusal)."""
+    reasons = ["it is grey-scale (the model reads colour images)" if recipe.channels == 3 else "it is in colour"]
+    if refusal["kind_check"]:
+        reasons.append(f"a 16 × 16 thumbnail check ({refusal['kind_check']}) does not accept it")
+    reasons.append("its network features lie beyond the training images'")
+    if recipe.required:
+        reasons.append(f"no {' or '.join(name.replace('_', ' ') for name in recipe.required)} is found")
+    own = refusal["validation_refused"]
+    others = "; ".join(f"{name} {round(row['share'] * row['n'])} of {row['n']}"
+                       for name, row in refusal["other_kinds_refused"].items())
+    listed = ", when ".join(reasons[:-1]) + ", or when " + reasons[-1]
+    return (f"An image gets a message instead of a segmentation when {listed}. Refused: "
+            f"{round(own['share'] * own['n'])} of {own['n']} validation images; of other kinds of image, {others}.")
+
+
 def card_for(name: str, version: str, recipe: Recipe, report: dict[str, Any], training: dict[str, Any]) -> dict[str, Any]:
     """The model card: what it marks, on which data, how it was trained, validation Dice per structure."""
     headline = []
@@ -162,9 +187,8 @@ def card_for(name: str, version: str, recipe: Recipe, report: dict[str, Any], tr
         "recipe": {"network": f"U-Net, widths {list(recipe.widths)}, batch norm momentum 0.9",
                    "parameters": training["parameters"], "input": recipe.working_size,
                    "loss": "soft Dice + binary cross-entropy over annotated structures",
-                   "prediction": ("mean of four passes: the image and its left-right, up-down and double mirror "
-                                  "images (validation Dice without it: metrics.validation.dice_single_view)"
-                                  if recipe.flip else "one pass"),
+                   "prediction": prediction_text(recipe, report),
+                   "refusal": refusal_text(recipe, report["refusal"]),
                    "augmentation": (f"rotation ±{recipe.degrees:g}°, zoom ±{recipe.zoom:.0%}, shift ±{recipe.shift:.0%}"
                                     f"{', flips' if recipe.flip else ''}{f', {recipe.crop}-px patches' if recipe.crop else ''}"
                                     ", gamma, contrast, brightness, noise"),

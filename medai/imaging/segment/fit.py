@@ -4,7 +4,8 @@ One recipe per model (:mod:`medai.imaging.segment.recipes`). The trainer splits 
 (patient, child), trains the U-Net with augmentation and a Dice + cross-entropy loss, then, through
 the same :class:`Segmenter` the app uses, predicts the validation images at their original size,
 chooses each structure's threshold on them, measures Dice with bootstrap intervals, fits the
-refusal limit, and writes the weights, ``spec.json`` and ``card.json``.
+refusal limit (and, where the recipe asks, a thumbnail kind check), measures what it refuses, and
+writes the weights, ``spec.json`` and ``card.json``.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from medai.imaging.segment.data import SegmentationSet, joined, load_set, split_
 from medai.imaging.segment.evaluate import card_for, validation_report
 from medai.imaging.segment.model import Segmenter
 from medai.imaging.segment.recipes import RECIPES, Recipe
+from medai.imaging.segment.refusal import fit_kind_check, refusal_report
 from medai.imaging.segment.unet import build_unet, dice_bce_loss
 from medai.registry import sha256_of
 
 WEIGHTS_FILE = "unet.keras"
 TRAINING_FILE = "training.json"
 TYPICALITY_FILE = "typicality.npz"
+KIND_CHECK_FILE = "kind_check.npz"
 TYPICALITY_MARGIN = 1.5
 
 
@@ -138,6 +141,9 @@ def finalize(model_dir: Path, recipe: Recipe, network: keras.Model, train_set: S
     typicality.limit_ = float(np.quantile(reference, typicality.quantile) * TYPICALITY_MARGIN)
     typicality.save(model_dir / TYPICALITY_FILE)
     segmenter.typicality = typicality
+    if recipe.kind_check:
+        segmenter.kind_check = fit_kind_check(recipe, train_set.ids)
+        segmenter.kind_check.save(model_dir / KIND_CHECK_FILE)
     if recipe.flip:  # measured once without, so the card shows what the averaging adds
         single_view = validation_report(segmenter, recipe, validation_set.ids)
         segmenter.flip_average = True
@@ -149,6 +155,9 @@ def finalize(model_dir: Path, recipe: Recipe, network: keras.Model, train_set: S
         segmenter.thresholds, segmenter.single_region = tuple(raw["thresholds"]), recipe.single_region
         report = validation_report(segmenter, recipe, validation_set.ids, raw["thresholds"])
         report["dice_before_cleaning"] = {name: raw["dice"][name]["mean"] for name in recipe.single_region}
+    segmenter.thresholds = tuple(report["thresholds"])
+    report["refusal"] = refusal_report(segmenter, recipe, validation_set.ids)
+    files = [WEIGHTS_FILE, TYPICALITY_FILE] + ([KIND_CHECK_FILE] if recipe.kind_check else [])
     spec = {
         "name": name, "version": recipe.version, "task": "image-segmentation",
         "loader": "medai.imaging.segment.loader:load_segmenter",
@@ -156,11 +165,11 @@ def finalize(model_dir: Path, recipe: Recipe, network: keras.Model, train_set: S
         "labels": list(recipe.structures),
         "input": {"formats": ["png", "jpeg", "dicom"], "channels": recipe.channels,
                   "working_size": recipe.working_size, "kind": recipe.kind},
-        "files": {WEIGHTS_FILE: sha256_of(model_dir / WEIGHTS_FILE),
-                  TYPICALITY_FILE: sha256_of(model_dir / TYPICALITY_FILE)},
+        "files": {file: sha256_of(model_dir / file) for file in files},
         "parameters": {"weights": WEIGHTS_FILE, "typicality": TYPICALITY_FILE,
                        "thresholds": report["thresholds"], "required": list(recipe.required),
-                       "single_region": list(recipe.single_region), "flip_average": recipe.flip},
+                       "single_region": list(recipe.single_region), "flip_average": recipe.flip,
+                       **({"kind_check": KIND_CHECK_FILE} if recipe.kind_check else {})},
     }
     (model_dir / "spec.json").write_text(json.dumps(spec, indent=2) + "\n")
     card = card_for(name, recipe.version, recipe, report, training)

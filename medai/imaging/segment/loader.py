@@ -6,6 +6,7 @@ import keras
 
 from medai.imaging.network import PerImageStandardization  # noqa: F401  registers the layer for loading
 from medai.imaging.ood import FeatureDistance
+from medai.imaging.segment.kind import KindCheck
 from medai.imaging.segment.model import Segmenter
 from medai.registry import ModelSpec
 
@@ -14,7 +15,9 @@ def load_segmenter(spec: ModelSpec) -> Segmenter:
     """Load the U-Net, thresholds and refusal limit named in ``spec``."""
     parameters = spec.parameters
     network = keras.saving.load_model(spec.path(parameters["weights"]), compile=False)
+    kind_check = KindCheck.load(spec.path(parameters["kind_check"])) if parameters.get("kind_check") else None
     return Segmenter(network, spec.labels, tuple(parameters["thresholds"]), int(spec.input["channels"]),
                      spec.input["working_size"], FeatureDistance.load(spec.path(parameters["typicality"])),
                      tuple(parameters.get("required", ())), spec.input["kind"],
-                     tuple(parameters.get("single_region", ())), bool(parameters.get("flip_average", False)))
+                     tuple(parameters.get("single_region", ())), bool(parameters.get("flip_average", False)),
+                     kind_check)

@@ -16,6 +16,7 @@ from scipy import ndimage
 
 from medai.imaging.io import MedicalImage
 from medai.imaging.ood import FeatureDistance
+from medai.imaging.segment.kind import KindCheck
 from medai.imaging.segment.unet import BOTTLENECK_LAYER
 
 MIN_COLOUR_FOR_PHOTOGRAPHS = 2.0
@@ -63,6 +64,13 @@ class Segmentation:
         """Every structure's (H, W) bool mask at ``shape``; ``thresholds`` overrides some structures'."""
         chosen = thresholds or {}
         return {name: self.mask(name, shape, chosen.get(name)) for name in self.structures}
+
+
+def colour_pixels(image: MedicalImage) -> np.ndarray:
+    """(H, W, 3) uint8: the image's colour pixels, or its grey pixels repeated in three channels."""
+    if image.rgb is not None:
+        return image.rgb
+    return np.asarray(Image.fromarray((image.pixels * 255).astype(np.uint8)).convert("RGB"))
 
 
 def probability_at(probability: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -114,13 +122,18 @@ class Segmenter:
     flip_average : bool
         Average the probabilities over the image and its three mirror images (for models trained with
         flips: a polyp or a vessel has no handedness; a chest X-ray's left and right differ).
+    kind_check : KindCheck or None
+        For a model whose features cannot tell its kind of image from some other kind (a fundus
+        photograph from a colonoscopy frame, a grey colonoscopy frame from a chest film): an image it
+        does not accept is refused before the network runs.
     """
 
     def __init__(self, network: keras.Model, structures: tuple[str, ...], thresholds: tuple[float, ...],
                  channels: int, working_size: dict[str, int], typicality: FeatureDistance,
                  required: tuple[str, ...] = (), kind: str = "an image of the kind the model was trained on",
-                 single_region: tuple[str, ...] = (), flip_average: bool = False):
-        self.network, self.flip_average = network, flip_average
+                 single_region: tuple[str, ...] = (), flip_average: bool = False,
+                 kind_check: KindCheck | None = None):
+        self.network, self.flip_average, self.kind_check = network, flip_average, kind_check
         self.structures, self.thresholds = tuple(structures), tuple(float(t) for t in thresholds)
         self.channels, self.working_size = channels, dict(working_size)
         self.typicality, self.required, self.kind = typicality, tuple(required), kind
@@ -134,13 +147,18 @@ class Segmenter:
         return np.array(probabilities[0], dtype=np.float32), np.asarray(features, dtype=np.float64)[0]
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(1, h, w, C) pixels -> ((h, w, S) probabilities, (D,) mean bottleneck features), organs cleaned.
-
-        With ``flip_average`` the probabilities are the mean of four passes (the image mirrored by each
-        of the flips below, the output mirrored back); the features stay the unmirrored image's, which
-        the refusal limit was fitted on. The passes run one by one, to bound memory on large images.
-        """
+        """(1, h, w, C) pixels -> ((h, w, S) probabilities, (D,) mean bottleneck features), organs cleaned."""
         probabilities, features = self.forward(batch)
+        return self.finish(batch, probabilities), features
+
+    def finish(self, batch: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+        """The first pass's (h, w, S) ``probabilities`` of ``batch`` made final: averaged, organs cleaned.
+
+        With ``flip_average`` they become the mean of four passes (the image mirrored by each of
+        ``MIRRORS``, the output mirrored back); the features stay the unmirrored image's, which the
+        refusal limit was fitted on. The passes run one by one, to bound memory on large images.
+        """
+        probabilities = probabilities.copy()
         if self.flip_average:
             for flip in MIRRORS[1:]:
                 probabilities += flip(self.forward(np.ascontiguousarray(flip(batch[0]))[None])[0])
@@ -148,14 +166,12 @@ class Segmenter:
         for name in self.single_region:
             index = self.structures.index(name)
             probabilities[..., index] = one_region(probabilities[..., index], self.thresholds[index])
-        return probabilities, features
+        return probabilities
 
     def network_input(self, image: MedicalImage) -> np.ndarray:
         """(h, w, C) float32 in [0, 1] at the working size, h and w divisible by 16."""
-        if self.channels == 3 and image.rgb is not None:
-            source = Image.fromarray(image.rgb)
-        elif self.channels == 3:
-            source = Image.fromarray((image.pixels * 255).astype(np.uint8)).convert("RGB")
+        if self.channels == 3:
+            source = Image.fromarray(colour_pixels(image))
         else:
             source = Image.fromarray(image.pixels.astype(np.float32), mode="F")
         source = source.resize(self.working_shape(image.shape)[::-1], Image.BICUBIC)
@@ -183,11 +199,15 @@ class Segmenter:
         """Segment one image (each image has its own working shape when the aspect is kept)."""
         if reason := self.rule_refusal(image):
             return Segmentation("refused", reason, self.structures, self.thresholds)
-        probabilities, features = self.run(self.network_input(image)[None])
+        unlike = f"This image does not look like {self.kind}, so it was not segmented."
+        if self.kind_check is not None and not self.kind_check.accepts(colour_pixels(image)):
+            return Segmentation("refused", unlike, self.structures, self.thresholds)
+        batch = self.network_input(image)[None]
+        probabilities, features = self.forward(batch)
         distance = float(self.typicality.distance(features[None])[0])
-        if distance > self.typicality.limit_:
-            return Segmentation("refused", f"This image does not look like {self.kind}, so it was not segmented.",
-                                self.structures, self.thresholds, None, distance)
+        if distance > self.typicality.limit_:  # before the other passes: a refusal costs one
+            return Segmentation("refused", unlike, self.structures, self.thresholds, None, distance)
+        probabilities = self.finish(batch, probabilities)
         for name in self.required:
             index = self.structures.index(name)
             if not (probabilities[..., index] >= self.thresholds[index]).any():

@@ -56,6 +56,11 @@ class Recipe:
         What the card must warn of for this model in particular.
     sample_marker : str
         Part of a shipped sample's file name that marks an image of the kind this model reads ('' for none).
+    kind_check : bool
+        Fit a thumbnail check of the image's kind (:mod:`medai.imaging.segment.kind`), for a model whose
+        own features cannot tell its images from other kinds (a fundus photograph, a grey colonoscopy frame).
+    kind_positives : str
+        Glob under ``MEDAI_DATA_DIR/imaging`` of more images of the model's kind for that check ('' none).
     """
 
     dataset: str
@@ -83,6 +88,8 @@ class Recipe:
     version: str = "1.0.0"
     limitations: tuple[str, ...] = ()
     sample_marker: str = ""
+    kind_check: bool = False
+    kind_positives: str = ""
 
 
 RECIPES: dict[str, Recipe] = {
@@ -94,17 +101,18 @@ RECIPES: dict[str, Recipe] = {
         channels=1, working_size={"square": 256},
         kind="a frontal chest X-ray", epochs=200, batch_size=8, flip=False, degrees=8.0, zoom=0.12,
         shift=0.06, group_column="patientid", limitations=(LESION_CAVEAT,), sample_marker="cxr_",
+        kind_check=True, kind_positives="kermany_cxr/train_224/*/*", version="1.1.0",
         citation="COVID-19 Chest X-ray Segmentations Dataset, General Blockchain Inc., 2020 (annotations CC BY 4.0); "
                  "images from Cohen JP et al., COVID-19 Image Data Collection, arXiv:2003.11597 (2020)."),
     "colon-polyp": Recipe(
         dataset="Kvasir-SEG", structures=("polyp",), channels=3, working_size={"square": 192},
         kind="a colonoscopy frame", epochs=48, batch_size=8, version="1.2.0", degrees=20.0, zoom=0.15, shift=0.08,
-        validation_fraction=0.1,
+        validation_fraction=0.1, kind_check=True,
         citation="Jha D et al. Kvasir-SEG: A Segmented Polyp Dataset. MMM 2020, LNCS 11962, pp. 451-462 "
                  "(research and educational use only)."),
     "retina-vessels": Recipe(
         dataset="CHASE_DB1", structures=("vessels",), channels=3, working_size={"long_side": 1008},
-        kind="a colour fundus photograph", epochs=60, batch_size=8, steps_per_epoch=50, crop=128,
+        kind="a colour fundus photograph", epochs=150, batch_size=8, steps_per_epoch=50, crop=128,
         degrees=15.0, zoom=0.1, shift=0.0, group_column="child", widths=(16, 32, 64, 128), sample_marker="retina",
         version="1.1.0",
         validation_fraction=0.2,

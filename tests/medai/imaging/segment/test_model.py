@@ -1,11 +1,17 @@
-"""The Segmenter's passes: one view, or the mean over mirror images for models trained with flips."""
+"""The Segmenter's passes (one view, or the mean over mirror images for models trained with flips) and its
+refusals (a thumbnail kind check before any pass; a typicality refusal after the first)."""
+
+import io
 
 import keras
 import numpy as np
 import pytest
+from PIL import Image
 
 from medai import registry
+from medai.imaging.io import read_image
 from medai.imaging.ood import FeatureDistance
+from medai.imaging.segment.kind import KindCheck, thumbnail
 from medai.imaging.segment.model import MIRRORS, Segmenter
 from medai.imaging.segment.unet import build_unet
 
@@ -47,3 +53,48 @@ def test_shipped_models_average_mirror_images_only_where_trained_with_flips(name
     if name not in registry.names():
         pytest.skip(f"{name} is not installed")
     assert registry.load(name).flip_average is expected
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _photo(colour: tuple[int, int, int], seed: int) -> np.ndarray:
+    noise = np.random.default_rng(seed).integers(-30, 30, (64, 64, 3))
+    return np.clip(np.array(colour) + noise, 0, 255).astype(np.uint8)
+
+
+def test_kind_check_refuses_before_the_network_runs(network):
+    reddish = np.stack([thumbnail(_photo((200, 60, 50), seed)) for seed in range(20)])
+    bluish = np.stack([thumbnail(_photo((50, 60, 200), seed)) for seed in range(20)])
+    check = KindCheck().fit(reddish, bluish)
+    model = segmenter(network, True)
+    model.kind_check, model.typicality = check, FeatureDistance().fit(np.random.default_rng(0).random((50, 8)))
+    passes = []
+    model.forward = lambda batch: passes.append(1) or Segmenter.forward(model, batch)
+    blue = model.predict_one(read_image(_png(_photo((50, 60, 200), 99)), keep_colour=True))
+    assert blue.status == "refused" and "does not look like" in blue.message and not passes
+    red = model.predict_one(read_image(_png(_photo((200, 60, 50), 99)), keep_colour=True))
+    assert red.status == "ok" and len(passes) == len(MIRRORS)
+
+
+def test_a_typicality_refusal_costs_one_pass_not_four(network):
+    model = segmenter(network, True)
+    model.typicality = FeatureDistance().fit(np.random.default_rng(0).random((50, 8)))
+    model.typicality.limit_ = -1.0
+    passes = []
+    model.forward = lambda batch: passes.append(1) or Segmenter.forward(model, batch)
+    outcome = model.predict_one(read_image(_png(_photo((200, 60, 50), 1)), keep_colour=True))
+    assert outcome.status == "refused" and len(passes) == 1
+
+
+def test_kind_check_survives_saving(tmp_path):
+    rng = np.random.default_rng(2)
+    check = KindCheck().fit(rng.random((30, 768)) + 0.2, rng.random((30, 768)))
+    check.save(tmp_path / "kind.npz")
+    again = KindCheck.load(tmp_path / "kind.npz")
+    probe = rng.random((5, 768))
+    np.testing.assert_allclose(again.probability(probe), check.probability(probe))
+    assert thumbnail(np.zeros((300, 500, 3), np.uint8)).shape == (768,)

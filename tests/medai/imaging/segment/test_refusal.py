@@ -1,0 +1,57 @@
+"""What the shipped segmentation models refuse: the kind checks, and which sets a card measures."""
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from medai import config, registry
+from medai.imaging.io import read_image
+from medai.imaging.segment.recipes import RECIPES
+from medai.imaging.segment.refusal import kind_check_text, other_kinds
+from tests.conftest import REPO
+
+SAMPLES = REPO / "sample_data" / "imaging"
+FUNDUS = SAMPLES / "not_xray_retina_CHASE_Image_01L.jpg"
+CHEST_FILMS = sorted(SAMPLES.glob("cxr_*.jpeg")) + sorted((SAMPLES / "segment").glob("cxr_*.jpg"))
+KVASIR = config.data_dir() / "imaging" / "segmentation" / "Kvasir-SEG" / "images"
+
+
+def _installed(name: str):
+    if name not in registry.names():
+        pytest.skip(f"{name} is not installed")
+    return registry.load(name)
+
+
+def test_the_polyp_model_refuses_the_fundus_sample_it_once_marked():
+    outcome = _installed("colon-polyp").predict_one(read_image(FUNDUS.read_bytes(), keep_colour=True))
+    assert outcome.status == "refused" and "does not look like a colonoscopy frame" in outcome.message
+
+
+@pytest.mark.parametrize("film", CHEST_FILMS, ids=lambda path: path.name)
+def test_the_lung_model_accepts_every_chest_sample(film: Path):
+    assert _installed("cxr-lungs").predict_one(read_image(film.read_bytes())).status == "ok"
+
+
+@pytest.mark.skipif(not KVASIR.is_dir(), reason="the shared Kvasir-SEG frames (MEDAI_DATA_DIR) are not available")
+def test_the_lung_model_refuses_grey_colonoscopy_frames():
+    lungs = _installed("cxr-lungs")
+    frames = [Image.open(path).convert("L") for path in sorted(KVASIR.glob("*.jpg"))[:10]]
+    outcomes = [lungs.predict_one(read_image(_png(frame))) for frame in frames]  # grey: the colour rule lets them by
+    assert all(outcome.status == "refused" for outcome in outcomes)
+    assert all("does not look like a frontal chest X-ray" in outcome.message for outcome in outcomes)
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_card_measures_other_kinds_only():
+    names = set(other_kinds(RECIPES["colon-polyp"]))
+    assert "colonoscopy (Kvasir-SEG)" not in names and "retina fundus (CHASE_DB1)" in names
+    assert "retina fundus (CHASE_DB1)" not in other_kinds(RECIPES["retina-vessels"])
+    assert "600 images from kermany_cxr/train_224" in kind_check_text(RECIPES["cxr-lungs"])
+    assert "RetinaMNIST" in kind_check_text(RECIPES["colon-polyp"])
