@@ -18,7 +18,7 @@ import streamlit as st
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, jet_colorscale, overlay
-from medai.imaging.lung_focus import low_focus_limit, outline
+from medai.imaging.lung_focus import NO_LUNG_FIELDS, low_focus_limit, outline
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display, repeated_images
 from pages.card_view import render_card
@@ -60,9 +60,13 @@ def heat_map_legend(fixed_available: bool) -> tuple[float, bool]:
             else ["none", "this image's strongest"])
     bar = go.Figure(go.Heatmap(z=[np.linspace(0.0, 1.0, 64)], x=np.linspace(0.0, 1.0, 64),
                                colorscale=jet_colorscale(), showscale=False, hoverinfo="skip"))
-    bar.update_layout(height=56, margin=dict(l=8, r=8, t=4, b=4),
-                      xaxis=dict(tickvals=[0.0, 1.0], ticktext=ends, showgrid=False),
-                      yaxis=dict(visible=False))
+    # The end labels as annotations anchored inside the bar's edges: tick labels centred on the edges
+    # were cut off left, right and below.
+    bar.update_layout(height=72, margin=dict(l=8, r=8, t=4, b=26), xaxis=dict(visible=False),
+                      yaxis=dict(visible=False),
+                      annotations=[dict(x=x, y=0, xref="paper", yref="paper", xanchor=anchor, yanchor="top",
+                                        text=text, showarrow=False, yshift=-3)
+                                   for x, anchor, text in ((0.0, "left", ends[0]), (1.0, "right", ends[1]))])
     left.plotly_chart(bar, config=CHART_CONFIG, key="colour_bar")
     left.caption("Colour scale of the overlays. " + (
         "Fixed: one scale for all images, so a weak map stays blue." if fixed else
@@ -146,6 +150,8 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     picture.image(drawn, output_format="JPEG", width="stretch",
                   caption=f"Grad-CAM overlay ({'fixed scale' if fixed else 'rescaled per image'}){lungs_caption}; "
                           f"film {width}×{height} px")
+    if NO_LUNG_FIELDS in outcome.message:
+        numbers.warning(NO_LUNG_FIELDS, icon=":material/visibility_off:")
     if outcome.heat_in_lungs is not None:
         numbers.markdown(f"**{outcome.heat_in_lungs:.0%}** of the heat map lies inside the lung fields.")
         if diagnosis.label == positive and low_limit is not None and outcome.heat_in_lungs < low_limit:
@@ -161,7 +167,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
                             lambda: heatmap_png(diagnosis.heatmap, (height, width)),
                             f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}")
     with numbers:
-        feedback_control(outcome.record_id, labels)
+        feedback_control(outcome.record_id, labels, given=diagnosis.label)
 
 
 st.title("Diagnose")

@@ -16,7 +16,8 @@ IDENTIFIER_WARNING = ("Do not type patient names, record numbers or dates in a l
 
 def feedback_control(record_id: int | None, labels: Sequence[str] | None = None, *, title: str = "Feedback",
                      label_prompt: str | None = "Correct answer",
-                     correction: Callable[[str], dict[str, Any] | None] | None = None) -> None:
+                     correction: Callable[[str], dict[str, Any] | None] | None = None,
+                     given: str | None = None) -> None:
     """A popover to agree with or override record ``record_id``, and a line saying what was saved.
 
     Parameters
@@ -30,6 +31,8 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
     correction : callable, optional
         Draws extra override inputs (given a widget-key prefix) and returns the ``correction`` to
         store with the verdict (a corrected mask, a measured value), or None.
+    given : str, optional
+        The model's own label: an override offers the other labels only (it cannot "correct" to it).
     """
     if record_id is None:
         return
@@ -40,8 +43,9 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
         st.warning(IDENTIFIER_WARNING, icon=":material/privacy_tip:")  # above every field it concerns
         corrected, details = None, None
         if verdict == "override":
-            if labels:
-                corrected = st.selectbox("Correct label", labels, key=f"label_{record_id}")
+            choices = [label for label in labels or () if label != given]
+            if choices:
+                corrected = st.selectbox("Correct label", choices, key=f"label_{record_id}")
             elif label_prompt:
                 corrected = st.text_input(label_prompt, key=f"label_{record_id}", max_chars=80) or None
             details = correction(f"correction_{record_id}") if correction else None

@@ -18,7 +18,7 @@ from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import display_copy
 from medai.imaging.io import MedicalImage, audit_metadata, read_image
-from medai.imaging.lung_focus import lung_focus
+from medai.imaging.lung_focus import NO_LUNG_FIELDS, lung_focus, lung_model_installed
 from medai.store import AuditStore
 
 if TYPE_CHECKING:  # classify imports TensorFlow; the page imports this module before the model is loaded
@@ -142,6 +142,8 @@ def diagnose(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str 
         if explain and diagnosis is not None and diagnosis.heatmap is not None:
             fields, share = lung_focus(images[index], diagnosis.heatmap)
             outcome = replace(outcome, lung_fields=fields, heat_in_lungs=share)
+            if fields is None and lung_model_installed():  # one model doubts the film: the reader must know
+                outcome = replace(outcome, message=f"{outcome.message} {NO_LUNG_FIELDS}".strip())
         if store is not None:
             duration_ms = took_ms[index] + (predict_share_ms if diagnosis else 0.0)
             outcome = _recorded(outcome, store, user, source, registry.weights_digest(spec),

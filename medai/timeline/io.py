@@ -240,7 +240,10 @@ class _Builder:
             except TypeError:  # naive and aware timestamps mixed
                 self.problems.append("timestamps mix time zones; stay not read")
                 rows = []
-        rows = [r for r in rows if r[0] >= 0] if rows else rows
+        before = [r for r in rows if r[0] < 0]
+        if before:  # hours count from admission: a negative one is a typo or another clock, never silent
+            self.problems.append(f"{len(before)} row{'s' if len(before) > 1 else ''} before hour 0 (admission) skipped")
+            rows = [r for r in rows if r[0] >= 0]
         order = sorted(range(len(rows)), key=lambda i: rows[i][0])
         time = np.array([rows[i][0] for i in order], dtype=float)
         variable = np.array([rows[i][1] for i in order], dtype=np.int16)

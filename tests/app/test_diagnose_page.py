@@ -131,6 +131,15 @@ def test_feedback_shows_as_saved_when_drawn_again(diagnose_page):
     assert "Feedback saved for record" in _text(diagnose_page) and _records() == 1
 
 
+def test_an_override_offers_only_the_other_labels(diagnose_page):
+    diagnose_page.multiselect[0].set_value([FILMS[2]]).run()
+    record = next(b.key for b in diagnose_page.button if b.key.startswith("save_")).removeprefix("save_")
+    diagnose_page.radio(key=f"verdict_{record}").set_value("override").run()
+    given = AuditStore().recent_predictions(limit=1)[0].label
+    assert diagnose_page.selectbox(key=f"label_{record}").options == [
+        label for label in ("normal", "pneumonia") if label != given]
+
+
 def test_model_cards_and_audit_pages_render(diagnose_page):
     diagnose_page.multiselect[0].set_value(["cxr_normal_NORMAL2-IM-1427-0001.jpeg"]).run()
     cards = diagnose_page.switch_page("pages/models.py").run()

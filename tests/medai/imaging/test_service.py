@@ -1,5 +1,6 @@
 """The shared diagnose path: one outcome per input, every one recorded, no identifiers stored."""
 
+from medai.imaging.lung_focus import NO_LUNG_FIELDS
 from medai.imaging.service import csv_columns, diagnose
 from medai.store import AuditStore
 
@@ -34,3 +35,13 @@ def test_fast_decode_without_heat_maps_agrees_with_the_full_decode(samples, tmp_
     for outcome, reference in zip(fast, full):
         metadata = recorded[outcome.record_id].input_metadata
         assert (metadata["height"], metadata["width"]) == reference.image.shape
+
+
+def test_a_film_without_lung_fields_says_so_where_the_result_goes(samples, monkeypatch):
+    monkeypatch.setattr("medai.imaging.service.lung_focus", lambda image, heatmap: (None, None))
+    film = (samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg").read_bytes()
+    (outcome,) = diagnose([("film.jpeg", film)], "cxr-pneumonia", explain=True)
+    assert outcome.status == "ok" and outcome.heat_in_lungs is None
+    assert outcome.message.endswith(NO_LUNG_FIELDS)  # in the CSV, the PDF and on the page
+    row = outcome.row(("normal", "pneumonia"))
+    assert row["heat_in_lungs"] == "" and NO_LUNG_FIELDS in row["message"]

@@ -97,3 +97,9 @@ def test_caps(monkeypatch):
 def test_canonical_bytes_have_no_id():
     stay = tio.read_physionet(PHYSIONET, "x.txt")
     assert b"132539" not in stay.canonical_bytes()
+
+
+def test_rows_before_admission_are_named_not_dropped_silently():
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value\n7,-1.5,HR,80\n7,0.5,HR,82\n7,2,HR,85\n")
+    assert stay.time.tolist() == [0.5, 2.0]
+    assert "1 row before hour 0 (admission) skipped" in stay.problems
