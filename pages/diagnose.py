@@ -18,7 +18,7 @@ import streamlit as st
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, jet_colorscale, overlay
-from medai.imaging.lung_focus import NO_LUNG_FIELDS, low_focus_limit, outline
+from medai.imaging.lung_focus import LUNG_OUTLINE_RGB, NO_LUNG_FIELDS, low_focus_limit, outline
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display, repeated_images
 from pages.card_view import render_card
@@ -31,7 +31,6 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 RESULTS = "diagnose_results"  # session state: request key → display-size DiagnoseOutcome
 RESTORED = "diagnose_restored"  # session state: showing the results of a visit before this one
 RED, GREEN = "#d62728", "#2ca02c"
-LUNG_OUTLINE_RGB = (255, 255, 255)
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": True}
 
 
@@ -106,11 +105,11 @@ def why_line(p: float, threshold: float, label: str, prevalence: float | None, a
     return f"**{label.capitalize()}** because {p:.2f} is {side} the line at {threshold:.2f}: {origin}."
 
 
-def _pdf(outcome: DiagnoseOutcome, opacity: float) -> bytes:
+def _pdf(outcome: DiagnoseOutcome, opacity: float, fixed: bool) -> bytes:
     """The one-page report, built only when asked for (fpdf2 and the report code load then, not at start-up)."""
     from medai.imaging.report import pdf_report
 
-    return pdf_report(outcome, opacity, user=current_user())
+    return pdf_report(outcome, opacity, fixed, user=current_user())
 
 
 def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
@@ -161,7 +160,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     if image.pixel_spacing_mm:
         numbers.caption(f"Pixel spacing {image.pixel_spacing_mm[0]:.3f} × {image.pixel_spacing_mm[1]:.3f} mm")
     # Callables: the PDF and PNG are built only when a download is asked for, not on every rerun.
-    numbers.download_button("One-page report (PDF)", lambda: _pdf(outcome, opacity),
+    numbers.download_button("One-page report (PDF)", lambda: _pdf(outcome, opacity, fixed),
                             f"report_{outcome.record_id}.pdf", "application/pdf", key=f"pdf_{outcome.record_id}")
     numbers.download_button("Heat map, full size (16-bit PNG)",
                             lambda: heatmap_png(diagnosis.heatmap, (height, width)),

@@ -9,7 +9,8 @@ from fpdf import FPDF
 from PIL import Image
 
 from medai import registry
-from medai.imaging.explain import overlay
+from medai.imaging.explain import fixed_scale, overlay
+from medai.imaging.lung_focus import LUNG_OUTLINE_RGB, outline
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, reading_notes
 from medai.imaging.preprocess import to_unit_uint8
 from medai.imaging.service import DiagnoseOutcome
@@ -19,6 +20,7 @@ DISCLAIMER = ("Research use only. Not a medical device. This output must not be 
 REPORT_SIDE_PX = 768
 PAGE_BOTTOM_MM = 285  # A4 is 297 mm tall; keep a margin below the caption
 CAPTION_MM = 10
+MAX_OPACITY = 0.7
 # The PDF's core fonts print Latin-1 only; common typography outside it is spelled out first.
 TYPOGRAPHY = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2018": "'", "\u2019": "'",
                             "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u2264": "<=", "\u2265": ">=",
@@ -56,6 +58,8 @@ def _rows(outcome: DiagnoseOutcome, user: str) -> list[tuple[str, str]]:
         rows += [(f"P({label})", f"{p:.3f}") for label, p in zip(diagnosis.labels, diagnosis.probabilities)]
         rows += [("Decision", f"{diagnosis.label} (threshold {diagnosis.threshold:.3f})"),
                  ("Uncertainty (ensemble SD)", f"{diagnosis.uncertainty:.3f}")]
+    if outcome.heat_in_lungs is not None:
+        rows.append(("Heat map inside the lung fields", f"{outcome.heat_in_lungs:.0%}"))
     # a flagged diagnosis's message ends with the flag's sentence, which the report prints as a note instead
     rows.append(("Message", outcome.message.replace(OUT_OF_POPULATION_MESSAGE, "").strip()))
     return rows
@@ -70,7 +74,21 @@ def _notes(outcome: DiagnoseOutcome) -> list[str]:
     return flags + reading_notes(diagnosis, _member_count(outcome.model_name))
 
 
-def pdf_report(outcome: DiagnoseOutcome, opacity: float = 0.4, *, user: str = "anonymous") -> bytes:
+def _overlay(outcome: DiagnoseOutcome, opacity: float, fixed: bool) -> Image.Image:
+    """The heat map over the film as on the page: the same scale, the lung fields outlined in white."""
+    diagnosis = outcome.diagnosis
+    peak = getattr(diagnosis, "heatmap_peak", None)
+    heatmap = fixed_scale(diagnosis.heatmap, peak) if fixed and peak is not None else diagnosis.heatmap
+    drawn = overlay(outcome.image.pixels, heatmap, min(opacity, MAX_OPACITY))
+    if outcome.lung_fields is not None:
+        drawn[outline(outcome.lung_fields, outcome.image.shape)] = LUNG_OUTLINE_RGB
+    picture = Image.fromarray(drawn)
+    picture.thumbnail((REPORT_SIDE_PX, REPORT_SIDE_PX))
+    return picture
+
+
+def pdf_report(outcome: DiagnoseOutcome, opacity: float = 0.4, fixed: bool = False, *,
+               user: str = "anonymous") -> bytes:
     """Render ``outcome`` as a one-page A4 PDF: who and what, the numbers, the notes, the image and heat map.
 
     Parameters
@@ -78,13 +96,16 @@ def pdf_report(outcome: DiagnoseOutcome, opacity: float = 0.4, *, user: str = "a
     outcome : DiagnoseOutcome
         One result; ``record_id`` links the report to its audit record.
     opacity : float
-        Heat-map opacity of the overlay, as on the page.
+        Heat-map opacity of the overlay, as on the page (at most ``MAX_OPACITY``: the film must show).
+    fixed : bool
+        The heat map on the fixed scale shared by all images, as the page's toggle, else rescaled per image.
     user : str
         Who asked for the diagnosis, as in the audit record.
 
     The file name is left out on purpose (it may identify the patient); the input's SHA-256 and the
     record id link the report to the audit trail.
     """
+    fixed = fixed and getattr(outcome.diagnosis, "heatmap_peak", None) is not None  # a model may not report it
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
     pdf.add_page()
@@ -116,11 +137,11 @@ def pdf_report(outcome: DiagnoseOutcome, opacity: float = 0.4, *, user: str = "a
         pdf.image(_thumbnail(outcome.image.pixels), x=10, y=top, w=shown_width)
         diagnosis = outcome.diagnosis
         if diagnosis is not None and diagnosis.heatmap is not None:
-            blended = Image.fromarray(overlay(outcome.image.pixels, diagnosis.heatmap, opacity))
-            blended.thumbnail((REPORT_SIDE_PX, REPORT_SIDE_PX))
-            pdf.image(blended, x=108, y=top, w=shown_width)
+            pdf.image(_overlay(outcome, opacity, fixed), x=108, y=top, w=shown_width)
         pdf.set_y(top + shown_height + 3)
         pdf.set_font("helvetica", "I", 8)
-        pdf.multi_cell(0, 4, "Left: the image as read. Right: Grad-CAM heat map, rescaled per image (where the "
-                             "network looked, not a lesion outline).", new_x="LMARGIN", new_y="NEXT")
+        scale = "on the scale shared by all images" if fixed else "rescaled per image"
+        lungs = "; white line: lung fields (cxr-lungs)" if outcome.lung_fields is not None else ""
+        pdf.multi_cell(0, 4, f"Left: the image as read. Right: Grad-CAM heat map, {scale} (where the network looked, "
+                             f"not a lesion outline){lungs}.", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -124,3 +124,18 @@ def test_report_for_a_refusal(samples, readable):
     pdf = pdf_report(outcome)
     assert pdf.startswith(b"%PDF")
     assert "Audit record not recorded" in text_of(pdf) and "members disagree" not in text_of(pdf)
+
+
+def test_report_draws_the_heat_map_as_the_page_does(recorded, readable):
+    lungs = np.zeros((32, 32), bool)
+    lungs[8:24, 4:14] = lungs[8:24, 18:28] = True
+    shown = replace(recorded, lung_fields=lungs, heat_in_lungs=0.57,
+                    diagnosis=replace(recorded.diagnosis, heatmap_peak=0.5))
+    text = text_of(pdf_report(shown, 0.4, fixed=True))
+    assert "on the scale shared by all images" in text and "white line: lung fields" in text
+    assert "Heat map inside the lung fields 57%" in text
+    drawn = np.asarray(report._overlay(shown, 1.0, fixed=False))
+    assert (drawn == 255).all(axis=2).any()  # the white outline is on the picture
+    film = np.asarray(report._overlay(recorded, 1.0, fixed=False), float)
+    assert np.abs(film - np.asarray(report._overlay(recorded, report.MAX_OPACITY, fixed=False), float)).max() == 0
+    assert "rescaled per image" in text_of(pdf_report(recorded, 0.4, fixed=True))  # no peak reported: per image
