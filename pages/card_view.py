@@ -45,8 +45,7 @@ def label(key: str) -> str:
 
 
 def fmt(value: Any) -> str:
-    """One value as text: floats to 4 significant digits (the JSON keeps them in full), lists joined,
-    ``None`` as a dash."""
+    """One value as text, in full: numbers unrounded (cards round them), lists joined, ``None`` as a dash."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -54,7 +53,7 @@ def fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:,.1f}" if abs(value) >= 10_000 else f"{value:.4g}"
+        return str(value)
     if isinstance(value, (list, tuple)):
         if all(not isinstance(item, (list, tuple, dict)) for item in value):
             return ", ".join(fmt(item) for item in value)

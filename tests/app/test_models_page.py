@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from medai import config, registry
-from pages.card_view import fmt, label
+from pages.card_view import label
 from tests.conftest import REPO
 from tests.pages.cards import FULL_CARD
 
@@ -85,7 +85,7 @@ def test_card_without_the_new_sections_shows_every_figure(models_dir):
     assert not app.get("plotly_chart") and not app.metric
     cells = _cells(app)
     metrics = _shipped_card()["metrics"]
-    assert all(fmt(v) in cells for v in _numbers(metrics))  # 41 of 51 were once hidden in scroll boxes
+    assert all(str(v) in cells for v in _numbers(metrics))  # 41 of 51 were once hidden in scroll boxes
     assert "adult chest X-rays" in cells
 
 
@@ -98,8 +98,6 @@ def test_shipped_cards_render():
         assert f"### {name}" in _text(app)
 
 
-def test_figures_are_rounded_and_keys_read_as_words():
-    assert fmt(0.7821320058470436) == "0.7821" and fmt(0.5) == "0.5" and fmt(1e-15) == "1e-15"
-    assert fmt(123456.789) == "123,456.8" and fmt(4) == "4"
+def test_keys_read_as_words():
     assert label("auprc") == "AUPRC" and label("c_index") == "C-index"
     assert label("training_minutes_on_2_cpu_cores") == "Training minutes on 2 CPU cores"
