@@ -57,8 +57,12 @@ def vitals_figure(view) -> go.Figure:
     stay = view.stay
     rows = [(title, [n for n in names if n in stay.observed()]) for title, names in PANELS]
     rows = [(title, names) for title, names in rows if names]
-    titles = [f"{t} ({unit(n[0])})" for t, n in rows] + ["NEWS2 (points)", "Mortality risk (%)"]
-    figure = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.03)
+    titles = [f"{t} ({unit(n[0])})" for t, n in rows] + ["NEWS2 (points)",
+                                                          "Mortality risk (%, line) and its hourly change (pp, bars)"]
+    # The risk panel's bars get their own axis on the right: a change in percentage points is not a risk.
+    specs = [[{}]] * (len(titles) - 1) + [[{"secondary_y": True}]]
+    figure = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.03,
+                           specs=specs)
     for row, (_, names) in enumerate(rows, start=1):
         for name in names:
             colour, (times, values) = COLOURS[name], stay.series(name)
@@ -93,7 +97,9 @@ def vitals_figure(view) -> go.Figure:
     change = np.diff(100 * view.risk_curve, prepend=100 * view.risk_curve[:1])
     figure.add_trace(go.Bar(x=view.risk_hours, y=change, name="change in risk that hour (percentage points)",
                             marker={"color": np.where(change > 0, "crimson", "seagreen")}, opacity=0.5),
-                     row=risk_row, col=1)
+                     row=risk_row, col=1, secondary_y=True)
+    figure.update_yaxes(title_text="pp", row=risk_row, col=1, secondary_y=True, showgrid=False, zeroline=True,
+                        tickformat=".1f", nticks=5)
     figure.update_xaxes(title_text="hours since ICU admission", row=risk_row, col=1)
     plot_height = 190 * len(titles) - 80
     # The legend hangs a fixed 70 px below the plot area (clear of the axis title), however many panels.
