@@ -31,7 +31,6 @@ FOLD_IN_OTHER = ("The export lists each reviewed input's SHA-256 with the review
                  "a person to check before any of it is used for training.")
 
 
-
 def event_details(details: dict | None) -> str:
     """An event's details as words: ``{"rows": 15, "filters": {"user": "dr.a"}}`` → ``rows 15 · filters: user dr.a``."""
     if not details:

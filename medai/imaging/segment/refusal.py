@@ -1,4 +1,4 @@
-"""Fit a colour model's kind check, and measure what a segmentation model refuses, for its card.
+"""Fit a segmentation model's kind check, and measure what the model refuses, for its card.
 
 Refusal is measured through :meth:`Segmenter.predict_one`, the path the page and the CLI take
 (colour rule, kind check, feature typicality, required structures), on the model's validation images
@@ -12,8 +12,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from medai.imaging.io import read_image
 from medai import config
+from medai.imaging.io import read_image
 from medai.imaging.ood_sets import DETECTOR_NEGATIVES, KIND_NEGATIVES, OOD_SETS
 from medai.imaging.segment.data import dataset_root, read_index
 from medai.imaging.segment.kind import KindCheck, thumbnail
