@@ -85,3 +85,14 @@ def parity_points(truth: np.ndarray, predicted: np.ndarray, points: int = 300) -
     """Measured (x) vs predicted (y) for a regression model, an evenly spaced subsample of rows."""
     order = np.argsort(truth)
     return _thin(np.asarray(truth)[order], np.asarray(predicted)[order], points)
+
+
+def rounded(value: Any, digits: int = 4) -> Any:
+    """``value`` with every float in it (nested dicts and lists too) rounded to ``digits`` decimals."""
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, dict):
+        return {key: rounded(inner, digits) for key, inner in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(inner, digits) for inner in value]
+    return value

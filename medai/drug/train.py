@@ -15,7 +15,6 @@ import sys
 import time
 from itertools import combinations
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoostingRegressor,
@@ -193,7 +192,7 @@ def _add_notation_check(card: dict, info: DrugModelInfo) -> None:
     card["data"]["notation_check"] = {
         "meaning": "how the file wrote its SMILES, by label: the share written with formal charges and the "
                    "share written as salts or mixtures, and the ROC-AUC of a rule on those two facts alone "
-                   "(0.5: the notation says nothing about the label)", **_rounded(checks)}
+                   "(0.5: the notation says nothing about the label)", **cards.rounded(checks)}
     for task, check in checks.items():
         if check["rule_roc_auc"] >= NOTATION_ARTEFACT_AUC:
             card["limitations"].append(
@@ -279,17 +278,9 @@ def _card(info: DrugModelInfo, kind: str, data: datasets.MoleculeSet, train_set:
                                             "error_ratio_below_vs_above": round(ratio, 3),
                                             "validation_out_of_domain": round(float(np.mean(similarity < cutoff)), 4)},
                    "training_seconds": round(seconds), "command": f"python -m medai train {info.name}"},
-        "metrics": {"validation": _rounded(task_metrics)},
+        "metrics": {"validation": cards.rounded(task_metrics)},
         "limitations": info.limitations + [
             "Validation is a single split of the development data; the intervals are bootstrap intervals over its rows.",
             "Predictions for molecules unlike the training set are flagged out of domain; treat them as guesses."],
         "citation": info.citation,
     }
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return round(value, 4) if isinstance(value, float) else value

@@ -187,10 +187,9 @@ class _Builder:
     def add(self, line: int, time_text: str, name: str, value_text: str, unit: str = "") -> None:
         name = name.strip()
         table, desc = variables(), descriptors()
-        if name == "RecordID":
-            return
         if name not in table and name not in desc:
-            self.unknown[name] = self.unknown.get(name, 0) + 1
+            if name != "RecordID":  # PhysioNet's stay id, not an observation
+                self.unknown[name] = self.unknown.get(name, 0) + 1
             return
         try:
             when = parse_time(time_text)
@@ -240,10 +239,9 @@ class _Builder:
             except TypeError:  # naive and aware timestamps mixed
                 self.problems.append("timestamps mix time zones; stay not read")
                 rows = []
-        before = [r for r in rows if r[0] < 0]
-        if before:  # hours count from admission: a negative one is a typo or another clock, never silent
-            self.problems.append(f"{len(before)} row{'s' if len(before) > 1 else ''} before hour 0 (admission) skipped")
-            rows = [r for r in rows if r[0] >= 0]
+        before, rows = sum(r[0] < 0 for r in rows), [r for r in rows if r[0] >= 0]  # hours count from admission
+        if before:  # a negative hour is a typo or another clock: said, never dropped silently
+            self.problems.append(f"{before} row{'s' if before > 1 else ''} before hour 0 (admission) skipped")
         order = sorted(range(len(rows)), key=lambda i: rows[i][0])
         time = np.array([rows[i][0] for i in order], dtype=float)
         variable = np.array([rows[i][1] for i in order], dtype=np.int16)

@@ -131,17 +131,6 @@ def ratio_agreement(root, recipe: Recipe, kept: list[tuple[str, tuple[int, int],
             "pairs": [[round(a, 4), round(b, 4)] for a, b in sorted(pairs)]}
 
 
-def rounded(value: Any, digits: int = 4) -> Any:
-    """``value`` with every float in it rounded to ``digits`` decimals, as the other cards write them."""
-    if isinstance(value, float):
-        return round(value, digits)
-    if isinstance(value, dict):
-        return {key: rounded(inner, digits) for key, inner in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [rounded(inner, digits) for inner in value]
-    return value
-
-
 def prediction_text(recipe: Recipe, report: dict[str, Any]) -> str:
     """How the model predicts, in a sentence, with what the mirror-image mean adds on validation."""
     if not recipe.flip:
@@ -208,7 +197,7 @@ def card_for(name: str, version: str, recipe: Recipe, report: dict[str, Any], tr
                    "training_minutes_on_2_cpu_cores": training["training_minutes"],
                    "retrain": f"python -m medai train {name}", "trained_on": training["trained_on"]},
         "thresholds": dict(zip(recipe.structures, report["thresholds"])),
-        "metrics": {"validation": rounded(report)},
+        "metrics": {"validation": cards.rounded(report)},
         "headline": headline,
         "curves": curves,
         "limitations": [
