@@ -15,7 +15,8 @@ from plotly.subplots import make_subplots
 from medai import registry
 from medai.errors import MedAIError
 from medai.timeline.forecast import MAX_STALE_H, input_ages
-from medai.timeline.io import read_upload, variables
+from medai.timeline.io import read_upload
+from medai.timeline.vocabulary import variables
 from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SURVIVAL_MODEL, TimelineView, timeline
 from pages.common import audit_store, cached_model, current_user, keep_across_pages, results_area, through_router
@@ -106,6 +107,13 @@ def vitals_figure(view) -> go.Figure:
     figure.update_layout(height=plot_height + 40 + 190, margin={"l": 50, "r": 30, "t": 40, "b": 190},
                          legend={"orientation": "h", "y": -70 / plot_height, "yanchor": "top"})
     return figure
+
+
+def forecast_table(forecasts) -> pd.DataFrame:
+    """One row per forecast point, named as the charts name it, hours and values rounded."""
+    return pd.DataFrame([{"variable": variables()[f.variable].label, "unit": f.unit, "hours ahead": f.hours_ahead,
+                          "time since admission (h)": round(f.time, 1), "low (p10)": round(f.p10, 1),
+                          "median (p50)": round(f.p50, 1), "high (p90)": round(f.p90, 1)} for f in forecasts])
 
 
 def forecast_inputs_note(stay) -> str:
@@ -228,13 +236,12 @@ def draw(view: TimelineView) -> None:
         st.subheader("Labs")
         st.plotly_chart(labs, width="stretch")
     with st.expander("Forecast table"):
-        st.dataframe(pd.DataFrame([{"variable": f.variable, "unit": f.unit, "hours ahead": f.hours_ahead,
-                                    "time (h)": f.time, "p10": round(f.p10, 1), "p50": round(f.p50, 1),
-                                    "p90": round(f.p90, 1)} for f in view.forecasts]), hide_index=True, width="stretch")
-    if stay.unknown or stay.out_of_range or stay.problems:
+        st.dataframe(forecast_table(view.forecasts), hide_index=True, width="stretch")
+    if stay.unknown or stay.out_of_range or stay.problems or stay.converted:
         with st.expander("Reading notes"):
             for line in [*(f"unknown variable kept but not used: {k} ({v} rows)" for k, v in stay.unknown.items()),
-                         *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.problems]:
+                         *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.problems,
+                         *stay.converted]:
                 st.markdown(f"- {line}")
 
 

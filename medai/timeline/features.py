@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from medai.timeline.io import Stay, descriptors, variable_names
+from medai.timeline.io import Stay
+from medai.timeline.vocabulary import descriptors, variable_names
 
 STATS = ("last", "first", "min", "max", "mean", "count", "since_last")
 

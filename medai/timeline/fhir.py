@@ -4,7 +4,7 @@ Each entry is validated on its own (``fhir.resources`` pydantic models), so one 
 gets a message naming it (entry number and id) and the rest of the bundle is still read.
 Observations map to variables by LOINC code (``loinc`` column of ``variables.csv``/``descriptors.csv``,
 system ``http://loinc.org``); the value is ``valueQuantity.value`` and its ``unit``/``code`` must be the
-table's UCUM unit (``ucum`` column) or its display unit. Time is ``effectiveDateTime`` (or
+table's UCUM unit (``ucum`` column), its display unit, or one ``units.csv`` converts from. Time is ``effectiveDateTime`` (or
 ``effectivePeriod.start``), counted in hours from the patient's earliest observation. The patient is
 the ``subject`` reference (``Patient/<id>``). ``Patient`` resources give Gender; other resource types
 are counted as unknown.
@@ -13,11 +13,12 @@ are counted as unknown.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
-from medai.errors import InputError
-from medai.timeline.io import MAX_FILE_BYTES, MAX_STAYS, Stay, _Builder, descriptors, variables
-from medai.errors import InputTooLargeError
+from medai.errors import InputError, InputTooLargeError
+from medai.timeline.io import MAX_FILE_BYTES, MAX_STAYS, Stay, _Builder
+from medai.timeline.vocabulary import descriptors, variables
 
 LOINC = "http://loinc.org"
 
@@ -55,7 +56,7 @@ def read_bundle(data: bytes) -> list[Stay]:
         raise InputError("The file is not valid JSON.") from exc
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise InputError("The JSON is not a FHIR Bundle (resourceType must be 'Bundle').")
-    codes, table = _by_loinc(), {**variables(), **descriptors()}
+    codes = _by_loinc()
     builders: dict[str, _Builder] = {}
     orphans: list[str] = []
 
@@ -102,8 +103,6 @@ def read_bundle(data: bytes) -> list[Stay]:
             target.problem(number, f"{label} has no effective time or no valueQuantity")
             continue
         unit = quantity.code or quantity.unit or ""
-        known = table[name]
-        unit = "" if unit in (known.ucum, known.unit) else unit
         stamp = when.isoformat() if hasattr(when, "isoformat") else str(when)
         target.add(number, stamp, name, str(quantity.value), unit)
     if not builders:
@@ -111,6 +110,5 @@ def read_bundle(data: bytes) -> list[Stay]:
     stays = [b.build() for b in builders.values()]
     if orphans:
         first = stays[0]
-        stays[0] = Stay(first.patient_id, first.time, first.variable, first.value, first.descriptors, first.unknown,
-                        first.out_of_range, first.problems + tuple(orphans))
+        stays[0] = replace(first, problems=first.problems + tuple(orphans))
     return stays

@@ -15,7 +15,8 @@ import joblib
 import numpy as np
 
 from medai.registry import ModelSpec
-from medai.timeline.io import Stay, descriptors, variable_names, variables
+from medai.timeline.io import Stay
+from medai.timeline.vocabulary import descriptors, variable_names, variables
 
 # A variable's position is its code in the trees: new ones join at the end.
 FORECAST_VARIABLES = ("HR", "RespRate", "Temp", "SysABP", "NISysABP", "MAP", "NIMAP", "DiasABP", "NIDiasABP")

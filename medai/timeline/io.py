@@ -8,12 +8,14 @@ Long CSV (what a hospital can export), one observation per row, header required:
 or an ISO timestamp (``2024-05-01T10:30``; hours are then counted from the patient's earliest row).
 ``variable`` uses the PhysioNet names (``HR``, ``NIMAP``, ...; see ``variables.csv``); the
 descriptors ``Age``, ``Gender``, ``Height``, ``ICUType`` and ``Weight`` may be given at any time. A
-given ``unit`` must be the one in ``variables.csv`` (compared case-insensitively).
+given ``unit`` must be the one in ``variables.csv`` or one that ``units.csv`` converts from.
 
 Reading rules, the same for both formats: ``-1`` (PhysioNet's "missing") and blank values are
 skipped; unknown variables are kept in :attr:`Stay.unknown` and reported; values outside the
 variable's plausible range (``variables.csv``) are set aside in :attr:`Stay.out_of_range` and not
-used by the models; a malformed row gets a message naming its line and the rest is still read.
+used by the models; a value in another unit ``units.csv`` knows (°F, µmol/L, kPa, ...) is converted
+and noted in :attr:`Stay.converted` (:mod:`medai.timeline.vocabulary`); a malformed row gets a message
+naming its line and the rest is still read.
 """
 
 from __future__ import annotations
@@ -23,14 +25,14 @@ import datetime as dt
 import io
 import os
 import tarfile
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from medai.errors import InputError, InputTooLargeError
+from medai.timeline.vocabulary import descriptors, other_units, to_own_unit, variable_names, variables
 
 HERE = Path(__file__).resolve().parent
 MAX_FILE_BYTES = 20 * 2**20  # one stay file, or one long CSV
@@ -39,44 +41,6 @@ MAX_ROWS = 200_000  # observations of one stay
 MAX_STAYS = 50_000
 MAX_MESSAGES = 20  # row messages kept per stay (the rest are counted)
 MISSING = -1.0
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One row of ``variables.csv`` / ``descriptors.csv``: name, label, unit, plausible range, LOINC."""
-
-    name: str
-    label: str
-    unit: str
-    low: float
-    high: float
-    group: str
-    loinc: str
-    ucum: str = ""
-
-
-def _table(file_name: str) -> dict[str, Variable]:
-    with open(HERE / file_name, encoding="utf-8") as handle:
-        return {row["name"]: Variable(row["name"], row["label"], row["unit"], float(row["low"]), float(row["high"]),
-                                      row.get("group", "descriptor"), row["loinc"], row.get("ucum", ""))
-                for row in csv.DictReader(handle)}
-
-
-@lru_cache(maxsize=1)
-def variables() -> dict[str, Variable]:
-    """The 37 time-series variables (PhysioNet 2012 names), in table order."""
-    return _table("variables.csv")
-
-
-@lru_cache(maxsize=1)
-def descriptors() -> dict[str, Variable]:
-    """The five general descriptors (Age, Gender, Height, ICUType, Weight)."""
-    return _table("descriptors.csv")
-
-
-def variable_names() -> tuple[str, ...]:
-    """Time-series variable names in table order (the models' column order)."""
-    return tuple(variables())
 
 
 @dataclass(frozen=True)
@@ -101,6 +65,8 @@ class Stay:
         One line per implausible value set aside, e.g. ``"HR 0 bpm at 3.5 h"``.
     problems : tuple of str
         One line per malformed row (line number and why).
+    converted : tuple of str
+        One line per variable read in another unit and converted, e.g. ``"Temp: 12 values in °F → °C"``.
     """
 
     patient_id: str
@@ -111,6 +77,7 @@ class Stay:
     unknown: dict[str, int] = field(default_factory=dict)
     out_of_range: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    converted: tuple[str, ...] = ()
 
     @property
     def hours(self) -> float:
@@ -130,14 +97,12 @@ class Stay:
     def until(self, hours: float) -> "Stay":
         """The same stay with only the observations made up to ``hours`` (inclusive)."""
         keep = self.time <= hours
-        return Stay(self.patient_id, self.time[keep], self.variable[keep], self.value[keep], self.descriptors,
-                    self.unknown, self.out_of_range, self.problems)
+        return replace(self, time=self.time[keep], variable=self.variable[keep], value=self.value[keep])
 
     def without(self, name: str) -> "Stay":
         """The same stay without one variable's observations (occlusion)."""
         keep = self.variable != variable_names().index(name)
-        return Stay(self.patient_id, self.time[keep], self.variable[keep], self.value[keep], self.descriptors,
-                    self.unknown, self.out_of_range, self.problems)
+        return replace(self, time=self.time[keep], variable=self.variable[keep], value=self.value[keep])
 
     def canonical_bytes(self) -> bytes:
         """A stable serialisation of what the models see (for the audit hash; no identifier in it)."""
@@ -177,6 +142,7 @@ class _Builder:
         self.out_of_range: list[str] = []
         self.problems: list[str] = []
         self.extra_problems = 0
+        self.converted: dict[tuple[str, str], int] = {}
 
     def problem(self, line: int, why: str) -> None:
         if len(self.problems) < MAX_MESSAGES:
@@ -206,9 +172,14 @@ class _Builder:
         if value == MISSING or not np.isfinite(value):
             return
         known = table.get(name) or desc[name]
-        if unit.strip() and unit.strip().lower() != known.unit.lower():
-            self.problem(line, f"{name} in '{unit.strip()[:12]}', expected {known.unit}; row skipped")
+        read = to_own_unit(name, value, unit)
+        if read is None:
+            accepted = " or ".join([known.unit, *other_units(name)])
+            self.problem(line, f"{name} in '{unit.strip()[:12]}', expected {accepted}; row skipped")
             return
+        value, read_in = read
+        if read_in:
+            self.converted[name, read_in] = self.converted.get((name, read_in), 0) + 1
         if name in desc:
             if known.low <= value <= known.high:
                 self.desc.setdefault(name, value)
@@ -247,8 +218,11 @@ class _Builder:
         variable = np.array([rows[i][1] for i in order], dtype=np.int16)
         value = np.array([rows[i][2] for i in order], dtype=float)
         desc = {name: float(self.desc.get(name, np.nan)) for name in descriptors()}
+        converted = tuple(f"{name}: {count} value{'s' * (count > 1)} read in {unit}, converted to "
+                          f"{(variables().get(name) or descriptors()[name]).unit}"
+                          for (name, unit), count in self.converted.items())
         return Stay(self.patient_id, time, variable, value, desc, dict(self.unknown), tuple(self.out_of_range),
-                    tuple(self.problems))
+                    tuple(self.problems), converted)
 
 
 def _text(data: bytes) -> str:
@@ -291,12 +265,17 @@ def read_physionet(data: bytes, name: str = "") -> Stay:
 def read_long_csv(data: bytes) -> list[Stay]:
     """Every stay of a long CSV (``patient_id,time,variable,value[,unit]``), in order of first appearance.
 
+    The separator is the header's commonest of comma, semicolon and tab; with a semicolon or tab, a
+    decimal comma in ``value`` is read as a point.
+
     Raises
     ------
     InputError
         Empty, not text, or the header lacks a required column.
     """
-    reader = csv.reader(io.StringIO(_text(data)))
+    text = _text(data)
+    delimiter = max(",;\t", key=text.split("\n", 1)[0].count)  # European exports use ';' (and decimal commas)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [c.strip().lower() for c in next(reader, [])]
     required = ["patient_id", "time", "variable", "value"]
     missing = [c for c in required if c not in header]
@@ -320,7 +299,8 @@ def read_long_csv(data: bytes) -> list[Stay]:
             if len(builders) >= MAX_STAYS:
                 raise InputTooLargeError(f"The CSV holds more than {MAX_STAYS:,} patients.")
             builders[patient] = _Builder(patient)
-        builders[patient].add(number, row[at["time"]], row[at["variable"]], row[at["value"]],
+        value = row[at["value"]] if delimiter == "," else row[at["value"]].replace(",", ".")
+        builders[patient].add(number, row[at["time"]], row[at["variable"]], value,
                               row[at["unit"]] if "unit" in at else "")
     return [builder.build() for builder in builders.values()]
 

@@ -16,7 +16,8 @@ import numpy as np
 from medai.calibration import PlattCalibrator
 from medai.registry import ModelSpec
 from medai.timeline.features import feature_matrix
-from medai.timeline.io import Stay, variable_names
+from medai.timeline.io import Stay
+from medai.timeline.vocabulary import variable_names
 from medai.timeline.sequence import SequenceModel, step_of
 
 GBM_FILE, MLP_FILE, ARRAYS_FILE, GRU_FILE = "gbm.joblib", "mlp.npz", "arrays.npz", "gru.npz"

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from medai.timeline.io import Stay, variable_names
+from medai.timeline.io import Stay
+from medai.timeline.vocabulary import variable_names
 
 MAX_AGE_H = 24.0
 PARAMETERS = ("respiration_rate", "spo2", "oxygen", "systolic_bp", "pulse", "consciousness", "temperature")

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from medai.timeline.io import Stay, descriptors, variable_names
+from medai.timeline.io import Stay
+from medai.timeline.vocabulary import descriptors, variable_names
 
 HOURS = 48  # the network has seen the first 48 h; later data are folded into hour 48
 SINCE_CAP = 48.0  # hours since last measurement, capped, then divided by the cap

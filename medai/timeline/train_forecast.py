@@ -24,7 +24,7 @@ from medai.registry import sha256_of
 from medai.timeline.datasets import development_data
 from medai.timeline.forecast import (CORE_VARIABLES, FORECAST_VARIABLES, MAX_STALE_H, QUANTILES, TREES_FILE,
                                      ForecastModel, examples, feature_names)
-from medai.timeline.io import variable_names, variables
+from medai.timeline.vocabulary import variable_names, variables
 from medai.timeline.train_mortality import log, split
 
 VERSION = "1.2.0"

@@ -72,6 +72,20 @@ def test_arterial_line_and_cuff_pressures_have_their_own_panels_and_forecasts(ti
     assert any("Forecast from an older observation" in c.value and "(9 h)" in c.value for c in timeline_page.caption)
 
 
+def test_a_semicolon_export_in_fahrenheit_is_read_converted_and_noted(timeline_page):
+    timeline_page.radio[0].set_value("Upload a file").run()
+    rows = ["patient_id;time;variable;value;unit"] + [f"p;{h};HR;{80 + h % 3};bpm" for h in range(12)]
+    rows += [f"p;{h};Temp;{98 + h % 2},6;°F" for h in range(12)]
+    timeline_page.file_uploader[0]._files = [("f1", "eu.csv", "\n".join(rows).encode(), "text/csv")]
+    timeline_page.run()
+    assert not timeline_page.exception and not timeline_page.error
+    notes = [m.value for m in timeline_page.markdown]
+    assert "- Temp: 12 values read in °F, converted to °C" in notes
+    table = timeline_page.dataframe[-1].value
+    assert "Temperature" in set(table["variable"]) and "HR" not in set(table["variable"])
+    assert (table["median (p50)"].between(36, 39.5) | (table["variable"] != "Temperature")).all()
+
+
 def test_an_empty_upload_is_named_not_ignored(timeline_page):
     timeline_page.radio[0].set_value("Upload a file").run()
     timeline_page.file_uploader[0]._files = [("f1", "empty.csv", b"", "text/csv")]

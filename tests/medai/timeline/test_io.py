@@ -59,14 +59,14 @@ def test_long_csv_all_time_forms():
             b"p1,0,Age,70,years\n"
             b"p1,1.5,HR,100,bpm\n"
             b"p1,02:30,HR,110,\n"
-            b"p1,3,Temp,99,degF\n"
+            b"p1,3,Temp,310,K\n"
             b"p2,2024-05-01T10:00,HR,80,bpm\n"
             b"p2,2024-05-01T12:30,RespRate,20,breaths/min\n"
             b"p2,not-a-time,HR,80,bpm\n")
     first, second = tio.read_long_csv(data)
     assert first.patient_id == "p1" and first.descriptors["Age"] == 70
     assert list(first.series("HR")[0]) == [1.5, 2.5]
-    assert any("degF" in p and "line 5" in p for p in first.problems)
+    assert any("'K', expected °C or °F" in p and "line 5" in p for p in first.problems)
     assert list(second.time) == [0.0, 2.5]
     assert any("line 8" in p for p in second.problems)
 
@@ -103,3 +103,34 @@ def test_rows_before_admission_are_named_not_dropped_silently():
     (stay,) = tio.read_long_csv(b"patient_id,time,variable,value\n7,-1.5,HR,80\n7,0.5,HR,82\n7,2,HR,85\n")
     assert stay.time.tolist() == [0.5, 2.0]
     assert "1 row before hour 0 (admission) skipped" in stay.problems
+
+
+def test_other_units_are_converted_and_noted():
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value,unit\n"
+                                b"7,1,Temp,100.4,degF\n7,2,Temp,98.6,\n7,3,Temp,37.5,\n"
+                                b"7,1,Creatinine,88.4,umol/L\n7,1,FiO2,40,\n7,1,Na,140,mEq/L\n7,1,PaO2,12,kPa\n")
+    assert np.allclose(stay.series("Temp")[1], [38.0, 37.0, 37.5])
+    assert np.allclose(stay.series("Creatinine")[1], [1.0], atol=1e-3)
+    assert np.allclose(stay.series("FiO2")[1], [0.4]) and np.allclose(stay.series("Na")[1], [140])
+    assert np.allclose(stay.series("PaO2")[1], [90.0], atol=0.01)
+    assert set(stay.converted) == {"Temp: 1 value read in °F, converted to °C",
+                                   "Temp: 1 value read in °F (no unit given), converted to °C",
+                                   "Creatinine: 1 value read in µmol/L, converted to mg/dL",
+                                   "FiO2: 1 value read in % (no unit given), converted to fraction",
+                                   "PaO2: 1 value read in kPa, converted to mmHg"}
+    assert not stay.problems and not stay.out_of_range
+    assert stay.until(1.5).converted == stay.converted
+
+
+def test_a_value_without_unit_outside_every_range_is_still_set_aside():
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value\n7,1,Temp,60\n7,2,Temp,37\n")
+    assert stay.series("Temp")[1].tolist() == [37.0] and stay.out_of_range == ("Temp 60 °C at 1.00 h",)
+    assert not stay.converted
+
+
+@pytest.mark.parametrize("separator", [b";", b"\t"])
+def test_semicolon_and_tab_separated_csv_with_decimal_commas(separator):
+    rows = [b"patient_id,time,variable,value", b"7,1,HR,80", b'7,2,Temp,"37,5"']
+    data = b"\n".join(row.replace(b",", separator).replace(b'"37' + separator + b'5"', b"37,5") for row in rows)
+    (stay,) = tio.read_long_csv(data)
+    assert stay.series("HR")[1].tolist() == [80.0] and stay.series("Temp")[1].tolist() == [37.5]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from medai import registry
-from medai.timeline.io import variable_names
+from medai.timeline.vocabulary import variable_names
 from medai.timeline.sequence import HOURS, GRUNet, Scaling, channels, hourly_inputs, step_of, up_to
 from tests.medai.timeline.conftest import sample_stay
 

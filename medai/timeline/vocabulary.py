@@ -1,0 +1,128 @@
+"""What the timeline reads: its variables, their units and plausible ranges, and the other units they may come in.
+
+``variables.csv`` and ``descriptors.csv`` (data, not code) list the time-series variables (PhysioNet
+2012 names) and the per-stay descriptors. ``units.csv`` lists per variable each other unit a hospital
+may export, with its spellings, and the linear map to the variable's own unit: own = value × factor +
+offset. A value given without a unit is in the variable's own unit, except in the few ranges the own
+unit cannot reach and another unit does (a temperature of 98.6 is °F: no living patient is at 98.6 °C;
+an FiO2 of 40 is %): those values are converted too, and the reading notes say so.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One row of ``variables.csv`` / ``descriptors.csv``: name, label, unit, plausible range, LOINC."""
+
+    name: str
+    label: str
+    unit: str
+    low: float
+    high: float
+    group: str
+    loinc: str
+    ucum: str = ""
+
+
+def _table(file_name: str) -> dict[str, Variable]:
+    with open(HERE / file_name, encoding="utf-8") as handle:
+        return {row["name"]: Variable(row["name"], row["label"], row["unit"], float(row["low"]), float(row["high"]),
+                                      row.get("group", "descriptor"), row["loinc"], row.get("ucum", ""))
+                for row in csv.DictReader(handle)}
+
+
+@lru_cache(maxsize=1)
+def variables() -> dict[str, Variable]:
+    """The 37 time-series variables (PhysioNet 2012 names), in table order."""
+    return _table("variables.csv")
+
+
+@lru_cache(maxsize=1)
+def descriptors() -> dict[str, Variable]:
+    """The five general descriptors (Age, Gender, Height, ICUType, Weight)."""
+    return _table("descriptors.csv")
+
+
+def variable_names() -> tuple[str, ...]:
+    """Time-series variable names in table order (the models' column order)."""
+    return tuple(variables())
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """One other unit of one variable: own-unit value = value × ``factor`` + ``offset``.
+
+    ``unitless_low`` / ``unitless_high`` bound the values read in this unit when no unit is given
+    (NaN for units never assumed).
+    """
+
+    name: str
+    unit: str
+    factor: float
+    offset: float
+    unitless_low: float
+    unitless_high: float
+
+    def apply(self, value: float) -> float:
+        """``value`` in the variable's own unit."""
+        return value * self.factor + self.offset
+
+    @property
+    def is_alias(self) -> bool:
+        """Another spelling of the own unit (mEq/L for mmol/L of sodium): nothing to convert or note."""
+        return self.factor == 1.0 and self.offset == 0.0
+
+
+def spelling(unit: str) -> str:
+    """A unit as compared: case, spaces, brackets and the degree sign ignored, µ written u."""
+    return re.sub(r"[\s\[\]{}°]", "", unit).replace("µ", "u").replace("μ", "u").lower()
+
+
+@lru_cache(maxsize=1)
+def conversions() -> dict[tuple[str, str], Conversion]:
+    """Every known (variable, unit spelling) → :class:`Conversion`."""
+    table = {}
+    with open(HERE / "units.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            bounds = [float(row[k]) if row[k] else float("nan") for k in ("unitless_low", "unitless_high")]
+            conversion = Conversion(row["name"], row["unit"], float(row["factor"]), float(row["offset"]), *bounds)
+            table.update({(row["name"], spelling(text)): conversion for text in row["spellings"].split("|")})
+    return table
+
+
+def other_units(name: str) -> list[str]:
+    """The units besides its own that ``name`` may be given in, for messages."""
+    return sorted({c.unit for (variable, _), c in conversions().items() if variable == name and not c.is_alias})
+
+
+def to_own_unit(name: str, value: float, unit: str) -> tuple[float, str] | None:
+    """``value`` of variable (or descriptor) ``name`` given in ``unit``, in the variable's own unit.
+
+    Returns
+    -------
+    (float, str) or None
+        The value in the own unit and the unit it was read in (``""`` when no conversion was made),
+        or None when ``unit`` is neither the own unit nor one ``units.csv`` knows for ``name``.
+    """
+    given = spelling(unit)
+    if not given:
+        for conversion in {c for (variable, _), c in conversions().items() if variable == name}:
+            if conversion.unitless_low <= value <= conversion.unitless_high:
+                return conversion.apply(value), f"{conversion.unit} (no unit given)"
+        return value, ""
+    own = variables().get(name) or descriptors()[name]
+    if given in {spelling(text) for text in (own.unit, own.ucum) if text}:
+        return value, ""
+    conversion = conversions().get((name, given))
+    if conversion is None:
+        return None
+    return conversion.apply(value), "" if conversion.is_alias else conversion.unit
