@@ -19,7 +19,7 @@ from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, jet_colorscale, overlay
 from medai.imaging.lung_focus import LUNG_OUTLINE_RGB, NO_LUNG_FIELDS, low_focus_limit, outline
-from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, reading_notes
+from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, member_spread, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display, repeated_images
 from pages.card_view import render_card
 from pages.common import audit_store, current_user, load_or_stop, through_router
@@ -135,8 +135,8 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     with numbers:
         st.plotly_chart(probability_bar(p, threshold, positive), config=CHART_CONFIG, key=f"bar_{outcome.record_id}")
     numbers.markdown(why_line(p, threshold, diagnosis.label, *prevalence))
-    numbers.caption(f"Uncertainty (ensemble SD) ±{diagnosis.uncertainty:.2f}; probabilities calibrated on the "
-                    "validation split (Platt scaling).")
+    numbers.caption(f"Uncertainty across the ensemble: {member_spread(diagnosis)}; probabilities calibrated on "
+                    "the validation split (Platt scaling).")
     for note in reading_notes(diagnosis, members):
         numbers.info(note, icon=":material/info:")
     peak = getattr(diagnosis, "heatmap_peak", None)

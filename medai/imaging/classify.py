@@ -53,6 +53,9 @@ class Diagnosis:
     heatmap_peak : float or None
         The raw Grad-CAM maximum before per-image rescaling, so that maps can be drawn on one shared
         scale (:func:`medai.imaging.explain.fixed_scale`); ``None`` without a heat map.
+    member_range : (float, float) or None
+        Lowest and highest calibrated positive-class probability among the ensemble members, which
+        says the spread without the "p ± SD" that reads as a range below 0 near p = 0.
     """
 
     status: str
@@ -65,6 +68,7 @@ class Diagnosis:
     message: str
     out_of_population: bool = False
     heatmap_peak: float | None = None
+    member_range: tuple[float, float] | None = None
 
     @property
     def positive_probability(self) -> float | None:
@@ -186,9 +190,11 @@ class ChestXrayClassifier:
         positive = float(self.calibrator.predict(np.mean(logits)))
         label = self.labels[1] if positive >= self.threshold else self.labels[0]
         spread = float(np.std(member_probabilities))
-        message = f"{label.capitalize()} (p={positive:.2f}, threshold {self.threshold:.2f}, ±{spread:.2f})."
+        low, high = float(np.min(member_probabilities)), float(np.max(member_probabilities))
+        message = (f"{label.capitalize()} (p={positive:.2f}, threshold {self.threshold:.2f}, "
+                   f"members {low:.2f}–{high:.2f}).")
         if out_of_population:
             message = f"{message} {OUT_OF_POPULATION_MESSAGE}"
         return Diagnosis("ok", self.labels, np.array([1.0 - positive, positive]), label, spread,
                          self.threshold, heatmap, message, out_of_population,
-                         None if heatmap_peak is None else float(heatmap_peak))
+                         None if heatmap_peak is None else float(heatmap_peak), (low, high))

@@ -64,3 +64,13 @@ def reading_notes(diagnosis: Diagnosis, members: int | None = None) -> list[str]
         notes.append(f"The score is near the threshold: p = {p:.2f} is within {NEAR_THRESHOLD_MARGIN:.2f} of the "
                      f"threshold {diagnosis.threshold:.2f}, so a small change in the image could flip the decision.")
     return notes
+
+
+def member_spread(diagnosis: Diagnosis) -> str:
+    """The ensemble's spread in words, e.g. ``"members 0.03–0.61 (SD 0.22)"``; ``""`` when refused."""
+    if diagnosis.uncertainty is None:
+        return ""
+    if diagnosis.member_range is None:
+        return f"SD {diagnosis.uncertainty:.2f} across the members"
+    low, high = diagnosis.member_range
+    return f"members {low:.2f}–{high:.2f} (SD {diagnosis.uncertainty:.2f})"

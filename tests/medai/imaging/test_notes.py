@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from medai.imaging.classify import Diagnosis
-from medai.imaging.notes import DISAGREEMENT_SD, NEAR_THRESHOLD_MARGIN, reading_notes
+from medai.imaging.notes import DISAGREEMENT_SD, NEAR_THRESHOLD_MARGIN, member_spread, reading_notes
 
 THRESHOLD = 0.86
 
@@ -50,3 +50,14 @@ def test_refusal_gets_no_note():
 def test_notes_print_in_the_pdf_core_fonts():
     for note in reading_notes(_diagnosis(THRESHOLD, 0.3), members=5):
         note.encode("latin-1")
+
+
+def test_the_spread_is_said_as_the_members_range_never_as_plus_or_minus():
+    # "p = 0.14 ± 0.22" read as a range below zero; the members' lowest and highest cannot
+    diagnosis = _diagnosis(0.14, 0.22)
+    assert member_spread(diagnosis) == "SD 0.22 across the members"
+    ranged = Diagnosis(*[getattr(diagnosis, f) for f in ("status", "labels", "probabilities", "label", "uncertainty",
+                                                         "threshold", "heatmap", "message")],
+                       member_range=(0.03, 0.61))
+    assert member_spread(ranged) == "members 0.03–0.61 (SD 0.22)"
+    assert member_spread(_diagnosis(0.5, 0.0, status="refused")) == ""
