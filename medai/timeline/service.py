@@ -132,8 +132,9 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
             else:
                 series = news2(item)
                 notes = sufficiency(item)
-                result = RiskResult(item.patient_id, "flagged" if notes else "ok",
-                                    ("Read with care: " + "; ".join(notes) + ".") if notes else "",
+                said = [("Read with care: " + "; ".join(notes) + ".") if notes else "",
+                        ("Units converted: " + "; ".join(item.converted) + ".") if item.converted else ""]
+                result = RiskResult(item.patient_id, "flagged" if notes else "ok", " ".join(filter(None, said)),
                                     float(risks[id(item)]), series.maximum, series.last,
                                     tuple(series.unrecorded_now()), stay_hash(item))
             record_id = _record(store, RISK_MODEL, result.input_sha256, result.status, result.message, user, source,

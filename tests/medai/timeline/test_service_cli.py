@@ -76,6 +76,14 @@ def test_thin_or_implausible_data_is_flagged_not_silent():
     assert "h of data" in result.message and "implausible" in result.message and "HR 0 bpm" in result.message
 
 
+def test_converted_units_are_said_in_the_risk_message():
+    from medai.timeline.io import read_long_csv
+
+    data = b"patient_id,time,variable,value,unit\nt,0.5,HR,90,bpm\nt,1,Temp,100.4,degF\n"
+    (result,) = assess_risk(read_long_csv(data))
+    assert result.message.endswith("Units converted: Temp: 1 value read in °F, converted to °C.")
+
+
 @pytest.mark.parametrize(("risk", "alive_at_year", "warned"), [(0.794, 0.43, True), (0.20, 0.70, False),
                                                                 (0.30, 0.74, False)])
 def test_a_survival_curve_that_contradicts_the_mortality_risk_is_called_out(risk, alive_at_year, warned):
