@@ -97,23 +97,17 @@ class _KeepBest(keras.callbacks.Callback):
             self.best_auc, self.best_epoch, self.best_weights = auc, epoch + 1, self.model.get_weights()
 
 
-def train_member(out_path: Path, seed: int, epochs: int, extra_data: Path | None = None) -> dict:
-    """Train one ensemble member and save it to ``out_path`` (a ``.keras`` file).
-
-    ``extra_data`` is a feedback export (:func:`medai.imaging.datasets.load_extra_set`); its images join
-    the training split only, so the validation figures stay comparable between versions.
+def fit_member(train: ImageSet, validation: ImageSet, seed: int, epochs: int) -> tuple[keras.Model, dict]:
+    """Train one ensemble member on ``train``, keeping the epoch with the best ROC-AUC on ``validation``.
 
     Returns
     -------
+    keras.Model
+        The uncompiled member (the file it is saved to carries no optimizer state).
     dict
         ``seed``, ``epochs``, ``best_epoch``, ``val_auc`` and ``seconds`` for the model card.
     """
     keras.utils.set_random_seed(seed)
-    train, validation = split_by_patient(load_training_set(INPUT_SIZE), VALIDATION_FRACTION, SPLIT_SEED)
-    extra = 0
-    if extra_data is not None:
-        feedback = load_extra_set(extra_data, INPUT_SIZE)
-        train, extra = joined(train, feedback), len(feedback.labels)
     model = build_classifier(INPUT_SIZE)
     steps = epochs * int(np.ceil(len(train.labels) / BATCH_SIZE))
     schedule = keras.optimizers.schedules.CosineDecay(0.0, steps, warmup_target=2e-3, warmup_steps=steps // epochs)
@@ -125,9 +119,29 @@ def train_member(out_path: Path, seed: int, epochs: int, extra_data: Path | None
     started = time.time()
     boxes = lung_boxes(train.files)
     model.fit(training_dataset(train, seed, boxes), epochs=epochs, verbose=0, callbacks=[keeper])
-    shipped = build_classifier(INPUT_SIZE)  # uncompiled: the file carries no optimizer state
-    shipped.set_weights(keeper.best_weights)
+    member = build_classifier(INPUT_SIZE)
+    member.set_weights(keeper.best_weights)
+    return member, {"seed": seed, "epochs": epochs, "best_epoch": keeper.best_epoch,
+                    "val_auc": round(keeper.best_auc, 4), "seconds": round(time.time() - started)}
+
+
+def train_member(out_path: Path, seed: int, epochs: int, extra_data: Path | None = None) -> dict:
+    """Train one ensemble member on the patient-grouped training split and save it to ``out_path``.
+
+    ``extra_data`` is a feedback export (:func:`medai.imaging.datasets.load_extra_set`); its images join
+    the training split only, so the validation figures stay comparable between versions.
+
+    Returns
+    -------
+    dict
+        :func:`fit_member`'s figures and ``extra_images``, for the model card.
+    """
+    train, validation = split_by_patient(load_training_set(INPUT_SIZE), VALIDATION_FRACTION, SPLIT_SEED)
+    extra = 0
+    if extra_data is not None:
+        feedback = load_extra_set(extra_data, INPUT_SIZE)
+        train, extra = joined(train, feedback), len(feedback.labels)
+    member, info = fit_member(train, validation, seed, epochs)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    shipped.save(out_path)
-    return {"seed": seed, "epochs": epochs, "best_epoch": keeper.best_epoch,
-            "val_auc": round(keeper.best_auc, 4), "seconds": round(time.time() - started), "extra_images": extra}
+    member.save(out_path)
+    return {**info, "extra_images": extra}
