@@ -3,7 +3,8 @@
 * ``OOD_SETS``: images that are not chest X-rays, only ever used to *measure* refusal;
 * ``DETECTOR_NEGATIVES``: other images of the same kinds (other files, the MedMNIST train split, other
   noise seeds), used to *fit* the chest X-ray detector, never to measure it;
-* ``KIND_NEGATIVES``: the same for the colour segmentation models' kind check;
+* ``KIND_NEGATIVES``: the same for the colour segmentation models' kind check, and
+  ``FUNDUS_POSITIVES`` / ``FUNDUS_NEGATIVES`` for the fundus model's;
 * :func:`adult_chest_xrays`: the adult COVID-19 CXR films, split by patient into a half that fits the
   detectors and a held-back half that measures them.
 
@@ -122,6 +123,16 @@ DETECTOR_NEGATIVES: dict[str, Callable[[], Iterator[bytes]]] = {
 # it is measured on OOD_SETS, whose fundus photographs come from another source (CHASE_DB1) and size.
 KIND_NEGATIVES: dict[str, Callable[[], Iterator[bytes]]] = {
     "retina fundus (RetinaMNIST train split)": lambda: _medmnist("retinamnist", 600, "train"),
+    "photographs (LFW faces and other scikit-image files)": _other_photographs,
+    "noise (other seeds and sizes)": _fitting_noise,
+}
+# The fundus (vessel) model's kind check fits on more fundus photographs from another camera and size,
+# against colour images of other kinds: colonoscopy frames beyond the measured ones, photographs, noise.
+FUNDUS_POSITIVES: dict[str, Callable[[], Iterator[bytes]]] = {
+    "retina fundus (RetinaMNIST train split)": KIND_NEGATIVES["retina fundus (RetinaMNIST train split)"],
+}
+FUNDUS_NEGATIVES: dict[str, Callable[[], Iterator[bytes]]] = {
+    "colonoscopy (Kvasir-SEG files after the measured 300)": lambda: _files(KVASIR_IMAGES, 1000, KVASIR_MEASURED),
     "photographs (LFW faces and other scikit-image files)": _other_photographs,
     "noise (other seeds and sizes)": _fitting_noise,
 }

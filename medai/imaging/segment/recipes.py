@@ -61,6 +61,9 @@ class Recipe:
         own features cannot tell its images from other kinds (a fundus photograph, a grey colonoscopy frame).
     kind_positives : str
         Glob under ``MEDAI_DATA_DIR/imaging`` of more images of the model's kind for that check ('' none).
+    kind_sets : str
+        ``"fundus"``: fit that check with :data:`medai.imaging.ood_sets.FUNDUS_POSITIVES` and
+        ``FUNDUS_NEGATIVES`` ('' the defaults for the model's channels).
     """
 
     dataset: str
@@ -90,6 +93,7 @@ class Recipe:
     sample_marker: str = ""
     kind_check: bool = False
     kind_positives: str = ""
+    kind_sets: str = ""
 
 
 RECIPES: dict[str, Recipe] = {
@@ -114,8 +118,7 @@ RECIPES: dict[str, Recipe] = {
         dataset="CHASE_DB1", structures=("vessels",), channels=3, working_size={"long_side": 1008},
         kind="a colour fundus photograph", epochs=150, batch_size=8, steps_per_epoch=50, crop=128,
         degrees=15.0, zoom=0.1, shift=0.0, group_column="child", widths=(16, 32, 64, 128), sample_marker="retina",
-        version="1.1.0",
-        validation_fraction=0.2,
+        version="1.2.0", validation_fraction=0.2, kind_check=True, kind_sets="fundus",
         citation="Fraz MM et al. An ensemble classification-based approach applied to retinal blood vessel "
                  "segmentation. IEEE Trans Biomed Eng 59(9):2538-2548 (2012); CHASE_DB1, CC BY 4.0."),
 }

@@ -14,7 +14,8 @@ import numpy as np
 
 from medai import config
 from medai.imaging.io import read_image
-from medai.imaging.ood_sets import DETECTOR_NEGATIVES, KIND_NEGATIVES, OOD_SETS
+from medai.imaging.ood_sets import (DETECTOR_NEGATIVES, FUNDUS_NEGATIVES, FUNDUS_POSITIVES, KIND_NEGATIVES,
+                                    OOD_SETS)
 from medai.imaging.segment.data import dataset_root, read_index
 from medai.imaging.segment.kind import KindCheck, thumbnail
 from medai.imaging.segment.model import Segmenter, colour_pixels
@@ -34,17 +35,24 @@ def _thumbnails(files: Iterable[bytes]) -> np.ndarray:
 
 
 def _negatives(recipe: Recipe) -> dict[str, Any]:
-    """Other kinds of image to fit against: colour ones for a colour model, the chest X-ray detector's for grey."""
+    """Other kinds of image to fit against: the fundus sets for a fundus model, colour ones for another
+    colour model, the chest X-ray detector's for grey."""
+    if recipe.kind_sets == "fundus":
+        return FUNDUS_NEGATIVES
     return KIND_NEGATIVES if recipe.channels == 3 else DETECTOR_NEGATIVES
 
 
+def _positive_sets(recipe: Recipe) -> dict[str, Any]:
+    return FUNDUS_POSITIVES if recipe.kind_sets == "fundus" else {}
+
+
 def _more_positives(recipe: Recipe) -> list[bytes]:
-    """``KIND_POSITIVES_SAMPLED`` files (seeded) matching the recipe's ``kind_positives`` glob, if any."""
-    if not recipe.kind_positives:
-        return []
-    found = sorted((config.data_dir() / "imaging").glob(recipe.kind_positives))
+    """``KIND_POSITIVES_SAMPLED`` files (seeded) matching the recipe's ``kind_positives`` glob, if any,
+    and the images of its positive sets."""
+    found = sorted((config.data_dir() / "imaging").glob(recipe.kind_positives)) if recipe.kind_positives else []
     picked = np.random.default_rng(0).permutation(len(found))[:KIND_POSITIVES_SAMPLED]
-    return [found[i].read_bytes() for i in sorted(picked)]
+    return [found[i].read_bytes() for i in sorted(picked)] + [
+        data for images in _positive_sets(recipe).values() for data in images()]
 
 
 def fit_kind_check(recipe: Recipe, train_ids: Iterable[str]) -> KindCheck:
@@ -59,6 +67,7 @@ def kind_check_text(recipe: Recipe) -> str:
     """What the kind check was fitted on, for the card."""
     folder = recipe.kind_positives.split("/*")[0]
     extra = f" and {KIND_POSITIVES_SAMPLED} images from {folder}" if recipe.kind_positives else ""
+    extra += "".join(f" and the {name}" for name in _positive_sets(recipe))
     return f"fitted on the training images{extra} against {'; '.join(_negatives(recipe))}"
 
 

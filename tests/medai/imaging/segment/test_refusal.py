@@ -8,6 +8,7 @@ from PIL import Image
 
 from medai import config, registry
 from medai.imaging.io import read_image
+from medai.imaging.segment.model import colour_pixels
 from medai.imaging.segment.recipes import RECIPES
 from medai.imaging.segment.refusal import kind_check_text, other_kinds
 from tests.conftest import REPO
@@ -35,6 +36,16 @@ def test_the_lung_model_accepts_every_chest_sample(film: Path):
 
 
 @pytest.mark.skipif(not KVASIR.is_dir(), reason="the shared Kvasir-SEG frames (MEDAI_DATA_DIR) are not available")
+def test_the_vessel_model_takes_the_fundus_sample_and_refuses_colonoscopy_frames():
+    vessels = _installed("retina-vessels")
+    assert vessels.kind_check is not None, "the shipped vessel model carries its kind check"
+    assert vessels.kind_check.accepts(colour_pixels(read_image(FUNDUS.read_bytes(), keep_colour=True)))
+    frames = [read_image(path.read_bytes(), keep_colour=True) for path in sorted(KVASIR.glob("*.jpg"))[:10]]
+    outcomes = [vessels.predict_one(frame) for frame in frames]
+    assert all(outcome.status == "refused" for outcome in outcomes)
+
+
+@pytest.mark.skipif(not KVASIR.is_dir(), reason="the shared Kvasir-SEG frames (MEDAI_DATA_DIR) are not available")
 def test_the_lung_model_refuses_grey_colonoscopy_frames():
     lungs = _installed("cxr-lungs")
     frames = [Image.open(path).convert("L") for path in sorted(KVASIR.glob("*.jpg"))[:10]]
@@ -55,3 +66,6 @@ def test_a_card_measures_other_kinds_only():
     assert "retina fundus (CHASE_DB1)" not in other_kinds(RECIPES["retina-vessels"])
     assert "600 images from kermany_cxr/train_224" in kind_check_text(RECIPES["cxr-lungs"])
     assert "RetinaMNIST" in kind_check_text(RECIPES["colon-polyp"])
+    vessels = kind_check_text(RECIPES["retina-vessels"])
+    assert vessels.startswith("fitted on the training images and the retina fundus (RetinaMNIST train split)")
+    assert "colonoscopy (Kvasir-SEG files after the measured 300)" in vessels
