@@ -81,6 +81,30 @@ def reliability_points(truth: np.ndarray, probability: np.ndarray, bins: int = 1
     return {"x": x, "y": y, "count": count}
 
 
+def outcomes_in_bin(probability: float, reliability: dict[str, list[float]], bins: int = 10) -> dict[str, Any] | None:
+    """What happened to the validation cases scored in the same equal-width bin as ``probability``.
+
+    ``reliability`` is a card's :func:`reliability_points` (unweighted). A calibrated model's risk is an
+    average; this says how many cases like it there were and how often the outcome came, with a Wilson
+    95 % interval, which is the uncertainty a clinician can check.
+
+    Returns
+    -------
+    dict or None
+        ``low``, ``high`` (the bin's edges), ``observed`` (share with the outcome), ``cases`` and ``ci95``;
+        None when no validation case fell in that bin.
+    """
+    from scipy.stats import binomtest
+
+    chosen = min(int(probability * bins), bins - 1)
+    for mean, observed, cases in zip(reliability["x"], reliability["y"], reliability["count"]):
+        if min(int(mean * bins), bins - 1) == chosen:
+            interval = binomtest(int(round(observed * cases)), int(cases)).proportion_ci(method="wilson")
+            return {"low": chosen / bins, "high": (chosen + 1) / bins, "observed": observed, "cases": int(cases),
+                    "ci95": (float(interval.low), float(interval.high))}
+    return None
+
+
 def parity_points(truth: np.ndarray, predicted: np.ndarray, points: int = 300) -> dict[str, list[float]]:
     """Measured (x) vs predicted (y) for a regression model, an evenly spaced subsample of rows."""
     order = np.argsort(truth)

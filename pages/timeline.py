@@ -197,6 +197,12 @@ def draw(view: TimelineView) -> None:
     if len(view.survival):
         figures[2].metric("Alive at 1 year (model)", f"{100 * view.survival[-1]:.0f} %")
     figures[3].metric("Data: hours · variables", f"{stay.hours:.0f} · {len(stay.observed())}")
+    if view.risk_evidence:
+        evidence = view.risk_evidence
+        st.caption(f"Of the validation stays the model scored {100 * evidence['low']:.0f}–{100 * evidence['high']:.0f} %, "
+                   f"{100 * evidence['observed']:.0f} % died in hospital (95 % interval {100 * evidence['ci95'][0]:.0f}–"
+                   f"{100 * evidence['ci95'][1]:.0f} %, {evidence['cases']} stays): how sure the risk is, from the "
+                   "model card's reliability curve.")
     if risk.news2_not_recorded:
         st.warning(f"NEWS2 is incomplete: no {', '.join(risk.news2_not_recorded)} in the last 24 h. Each missing "
                    "parameter scores 0, as if normal, so the true score may be higher.", icon=":material/warning:")

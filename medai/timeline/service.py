@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from medai import registry
+from medai.cards import outcomes_in_bin
 from medai.errors import MedAIError
 from medai.store import AuditStore
 from medai.timeline.forecast import MAX_HORIZON, Forecast
@@ -193,6 +194,9 @@ class TimelineView:
         Days since admission and survival probability (empty when the model is not installed).
     record_ids : dict
         Model name → audit record id, when a store was given (for clinician feedback).
+    risk_evidence : dict or None
+        How often validation stays scored in the same tenth as this risk died, with a 95 % interval
+        (:func:`medai.cards.outcomes_in_bin`); None without a risk.
     """
 
     stay: Stay
@@ -205,6 +209,7 @@ class TimelineView:
     survival_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
     survival: np.ndarray = field(default_factory=lambda: np.zeros(0))
     record_ids: dict[str, int] = field(default_factory=dict)
+    risk_evidence: dict | None = None
 
     @property
     def disagreement(self) -> str:
@@ -238,5 +243,6 @@ def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
         survival_record = _record(store, SURVIVAL_MODEL, risk.input_sha256, risk.status, risk.message, user, source,
                                   f"1-year survival {survival[-1]:.3f}", {"survival_365d": float(survival[-1])})
         record_ids[SURVIVAL_MODEL] = survival_record
+    evidence = outcomes_in_bin(risk.mortality_risk, registry.card(RISK_MODEL)["curves"]["reliability"])
     return TimelineView(stay, risk, news2(stay), hours, curve, model.occlusion(stay), forecast.forecasts, days,
-                        survival, {k: v for k, v in record_ids.items() if v is not None})
+                        survival, {k: v for k, v in record_ids.items() if v is not None}, evidence)

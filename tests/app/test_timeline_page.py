@@ -33,6 +33,9 @@ def test_sample_patient(timeline_page):
     assert timeline_page.title[0].value == "Patient timeline"
     assert len(timeline_page.get("plotly_chart")) >= 2, "timeline + labs (+ survival)"
     assert any("Mortality risk" in m.label for m in timeline_page.metric)
+    # The headline risk says how validation stays scored alike turned out, with an interval.
+    assert any(c.value.startswith("Of the validation stays the model scored") and "95 % interval" in c.value
+               for c in timeline_page.caption)
     assert _records() == MODELS
     timeline_page.selectbox[0].set_value("132551.txt").run()
     assert not timeline_page.exception and _records() == 2 * MODELS

@@ -1,0 +1,22 @@
+"""Card helpers: the reliability bins, and what they say about one new prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from medai.cards import outcomes_in_bin, reliability_points
+
+
+def test_a_prediction_is_read_against_the_validation_cases_of_its_bin():
+    truth = np.array([0] * 90 + [1] * 10 + [0] * 6 + [1] * 4)
+    probability = np.array([0.05] * 100 + [0.35] * 10)
+    reliability = reliability_points(truth, probability)
+    low_bin = outcomes_in_bin(0.07, reliability)
+    assert (low_bin["low"], low_bin["high"], low_bin["cases"]) == (0.0, 0.1, 100)
+    assert low_bin["observed"] == pytest.approx(0.10)
+    assert low_bin["ci95"][0] < 0.10 < low_bin["ci95"][1]  # Wilson: 0.055-0.174
+    assert low_bin["ci95"] == pytest.approx((0.0552, 0.1744), abs=1e-3)
+    assert outcomes_in_bin(0.31, reliability)["cases"] == 10
+    assert outcomes_in_bin(0.75, reliability) is None, "no validation case scored 70-80 %"
+    assert outcomes_in_bin(1.0, reliability) is None and outcomes_in_bin(0.0, reliability)["cases"] == 100
