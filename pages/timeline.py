@@ -236,6 +236,11 @@ def draw(view: TimelineView) -> None:
             curve.update_layout(xaxis_title="days since ICU admission", yaxis_title="probability alive (%)",
                                 yaxis_range=[0, 100], height=320, margin={"l": 40, "r": 20, "t": 20, "b": 40})
             st.plotly_chart(curve, width="stretch")
+            if view.survival_evidence:
+                died = view.survival_evidence
+                st.caption(f"Of the validation stays given {100 * (1 - died['high']):.0f}–{100 * (1 - died['low']):.0f} % "
+                           f"to be alive at a year, {100 * (1 - died['observed']):.0f} % were (95 % interval "
+                           f"{100 * (1 - died['ci95'][1]):.0f}–{100 * (1 - died['ci95'][0]):.0f} %, {died['cases']} stays).")
 
     labs = labs_figure(stay)
     if labs is not None:

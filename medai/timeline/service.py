@@ -197,6 +197,8 @@ class TimelineView:
     risk_evidence : dict or None
         How often validation stays scored in the same tenth as this risk died, with a 95 % interval
         (:func:`medai.cards.outcomes_in_bin`); None without a risk.
+    survival_evidence : dict or None
+        The same for death within a year against the survival model's ``1 - survival[-1]``.
     """
 
     stay: Stay
@@ -210,6 +212,7 @@ class TimelineView:
     survival: np.ndarray = field(default_factory=lambda: np.zeros(0))
     record_ids: dict[str, int] = field(default_factory=dict)
     risk_evidence: dict | None = None
+    survival_evidence: dict | None = None
 
     @property
     def disagreement(self) -> str:
@@ -237,12 +240,14 @@ def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
     hours, curve = model.risk_curve(stay)
     forecast = next(forecast_all([stay], user=user, source=source, store=store))
     record_ids = {RISK_MODEL: risk.record_id, FORECAST_MODEL: forecast.record_id}
-    days, survival = np.zeros(0), np.zeros(0)
+    days, survival, survival_evidence = np.zeros(0), np.zeros(0), None
     if SURVIVAL_MODEL in registry.names():
         days, survival = registry.load(SURVIVAL_MODEL).curve(stay)
+        survival_evidence = outcomes_in_bin(1.0 - float(survival[-1]),
+                                            registry.card(SURVIVAL_MODEL)["curves"]["reliability"])
         survival_record = _record(store, SURVIVAL_MODEL, risk.input_sha256, risk.status, risk.message, user, source,
                                   f"1-year survival {survival[-1]:.3f}", {"survival_365d": float(survival[-1])})
         record_ids[SURVIVAL_MODEL] = survival_record
     evidence = outcomes_in_bin(risk.mortality_risk, registry.card(RISK_MODEL)["curves"]["reliability"])
     return TimelineView(stay, risk, news2(stay), hours, curve, model.occlusion(stay), forecast.forecasts, days,
-                        survival, {k: v for k, v in record_ids.items() if v is not None}, evidence)
+                        survival, {k: v for k, v in record_ids.items() if v is not None}, evidence, survival_evidence)

@@ -36,6 +36,9 @@ def test_sample_patient(timeline_page):
     # The headline risk says how validation stays scored alike turned out, with an interval.
     assert any(c.value.startswith("Of the validation stays the model scored") and "95 % interval" in c.value
                for c in timeline_page.caption)
+    if MODELS == 3:
+        assert any(c.value.startswith("Of the validation stays given") and "to be alive at a year" in c.value
+                   for c in timeline_page.caption)
     assert _records() == MODELS
     timeline_page.selectbox[0].set_value("132551.txt").run()
     assert not timeline_page.exception and _records() == 2 * MODELS
