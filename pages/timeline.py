@@ -248,11 +248,11 @@ def draw(view: TimelineView) -> None:
         st.plotly_chart(labs, width="stretch")
     with st.expander("Forecast table"):
         st.dataframe(forecast_table(view.forecasts), hide_index=True, width="stretch")
-    if stay.unknown or stay.out_of_range or stay.problems or stay.converted:
+    if stay.unknown or stay.out_of_range or stay.problems or stay.converted or stay.unit_doubts:
         with st.expander("Reading notes"):
-            for line in [*(f"unknown variable kept but not used: {k} ({v} rows)" for k, v in stay.unknown.items()),
-                         *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.problems,
-                         *stay.converted]:
+            for line in [*stay.unit_doubts, *stay.problems,
+                         *(f"unknown variable kept but not used: {k} ({v} rows)" for k, v in stay.unknown.items()),
+                         *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.converted]:
                 st.markdown(f"- {line}")
 
 

@@ -14,7 +14,8 @@ Reading rules, the same for both formats: ``-1`` (PhysioNet's "missing") and bla
 skipped; unknown variables are kept in :attr:`Stay.unknown` and reported; values outside the
 variable's plausible range (``variables.csv``) are set aside in :attr:`Stay.out_of_range` and not
 used by the models; a value in another unit ``units.csv`` knows (°F, µmol/L, kPa, ...) is converted
-and noted in :attr:`Stay.converted` (:mod:`medai.timeline.vocabulary`); a malformed row gets a message
+and noted in :attr:`Stay.converted`, and values without a unit that look like another unit are noted
+in :attr:`Stay.unit_doubts` (:mod:`medai.timeline.vocabulary`); a malformed row gets a message
 naming its line and the rest is still read.
 """
 
@@ -32,7 +33,8 @@ from typing import Iterator
 import numpy as np
 
 from medai.errors import InputError, InputTooLargeError
-from medai.timeline.vocabulary import descriptors, other_units, to_own_unit, variable_names, variables
+from medai.timeline.vocabulary import (conversion_note, descriptors, label_of, other_units, to_own_unit, unit_doubt,
+                                       variable_names, variables)
 
 HERE = Path(__file__).resolve().parent
 MAX_FILE_BYTES = 20 * 2**20  # one stay file, or one long CSV
@@ -64,9 +66,12 @@ class Stay:
     out_of_range : tuple of str
         One line per implausible value set aside, e.g. ``"HR 0 bpm at 3.5 h"``.
     problems : tuple of str
-        One line per malformed row (line number and why).
+        One line per skipped row (line number and why), or per variable and unit not understood.
     converted : tuple of str
-        One line per variable read in another unit and converted, e.g. ``"Temp: 12 values in °F → °C"``.
+        One line per variable read in another unit and converted, e.g.
+        ``"Temperature: 12 values read in °F, converted to °C"``.
+    unit_doubts : tuple of str
+        One line per variable given without a unit whose values look like another unit (not converted).
     """
 
     patient_id: str
@@ -78,6 +83,7 @@ class Stay:
     out_of_range: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     converted: tuple[str, ...] = ()
+    unit_doubts: tuple[str, ...] = ()
 
     @property
     def hours(self) -> float:
@@ -143,6 +149,8 @@ class _Builder:
         self.problems: list[str] = []
         self.extra_problems = 0
         self.converted: dict[tuple[str, str], int] = {}
+        self.unknown_units: dict[tuple[str, str], list[int]] = {}  # (variable, unit) → [rows, first line]
+        self.unitless: dict[str, list[float]] = {}
 
     def problem(self, line: int, why: str) -> None:
         if len(self.problems) < MAX_MESSAGES:
@@ -173,13 +181,14 @@ class _Builder:
             return
         known = table.get(name) or desc[name]
         read = to_own_unit(name, value, unit)
-        if read is None:
-            accepted = " or ".join([known.unit, *other_units(name)])
-            self.problem(line, f"{name} in '{unit.strip()[:12]}', expected {accepted}; row skipped")
+        if read is None:  # counted per variable and unit: one note, not one per row
+            self.unknown_units.setdefault((name, unit.strip()[:12]), [0, line])[0] += 1
             return
         value, read_in = read
         if read_in:
             self.converted[name, read_in] = self.converted.get((name, read_in), 0) + 1
+        elif not unit.strip():
+            self.unitless.setdefault(name, []).append(value)
         if name in desc:
             if known.low <= value <= known.high:
                 self.desc.setdefault(name, value)
@@ -218,11 +227,14 @@ class _Builder:
         variable = np.array([rows[i][1] for i in order], dtype=np.int16)
         value = np.array([rows[i][2] for i in order], dtype=float)
         desc = {name: float(self.desc.get(name, np.nan)) for name in descriptors()}
-        converted = tuple(f"{name}: {count} value{'s' * (count > 1)} read in {unit}, converted to "
-                          f"{(variables().get(name) or descriptors()[name]).unit}"
-                          for (name, unit), count in self.converted.items())
+        self.problems[:0] = [  # first: a whole variable lost to its unit matters more than one bad row
+            f"{label_of(name)}: {count} row{'s' * (count > 1)} in '{unit}' skipped, expected "
+            f"{' or '.join([(variables().get(name) or descriptors()[name]).unit, *other_units(name)])} "
+            f"(first on line {line})" for (name, unit), (count, line) in self.unknown_units.items()]
+        converted = tuple(conversion_note(name, unit, count) for (name, unit), count in self.converted.items())
+        doubts = tuple(filter(None, (unit_doubt(name, values) for name, values in self.unitless.items())))
         return Stay(self.patient_id, time, variable, value, desc, dict(self.unknown), tuple(self.out_of_range),
-                    tuple(self.problems), converted)
+                    tuple(self.problems), converted, doubts)
 
 
 def _text(data: bytes) -> str:
@@ -266,7 +278,7 @@ def read_long_csv(data: bytes) -> list[Stay]:
     """Every stay of a long CSV (``patient_id,time,variable,value[,unit]``), in order of first appearance.
 
     The separator is the header's commonest of comma, semicolon and tab; with a semicolon or tab, a
-    decimal comma in ``value`` is read as a point.
+    decimal comma in ``time`` or ``value`` is read as a point.
 
     Raises
     ------
@@ -299,8 +311,9 @@ def read_long_csv(data: bytes) -> list[Stay]:
             if len(builders) >= MAX_STAYS:
                 raise InputTooLargeError(f"The CSV holds more than {MAX_STAYS:,} patients.")
             builders[patient] = _Builder(patient)
-        value = row[at["value"]] if delimiter == "," else row[at["value"]].replace(",", ".")
-        builders[patient].add(number, row[at["time"]], row[at["variable"]], value,
+        time, value = (row[at["time"]], row[at["value"]]) if delimiter == "," else (
+            row[at["time"]].replace(",", "."), row[at["value"]].replace(",", "."))
+        builders[patient].add(number, time, row[at["variable"]], value,
                               row[at["unit"]] if "unit" in at else "")
     return [builder.build() for builder in builders.values()]
 

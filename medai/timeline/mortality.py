@@ -136,7 +136,9 @@ def sufficiency(stay: Stay) -> list[str]:
     if stay.out_of_range:
         notes.append(f"{len(stay.out_of_range)} implausible values set aside (e.g. {stay.out_of_range[0]})")
     if stay.problems:
-        notes.append(f"{len(stay.problems)} malformed row{'s' * (len(stay.problems) != 1)} skipped ({stay.problems[0]})")
+        more = len(stay.problems) - 1
+        notes.append(f"rows skipped: {stay.problems[0]}" + (f" (and {more} more in the reading notes)" if more else ""))
+    notes.extend(stay.unit_doubts)
     if stay.unknown:
         notes.append("unknown variables ignored: " + ", ".join(sorted(stay.unknown)[:5]))
     return notes

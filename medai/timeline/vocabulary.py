@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -62,7 +64,9 @@ class Conversion:
     """One other unit of one variable: own-unit value = value × ``factor`` + ``offset``.
 
     ``unitless_low`` / ``unitless_high`` bound the values read in this unit when no unit is given
-    (NaN for units never assumed).
+    (NaN for units never assumed): values the own unit cannot reach. ``doubt_median_low`` /
+    ``doubt_median_high`` bound a median, in the own unit, of a stay's values given without a unit
+    that is possible value by value but looks like this unit (a glucose of 12.5 mg/dL) (NaN: never).
     """
 
     name: str
@@ -71,6 +75,8 @@ class Conversion:
     offset: float
     unitless_low: float
     unitless_high: float
+    doubt_median_low: float
+    doubt_median_high: float
 
     def apply(self, value: float) -> float:
         """``value`` in the variable's own unit."""
@@ -93,7 +99,8 @@ def conversions() -> dict[tuple[str, str], Conversion]:
     table = {}
     with open(HERE / "units.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            bounds = [float(row[k]) if row[k] else float("nan") for k in ("unitless_low", "unitless_high")]
+            bounds = [float(row[k]) if row[k] else float("nan")
+                      for k in ("unitless_low", "unitless_high", "doubt_median_low", "doubt_median_high")]
             conversion = Conversion(row["name"], row["unit"], float(row["factor"]), float(row["offset"]), *bounds)
             table.update({(row["name"], spelling(text)): conversion for text in row["spellings"].split("|")})
     return table
@@ -126,3 +133,28 @@ def to_own_unit(name: str, value: float, unit: str) -> tuple[float, str] | None:
     if conversion is None:
         return None
     return conversion.apply(value), "" if conversion.is_alias else conversion.unit
+
+
+def label_of(name: str) -> str:
+    """The variable's name as the page's charts and tables show it ("Temperature" for ``Temp``)."""
+    return (variables().get(name) or descriptors()[name]).label
+
+
+def conversion_note(name: str, unit: str, count: int) -> str:
+    """One reading note for ``count`` values of ``name`` read in ``unit`` and converted."""
+    own = (variables().get(name) or descriptors()[name]).unit
+    return f"{label_of(name)}: {count} value{'s' * (count > 1)} read in {unit}, converted to {own}"
+
+
+def unit_doubt(name: str, unitless_values: list[float]) -> str | None:
+    """A warning when the median of a stay's values of ``name`` given without a unit (read in the own
+    unit) looks like another unit; None when it does not, or no value came without a unit."""
+    if not unitless_values:
+        return None
+    median = float(np.median(unitless_values))
+    own = (variables().get(name) or descriptors()[name]).unit
+    for conversion in {c for (variable, _), c in conversions().items() if variable == name}:
+        if conversion.doubt_median_low <= median <= conversion.doubt_median_high:
+            return (f"{label_of(name)} was given without a unit and its median, {median:g} {own}, looks like "
+                    f"{conversion.unit}: give the unit column to be sure")
+    return None

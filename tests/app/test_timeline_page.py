@@ -86,7 +86,7 @@ def test_a_semicolon_export_in_fahrenheit_is_read_converted_and_noted(timeline_p
     timeline_page.run()
     assert not timeline_page.exception and not timeline_page.error
     notes = [m.value for m in timeline_page.markdown]
-    assert "- Temp: 12 values read in °F, converted to °C" in notes
+    assert "- Temperature: 12 values read in °F, converted to °C" in notes
     table = timeline_page.dataframe[-1].value
     assert "Temperature" in set(table["variable"]) and "HR" not in set(table["variable"])
     assert (table["median (p50)"].between(36, 39.5) | (table["variable"] != "Temperature")).all()

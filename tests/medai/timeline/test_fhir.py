@@ -37,7 +37,7 @@ def test_bundle_of_observations():
     times, values = stay.series("HR")
     assert list(times) == [0.0, 2.5] and list(values) == [88, 96]
     assert np.allclose(stay.series("Temp")[1], [38.2, 38.0])  # 100.4 [degF] converted
-    assert stay.converted == ("Temp: 1 value read in °F, converted to °C",)
+    assert stay.converted == ("Temperature: 1 value read in °F, converted to °C",)
     assert not any("[degF]" in p for p in stay.problems)
     assert any("Observation/bad" in p for p in stay.problems)
     assert stay.unknown == {"LOINC 99999-9": 1}

@@ -66,7 +66,7 @@ def test_long_csv_all_time_forms():
     first, second = tio.read_long_csv(data)
     assert first.patient_id == "p1" and first.descriptors["Age"] == 70
     assert list(first.series("HR")[0]) == [1.5, 2.5]
-    assert any("'K', expected °C or °F" in p and "line 5" in p for p in first.problems)
+    assert "Temperature: 1 row in 'K' skipped, expected °C or °F (first on line 5)" in first.problems
     assert list(second.time) == [0.0, 2.5]
     assert any("line 8" in p for p in second.problems)
 
@@ -113,11 +113,11 @@ def test_other_units_are_converted_and_noted():
     assert np.allclose(stay.series("Creatinine")[1], [1.0], atol=1e-3)
     assert np.allclose(stay.series("FiO2")[1], [0.4]) and np.allclose(stay.series("Na")[1], [140])
     assert np.allclose(stay.series("PaO2")[1], [90.0], atol=0.01)
-    assert set(stay.converted) == {"Temp: 1 value read in °F, converted to °C",
-                                   "Temp: 1 value read in °F (no unit given), converted to °C",
+    assert set(stay.converted) == {"Temperature: 1 value read in °F, converted to °C",
+                                   "Temperature: 1 value read in °F (no unit given), converted to °C",
                                    "Creatinine: 1 value read in µmol/L, converted to mg/dL",
-                                   "FiO2: 1 value read in % (no unit given), converted to fraction",
-                                   "PaO2: 1 value read in kPa, converted to mmHg"}
+                                   "Inspired O2 fraction: 1 value read in % (no unit given), converted to fraction",
+                                   "Arterial PaO2: 1 value read in kPa, converted to mmHg"}
     assert not stay.problems and not stay.out_of_range
     assert stay.until(1.5).converted == stay.converted
 
@@ -128,9 +128,34 @@ def test_a_value_without_unit_outside_every_range_is_still_set_aside():
     assert not stay.converted
 
 
-@pytest.mark.parametrize("separator", [b";", b"\t"])
+@pytest.mark.parametrize("separator", [";", "\t"])
 def test_semicolon_and_tab_separated_csv_with_decimal_commas(separator):
-    rows = [b"patient_id,time,variable,value", b"7,1,HR,80", b'7,2,Temp,"37,5"']
-    data = b"\n".join(row.replace(b",", separator).replace(b'"37' + separator + b'5"', b"37,5") for row in rows)
-    (stay,) = tio.read_long_csv(data)
-    assert stay.series("HR")[1].tolist() == [80.0] and stay.series("Temp")[1].tolist() == [37.5]
+    rows = ["patient_id|time|variable|value", "7|1|HR|80", "7|2,5|Temp|37,5"]
+    (stay,) = tio.read_long_csv("\n".join(row.replace("|", separator) for row in rows).encode())
+    assert stay.series("HR")[1].tolist() == [80.0] and stay.series("Temp") == ([2.5], [37.5])
+    assert not stay.problems
+
+
+def test_common_spellings_of_our_units_are_read_as_ours():
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value,unit\n7,1,WBC,11.2,K/uL\n7,1,Platelets,250,x10^9/L\n"
+                                b"7,1,Creatinine,1.1,mg%\n7,1,Na,140,mEq/L\n7,1,Height,70,in\n")
+    assert stay.series("WBC")[1].tolist() == [11.2] and stay.series("Platelets")[1].tolist() == [250.0]
+    assert stay.series("Creatinine")[1].tolist() == [1.1] and stay.descriptors["Height"] == pytest.approx(177.8)
+    assert stay.converted == ("Height: 1 value read in inches, converted to cm",) and not stay.problems
+
+
+def test_a_unit_not_understood_is_one_note_per_variable_naming_the_rows():
+    rows = [f"7,{h},HR,{80 + h},furlongs" for h in range(12)] + ["7,1,Temp,37,°C"]
+    (stay,) = tio.read_long_csv(("patient_id,time,variable,value,unit\n" + "\n".join(rows)).encode())
+    assert stay.problems == ("Heart rate: 12 rows in 'furlongs' skipped, expected bpm (first on line 2)",)
+    assert "HR" not in stay.observed()
+
+
+def test_values_without_a_unit_that_look_like_another_unit_are_doubted_not_converted():
+    rows = ["7,1,Glucose,12.5", "7,2,Glucose,14.1", "7,1,PaO2,11.2", "7,1,Creatinine,95", "7,1,HR,80"]
+    (stay,) = tio.read_long_csv(("patient_id,time,variable,value\n" + "\n".join(rows)).encode())
+    assert stay.series("Glucose")[1].tolist() == [12.5, 14.1], "possible in mg/dL value by value: kept as given"
+    assert stay.unit_doubts == (
+        "Glucose was given without a unit and its median, 13.3 mg/dL, looks like mmol/L: give the unit column to be sure",
+        "Arterial PaO2 was given without a unit and its median, 11.2 mmHg, looks like kPa: give the unit column to be sure")
+    assert stay.series("Creatinine")[1] == pytest.approx([95 * 0.0113122]), "95 mg/dL is impossible: µmol/L"

@@ -81,7 +81,7 @@ def test_converted_units_are_said_in_the_risk_message():
 
     data = b"patient_id,time,variable,value,unit\nt,0.5,HR,90,bpm\nt,1,Temp,100.4,degF\n"
     (result,) = assess_risk(read_long_csv(data))
-    assert result.message.endswith("Units converted: Temp: 1 value read in °F, converted to °C.")
+    assert result.message.endswith("Units converted: Temperature: 1 value read in °F, converted to °C.")
 
 
 @pytest.mark.parametrize(("risk", "alive_at_year", "warned"), [(0.794, 0.43, True), (0.20, 0.70, False),
