@@ -135,8 +135,8 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     with numbers:
         st.plotly_chart(probability_bar(p, threshold, positive), config=CHART_CONFIG, key=f"bar_{outcome.record_id}")
     numbers.markdown(why_line(p, threshold, diagnosis.label, *prevalence))
-    numbers.caption(f"Uncertainty across the ensemble: {member_spread(diagnosis)}; probabilities calibrated on "
-                    "the validation split (Platt scaling).")
+    numbers.caption(f"Uncertainty: {member_spread(diagnosis)}; probabilities calibrated on the validation split "
+                    "(Platt scaling).")
     for note in reading_notes(diagnosis, members):
         numbers.info(note, icon=":material/info:")
     peak = getattr(diagnosis, "heatmap_peak", None)

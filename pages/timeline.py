@@ -196,13 +196,13 @@ def draw(view: TimelineView) -> None:
     figures[1].metric("NEWS2 now / max", f"{risk.news2_last} / {risk.news2_max} points")
     if len(view.survival):
         figures[2].metric("Alive at 1 year (model)", f"{100 * view.survival[-1]:.0f} %")
-    figures[3].metric("Data: hours · variables", f"{stay.hours:.0f} · {len(stay.observed())}")
+    figures[3].metric("Hours of data · variables seen", f"{stay.hours:.0f} h · {len(stay.observed())}")
     if view.risk_evidence:
         evidence = view.risk_evidence
-        st.caption(f"Of the validation stays the model scored {100 * evidence['low']:.0f}–{100 * evidence['high']:.0f} %, "
-                   f"{100 * evidence['observed']:.0f} % died in hospital (95 % interval {100 * evidence['ci95'][0]:.0f}–"
-                   f"{100 * evidence['ci95'][1]:.0f} %, {evidence['cases']} stays): how sure the risk is, from the "
-                   "model card's reliability curve.")
+        st.caption(f"How sure: of {evidence['cases']} validation stays the model scored "
+                   f"{100 * evidence['low']:.0f}–{100 * evidence['high']:.0f} %, {100 * evidence['observed']:.0f} % "
+                   f"died in hospital (95 % interval {100 * evidence['ci95'][0]:.0f}–{100 * evidence['ci95'][1]:.0f} %; "
+                   "the model card's reliability curve).")
     if risk.news2_not_recorded:
         st.warning(f"NEWS2 is incomplete: no {', '.join(risk.news2_not_recorded)} in the last 24 h. Each missing "
                    "parameter scores 0, as if normal, so the true score may be higher.", icon=":material/warning:")
@@ -238,9 +238,10 @@ def draw(view: TimelineView) -> None:
             st.plotly_chart(curve, width="stretch")
             if view.survival_evidence:
                 died = view.survival_evidence
-                st.caption(f"Of the validation stays given {100 * (1 - died['high']):.0f}–{100 * (1 - died['low']):.0f} % "
-                           f"to be alive at a year, {100 * (1 - died['observed']):.0f} % were (95 % interval "
-                           f"{100 * (1 - died['ci95'][1]):.0f}–{100 * (1 - died['ci95'][0]):.0f} %, {died['cases']} stays).")
+                st.caption(f"How sure: of {died['cases']} validation stays given "
+                           f"{100 * (1 - died['high']):.0f}–{100 * (1 - died['low']):.0f} % to be alive at a year, "
+                           f"{100 * (1 - died['observed']):.0f} % were (95 % interval "
+                           f"{100 * (1 - died['ci95'][1]):.0f}–{100 * (1 - died['ci95'][0]):.0f} %).")
 
     labs = labs_figure(stay)
     if labs is not None:

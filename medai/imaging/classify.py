@@ -53,9 +53,9 @@ class Diagnosis:
     heatmap_peak : float or None
         The raw Grad-CAM maximum before per-image rescaling, so that maps can be drawn on one shared
         scale (:func:`medai.imaging.explain.fixed_scale`); ``None`` without a heat map.
-    member_range : (float, float) or None
-        Lowest and highest calibrated positive-class probability among the ensemble members, which
-        says the spread without the "p ± SD" that reads as a range below 0 near p = 0.
+    member_probabilities : tuple of float or None
+        Each ensemble member's calibrated positive-class probability: their range and how many are at
+        or above the threshold say the spread without the "p ± SD" that reads as a range below 0.
     """
 
     status: str
@@ -68,7 +68,7 @@ class Diagnosis:
     message: str
     out_of_population: bool = False
     heatmap_peak: float | None = None
-    member_range: tuple[float, float] | None = None
+    member_probabilities: tuple[float, ...] | None = None
 
     @property
     def positive_probability(self) -> float | None:
@@ -190,11 +190,11 @@ class ChestXrayClassifier:
         positive = float(self.calibrator.predict(np.mean(logits)))
         label = self.labels[1] if positive >= self.threshold else self.labels[0]
         spread = float(np.std(member_probabilities))
-        low, high = float(np.min(member_probabilities)), float(np.max(member_probabilities))
+        members = tuple(float(p) for p in member_probabilities)
         message = (f"{label.capitalize()} (p={positive:.2f}, threshold {self.threshold:.2f}, "
-                   f"members {low:.2f}–{high:.2f}).")
+                   f"members {min(members):.2f}–{max(members):.2f}).")
         if out_of_population:
             message = f"{message} {OUT_OF_POPULATION_MESSAGE}"
         return Diagnosis("ok", self.labels, np.array([1.0 - positive, positive]), label, spread,
                          self.threshold, heatmap, message, out_of_population,
-                         None if heatmap_peak is None else float(heatmap_peak), (low, high))
+                         None if heatmap_peak is None else float(heatmap_peak), members)

@@ -67,10 +67,13 @@ def reading_notes(diagnosis: Diagnosis, members: int | None = None) -> list[str]
 
 
 def member_spread(diagnosis: Diagnosis) -> str:
-    """The ensemble's spread in words, e.g. ``"members 0.03–0.61 (SD 0.22)"``; ``""`` when refused."""
+    """The ensemble's spread in words, e.g. ``"the 5 models give 0.03–0.61 (SD 0.22); 1 of 5 at or above
+    the threshold"``; ``""`` when refused."""
     if diagnosis.uncertainty is None:
         return ""
-    if diagnosis.member_range is None:
-        return f"SD {diagnosis.uncertainty:.2f} across the members"
-    low, high = diagnosis.member_range
-    return f"members {low:.2f}–{high:.2f} (SD {diagnosis.uncertainty:.2f})"
+    members = diagnosis.member_probabilities
+    if not members:
+        return f"SD {diagnosis.uncertainty:.2f} across the ensemble's models"
+    above = sum(p >= diagnosis.threshold for p in members)
+    return (f"the {len(members)} models give {min(members):.2f}–{max(members):.2f} (SD {diagnosis.uncertainty:.2f}); "
+            f"{above} of {len(members)} at or above the threshold")

@@ -64,7 +64,7 @@ def test_uploaded_sample_leads_with_the_decision(diagnose_page, samples):
     assert not diagnose_page.exception
     assert any("Pneumonia" in e.value and "decision at threshold" in e.value for e in diagnose_page.error)
     text = _text(diagnose_page)
-    assert "Uncertainty across the ensemble: members " in text and "±" not in text
+    assert "Uncertainty: the 5 models give " in text and "at or above the threshold" in text and "±" not in text
     assert "where the network looked, not a lesion outline" in text and "Rescaled per image" in text
     # The why-line reads the prior the probabilities are calibrated for from the model card (2.0.0: 50 %).
     threshold = registry.get_spec("cxr-pneumonia").parameters["threshold"]

@@ -34,10 +34,10 @@ def test_sample_patient(timeline_page):
     assert len(timeline_page.get("plotly_chart")) >= 2, "timeline + labs (+ survival)"
     assert any("Mortality risk" in m.label for m in timeline_page.metric)
     # The headline risk says how validation stays scored alike turned out, with an interval.
-    assert any(c.value.startswith("Of the validation stays the model scored") and "95 % interval" in c.value
-               for c in timeline_page.caption)
+    assert any(c.value.startswith("How sure: of ") and "validation stays the model scored" in c.value
+               and "95 % interval" in c.value for c in timeline_page.caption)
     if MODELS == 3:
-        assert any(c.value.startswith("Of the validation stays given") and "to be alive at a year" in c.value
+        assert any(c.value.startswith("How sure: of ") and "to be alive at a year" in c.value
                    for c in timeline_page.caption)
     assert _records() == MODELS
     timeline_page.selectbox[0].set_value("132551.txt").run()

@@ -35,7 +35,7 @@ def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
             decision = page.get_by_text("decision at threshold")
             expect(decision).to_be_visible(timeout=TIMEOUT_MS)
             expect(decision).to_contain_text("Pneumonia")
-            expect(page.get_by_text("Uncertainty across the ensemble")).to_be_visible()
+            expect(page.get_by_text("Uncertainty: the 5 models give")).to_be_visible()
             expect(page.get_by_text("where the network looked, not a lesion outline")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "e2e_diagnose.png"), full_page=True)
             upload.set_input_files(files=[{"name": "scan.png", "mimeType": "image/png", "buffer": b"garbage"}])

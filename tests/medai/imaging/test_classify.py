@@ -40,8 +40,9 @@ def test_sample_xrays_are_classified_correctly(model, samples):
         assert diagnosis.probabilities.shape == (2,)
         assert diagnosis.probabilities.sum() == pytest.approx(1.0)
         assert 0.0 <= diagnosis.uncertainty <= 0.5
-        low, high = diagnosis.member_range
-        assert 0.0 <= low <= high <= 1.0 and f"members {low:.2f}–{high:.2f}" in diagnosis.message
+        low, high = min(diagnosis.member_probabilities), max(diagnosis.member_probabilities)
+        assert len(diagnosis.member_probabilities) == 5 and 0.0 <= low <= high <= 1.0
+        assert f"members {low:.2f}–{high:.2f}" in diagnosis.message
         assert diagnosis.heatmap is None
 
 

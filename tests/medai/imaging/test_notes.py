@@ -53,11 +53,12 @@ def test_notes_print_in_the_pdf_core_fonts():
 
 
 def test_the_spread_is_said_as_the_members_range_never_as_plus_or_minus():
-    # "p = 0.14 ± 0.22" read as a range below zero; the members' lowest and highest cannot
+    # "p = 0.14 ± 0.22" read as a range below zero; the models' lowest and highest cannot, and the count
+    # at or above the threshold says at once whether any of them would call it the other way
     diagnosis = _diagnosis(0.14, 0.22)
-    assert member_spread(diagnosis) == "SD 0.22 across the members"
-    ranged = Diagnosis(*[getattr(diagnosis, f) for f in ("status", "labels", "probabilities", "label", "uncertainty",
+    assert member_spread(diagnosis) == "SD 0.22 across the ensemble's models"
+    spread = Diagnosis(*[getattr(diagnosis, f) for f in ("status", "labels", "probabilities", "label", "uncertainty",
                                                          "threshold", "heatmap", "message")],
-                       member_range=(0.03, 0.61))
-    assert member_spread(ranged) == "members 0.03–0.61 (SD 0.22)"
+                       member_probabilities=(0.03, 0.05, 0.08, 0.1, 0.9))
+    assert member_spread(spread) == "the 5 models give 0.03–0.90 (SD 0.22); 1 of 5 at or above the threshold"
     assert member_spread(_diagnosis(0.5, 0.0, status="refused")) == ""
