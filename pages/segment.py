@@ -62,6 +62,8 @@ def read_request(model_name: str) -> tuple[str, str, bytes | Path] | None:
     def suits(name: str) -> bool:
         return bool(marker) and marker in name
 
+    if upload is not None:  # the upload is what is segmented: no sample name may sit beside it
+        st.session_state[f"sample_{model_name}"] = None
     # The samples of the kind this model reads first; the others stay, to show what a refusal looks like.
     chosen = st.selectbox("…or try a sample image", sorted(samples, key=lambda name: not suits(name)), index=None,
                           key=f"sample_{model_name}", disabled=upload is not None,  # per model: no stale labels

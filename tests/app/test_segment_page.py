@@ -99,6 +99,13 @@ def test_a_new_image_starts_at_the_validated_thresholds(cxr_page):
     assert "Measured at the thresholds set above" not in _text(cxr_page)
 
 
+def test_an_upload_clears_the_sample_shown_beside_it(cxr_page, samples):
+    data = (samples / "cxr_normal_NORMAL2-IM-1427-0001.jpeg").read_bytes()
+    cxr_page.file_uploader(key="upload").set_value(("mine.jpeg", data, "image/jpeg")).run()
+    assert not cxr_page.exception
+    assert cxr_page.selectbox(key="sample_cxr-lungs").value is None, "a stale sample name read as the image shown"
+
+
 def test_non_image_upload_shows_a_plain_error(segment_page):
     segment_page.file_uploader(key="upload").set_value(("scan.png", b"garbage bytes", "image/png")).run()
     assert not segment_page.exception
