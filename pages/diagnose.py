@@ -98,7 +98,8 @@ def why_line(p: float, threshold: float, label: str, prevalence: float | None, a
         origin = "the threshold was chosen on the validation films"
     elif assumed:
         origin = (f"the line best balances sensitivity and specificity on validation films, and the probability "
-                  f"assumes {prevalence:.0%} of films show pneumonia")
+                  f"is calibrated as if {prevalence:.0%} of all films read showed pneumonia, since a new "
+                  "hospital's rate is unknown")
     else:
         origin = (f"the threshold was chosen on validation films, where {prevalence:.0%} show pneumonia, so scores "
                   "run high")

@@ -248,7 +248,10 @@ def draw(view: TimelineView) -> None:
         st.subheader("Labs")
         st.plotly_chart(labs, width="stretch")
     with st.expander("Forecast table"):
-        st.dataframe(forecast_table(view.forecasts), hide_index=True, width="stretch")
+        one_decimal = st.column_config.NumberColumn(format="%.1f")  # "83.0" beside "85.5", not "83"
+        st.dataframe(forecast_table(view.forecasts), hide_index=True, width="stretch",
+                     column_config={name: one_decimal for name in ("time since admission (h)", "low (p10)",
+                                                                   "median (p50)", "high (p90)")})
     if stay.unknown or stay.out_of_range or stay.problems or stay.converted or stay.unit_doubts:
         with st.expander("Reading notes"):
             for line in [*stay.unit_doubts, *stay.problems,

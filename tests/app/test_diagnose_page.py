@@ -68,7 +68,7 @@ def test_uploaded_sample_leads_with_the_decision(diagnose_page, samples):
     assert "where the network looked, not a lesion outline" in text and "Rescaled per image" in text
     # The why-line reads the prior the probabilities are calibrated for from the model card (2.0.0: 50 %).
     threshold = registry.get_spec("cxr-pneumonia").parameters["threshold"]
-    assert "assumes 50% of films show pneumonia" in text and f"is at or above the line at {threshold:.2f}" in text
+    assert "calibrated as if 50% of all films read showed pneumonia" in text and f"is at or above the line at {threshold:.2f}" in text
     assert "Do not type patient names" in text
     keys = [chart.key for chart in diagnose_page.get("plotly_chart")]
     assert "colour_bar" in keys and sum(key.startswith("bar_") for key in keys) == 1  # colour bar, probability bar
