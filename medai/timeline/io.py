@@ -36,7 +36,6 @@ from medai.errors import InputError, InputTooLargeError
 from medai.timeline.vocabulary import (conversion_note, descriptors, label_of, other_units, to_own_unit, unit_doubt,
                                        variable_names, variables)
 
-HERE = Path(__file__).resolve().parent
 MAX_FILE_BYTES = 20 * 2**20  # one stay file, or one long CSV
 MAX_ARCHIVE_BYTES = 500 * 2**20  # a .tar.gz of stay files (uncompressed members counted)
 MAX_ROWS = 200_000  # observations of one stay
