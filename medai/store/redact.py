@@ -3,8 +3,9 @@
 A clinician's comment is free text, and identifiers end up in it (``patient DOE^JANE MRN-555-1234``
 was once stored word for word). The rules below remove the forms that can be recognised without
 knowing the patient: names written the DICOM way (``FAMILY^GIVEN``), capitalised names after a
-title or a word for a person (``Dr John Smith``, ``patient Jane Doe``, ``Mrs. O'Neil``), record
-numbers, long digit runs and dates. They err towards removing too much, because a lost word in a
+title or a word for a person (``Dr John Smith``, ``patient Jane Doe``, ``Mrs. O'Neil``), names in
+lower case after an honorific (``mr john smith``) or as ``Smith, John``, record numbers, e-mail
+addresses, phone numbers, long digit runs and dates. They err towards removing too much, because a lost word in a
 comment costs less than a stored identifier. A name written in plain words with nothing before it
 ("Jane Doe said") cannot be told from other words and is not caught: the page asks users not to
 type identifiers at all.
@@ -21,7 +22,7 @@ _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 
 # Applied in this order: dates before digit runs, so a date goes as one piece.
-_PATTERNS = [re.compile(pattern, re.IGNORECASE) for pattern in (
+_BEFORE_PHONES = [re.compile(pattern, re.IGNORECASE) for pattern in (
     # 2024-03-01, 2024/3/1, 2024.03.01
     r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b",
     # 01/03/2024, 1.3.24, 01-03-2024
@@ -34,6 +35,9 @@ _PATTERNS = [re.compile(pattern, re.IGNORECASE) for pattern in (
     r"\b(?:MRN|MR\s*no\.?|medical\s+record\s+(?:number|no\.?)|hospital\s+(?:number|no\.?)"
     r"|NHS(?:\s+(?:number|no\.?))?|patient\s+(?:id|number|no\.?)|PID)\s*[:#]?\s*[-:#]?\s*"
     r"[A-Z]{0,4}\d(?:[ -]?\d)*\b",
+)]
+# Phone numbers (see _DIGIT_GROUPS) go between the two lists: before the digit-run rules cut them up.
+_AFTER_PHONES = [re.compile(pattern, re.IGNORECASE) for pattern in (
     # A hospital-number-like code: ABC123456, AB-1234567
     r"\b[A-Z]{1,4}-?\d{5,}[A-Z]?\b",
     # A phone- or NHS-number-shaped group: 943 476 5919, 555-123-4567
@@ -42,7 +46,15 @@ _PATTERNS = [re.compile(pattern, re.IGNORECASE) for pattern in (
     r"\b\d(?:-?\d){5,}\b",
     # A DICOM person name: DOE^JANE, DOE^JANE^M, ^JANE
     r"[\w'-]*\^[\w'^-]*",
+    # An e-mail address: john.smith@nhs.net
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
 )]
+# Digits in groups, as phone numbers are written (020 7946 0958, +44 20 7946 0958, (555) 123-4567):
+# removed when the groups hold nine or more digits, so "BP 120/80" or "0.84 vs 0.86" stay.
+_DIGIT_GROUPS = re.compile(r"\+?\(?\d[\d ().-]{7,}\d")
+MIN_PHONE_DIGITS = 9
+# "Family, Given" (Smith, John): two capitalised words around a comma.
+_COMMA_NAME = re.compile(r"\b[A-Z][a-z'’-]+,\s+[A-Z][a-z'’-]+\b")
 
 
 # A title or a word for a person, then one to three capitalised words or initials: the title stays.
@@ -52,9 +64,30 @@ _TITLED_NAME = re.compile(
     r"[A-Z][\w'’-]*\.?(?:\s+[A-Z][\w'’-]*\.?){0,2}")
 
 
+# A name typed in lower case after an honorific ("mr john smith"): the next one or two words, unless
+# they are the words that follow a title without a name ("dr to review").
+_HONORIFIC_LOWER = re.compile(r"\b((?i:dr|mr|mrs|ms|miss|mx|prof)\.?\s+)([a-z][\w'’-]*)(\s+[a-z][\w'’-]*)?")
+_NOT_NAMES = frozenset("to the a an and or but is was were will would should could can may might has had have at in "
+                       "on of for with by from as says said agrees agreed reviewed review reviews asked called noted "
+                       "notes thinks feels wants saw seen".split())
+
+
+def _lowercase_name(match: re.Match) -> str:
+    title, first, second = match.group(1), match.group(2), match.group(3) or ""
+    if first in _NOT_NAMES:
+        return match.group(0)
+    return f"{title}{REMOVED}{second if second.strip() in _NOT_NAMES else ''}"
+
+
+def _phone(match: re.Match) -> str:
+    found = match.group(0)
+    return REMOVED if sum(c.isdigit() for c in found) >= MIN_PHONE_DIGITS else found
+
+
 def redact_identifiers(text: str) -> str:
-    """Replace names (DICOM ``^`` form, or capitalised after a title), record numbers, long digit runs
-    and dates by ``[removed]``.
+    """Replace names (DICOM ``^`` form, capitalised after a title, any case after an honorific, or
+    "Family, Given"), record numbers, e-mail addresses, phone numbers, long digit runs and dates by
+    ``[removed]``.
 
     Parameters
     ----------
@@ -71,6 +104,11 @@ def redact_identifiers(text: str) -> str:
     >>> redact_identifiers("patient DOE^JANE MRN-555-1234, seen 2024-03-01: old scar")
     'patient [removed] [removed], seen [removed]: old scar'
     """
-    for pattern in _PATTERNS:
+    for pattern in _BEFORE_PHONES:
         text = pattern.sub(REMOVED, text)
-    return _TITLED_NAME.sub(rf"\1{REMOVED}", text)
+    text = _DIGIT_GROUPS.sub(_phone, text)
+    for pattern in _AFTER_PHONES:
+        text = pattern.sub(REMOVED, text)
+    text = _COMMA_NAME.sub(REMOVED, text)
+    text = _TITLED_NAME.sub(rf"\1{REMOVED}", text)
+    return _HONORIFIC_LOWER.sub(_lowercase_name, text)

@@ -10,6 +10,7 @@ from medai.store.redact import REMOVED, redact_identifiers
     "MRN-555-1234", "MRN 5551234", "MRN: 555 1234", "NHS no. 943 476 5919",  # labelled record numbers
     "patient ID AB12345", "ABC123456", "5551234", "555-1234", "20240301",    # codes and digit runs
     "2024-03-01", "01/03/2024", "1.3.24", "3 March 2024", "March 3, 2024", "3rd of Mar",  # dates
+    "john.smith@nhs.net", "020 7946 0958", "+44 20 7946 0958", "(555) 123-4567", "07700 900123",  # contact
 ])
 def test_identifier_is_removed(identifier):
     scrubbed = redact_identifiers(f"seen {identifier} today")
@@ -35,6 +36,11 @@ def test_clinical_text_is_kept(clinical):
      f"Seen by {REMOVED} on {REMOVED}, {REMOVED}; looks stable to me"),
     ("discussed with Mrs. O'Neil, patient Jane A. Doe agrees", f"discussed with {REMOVED}, patient {REMOVED} agrees"),
     ("per dr. Lee: no change", f"per dr. {REMOVED}: no change"),
+    ("mr john smith agrees", f"mr {REMOVED} agrees"),
+    ("called mrs smith to review", f"called mrs {REMOVED} to review"),
+    ("Smith, John (MRN A1234567) agrees", f"{REMOVED} ({REMOVED}) agrees"),
+    ("mr john smith, email john.smith@nhs.net, tel 020 7946 0958, Smith, John agrees",
+     f"mr {REMOVED}, email {REMOVED}, tel {REMOVED}, {REMOVED} agrees"),
 ])
 def test_a_name_after_a_title_or_a_word_for_a_person_is_removed(typed, stored):
     assert redact_identifiers(typed) == stored
@@ -43,6 +49,7 @@ def test_a_name_after_a_title_or_a_word_for_a_person_is_removed(typed, stored):
 @pytest.mark.parametrize("clinical", [
     "discussed with the radiology team; patient stable, son at bedside",
     "Dr to review in the morning",
+    "dr to review, mr will call back",
 ])
 def test_titles_without_a_name_are_kept(clinical):
     assert redact_identifiers(clinical) == clinical
