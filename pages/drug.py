@@ -29,7 +29,7 @@ PAGE_MAX_MOLECULES = 5_000  # about 30 s of screening on 2 cores
 RADAR_AXES = {"mw": "MW", "clogp": "cLogP", "tpsa": "TPSA", "hbd": "HBD", "hba": "HBA",
               "rotatable_bonds": "Rot. bonds", "qed": "QED", "logS": "logS", "logD": "logD",
               "clinical_toxicity": "Clin. tox", "bbb_penetration": "BBB"}
-SHOWN = {"logS": "logS (log mol/L)", "logD": "logD", "bbb_penetration": "P(BBB+)",
+SHOWN = {"logS": "logS (log mol/L)", "logD": "logD (pH 7.4)", "bbb_penetration": "P(BBB+)",
          "clinical_toxicity": "P(clin. tox)", "bace1_active": "P(BACE-1)"}
 
 
@@ -143,27 +143,30 @@ def draw(result: ScreenResult) -> None:
     table["models in domain"] = [result.molecules[i].models_in_domain for i in table.index]
     table.insert(0, "structure", [thumbnail_uri(s) if i < THUMBNAILS else "" for i, s in
                                   enumerate(table["canonical_smiles"])])
-    for column in SHOWN:
-        if column in table:
-            table[column] = [f"{v:.2f} ± {s:.2f}" if v != "" else ""
-                             for v, s in zip(table[column], table[f"{column}_std"])]
+    predicted = [c for c in SHOWN if c in table]
+    for column in predicted:  # numbers, not "0.97 ± 0.04" strings, so that sorting a column sorts by value
+        table[column] = pd.to_numeric(table[column], errors="coerce")
+        table[f"{column}_std"] = pd.to_numeric(table[f"{column}_std"], errors="coerce")
     tox21 = [c for c in prediction_columns() if c.startswith("tox21_")]
     if tox21:
         table["max P(Tox21)"] = rows.loc[mask, tox21].apply(pd.to_numeric, errors="coerce").max(axis=1).round(2)
     # The message (often the same long domain note) goes last, so that it never hides the numbers.
-    visible = ["structure", "id", "valid", *[c for c in SHOWN if c in table],
+    visible = ["structure", "id", "valid", *[name for c in predicted for name in (c, f"{c}_std")],
                "max P(Tox21)" if tox21 else None, "in_domain", "models in domain", "nearest_train_similarity", "qed", "mw", "clogp",
                "tpsa", "lipinski_violations", "alerts", "logS_approved_pct", "qed_approved_pct", "message"]
     event = st.dataframe(
         table[[c for c in visible if c and c in table]].rename(columns=SHOWN), hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row", key="drug_table",
-        column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
+        column_config={**{label: st.column_config.NumberColumn(label, format="%.2f") for label in SHOWN.values()},
+                       **{f"{c}_std": st.column_config.NumberColumn(f"{SHOWN[c]} ±", format="± %.2f")
+                          for c in predicted},
+                       "structure": st.column_config.ImageColumn("structure", width="small"),
                        "nearest_train_similarity": st.column_config.NumberColumn("nearest train sim.", format="%.2f"),
                        "in_domain": st.column_config.CheckboxColumn("in domain (strictest)"),
                        "alerts": st.column_config.TextColumn("alerts", width="large"),
                        "logS_approved_pct": st.column_config.NumberColumn("logS pct (approved)", format="%.0f"),
                        "qed_approved_pct": st.column_config.NumberColumn("QED pct (approved)", format="%.0f")})
-    st.caption(f"± is the calibrated SD. 'pct' is the percentile among {approved_drug_count():,} approved drugs "
+    st.caption(f"± is the calibrated SD of the column before it. 'pct' is the percentile among {approved_drug_count():,} approved drugs "
                f"(ClinTox). 'Lipinski pass' allows one violation. 'nearest train sim.' and 'in domain' are those "
                "of the strictest model (the one whose training set the molecule is furthest from, for its "
                "cut-off); each model's figures are under 'All predictions' below. Structures are drawn for the "
@@ -254,7 +257,10 @@ def draw(result: ScreenResult) -> None:
                     f"better; the score is their weighted mean). **{better} of {len(analogues)}** analogues score "
                     "higher. Predictions for analogues marked out of domain are guesses.")
         st.dataframe(analogues, hide_index=True, width="stretch",
-                     column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
+                     column_config={**{label: st.column_config.NumberColumn(label, format="%.2f") for label in SHOWN.values()},
+                       **{f"{c}_std": st.column_config.NumberColumn(f"{SHOWN[c]} ±", format="± %.2f")
+                          for c in predicted},
+                       "structure": st.column_config.ImageColumn("structure", width="small"),
                                     "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",
                                     "better_than_lead": "better than lead", "lead_score": "lead's score",
                                     **{k: OBJECTIVE_LABELS[k] for k in OBJECTIVES}})

@@ -31,6 +31,10 @@ def test_sample_molecules_screen_once(drug_page):
     assert not drug_page.exception
     assert any("12 of 14" in m.value for m in drug_page.markdown)
     assert _records() == len(SCREEN_MODELS)
+    table = drug_page.dataframe[0].value
+    # Predictions are numbers (a column sorts by value), each followed by its SD.
+    assert table["logS (log mol/L)"].dtype.kind == "f" and table["logS_std"].dtype.kind == "f"
+    assert list(table.columns).index("logS_std") == list(table.columns).index("logS (log mol/L)") + 1
     drug_page.toggle[1].set_value(True).run()  # a filter: redraw, never re-record
     assert not drug_page.exception and _records() == len(SCREEN_MODELS)
     assert len(drug_page.get("download_button")) >= 2
