@@ -10,8 +10,8 @@ from medai.errors import MedAIError
 from pages.common import audit_store, current_user
 
 IDENTIFIER_WARNING = ("Do not type patient names, record numbers or dates in a label or comment. Dates, record "
-                      "numbers and names after a title (Dr, Mrs, patient …) are removed before saving; other names "
-                      "may not be.")
+                      "numbers, e-mail addresses, phone numbers and names after a title (Dr, Mrs, patient …) are "
+                      "removed before saving; other names may not be.")
 
 
 def feedback_control(record_id: int | None, labels: Sequence[str] | None = None, *, title: str = "Feedback",
@@ -50,7 +50,12 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
                 corrected = st.text_input(label_prompt, key=f"label_{record_id}", max_chars=80) or None
             details = correction(f"correction_{record_id}") if correction else None
         comment = st.text_input("Comment", key=f"comment_{record_id}")
-        if st.button("Save feedback", key=f"save_{record_id}"):
+        pressed = st.button("Save feedback", key=f"save_{record_id}")
+        if pressed and verdict == "override" and corrected is None and not details:
+            # An empty override would count as a disagreement with nothing to learn from.
+            st.error("An override needs the correct answer: choose or type it (or enter the measured value), "
+                     "or choose 'agree'. Nothing was saved.", icon=":material/error:")
+        elif pressed:
             try:
                 store.record_feedback(record_id, user=current_user(), verdict=verdict, corrected_label=corrected,
                                       comment=comment or None, correction=details)

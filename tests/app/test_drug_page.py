@@ -90,7 +90,12 @@ def test_feedback_on_a_models_predictions_is_saved_once(drug_page):
     store = AuditStore()
     record = next(r for r in store.recent_predictions(50) if r.model_name == "drug-solubility")
     assert len(store.feedback_for(record.id)) == 1
-    assert any("Feedback saved for record" in c.value for c in drug_page.caption)
+    # An override without a measured value would count as a disagreement with nothing in it: refused.
+    drug_page.radio(key=f"verdict_{record.id}").set_value("override").run()
+    next(b for b in drug_page.button if b.label == "Save feedback").click().run()
+    assert any("An override needs the correct answer" in e.value for e in drug_page.error)
+    assert [f.verdict for f in store.feedback_for(record.id)] == ["agree"]
+    assert any("Feedback saved for record" in c.value and "agree" in c.value for c in drug_page.caption)
 
 
 def test_pasted_molecules_and_their_screen_survive_a_visit_to_another_page(drug_page):
