@@ -229,12 +229,13 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
         summary = f"{len(valid)} valid of {len(inputs)} molecules"
         duration_ms = (time.perf_counter() - began) * 1000  # the whole screen, the same on each model's row
         input_metadata = {"molecules": len(inputs), "unreadable": sum(1 for item in inputs if item.error)}
-        output_summary = {"valid": len(valid), "invalid": len(inputs) - len(valid),
-                          "out_of_domain": sum(1 for r in results if r.in_domain is False),
-                          "with_alerts": sum(1 for r in results if r.alerts)}
+        shared = {"valid": len(valid), "invalid": len(inputs) - len(valid),
+                  "with_alerts": sum(1 for r in results if r.alerts)}
         for name, version in versions.items():
-            record_ids.append(store.record_prediction(
+            outside = sum(1 for r in results if r.valid and r.domain_by_model[name][0] < r.domain_by_model[name][1])
+            record_ids.append(store.record_prediction(  # each model's record counts its own domain
                 user=user, source=source, model_name=name, model_version=version, input_sha256=digest, status="ok",
                 label=summary, weights_sha256=registry.weights_digest(registry.get_spec(name)),
-                input_metadata=input_metadata, output_summary=output_summary, duration_ms=duration_ms))
+                input_metadata=input_metadata, output_summary={**shared, "out_of_domain": outside},
+                duration_ms=duration_ms))
     return ScreenResult(results, versions, record_ids)

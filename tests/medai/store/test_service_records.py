@@ -84,3 +84,19 @@ def test_screen_records_one_row_per_model_with_the_new_fields(store, monkeypatch
     assert record.input_metadata == {"molecules": 2, "unreadable": 0}
     assert record.output_summary == {"valid": 1, "invalid": 1, "out_of_domain": 1, "with_alerts": 1}
     assert record.duration_ms > 0 and record.label == "1 valid of 2 molecules"
+
+
+class LenientPropertyModel(StubPropertyModel):
+    domain_cutoff = 0.1  # the same similarity (0.2) is inside this model's domain
+
+
+def test_each_models_record_counts_its_own_domain(store, monkeypatch):
+    names = ["drug-solubility", "drug-lipophilicity"]
+    if not set(names) <= set(registry.names()):
+        pytest.skip("the drug models are not installed")
+    stubs = {"drug-solubility": StubPropertyModel(), "drug-lipophilicity": LenientPropertyModel()}
+    monkeypatch.setattr(drug_service.registry, "load", lambda name: stubs[name])
+    drug_service.screen(read_smiles_lines("CC(=O)Oc1ccccc1C(=O)O aspirin\n"), names, user="chem", source="cli",
+                        store=store, workers=1)
+    outside = {r.model_name: r.output_summary["out_of_domain"] for r in store.recent_predictions()}
+    assert outside == {"drug-solubility": 1, "drug-lipophilicity": 0}
