@@ -276,7 +276,8 @@ def recorded_download(label: str, *, kind: str, data: str, file_name: str, detai
         ready, name = st.session_state[key]
         st.download_button(f"Save {name}", ready, file_name=name, mime="text/csv", on_click="ignore",
                            key=f"{key}_download", icon=":material/save:")
-        st.caption("This export is recorded in the audit log.")
+        st.caption("This export is recorded in the audit log when it is prepared, before anything leaves, so a "
+                   "prepared export that is never saved still shows there.")
 
 
 def require_role(role: str) -> auth.Identity:

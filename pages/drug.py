@@ -173,10 +173,10 @@ def draw(result: ScreenResult) -> None:
                f"first {THUMBNAILS} rows. Scroll the table sideways for descriptors, percentiles and messages.")
     download_csv, download_sdf = st.columns(2)
     download_csv.download_button("Download results (CSV)", rows.to_csv(index=False).encode(), "screen_results.csv",
-                                 "text/csv")
+                                 "text/csv", on_click="ignore")  # no rerun: the other button stays valid
     download_sdf.download_button("Download valid molecules (SDF with properties)",
                                  lambda: to_sdf(result.molecules, columns).encode(), "screen_results.sdf",
-                                 "chemical/x-mdl-sdfile")
+                                 "chemical/x-mdl-sdfile", on_click="ignore")
 
     st.divider()
     valid_rows = [i for i, m in enumerate(result.molecules) if m.valid]
@@ -273,7 +273,7 @@ def draw(result: ScreenResult) -> None:
                             title="red: Pareto front over the weighted objectives (not only these two axes)")
         st.plotly_chart(front, width="stretch")
         st.download_button("Download analogues (CSV)", analogues.drop(columns="structure").to_csv(index=False).encode(),
-                           "analogues.csv", "text/csv")
+                           "analogues.csv", "text/csv", on_click="ignore")
 
 
 with area.container():

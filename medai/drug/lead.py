@@ -86,7 +86,8 @@ def optimize(lead_smiles: str, n: int = 20, weights: Mapping[str, float] | None 
     analogues = propose(lead_smiles, min_similarity, approved_fragments(), seed)
     inputs = [MoleculeInput("lead", lead_smiles)] + [MoleculeInput(f"analogue {i + 1}", a.smiles)
                                                        for i, a in enumerate(analogues)]
-    screened = screen(inputs, user=user, source=source, store=store, workers=1).molecules
+    screened = screen(inputs, user=user, source=source, store=store, workers=1,
+                      purpose="lead optimisation: the lead and its analogues").molecules
     lead_result, results = screened[0], screened[1:]
     kept = [(a, r) for a, r in zip(analogues, results) if r.valid]
     if not kept:

@@ -170,7 +170,7 @@ def _joined(chunks: list[EvaluatedChunk], models: dict) -> tuple[dict[str, dict[
 
 def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_MODELS, *,
            user: str = "anonymous", source: str = "python", store: AuditStore | None = None,
-           progress: Callable[[int], None] | None = None, workers: int = 2) -> ScreenResult:
+           progress: Callable[[int], None] | None = None, workers: int = 2, purpose: str = "") -> ScreenResult:
     """Screen molecules: one :class:`MoleculeResult` per input, in input order.
 
     Parameters
@@ -181,6 +181,8 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
         Registry names of the property models to run (those installed).
     store : AuditStore, optional
         Records one audit row per model: version, input hash, molecule counts.
+    purpose : str
+        Said in the records' label when the screen serves something else (a lead optimisation).
     progress : callable, optional
         Called with the number of molecules just prepared.
     """
@@ -226,7 +228,7 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
     record_ids = []
     if store is not None:
         digest = input_hash(inputs)
-        summary = f"{len(valid)} valid of {len(inputs)} molecules"
+        summary = f"{len(valid)} valid of {len(inputs)} molecules" + (f" ({purpose})" if purpose else "")
         duration_ms = (time.perf_counter() - began) * 1000  # the whole screen, the same on each model's row
         input_metadata = {"molecules": len(inputs), "unreadable": sum(1 for item in inputs if item.error)}
         shared = {"valid": len(valid), "invalid": len(inputs) - len(valid),

@@ -267,9 +267,9 @@ class AuditStore:
         -------
         pandas.DataFrame
             One row per prediction: ``id``, ``when (UTC)``, ``user``, ``via``, ``model``, ``version``,
-            ``status``, ``label``, one ``P(<label>)`` column per label seen, ``uncertainty``,
-            ``feedback`` ("agree", "override → <label>" or empty), ``feedback by``, ``comment`` and
-            ``input SHA-256``.
+            ``status``, ``label``, one ``P(<label>)`` column per label seen, ``uncertainty``, ``feedback``
+            ("agree", "override → <label>" or empty), ``feedback by``, ``comment``, ``input SHA-256``,
+            ``weights SHA-256``, ``time (ms)``, ``details`` (input metadata and output summary, JSON).
         """
         import pandas as pd
 
@@ -280,11 +280,10 @@ class AuditStore:
                 query = query.where(column == wanted)
         if since is not None:
             query = query.where(PredictionRecord.created_at >= _as_utc(since))
-        if until is not None:
-            if isinstance(until, dt.datetime):
-                query = query.where(PredictionRecord.created_at <= _as_utc(until))
-            else:
-                query = query.where(PredictionRecord.created_at < _as_utc(until + dt.timedelta(days=1)))
+        if isinstance(until, dt.datetime):
+            query = query.where(PredictionRecord.created_at <= _as_utc(until))
+        elif until is not None:  # a date covers its whole day
+            query = query.where(PredictionRecord.created_at < _as_utc(until + dt.timedelta(days=1)))
         query = query.order_by(PredictionRecord.created_at.desc(), PredictionRecord.id.desc()).limit(limit)
         with self.reading("the audit log") as session:
             predictions = list(session.scalars(query))
@@ -302,12 +301,13 @@ class AuditStore:
                 "feedback": describe_verdict(verdict) if verdict else "",
                 "feedback by": verdict.user if verdict else "",
                 "comment": (verdict.comment or "") if verdict else "",
-                "input SHA-256": record.input_sha256,
+                "input SHA-256": record.input_sha256, "weights SHA-256": record.weights_sha256,
+                "time (ms)": record.duration_ms, "details": json.dumps({"input": record.input_metadata,
+                                                                        "output": record.output_summary}),
             })
-        columns = ["id", "when (UTC)", "user", "via", "model", "version", "status", "label",
-                   *(f"P({label})" for label in labels), "uncertainty", "feedback", "feedback by", "comment",
-                   "input SHA-256"]
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(rows, columns=[*rows[0]] if rows else [
+            "id", "when (UTC)", "user", "via", "model", "version", "status", "label", "uncertainty", "feedback",
+            "feedback by", "comment", "input SHA-256", "weights SHA-256", "time (ms)", "details"])
 
     @staticmethod
     def _latest_feedback_by_prediction(session: Session, prediction_ids: list[int]) -> dict[int, FeedbackRecord]:

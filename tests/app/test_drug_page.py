@@ -75,6 +75,8 @@ def test_details_radar_and_optimisation(drug_page):
     assert not drug_page.exception
     assert len(drug_page.get("plotly_chart")) == 2, "radar + Pareto front"
     assert _records() == 2 * len(SCREEN_MODELS)  # the screen, then the analogues' screen
+    newest = AuditStore().recent_predictions(limit=1)[0]
+    assert newest.label.endswith("(lead optimisation: the lead and its analogues)"), "told apart from a screen"
 
 
 def test_feedback_on_a_models_predictions_is_saved_once(drug_page):

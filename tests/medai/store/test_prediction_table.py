@@ -1,6 +1,7 @@
 """The audit table the page draws and exports: newest first, filters, probabilities and feedback."""
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import update
@@ -42,6 +43,9 @@ def test_newest_first_with_label_probabilities_and_feedback(store):
     assert table.set_index("id").loc[3, "feedback"] == "agree"
     assert table.set_index("id").loc[2, "feedback"] == ""
     assert {"P(normal)", "P(pneumonia)", "status", "input SHA-256"} <= set(table.columns)
+    # What the README says a record holds is shown and exported too: weights digest, time, metadata.
+    assert list(table.columns[-3:]) == ["weights SHA-256", "time (ms)", "details"]
+    assert set(json.loads(first["details"])) == {"input", "output"}
 
 
 def test_filters_by_user_model_status_and_dates(store):
