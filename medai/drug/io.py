@@ -42,6 +42,11 @@ class MoleculeInput:
 def _text(data: bytes) -> str:
     if len(data) > MAX_INPUT_BYTES:
         raise InputTooLargeError(f"The file is larger than {MAX_INPUT_BYTES // 2**20} MB.")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError("The file says it is UTF-16 text but cannot be read as such.") from exc
     if b"\x00" in data[:8192]:
         raise InputError("This is a binary file, not a CSV, SMILES or SD file.")
     try:
@@ -66,7 +71,9 @@ def read_csv(data: bytes) -> list[MoleculeInput]:
     lowered = [cell.lower() for cell in header]
     smiles_at = next((lowered.index(c) for c in SMILES_COLUMNS if c in lowered), None)
     if smiles_at is None:
-        raise InputError("The CSV has no SMILES column (a header named 'smiles' is expected).")
+        found = ", ".join(f"'{cell[:30]}'" for cell in header[:8]) or "none"
+        raise InputError(f"The CSV has no SMILES column (a header named 'smiles' is expected; found {found}). "
+                         "A list of SMILES without a header can be pasted, or uploaded as a .smi file.")
     id_at = next((lowered.index(c) for c in ID_COLUMNS if c in lowered), None)
     rows = []
     for number, cells in enumerate(reader, start=1):

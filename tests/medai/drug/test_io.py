@@ -20,8 +20,14 @@ def test_csv_semicolon_and_short_rows():
 
 
 def test_csv_without_smiles_column_is_refused():
-    with pytest.raises(InputError, match="SMILES column"):
-        read_csv(b"a,b\n1,2\n")
+    with pytest.raises(InputError, match="SMILES column") as refused:
+        read_csv(b"compound,structure\n1,CCO\n")
+    assert "found 'compound', 'structure'" in str(refused.value) and ".smi" in str(refused.value)
+
+
+def test_an_excel_unicode_text_export_is_read():
+    rows = read_molecules("name\tsmiles\nethanol\tCCO\n".encode("utf-16"), "export.csv")
+    assert [(r.id, r.smiles) for r in rows] == [("ethanol", "CCO")]
 
 
 def test_binary_file_is_refused():
