@@ -13,7 +13,7 @@ import streamlit as st
 from medai import registry
 from medai.drug.export import thumbnail_uri, to_sdf, to_svg
 from medai.drug.io import read_molecules, read_smiles_lines
-from medai.drug.lead import OBJECTIVE_LABELS, OBJECTIVES, optimize
+from medai.drug.lead import OBJECTIVE_LABELS, OBJECTIVES, objectives_of, optimize
 from medai.drug.reference import approved_drug_count
 from medai.drug.service import SCREEN_MODELS, ScreenResult, csv_columns, prediction_columns, screen
 from medai.errors import MedAIError
@@ -166,8 +166,8 @@ def draw(result: ScreenResult) -> None:
                        "alerts": st.column_config.TextColumn("alerts", width="large"),
                        "logS_approved_pct": st.column_config.NumberColumn("logS pct (approved)", format="%.0f"),
                        "qed_approved_pct": st.column_config.NumberColumn("QED pct (approved)", format="%.0f")})
-    st.caption(f"± is the calibrated SD of the column before it. 'pct' is the percentile among {approved_drug_count():,} approved drugs "
-               f"(ClinTox). 'Lipinski pass' allows one violation. 'nearest train sim.' and 'in domain' are those "
+    st.caption(f"± is the calibrated SD of the column before it. 'pct' is the percentile among "
+               f"{approved_drug_count():,} approved drugs (ClinTox). 'Lipinski pass' allows one violation. 'nearest train sim.' and 'in domain' are those "
                "of the strictest model (the one whose training set the molecule is furthest from, for its "
                "cut-off); each model's figures are under 'All predictions' below. Structures are drawn for the "
                f"first {THUMBNAILS} rows. Scroll the table sideways for descriptors, percentiles and messages.")
@@ -239,28 +239,27 @@ def draw(result: ScreenResult) -> None:
     if submitted and st.session_state.get("drug_optimized", (None,))[0] != key:
         with st.spinner("Proposing and screening analogues…"):
             try:
-                _, ranked = optimize(molecule.canonical_smiles, int(n), weights, min_similarity, int(seed_value),
-                                     user=current_user(), source="ui", store=audit_store())
+                lead, ranked = optimize(molecule.canonical_smiles, int(n), weights, min_similarity, int(seed_value),
+                                        user=current_user(), source="ui", store=audit_store())
             except MedAIError as exc:
                 st.error(str(exc), icon=":material/error:")
                 st.stop()
-        st.session_state.drug_optimized = (key, ranked)
+        st.session_state.drug_optimized = (key, ranked, objectives_of(lead))
     if st.session_state.get("drug_optimized", (None,))[0] == key:
-        ranked = st.session_state.drug_optimized[1]
+        _, ranked, lead_objectives = st.session_state.drug_optimized
         if not ranked:
             st.info("No analogue passed the similarity and alert filters; lower the similarity bound.")
             st.stop()
         analogues = pd.DataFrame([item.row() for item in ranked])
         analogues.insert(0, "structure", [thumbnail_uri(s) for s in analogues["smiles"]])
         lead_score, better = ranked[0].lead_score, int(analogues["better_than_lead"].sum())
-        st.markdown(f"The lead itself scores **{lead_score:.2f}** on the weighted objectives (each 0–1, higher is "
-                    f"better; the score is their weighted mean). **{better} of {len(analogues)}** analogues score "
-                    "higher. Predictions for analogues marked out of domain are guesses.")
+        own = ", ".join(f"{OBJECTIVE_LABELS[k]} {lead_objectives[k]:.2f}" for k in OBJECTIVES)
+        st.markdown(f"The lead itself scores **{lead_score:.2f}** on the weighted objectives ({own}; each 0–1, "
+                    f"higher is better; the score is their weighted mean), so each column below can be read against "
+                    f"it. **{better} of {len(analogues)}** analogues score higher. Predictions for analogues marked "
+                    "out of domain are guesses.")
         st.dataframe(analogues, hide_index=True, width="stretch",
-                     column_config={**{label: st.column_config.NumberColumn(label, format="%.2f") for label in SHOWN.values()},
-                       **{f"{c}_std": st.column_config.NumberColumn(f"{SHOWN[c]} ±", format="± %.2f")
-                          for c in predicted},
-                       "structure": st.column_config.ImageColumn("structure", width="small"),
+                     column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
                                     "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",
                                     "better_than_lead": "better than lead", "lead_score": "lead's score",
                                     **{k: OBJECTIVE_LABELS[k] for k in OBJECTIVES}})

@@ -77,6 +77,8 @@ def test_details_radar_and_optimisation(drug_page):
     assert _records() == 2 * len(SCREEN_MODELS)  # the screen, then the analogues' screen
     newest = AuditStore().recent_predictions(limit=1)[0]
     assert newest.label.endswith("(lead optimisation: the lead and its analogues)"), "told apart from a screen"
+    # The lead's own objectives are given, so each analogue column can be read against them.
+    assert any("The lead itself scores" in m.value and "BACE-1 activity 0." in m.value for m in drug_page.markdown)
 
 
 def test_feedback_on_a_models_predictions_is_saved_once(drug_page):
