@@ -23,7 +23,7 @@ from medai.imaging.segment.measure import LESION_CAVEAT, LUNGS, dice
 from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, compose, disagreement, read_mask_png, resize_mask,
                                            structure_colours, target_mask, truth_targets)
 from medai.imaging.segment.recipes import RECIPES
-from medai.imaging.segment.service import SegmentOutcome, for_display, measure, segment
+from medai.imaging.segment.service import SegmentOutcome, for_display, measure, models_that_take, segment
 from pages.card_view import render_card
 from pages.common import audit_store, current_user, keep_across_pages, load_or_stop, through_router
 from pages.feedback import feedback_control
@@ -161,6 +161,10 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
         picture, numbers = st.columns([3, 2])
         picture.image(image.rgb if image.rgb is not None else image.pixels, caption="Image as read", clamp=True)
         numbers.warning(f"Refused: {outcome.message}", icon=":material/block:")
+        takers = models_that_take(source.read_bytes() if isinstance(source, Path) else source, outcome.model_name)
+        if takers:
+            numbers.info(f"It looks like what {' or '.join(takers)} reads: choose it under 'Model' above.",
+                         icon=":material/lightbulb:")
         return
     structures, model = seg.structures, outcome.model_name
     colours = structure_colours(structures)

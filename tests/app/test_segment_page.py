@@ -219,3 +219,16 @@ def test_an_uploaded_colonoscopy_frame_and_its_mask(segment_page):
     assert 0.0 <= float(_metric(segment_page, "Dice against the ground truth (Polyp)")) <= 1.0
     assert any("image 622×529 px" in c for i in segment_page.get("image") for c in i.captions)
     assert _records() == 1
+
+
+@pytest.mark.skipif(not {"colon-polyp", "retina-vessels"} <= set(registry.names())
+                    or not (KVASIR / "images" / f"{POLYP}.jpg").exists(),
+                    reason="the colour models or the shared Kvasir-SEG data (MEDAI_DATA_DIR) not available")
+def test_a_refusal_names_the_model_that_reads_the_image(segment_page):
+    registry.load("colon-polyp")  # suggestions come from models already loaded (the app preloads them all)
+    segment_page.selectbox(key="model").set_value("retina-vessels").run()
+    frame = (KVASIR / "images" / f"{POLYP}.jpg").read_bytes()
+    segment_page.file_uploader(key="upload").set_value(("frame.jpg", frame, "image/jpeg")).run()
+    assert not segment_page.exception
+    assert any(w.value.startswith("Refused") for w in segment_page.warning)
+    assert any("It looks like what colon-polyp reads" in i.value for i in segment_page.info)

@@ -18,7 +18,7 @@ from medai.errors import MedAIError
 from medai.imaging.explain import display_copy
 from medai.imaging.io import MedicalImage, audit_metadata, read_image
 from medai.imaging.segment.measure import LUNGS, Measurement, areas, chest_findings
-from medai.imaging.segment.model import Segmentation
+from medai.imaging.segment.model import Segmentation, colour_pixels
 from medai.store import AuditStore
 
 log = logging.getLogger(__name__)
@@ -172,3 +172,23 @@ def display_copy_rgb(rgb: np.ndarray, max_side: int) -> np.ndarray:
         return rgb
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return np.asarray(Image.fromarray(rgb).resize(size, Image.BOX))
+
+
+def models_that_take(data: bytes, refused_by: str) -> list[str]:
+    """The other segmentation models, among those already loaded, whose colour rule and thumbnail kind
+    check would take these image bytes: what to suggest after a refusal (e.g. ``colon-polyp`` for a
+    colonoscopy frame that ``retina-vessels`` refused). Nothing is loaded or segmented here.
+    """
+    try:
+        image = read_image(data, keep_colour=True)
+    except MedAIError:
+        return []
+    takers = []
+    for name in registry.names("image-segmentation"):
+        if name == refused_by or not registry.is_loaded(name):
+            continue
+        model = registry.load(name)
+        if model.kind_check is not None and model.rule_refusal(image) is None and \
+                model.kind_check.accepts(colour_pixels(image)):
+            takers.append(name)
+    return takers

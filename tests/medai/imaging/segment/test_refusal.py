@@ -69,3 +69,12 @@ def test_a_card_measures_other_kinds_only():
     vessels = kind_check_text(RECIPES["retina-vessels"])
     assert vessels.startswith("fitted on the training images and the retina fundus (RetinaMNIST train split)")
     assert "colonoscopy (Kvasir-SEG files after the measured 300)" in vessels
+
+
+def test_a_refused_image_is_pointed_to_a_loaded_model_that_takes_it():
+    from medai.imaging.segment.service import models_that_take
+
+    _installed("retina-vessels"), _installed("cxr-lungs")
+    assert models_that_take(FUNDUS.read_bytes(), "cxr-lungs") == ["retina-vessels"]
+    assert models_that_take(CHEST_FILMS[0].read_bytes(), "retina-vessels") == ["cxr-lungs"]
+    assert models_that_take(b"not an image", "cxr-lungs") == []
