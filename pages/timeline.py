@@ -193,8 +193,8 @@ def draw(view: TimelineView) -> None:
         st.warning(risk.message, icon=":material/warning:")
     figures = st.columns(4)
     figures[0].metric("Mortality risk (in hospital)", f"{100 * risk.mortality_risk:.1f} %")
-    figures[1].metric("NEWS2 now / max", f"{risk.news2_last} / {risk.news2_max} points"
-                      + (" (incomplete)" if risk.news2_not_recorded else ""))  # a low score may be missing data
+    figures[1].metric("NEWS2 now / max" + (" (incomplete)" if risk.news2_not_recorded else ""),  # low may be missing
+                      f"{risk.news2_last} / {risk.news2_max} points")
     if len(view.survival):
         figures[2].metric("Alive at 1 year (model)", f"{100 * view.survival[-1]:.0f} %")
     figures[3].metric("Hours of data · variables seen", f"{stay.hours:.0f} h · {len(stay.observed())}")
