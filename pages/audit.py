@@ -54,6 +54,7 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
 shown = f"{len(table)} record{'s' if len(table) != 1 else ''}, newest first"
 st.caption(shown + (f" (the newest {MOST_ROWS}; narrow the filters to see older ones)" if len(table) == MOST_ROWS else ""))
 filters = {"user": user, "model": model, "status": status, "since": str(since or ""), "until": str(until or "")}
-recorded_download("Prepare CSV export (recorded in the audit log)", kind="export.audit-log", data=table.to_csv(index=False),
+recorded_download("Prepare CSV export (recorded in the audit log)", kind="export.audit-log",
+                  data=table.to_csv(index=False),
                   file_name="medai-audit-log.csv", key="audit_export",
                   details={"rows": len(table), "filters": {k: v for k, v in filters.items() if v and v != ALL}})

@@ -167,9 +167,9 @@ def draw(result: ScreenResult) -> None:
                        "logS_approved_pct": st.column_config.NumberColumn("logS pct (approved)", format="%.0f"),
                        "qed_approved_pct": st.column_config.NumberColumn("QED pct (approved)", format="%.0f")})
     st.caption(f"± is the calibrated SD of the column before it. 'pct' is the percentile among "
-               f"{approved_drug_count():,} approved drugs (ClinTox). 'Lipinski pass' allows one violation. 'nearest train sim.' and 'in domain' are those "
-               "of the strictest model (the one whose training set the molecule is furthest from, for its "
-               "cut-off); each model's figures are under 'All predictions' below. Structures are drawn for the "
+               f"{approved_drug_count():,} approved drugs (ClinTox). 'Lipinski pass' allows one violation. "
+               "'nearest train sim.' and 'in domain' are those of the strictest model (the one whose training "
+               "set the molecule is furthest from, for its cut-off); each model's figures are under 'All predictions' below. Structures are drawn for the "
                f"first {THUMBNAILS} rows. Scroll the table sideways for descriptors, percentiles and messages.")
     download_csv, download_sdf = st.columns(2)
     download_csv.download_button("Download results (CSV)", rows.to_csv(index=False).encode(), "screen_results.csv",

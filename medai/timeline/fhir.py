@@ -4,10 +4,10 @@ Each entry is validated on its own (``fhir.resources`` pydantic models), so one 
 gets a message naming it (entry number and id) and the rest of the bundle is still read.
 Observations map to variables by LOINC code (``loinc`` column of ``variables.csv``/``descriptors.csv``,
 system ``http://loinc.org``); the value is ``valueQuantity.value`` and its ``unit``/``code`` must be the
-table's UCUM unit (``ucum`` column), its display unit, or one ``units.csv`` converts from. Time is ``effectiveDateTime`` (or
-``effectivePeriod.start``), counted in hours from the patient's earliest observation. The patient is
-the ``subject`` reference (``Patient/<id>``). ``Patient`` resources give Gender; other resource types
-are counted as unknown.
+table's UCUM unit (``ucum`` column), its display unit, or one ``units.csv`` converts from. Time is
+``effectiveDateTime`` (or ``effectivePeriod.start``), counted in hours from the patient's earliest
+observation. The patient is the ``subject`` reference (``Patient/<id>``). ``Patient`` resources give
+Gender; other resource types are counted as unknown.
 """
 
 from __future__ import annotations
