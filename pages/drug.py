@@ -60,7 +60,11 @@ def molecule_input() -> tuple[str, bytes, str]:
 def filters() -> dict[str, bool]:
     """Which rows to show."""
     columns = st.columns(4)
-    return {"valid": columns[0].toggle("Valid only", True), "in_domain": columns[1].toggle("In domain only"),
+    in_domain_help = ("Only molecules inside every model's applicability domain. drug-bace's domain is BACE-1 "
+                      "inhibitor chemotypes, so most ordinary drugs fall outside it; 'models in domain' says how "
+                      "many models' domains hold each molecule.")
+    return {"valid": columns[0].toggle("Valid only", True),
+            "in_domain": columns[1].toggle("In domain only", help=in_domain_help),
             "no_alerts": columns[2].toggle("No alerts"), "lipinski": columns[3].toggle("Lipinski pass")}
 
 
