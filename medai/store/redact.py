@@ -5,8 +5,8 @@ was once stored word for word). The rules below remove the forms that can be rec
 knowing the patient: names written the DICOM way (``FAMILY^GIVEN``), capitalised names after a
 title or a word for a person (``Dr John Smith``, ``patient Jane Doe``, ``Mrs. O'Neil``), names in
 lower case after an honorific (``mr john smith``) or as ``Smith, John``, record numbers, e-mail
-addresses, phone numbers, long digit runs and dates. They err towards removing too much, because a lost word in a
-comment costs less than a stored identifier. A name written in plain words with nothing before it
+addresses, phone numbers, long digit runs and dates. They err towards removing too much, because a
+lost word in a comment costs less than a stored identifier. A name written in plain words with nothing before it
 ("Jane Doe said") cannot be told from other words and is not caught: the page asks users not to
 type identifiers at all.
 """
@@ -50,8 +50,9 @@ _AFTER_PHONES = [re.compile(pattern, re.IGNORECASE) for pattern in (
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
 )]
 # Digits in groups, as phone numbers are written (020 7946 0958, +44 20 7946 0958, (555) 123-4567):
-# removed when the groups hold nine or more digits, so "BP 120/80" or "0.84 vs 0.86" stay.
-_DIGIT_GROUPS = re.compile(r"\+?\(?\d[\d ().-]{7,}\d")
+# removed when the groups hold nine or more digits, so "BP 120/80" or "12.5 13.2 14.1" (decimals) stay;
+# a row of nine or more digits of whole numbers ("HR 120 110 100 95") goes too, erring as above.
+_DIGIT_GROUPS = re.compile(r"\+?\(?\d[\d ()-]{7,}\d")
 MIN_PHONE_DIGITS = 9
 # "Family, Given" (Smith, John): two capitalised words around a comma.
 _COMMA_NAME = re.compile(r"\b[A-Z][a-z'’-]+,\s+[A-Z][a-z'’-]+\b")

@@ -53,3 +53,7 @@ def test_a_name_after_a_title_or_a_word_for_a_person_is_removed(typed, stored):
 ])
 def test_titles_without_a_name_are_kept(clinical):
     assert redact_identifiers(clinical) == clinical
+
+
+def test_decimals_in_a_row_are_not_taken_for_a_phone_number():
+    assert redact_identifiers("glucose 12.5 13.2 14.1, BP 120/80") == "glucose 12.5 13.2 14.1, BP 120/80"
