@@ -53,8 +53,8 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
         pressed = st.button("Save feedback", key=f"save_{record_id}")
         if pressed and verdict == "override" and corrected is None and not details:
             # An empty override would count as a disagreement with nothing to learn from.
-            st.error("An override needs the correct answer: choose or type it (or enter the measured value), "
-                     "or choose 'agree'. Nothing was saved.", icon=":material/error:")
+            st.error("An override needs the correct answer (a label, a measured value or a corrected mask, as "
+                     "asked above), or choose 'agree'. Nothing was saved.", icon=":material/error:")
         elif pressed:
             try:
                 store.record_feedback(record_id, user=current_user(), verdict=verdict, corrected_label=corrected,
