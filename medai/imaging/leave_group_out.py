@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from medai import calibration as cal
-from medai import registry
+from medai import cards, registry
 from medai.imaging.acquisition_groups import GROUP_PATTERNS, acquisition_group
 from medai.imaging.datasets import ImageSet, joined, load_training_set, split_by_patient
 from medai.imaging.fit_cxr import CALIBRATION_PREVALENCE
@@ -54,14 +54,6 @@ def scored(probabilities: np.ndarray, labels: np.ndarray, groups: np.ndarray, th
     return result
 
 
-def _rounded(value):
-    if isinstance(value, dict):
-        return {key: _rounded(inner) for key, inner in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_rounded(inner) for inner in value]
-    return value if isinstance(value, int) else round(float(value), 4)
-
-
 def leave_out(group: str, epochs: int = EPOCHS) -> dict:
     """Retrain one member without ``group`` and score it on the seen groups and on the unseen one."""
     train, validation = split_by_patient(load_training_set(INPUT_SIZE), VALIDATION_FRACTION, SPLIT_SEED)
@@ -81,7 +73,7 @@ def leave_out(group: str, epochs: int = EPOCHS) -> dict:
     shift_probabilities = np.concatenate([unseen_probabilities, calibrator.predict(seen_logits[other_class])])
     shift_labels = np.concatenate([unseen.labels.astype(int), seen_labels[other_class]])
     shift_groups = np.concatenate([unseen.groups, seen_validation.groups[other_class]])
-    return _rounded({
+    return cards.rounded({
         "left_out_films": int(len(unseen.labels)),
         "trained_on_films": int(len(seen_train.labels)),
         "member": {key: info[key] for key in ("epochs", "best_epoch", "seconds")},

@@ -33,8 +33,8 @@ from typing import Iterator
 import numpy as np
 
 from medai.errors import InputError, InputTooLargeError
-from medai.timeline.vocabulary import (conversion_note, descriptors, label_of, other_units, to_own_unit, unit_doubt,
-                                       variable_names, variables)
+from medai.timeline.vocabulary import (conversion_note, descriptors, label_of, other_units, table_row, to_own_unit,
+                                       unit_doubt, variable_names, variables)
 
 MAX_FILE_BYTES = 20 * 2**20  # one stay file, or one long CSV
 MAX_ARCHIVE_BYTES = 500 * 2**20  # a .tar.gz of stay files (uncompressed members counted)
@@ -178,7 +178,7 @@ class _Builder:
             return
         if value == MISSING or not np.isfinite(value):
             return
-        known = table.get(name) or desc[name]
+        known = table_row(name)
         read = to_own_unit(name, value, unit)
         if read is None:  # counted per variable and unit: one note, not one per row
             self.unknown_units.setdefault((name, unit.strip()[:12]), [0, line])[0] += 1
@@ -228,7 +228,7 @@ class _Builder:
         desc = {name: float(self.desc.get(name, np.nan)) for name in descriptors()}
         self.problems[:0] = [  # first: a whole variable lost to its unit matters more than one bad row
             f"{label_of(name)}: {count} row{'s' * (count > 1)} in '{unit}' skipped, expected "
-            f"{' or '.join([(variables().get(name) or descriptors()[name]).unit, *other_units(name)])} "
+            f"{' or '.join([table_row(name).unit, *other_units(name)])} "
             f"(first on line {line})" for (name, unit), (count, line) in self.unknown_units.items()]
         converted = tuple(conversion_note(name, unit, count) for (name, unit), count in self.converted.items())
         doubts = tuple(filter(None, (unit_doubt(name, values) for name, values in self.unitless.items())))

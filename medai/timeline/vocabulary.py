@@ -59,6 +59,11 @@ def variable_names() -> tuple[str, ...]:
     return tuple(variables())
 
 
+def table_row(name: str) -> Variable:
+    """The row of a time-series variable or a descriptor (Weight is both: the variable's row)."""
+    return variables().get(name) or descriptors()[name]
+
+
 @dataclass(frozen=True)
 class Conversion:
     """One other unit of one variable: own-unit value = value × ``factor`` + ``offset``.
@@ -126,7 +131,7 @@ def to_own_unit(name: str, value: float, unit: str) -> tuple[float, str] | None:
             if conversion.unitless_low <= value <= conversion.unitless_high:
                 return conversion.apply(value), f"{conversion.unit} (no unit given)"
         return value, ""
-    own = variables().get(name) or descriptors()[name]
+    own = table_row(name)
     if given in {spelling(text) for text in (own.unit, own.ucum) if text}:
         return value, ""
     conversion = conversions().get((name, given))
@@ -137,12 +142,12 @@ def to_own_unit(name: str, value: float, unit: str) -> tuple[float, str] | None:
 
 def label_of(name: str) -> str:
     """The variable's name as the page's charts and tables show it ("Temperature" for ``Temp``)."""
-    return (variables().get(name) or descriptors()[name]).label
+    return table_row(name).label
 
 
 def conversion_note(name: str, unit: str, count: int) -> str:
     """One reading note for ``count`` values of ``name`` read in ``unit`` and converted."""
-    own = (variables().get(name) or descriptors()[name]).unit
+    own = table_row(name).unit
     return f"{label_of(name)}: {count} value{'s' * (count > 1)} read in {unit}, converted to {own}"
 
 
@@ -152,7 +157,7 @@ def unit_doubt(name: str, unitless_values: list[float]) -> str | None:
     if not unitless_values:
         return None
     median = float(np.median(unitless_values))
-    own = (variables().get(name) or descriptors()[name]).unit
+    own = table_row(name).unit
     for conversion in {c for (variable, _), c in conversions().items() if variable == name}:
         if conversion.doubt_median_low <= median <= conversion.doubt_median_high:
             return (f"{label_of(name)} was given without a unit and its median, {median:g} {own}, looks like "
