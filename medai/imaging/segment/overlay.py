@@ -23,7 +23,7 @@ PALETTE = {
     "ground_glass_opacity": "#ffdd00", # yellow
     "consolidation": "#ff7f0e",        # orange
     "polyp": "#2ca02c",
-    "vessels": "#ffdd00",
+    "vessels": "#00e5ff",              # cyan: yellow was faint on a fundus photograph's orange
 }
 FALLBACK = ("#17becf", "#8c564b", "#bcbd22", "#7f7f7f", "#9467bd")
 DISAGREEMENT = "#ff00ff"  # magenta: where a ground-truth mask and the model's mask differ
