@@ -11,7 +11,8 @@ MOLECULENET = "Wu Z et al. MoleculeNet: a benchmark for molecular machine learni
 
 @dataclass(frozen=True)
 class DrugModelInfo:
-    """What a drug model predicts and how its card describes it."""
+    """What a drug model predicts and how its card describes it; ``graph_networks``: whether its
+    ensemble has message-passing members (where they lowered the validation error)."""
 
     name: str
     dataset: str
@@ -22,6 +23,7 @@ class DrugModelInfo:
     source: str
     limitations: list[str]
     citation: str
+    graph_networks: bool = False
 
 
 DRUG_MODELS = {info.name: info for info in [
@@ -31,20 +33,20 @@ DRUG_MODELS = {info.name: info for info in [
                   "ESOL (Delaney JS, J Chem Inf Comput Sci 44:1000-1005, 2004), MoleculeNet copy",
                   ["About 1,000 training molecules, mostly small pesticide- and solvent-like compounds; "
                    "drug-sized molecules are under-represented.", "Measured at about 25 °C; pH not controlled."],
-                  f"Delaney 2004; {MOLECULENET}"),
+                  f"Delaney 2004; {MOLECULENET}", graph_networks=True),
     DrugModelInfo("drug-lipophilicity", "lipophilicity", ("logD",), "log units",
                   "Octanol/water distribution coefficient at pH 7.4 (logD), with its uncertainty.",
                   "Prioritising and comparing candidate molecules in early discovery and teaching.",
                   "ChEMBL lipophilicity set (AstraZeneca deposition), MoleculeNet copy",
                   ["Measured range roughly -1.5 to 4.5; predictions outside it are extrapolation."],
-                  f"Gaulton A et al. NAR 2012; {MOLECULENET}"),
+                  f"Gaulton A et al. NAR 2012; {MOLECULENET}", graph_networks=True),
     DrugModelInfo("drug-tox21", "tox21", tuple(f"tox21_{task}" for task in TOX21_TASKS), "probability",
                   "Probability of activity in each of the 12 Tox21 nuclear-receptor and stress-response assays.",
                   "Flagging likely in-vitro assay liabilities for follow-up; not a toxicity verdict.",
                   "Tox21 Data Challenge 2014 (NIH/NCATS), MoleculeNet copy",
                   ["In-vitro assay activity, not in-vivo toxicity.",
                    "Actives are rare (2-16 % per task); a high probability is a prompt to test, not a finding."],
-                  f"Tox21 Data Challenge 2014; {MOLECULENET}"),
+                  f"Tox21 Data Challenge 2014; {MOLECULENET}", graph_networks=True),
     DrugModelInfo("drug-bbbp", "bbbp", ("bbb_penetration",), "probability",
                   "Probability that a molecule penetrates the blood-brain barrier.",
                   "Early triage of CNS exposure (wanted or unwanted).",

@@ -1,5 +1,6 @@
-"""Property models: an ensemble of Keras MLPs and gradient-boosted trees on one feature vector,
-with calibrated uncertainty and an applicability domain.
+"""Property models: an ensemble of Keras MLPs and gradient-boosted trees on one feature vector, and
+(where it is trained) message-passing networks on the molecular graph, with calibrated uncertainty
+and an applicability domain.
 
 Split as chemprop v2 splits uncertainty: the members are the *estimator* (their mean is the
 prediction, their spread the raw uncertainty), :class:`Calibration` the *calibrator* (Platt scaling of
@@ -14,9 +15,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from medai.drug.featurize import MORGAN_BITS, nearest_similarity
+from medai.drug.graphs import GraphNetwork, MolGraph, batch_graphs
 
 MLP_FINGERPRINT_BITS = 1024
 PREDICT_CHUNK = 8192
+GRAPH_CHUNK = 1024  # molecules per graph batch: about 60 MB of bond states at 256 channels
 
 
 @dataclass
@@ -152,8 +155,10 @@ class PropertyModel:
         MLP members, each mapping scaled inputs (n, d) to (n, n_tasks) outputs (logits or
         standardised values).
     trees : list of list
-        Per member, one fitted estimator per task (:class:`ColumnTree`, on raw features). When both
-        networks and trees are present, each family carries half the weight of the mean.
+        Per member, one fitted estimator per task (:class:`ColumnTree`, on raw features).
+    graph_networks : list of GraphNetwork
+        Message-passing members on the molecules' graphs. Each family present (MLPs, graph
+        networks, trees) carries an equal share of the mean.
     scaler : FeatureScaler
     target_mean, target_std : ndarray, shape (n_tasks,)
         Regression targets are standardised for the networks.
@@ -173,24 +178,37 @@ class PropertyModel:
     def __init__(self, name: str, version: str, tasks: Sequence[str], kind: str, networks: list[Any],
                  trees: list[list[Any]], scaler: FeatureScaler, target_mean: np.ndarray,
                  target_std: np.ndarray, calibrations: list[Calibration], train_bits: np.ndarray,
-                 domain_cutoff: float):
+                 domain_cutoff: float, graph_networks: list[GraphNetwork] | None = None):
         self.name, self.version, self.tasks, self.kind = name, version, list(tasks), kind
         self.networks, self.trees, self.scaler = networks, trees, scaler
+        self.graph_networks = graph_networks or []
         self.target_mean, self.target_std = target_mean, target_std
         self.calibrations, self.train_bits, self.domain_cutoff = calibrations, train_bits, domain_cutoff
         self.approved_quantiles: dict[str, list[float]] = {}
 
-    def member_outputs(self, features: np.ndarray) -> np.ndarray:
-        """Every member's raw output, shape (n_members, n, n_tasks): probabilities or values."""
+    def _from_raw(self, raw: np.ndarray) -> np.ndarray:
+        """Network outputs (logits or standardised values) as probabilities or values."""
+        return 1 / (1 + np.exp(-raw)) if self.kind == "classification" else raw * self.target_std + self.target_mean
+
+    def member_outputs(self, features: np.ndarray, graphs: Sequence[MolGraph] | None = None) -> np.ndarray:
+        """Every member's raw output, shape (n_members, n, n_tasks): probabilities or values.
+
+        ``graphs`` (one per row of ``features``) is needed when the model has graph networks.
+        """
         outputs = []
         if self.networks:
             inputs = self.scaler.transform(features)
             for network in self.networks:
                 # In chunks, to bound memory; a direct call (Keras' predict() retraces for every network).
-                raw = np.concatenate([np.asarray(network(inputs[i:i + PREDICT_CHUNK], training=False), np.float64)
-                                      for i in range(0, len(inputs), PREDICT_CHUNK)])
-                outputs.append(1 / (1 + np.exp(-raw)) if self.kind == "classification"
-                               else raw * self.target_std + self.target_mean)
+                outputs.append(self._from_raw(np.concatenate(
+                    [np.asarray(network(inputs[i:i + PREDICT_CHUNK], training=False), np.float64)
+                     for i in range(0, len(inputs), PREDICT_CHUNK)])))
+        if self.graph_networks:
+            if graphs is None or len(graphs) != len(features):
+                raise ValueError(f"{self.name} has graph networks: give one graph per row of features.")
+            batches = [batch_graphs(graphs[i:i + GRAPH_CHUNK]) for i in range(0, len(graphs), GRAPH_CHUNK)]
+            for network in self.graph_networks:
+                outputs.append(self._from_raw(np.concatenate([network(batch) for batch in batches]).astype(np.float64)))
         for member in self.trees:
             columns = [tree.predict_proba(features)[:, 1] if self.kind == "classification" else tree.predict(features)
                        for tree in member]
@@ -199,7 +217,7 @@ class PropertyModel:
 
     def member_weights(self) -> np.ndarray:
         """Weight of each member in the mean, shape (n_members,): each family shares equally."""
-        families = [len(self.networks), len(self.trees)]
+        families = [len(self.networks), len(self.graph_networks), len(self.trees)]
         present = [n for n in families if n]
         return np.concatenate([np.full(n, 1.0 / (n * len(present))) for n in present])
 
@@ -207,14 +225,15 @@ class PropertyModel:
         """Weighted mean over the first axis of (n_members, ...) member outputs."""
         return np.tensordot(self.member_weights(), members, axes=1)
 
-    def predict(self, features: np.ndarray) -> dict[str, TaskPrediction]:
-        """Calibrated predictions per task for features of shape (n, n_features).
+    def predict(self, features: np.ndarray, graphs: Sequence[MolGraph] | None = None) -> dict[str, TaskPrediction]:
+        """Calibrated predictions per task for features of shape (n, n_features) (and the molecules'
+        graphs, when the model has graph networks).
 
         Classification: Platt scaling of the members' (weighted) mean probability; the SD is that of
         the members' individually calibrated probabilities. Regression: the members' weighted mean,
         and their SD times the validation-fitted scale.
         """
-        members = self.member_outputs(features)
+        members = self.member_outputs(features, graphs)
         result = {}
         for index, (task, calibration) in enumerate(zip(self.tasks, self.calibrations)):
             values = members[:, :, index]

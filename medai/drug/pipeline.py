@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 from medai.drug.alerts import Alert, find_alerts
 from medai.drug.descriptors import Descriptors, describe_mol
 from medai.drug.featurize import to_features
+from medai.drug.graphs import MolGraph, to_graph
 from medai.drug.standardize import standardize_mol, to_mol, to_smiles
 from medai.errors import MedAIError, WorkerError
 
@@ -29,7 +30,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class PreparedMolecule:
-    """A standardised molecule's canonical SMILES, descriptors, alerts and model features.
+    """A standardised molecule's canonical SMILES, descriptors, alerts, model features and graph.
 
     Attributes
     ----------
@@ -42,6 +43,8 @@ class PreparedMolecule:
     features : ndarray of float32, shape (n_features,), or None
     note : str
         What standardisation changed that a reader should know (salt stripped, charges neutralised).
+    graph : MolGraph or None
+        The parent's graph, for the message-passing members.
     """
 
     canonical_smiles: str
@@ -50,6 +53,7 @@ class PreparedMolecule:
     alerts: tuple[Alert, ...] = ()
     features: np.ndarray | None = None
     note: str = ""
+    graph: MolGraph | None = None
 
 
 def prepare(smiles: str) -> PreparedMolecule:
@@ -62,7 +66,7 @@ def prepare(smiles: str) -> PreparedMolecule:
         order = [int(i) for i in mol.GetProp("_smilesAtomOutputOrder").strip("[],").split(",") if i]
         mol = Chem.RenumberAtoms(mol, order)
         return PreparedMolecule(canonical, "", describe_mol(mol), tuple(find_alerts(mol)), to_features(mol),
-                                standardisation_note(given, mol))
+                                standardisation_note(given, mol), to_graph(mol))
     except MedAIError as exc:
         return PreparedMolecule("", str(exc))
     except Exception:  # an RDKit failure on one odd molecule must cost one row, never the batch

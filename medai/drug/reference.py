@@ -18,6 +18,7 @@ from rdkit.Chem import BRICS
 from medai.drug import datasets
 from medai.drug.descriptors import describe_mol
 from medai.drug.featurize import to_features
+from medai.drug.graphs import MolGraph, to_graph
 from medai.drug.standardize import standardize_mol, to_mol
 from medai.errors import MedAIError
 
@@ -37,9 +38,10 @@ def approved_drug_mols() -> list:
     return mols
 
 
-def approved_drug_features() -> np.ndarray:
-    """Model features of the approved drugs, shape (n_drugs, n_features)."""
-    return np.stack([to_features(mol) for mol in approved_drug_mols()])
+def approved_drug_inputs() -> tuple[np.ndarray, list[MolGraph]]:
+    """Model features of the approved drugs, shape (n_drugs, n_features), and their graphs."""
+    mols = approved_drug_mols()
+    return np.stack([to_features(mol) for mol in mols]), [to_graph(mol) for mol in mols]
 
 
 def quantiles(values: np.ndarray) -> list[float]:

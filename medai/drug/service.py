@@ -123,12 +123,12 @@ def input_hash(inputs: Sequence[MoleculeInput]) -> str:
 
 @dataclass(frozen=True)
 class EvaluatedChunk:
-    """One chunk of a screen, as a worker process returns it (no feature arrays: they stay in the worker).
+    """One chunk of a screen, as a worker process returns it (no features or graphs: they stay in the worker).
 
     Attributes
     ----------
     prepared : list of PreparedMolecule
-        One per SMILES of the chunk, in order, ``features`` dropped.
+        One per SMILES of the chunk, in order, ``features`` and ``graph`` dropped.
     valid : list of int
         Positions in the chunk of the valid molecules, the rows of every array below.
     predictions : dict
@@ -150,12 +150,14 @@ def evaluate_chunk(model_names: tuple[str, ...], smiles: list[str]) -> Evaluated
     predictions, similarity = {}, {}
     if valid:
         features = np.stack([prepared[k].features for k in valid])
+        graphs = [prepared[k].graph for k in valid]
         bits = packed_bits(features[:, :MORGAN_BITS])
         for name in model_names:
             model = registry.load(name)
-            predictions[name] = model.predict(features)
+            predictions[name] = model.predict(features, graphs)
             similarity[name] = model.nearest_training_similarity(bits)
-    return EvaluatedChunk([replace(molecule, features=None) for molecule in prepared], valid, predictions, similarity)
+    return EvaluatedChunk([replace(molecule, features=None, graph=None) for molecule in prepared], valid, predictions,
+                          similarity)
 
 
 def _joined(chunks: list[EvaluatedChunk], models: dict) -> tuple[dict[str, dict[str, TaskPrediction]],

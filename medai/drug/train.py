@@ -2,9 +2,10 @@
 
 Recipe (the same for every task): standardise → features (Morgan counts + fast RDKit descriptors) →
 validation split as the held-out portion was made (random, or rarest Bemis–Murcko scaffolds) →
-five Keras MLPs (multi-task, masked loss), gradient-boosted trees per task and, for classification, a
-random forest, averaged → Platt / variance-scale calibration → applicability
-domain → card with bootstrap intervals and a random-forest baseline on the same rows.
+five Keras MLPs (multi-task, masked loss), five message-passing networks on the molecular graph
+(where the catalog asks for them), gradient-boosted trees per task and, for classification, a random
+forest, averaged family by family → Platt / variance-scale calibration → applicability domain → card
+with bootstrap intervals and the boosted-tree and random-forest baselines on the same rows.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from medai import cards
 from medai.drug import datasets, evaluate
 from medai.drug.catalog import DRUG_MODELS, DrugModelInfo
 from medai.drug.featurize import MORGAN_BITS, packed_bits
+from medai.drug.graphs import graphs_of
+from medai.drug.message_passing import DEPTH, EPOCH_RANGE, HIDDEN, train_graph_network
 from medai.drug.models import Calibration, ColumnTree, FeatureScaler, PropertyModel
 from medai.drug.network import train_network
-from medai.drug.reference import approved_drug_features
+from medai.drug.reference import approved_drug_inputs
 from medai.drug.store_model import save
 
-VERSION = "1.2.0"
+VERSION = "1.3.0"
 MEMBERS = 5
 TREE_MEMBERS = 3  # single-task models; multi-task models keep one tree member per task (file size)
 TREE_ROUNDS = 300
@@ -85,7 +88,10 @@ def _mean_score(kind: str, truth: np.ndarray, predicted: np.ndarray) -> float:
 
 
 def train(model_dir: Path, members: int = MEMBERS, epochs: int | None = None) -> dict:
-    """Train the model named by ``model_dir``'s folder name; write weights, spec and card; return the card."""
+    """Train the model named by ``model_dir``'s folder name; write weights, spec and card; return the card.
+
+    ``members`` networks of each kind, trained for ``epochs`` (default: by training-set size).
+    """
     info = DRUG_MODELS[model_dir.name]
     started = time.perf_counter()
     data = datasets.load(info.dataset)
@@ -98,6 +104,11 @@ def train(model_dir: Path, members: int = MEMBERS, epochs: int | None = None) ->
     networks = [train_network(scaler.transform(train_set.features), (train_set.targets - target_mean) / target_std,
                               kind, seed=seed, epochs=epochs) for seed in range(members)]
     log(f"{members} networks trained")
+    train_graphs, validation_graphs = graphs_of(train_set.smiles), graphs_of(validation.smiles)
+    graph_networks = [train_graph_network(train_graphs, (train_set.targets - target_mean) / target_std, kind,
+                                          seed=seed, epochs=epochs)
+                      for seed in range(members)] if info.graph_networks else []
+    log(f"{len(graph_networks)} graph networks trained")
     tree_members = TREE_MEMBERS if len(info.tasks) == 1 else 1
     trees = [_fit_trees(train_set.features, train_set.targets, kind, seed=seed) for seed in range(tree_members)]
     log(f"{tree_members} boosted-tree members trained")
@@ -108,22 +119,24 @@ def train(model_dir: Path, members: int = MEMBERS, epochs: int | None = None) ->
         tree_members = (trees if "boosted trees" in families else []) + ([forest] if "random forest" in families else [])
         return PropertyModel(info.name, VERSION, info.tasks, kind, networks if "mlp ensemble" in families else [],
                              tree_members, scaler, target_mean, target_std, [Calibration()] * len(info.tasks),
-                             packed_bits(train_set.features[:, :MORGAN_BITS]), 0.0)
+                             packed_bits(train_set.features[:, :MORGAN_BITS]), 0.0,
+                             graph_networks if "graph networks" in families else [])
 
     truth = validation.targets
     # The forest joins the candidates for classification only: regression forests run to 5-13 MB.
-    families = ["mlp ensemble", "boosted trees"] + (["random forest"] if kind == "classification" else [])
+    families = (["mlp ensemble"] + (["graph networks"] if graph_networks else []) + ["boosted trees"]
+                + (["random forest"] if kind == "classification" else []))
     # A lone forest is one member: no spread, so no uncertainty; it only enters in company.
     candidates = {" + ".join(combo): model_of(combo) for size in range(1, len(families) + 1)
                   for combo in combinations(families, size) if combo != ("random forest",)}
-    raw = {label: model.member_outputs(validation.features) for label, model in candidates.items()}
+    raw = {label: model.member_outputs(validation.features, validation_graphs) for label, model in candidates.items()}
     candidate_scores = {label: _mean_score(kind, truth, candidates[label].combine(raw[label])) for label in raw}
     # Every family, not the best on validation: a split of a few hundred molecules cannot tell them
     # apart, and picking one chose noise (benchmarks/drug_families_cv.py); the scores stay in the card.
     chosen = " + ".join(families)
     model = candidates[chosen]
     members_out = raw[chosen]
-    forest_out = model_of(("random forest",)).member_outputs(validation.features)[0]
+    forest_out = model_of(("random forest",)).member_outputs(validation.features, validation_graphs)[0]
     calibrations, task_metrics, headline, curves = [], {}, [], {}
     for k, task in enumerate(info.tasks):
         known = np.isfinite(truth[:, k])
@@ -164,7 +177,7 @@ def train(model_dir: Path, members: int = MEMBERS, epochs: int | None = None) ->
     model.calibrations = calibrations
     # Applicability domain: one cut-off per model, from all validation rows and tasks together.
     similarity = model.nearest_training_similarity(packed_bits(validation.features[:, :MORGAN_BITS]))
-    error = _per_row_error(model, validation, kind)
+    error = _per_row_error(model, validation, validation_graphs, kind)
     cutoff, ratio = evaluate.domain_cutoff(similarity, error)
     model.domain_cutoff = cutoff
     if len(info.tasks) > 1:
@@ -173,9 +186,9 @@ def train(model_dir: Path, members: int = MEMBERS, epochs: int | None = None) ->
                                           baseline={"boosted trees": _mean_score(kind, truth, raw["boosted trees"].mean(0)),
                                                     "random forest": _mean_score(kind, truth, forest_out)}))
     seconds = time.perf_counter() - started
-    save(model, model_dir, chosen, approved_drug_features())
+    save(model, model_dir, chosen, approved_drug_inputs())
     card = _card(info, kind, data, train_set, validation, chosen, task_metrics, headline, curves, cutoff, ratio,
-                 similarity, members, seconds)
+                 similarity, members, seconds, len(graph_networks))
     if kind == "classification":
         _add_notation_check(card, info)
     card["metrics"]["validation_candidates"] = {label: round(v, 4) for label, v in candidate_scores.items()}
@@ -217,9 +230,9 @@ def _error_by_similarity(similarity: np.ndarray, error: np.ndarray) -> dict[str,
     return rows
 
 
-def _per_row_error(model: PropertyModel, validation: datasets.MoleculeSet, kind: str) -> np.ndarray:
+def _per_row_error(model: PropertyModel, validation: datasets.MoleculeSet, graphs: list, kind: str) -> np.ndarray:
     """Mean over measured tasks of |error| (regression, in SDs) or the Brier error (classification)."""
-    predictions = model.predict(validation.features)
+    predictions = model.predict(validation.features, graphs)
     errors = []
     for k, task in enumerate(model.tasks):
         truth = validation.targets[:, k]
@@ -230,7 +243,8 @@ def _per_row_error(model: PropertyModel, validation: datasets.MoleculeSet, kind:
 
 def _card(info: DrugModelInfo, kind: str, data: datasets.MoleculeSet, train_set: datasets.MoleculeSet,
           validation: datasets.MoleculeSet, chosen: str, task_metrics: dict, headline: list, curves: dict,
-          cutoff: float, ratio: float, similarity: np.ndarray, members: int, seconds: float) -> dict:
+          cutoff: float, ratio: float, similarity: np.ndarray, members: int, seconds: float,
+          graph_members: int) -> dict:
     spec = datasets.DATASETS[info.dataset]
     return {
         "name": info.name, "version": VERSION, "date": dt.date.today().isoformat(),
@@ -252,16 +266,27 @@ def _card(info: DrugModelInfo, kind: str, data: datasets.MoleculeSet, train_set:
                    "features": f"Morgan radius-2 counts (2048) + {train_set.features.shape[1] - MORGAN_BITS} fast RDKit "
                                "descriptors (physchem, VSA bins, MQN, 2D autocorrelation, fragment counts, BCUT, "
                                "E-state and Gasteiger-charge extremes)",
-                   "estimator": (f"{members} Keras MLPs, boosted trees"
-                                 + (" and a random forest" if kind == "classification" else "")
-                                 + ", averaged: the networks carry half the weight, the tree-based members the other "
-                                   "half. Every family rather than the one best on validation: in 5-fold "
+                   "estimator": (f"{members} Keras MLPs, "
+                                 + (f"{graph_members} message-passing graph networks, " if graph_members else "")
+                                 + "boosted trees" + (" and a random forest" if kind == "classification" else "")
+                                 + (", averaged family by family: the MLPs, the graph networks and the tree-based "
+                                    "members carry a third of the weight each" if graph_members else
+                                    ", averaged: the networks carry half the weight, the tree-based members the other "
+                                    "half")
+                                 + ". Every family rather than the one best on validation: in 5-fold "
                                    "cross-validation the average beat the family a single validation split had "
                                    "picked on three of four sets and was 0.002 behind on the fourth "
                                    "(benchmarks/drug_families_cv.py). 'Validation candidates' below lists each "
                                    "combination's validation score."),
                    "networks": "inputs: log1p(counts folded to 1024) + standardised descriptors; Dense 256-128, ReLU, "
                           "dropout 0.2/0.3, AdamW, masked multi-task loss",
+                   **({"graph_networks": f"directed-bond message passing (D-MPNN, as chemprop) on the graph alone: "
+                                         f"{HIDDEN} channels, {DEPTH} steps, mean over atoms, one hidden layer, "
+                                         "dropout 0.1; Adam warming up to 1e-3 and decaying to 1e-4, batches of 50, "
+                                         f"{EPOCH_RANGE[0]}-{EPOCH_RANGE[1]} epochs (about 4,000 steps); atom "
+                                         "features: element, degree, charge, chirality, hydrogens, hybridisation, "
+                                         "aromaticity, ring sizes, mass; bond features: type, conjugation, ring, "
+                                         "stereo"} if graph_members else {}),
                    "trees": (f"{TREE_MEMBERS} scikit-learn HistGradientBoosting members ({TREE_ROUNDS} rounds, <= 31 "
                              "leaves" if len(info.tasks) == 1 else "1 HistGradientBoosting member per task (200 rounds, "
                              "<= 15 leaves") + ", lr 0.07, 30 % of features per split) on descriptors and fingerprint "

@@ -7,6 +7,7 @@ import pytest
 from medai import config, registry
 from medai.drug import datasets, evaluate
 from medai.drug.catalog import DRUG_MODELS
+from medai.drug.graphs import graphs_of
 
 
 @pytest.mark.parametrize("name", ["drug-solubility", "drug-bace"])
@@ -18,7 +19,7 @@ def test_card_headline_is_reproduced_by_the_shipped_weights(name):
     _, validation_rows = datasets.split(data, datasets.DATASETS[info.dataset].split)
     validation = data.subset(validation_rows)
     model = registry.load(name)
-    predictions = model.predict(validation.features)[info.tasks[0]]
+    predictions = model.predict(validation.features, graphs_of(validation.smiles))[info.tasks[0]]
     truth = validation.targets[:, 0]
     score = evaluate.task_score(datasets.DATASETS[info.dataset].kind)(truth, predictions.value)
     assert score == pytest.approx(registry.card(name)["headline"][0]["value"], abs=2e-3)

@@ -63,7 +63,7 @@ class StubPropertyModel:
     approved_quantiles = {"logS": list(np.linspace(-8, 2, 101))}
     domain_cutoff = 0.3
 
-    def predict(self, features):
+    def predict(self, features, graphs=None):
         return {"logS": TaskPrediction(np.full(len(features), -2.0), np.full(len(features), 0.5))}
 
     def nearest_training_similarity(self, bits):
