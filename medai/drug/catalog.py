@@ -12,7 +12,8 @@ MOLECULENET = "Wu Z et al. MoleculeNet: a benchmark for molecular machine learni
 @dataclass(frozen=True)
 class DrugModelInfo:
     """What a drug model predicts and how its card describes it; ``graph_networks``: whether its
-    ensemble has message-passing members (where they lowered the validation error)."""
+    ensemble has message-passing members (in the models that missed a target on validation and whose
+    validation figure they improved; README, "Graph networks where they are")."""
 
     name: str
     dataset: str
