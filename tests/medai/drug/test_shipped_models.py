@@ -10,7 +10,7 @@ from medai.drug.catalog import DRUG_MODELS
 from medai.drug.graphs import graphs_of
 
 
-@pytest.mark.parametrize("name", ["drug-solubility", "drug-bace"])
+@pytest.mark.parametrize("name", ["drug-solubility", "drug-lipophilicity", "drug-bace"])
 def test_card_headline_is_reproduced_by_the_shipped_weights(name):
     if not (config.data_dir() / "drug" / "moleculenet").is_dir():
         pytest.skip("MoleculeNet files not available (MEDAI_DATA_DIR)")
