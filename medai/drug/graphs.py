@@ -141,7 +141,7 @@ class GraphNetwork:
     Parameters
     ----------
     weights : list of ndarray
-        In :data:`medai.drug.message_passing.WEIGHT_ORDER`: input kernel (ATOM + BOND, h), message
+        As :meth:`medai.drug.message_passing.DirectedMPNN.ordered_weights` gives them: input kernel (ATOM + BOND, h), message
         kernel (h, h), atom kernel (ATOM + h, h) and bias, hidden kernel (h, h) and bias, output
         kernel (h, n_tasks) and bias.
     depth : int
@@ -153,7 +153,7 @@ class GraphNetwork:
         self.depth = depth
 
     def get_weights(self) -> list[np.ndarray]:
-        """The arrays, in :data:`medai.drug.message_passing.WEIGHT_ORDER`."""
+        """The arrays, in the order the constructor takes them."""
         return self.weights
 
     def __call__(self, batch: GraphBatch) -> np.ndarray:

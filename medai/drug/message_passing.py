@@ -23,8 +23,6 @@ BATCH = 50
 STEPS = 4000
 EPOCH_RANGE = (40, 80)
 DROPOUT = 0.1
-WEIGHT_ORDER = ("input kernel", "message kernel", "atom kernel", "atom bias", "hidden kernel", "hidden bias",
-                "output kernel", "output bias")
 
 
 class DirectedMPNN(keras.Model):
@@ -42,6 +40,7 @@ class DirectedMPNN(keras.Model):
         self.dropout = keras.layers.Dropout(dropout)
 
     def call(self, atoms, source, target, reverse, bonds, molecule, molecules, training=False):
+        """Outputs (molecules, tasks) for a :class:`GraphBatch`'s arrays, in its field order (:func:`as_tensors`)."""
         n_atoms = tf.shape(atoms)[0]
         initial = self.input_layer(tf.concat([tf.gather(atoms, source), bonds], axis=1))
         hidden = tf.nn.relu(initial)
@@ -55,7 +54,8 @@ class DirectedMPNN(keras.Model):
                                               training=training))
 
     def ordered_weights(self) -> list[np.ndarray]:
-        """Weights in :data:`WEIGHT_ORDER`, as :class:`GraphNetwork` reads them."""
+        """Input kernel, message kernel, atom kernel and bias, hidden kernel and bias, output kernel
+        and bias: the order :class:`GraphNetwork` reads."""
         return [np.asarray(w) for w in (self.input_layer.kernel, self.message_layer.kernel, self.atom_layer.kernel,
                                         self.atom_layer.bias, self.hidden_layer.kernel, self.hidden_layer.bias,
                                         self.output_layer.kernel, self.output_layer.bias)]
