@@ -104,10 +104,11 @@ def train(model_dir: Path, members: int = MEMBERS, epochs: int | None = None) ->
     networks = [train_network(scaler.transform(train_set.features), (train_set.targets - target_mean) / target_std,
                               kind, seed=seed, epochs=epochs) for seed in range(members)]
     log(f"{members} networks trained")
-    train_graphs, validation_graphs = graphs_of(train_set.smiles), graphs_of(validation.smiles)
-    graph_networks = [train_graph_network(train_graphs, (train_set.targets - target_mean) / target_std, kind,
-                                          seed=seed, epochs=epochs)
-                      for seed in range(members)] if info.graph_networks else []
+    graph_networks, validation_graphs = [], None  # graphs are built only for a model that reads them
+    if info.graph_networks:
+        train_graphs, validation_graphs = graphs_of(train_set.smiles), graphs_of(validation.smiles)
+        graph_networks = [train_graph_network(train_graphs, (train_set.targets - target_mean) / target_std, kind,
+                                              seed=seed, epochs=epochs) for seed in range(members)]
     log(f"{len(graph_networks)} graph networks trained")
     tree_members = TREE_MEMBERS if len(info.tasks) == 1 else 1
     trees = [_fit_trees(train_set.features, train_set.targets, kind, seed=seed) for seed in range(tree_members)]
@@ -230,7 +231,8 @@ def _error_by_similarity(similarity: np.ndarray, error: np.ndarray) -> dict[str,
     return rows
 
 
-def _per_row_error(model: PropertyModel, validation: datasets.MoleculeSet, graphs: list, kind: str) -> np.ndarray:
+def _per_row_error(model: PropertyModel, validation: datasets.MoleculeSet, graphs: list | None,
+                   kind: str) -> np.ndarray:
     """Mean over measured tasks of |error| (regression, in SDs) or the Brier error (classification)."""
     predictions = model.predict(validation.features, graphs)
     errors = []
