@@ -32,7 +32,6 @@ from medai.drug.network import train_network
 from medai.drug.reference import approved_drug_inputs
 from medai.drug.store_model import save
 
-VERSION = "1.3.0"
 MEMBERS = 5
 TREE_MEMBERS = 3  # single-task models; multi-task models keep one tree member per task (file size)
 TREE_ROUNDS = 300
@@ -118,7 +117,7 @@ def train(model_dir: Path, members: int = MEMBERS, epochs: int | None = None) ->
 
     def model_of(families: tuple[str, ...]) -> PropertyModel:
         tree_members = (trees if "boosted trees" in families else []) + ([forest] if "random forest" in families else [])
-        return PropertyModel(info.name, VERSION, info.tasks, kind, networks if "mlp ensemble" in families else [],
+        return PropertyModel(info.name, info.version, info.tasks, kind, networks if "mlp ensemble" in families else [],
                              tree_members, scaler, target_mean, target_std, [Calibration()] * len(info.tasks),
                              packed_bits(train_set.features[:, :MORGAN_BITS]), 0.0,
                              graph_networks if "graph networks" in families else [])
@@ -249,7 +248,7 @@ def _card(info: DrugModelInfo, kind: str, data: datasets.MoleculeSet, train_set:
           graph_members: int) -> dict:
     spec = datasets.DATASETS[info.dataset]
     return {
-        "name": info.name, "version": VERSION, "date": dt.date.today().isoformat(),
+        "name": info.name, "version": info.version, "date": dt.date.today().isoformat(),
         "summary": info.summary,
         "regulatory_status": "Research use only. Not a medical device; not for clinical or regulatory decisions.",
         "intended_use": info.intended_use,

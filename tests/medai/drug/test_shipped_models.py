@@ -24,3 +24,10 @@ def test_card_headline_is_reproduced_by_the_shipped_weights(name):
     score = evaluate.task_score(datasets.DATASETS[info.dataset].kind)(truth, predictions.value)
     assert score == pytest.approx(registry.card(name)["headline"][0]["value"], abs=2e-3)
     assert np.all(predictions.std > 0)
+
+
+@pytest.mark.parametrize("name", sorted(DRUG_MODELS))
+def test_a_retrained_model_would_carry_the_version_of_its_shipped_recipe(name):
+    # Each model's version lives with its recipe (the catalog), so retraining BBBP cannot label it with
+    # the version of another model's newer recipe.
+    assert DRUG_MODELS[name].version == registry.get_spec(name).version == registry.card(name)["version"]
