@@ -15,7 +15,8 @@ from medai.drug.export import thumbnail_uri, to_sdf, to_svg
 from medai.drug.io import read_molecules, read_smiles_lines
 from medai.drug.lead import OBJECTIVE_LABELS, OBJECTIVES, objectives_of, optimize
 from medai.drug.reference import approved_drug_count
-from medai.drug.service import SCREEN_MODELS, ScreenResult, csv_columns, prediction_columns, screen
+from medai.drug.service import (SCREEN_MODELS, ScreenResult, csv_columns, prediction_columns, prediction_units,
+                                screen)
 from medai.errors import MedAIError
 from pages.common import audit_store, cached_model, current_user, keep_across_pages, results_area, through_router
 from pages.feedback import feedback_control
@@ -31,6 +32,10 @@ RADAR_AXES = {"mw": "MW", "clogp": "cLogP", "tpsa": "TPSA", "hbd": "HBD", "hba":
               "clinical_toxicity": "Clin. tox", "bbb_penetration": "BBB"}
 SHOWN = {"logS": "logS (log mol/L)", "logD": "logD (pH 7.4)", "bbb_penetration": "P(BBB+)",
          "clinical_toxicity": "P(clin. tox)", "bace1_active": "P(BACE-1)"}
+# Probabilities are shown in per cent to one decimal: on a 0-1 scale with two decimals a rare event's
+# probability and its SD both read "0.00", as if the model were certain.
+UNITS = prediction_units()
+PERCENT = {column for column, unit in UNITS.items() if unit == "probability"}
 
 
 def measured_values(key: str, model_name: str) -> dict[str, object] | None:
@@ -149,11 +154,12 @@ def draw(result: ScreenResult) -> None:
                                   enumerate(table["canonical_smiles"])])
     predicted = [c for c in SHOWN if c in table]
     for column in predicted:  # numbers, not "0.97 ± 0.04" strings, so that sorting a column sorts by value
-        table[column] = pd.to_numeric(table[column], errors="coerce")
-        table[f"{column}_std"] = pd.to_numeric(table[f"{column}_std"], errors="coerce")
+        scale = 100 if column in PERCENT else 1
+        table[column] = pd.to_numeric(table[column], errors="coerce") * scale
+        table[f"{column}_std"] = pd.to_numeric(table[f"{column}_std"], errors="coerce") * scale
     tox21 = [c for c in prediction_columns() if c.startswith("tox21_")]
     if tox21:
-        table["max P(Tox21)"] = rows.loc[mask, tox21].apply(pd.to_numeric, errors="coerce").max(axis=1).round(2)
+        table["max P(Tox21)"] = rows.loc[mask, tox21].apply(pd.to_numeric, errors="coerce").max(axis=1) * 100
     # The message (often the same long domain note) goes last, so that it never hides the numbers.
     visible = ["structure", "id", "valid", *[name for c in predicted for name in (c, f"{c}_std")],
                "max P(Tox21)" if tox21 else None, "in_domain", "models in domain", "nearest_train_similarity", "qed", "mw", "clogp",
@@ -161,16 +167,18 @@ def draw(result: ScreenResult) -> None:
     event = st.dataframe(
         table[[c for c in visible if c and c in table]].rename(columns=SHOWN), hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row", key="drug_table",
-        column_config={**{label: st.column_config.NumberColumn(label, format="%.2f") for label in SHOWN.values()},
-                       **{f"{c}_std": st.column_config.NumberColumn(f"{SHOWN[c]} ±", format="± %.2f")
-                          for c in predicted},
+        column_config={**{SHOWN[c]: st.column_config.NumberColumn(SHOWN[c], format="%.1f %%" if c in PERCENT
+                                                                  else "%.2f") for c in SHOWN},
+                       **{f"{c}_std": st.column_config.NumberColumn(f"{SHOWN[c]} ±", format="± %.1f %%" if c in PERCENT
+                                                                    else "± %.2f") for c in predicted},
+                       "max P(Tox21)": st.column_config.NumberColumn("max P(Tox21)", format="%.1f %%"),
                        "structure": st.column_config.ImageColumn("structure", width="small"),
                        "nearest_train_similarity": st.column_config.NumberColumn("nearest train sim.", format="%.2f"),
                        "in_domain": st.column_config.CheckboxColumn("in domain (strictest)"),
                        "alerts": st.column_config.TextColumn("alerts", width="large"),
                        "logS_approved_pct": st.column_config.NumberColumn("logS pct (approved)", format="%.0f"),
                        "qed_approved_pct": st.column_config.NumberColumn("QED pct (approved)", format="%.0f")})
-    st.caption(f"± is the calibrated SD of the column before it. 'pct' is the percentile among "
+    st.caption(f"± is the calibrated SD of the column before it; probabilities are in per cent. 'pct' is the percentile among "
                f"{approved_drug_count():,} approved drugs (ClinTox). 'Lipinski pass' allows one violation. "
                "'nearest train sim.' and 'in domain' are those of the strictest model (the one whose training "
                "set the molecule is furthest from, for its cut-off); each model's figures are under 'All predictions' below. Structures are drawn for the "
@@ -214,7 +222,9 @@ def draw(result: ScreenResult) -> None:
     radar.caption("Percentile of each value among approved drugs (50 = the median approved drug). A percentile "
                   "says where a value sits, not whether it is good: a high clinical-toxicity percentile is worse, "
                   "a high QED or logS (solubility) percentile better.")
-    details = pd.DataFrame([{"property": k, "value": round(v, 3), "± SD": round(s, 3),
+    details = pd.DataFrame([{"property": k, **({"value": round(100 * v, 1), "± SD": round(100 * s, 1), "unit": "%"}
+                                               if k in PERCENT else
+                                               {"value": round(v, 3), "± SD": round(s, 3), "unit": UNITS.get(k, "")}),
                              "approved pct": round(molecule.percentiles.get(k, float("nan")), 0)}
                             for k, (v, s) in molecule.predictions.items()])
     with st.expander("All predictions"):

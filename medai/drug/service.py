@@ -15,6 +15,7 @@ import numpy as np
 
 from medai import registry
 from medai.drug.alerts import Alert, alert_columns
+from medai.drug.catalog import DRUG_MODELS
 from medai.drug.descriptors import DESCRIPTOR_UNITS, Descriptors
 from medai.drug.featurize import MORGAN_BITS, packed_bits
 from medai.drug.io import MoleculeInput
@@ -104,6 +105,12 @@ def prediction_columns(model_names: Sequence[str] = SCREEN_MODELS) -> list[str]:
     """Prediction output columns of the installed screen models, in model order."""
     installed = set(registry.names())
     return [task for name in model_names if name in installed for task in registry.get_spec(name).labels]
+
+
+def prediction_units(model_names: Sequence[str] = SCREEN_MODELS) -> dict[str, str]:
+    """Prediction output column → its unit (``"probability"`` for the classification tasks)."""
+    return {task: DRUG_MODELS[name].unit for name in model_names if name in DRUG_MODELS
+            for task in DRUG_MODELS[name].tasks}
 
 
 def csv_columns(model_names: Sequence[str] = SCREEN_MODELS) -> list[str]:

@@ -35,6 +35,11 @@ def test_sample_molecules_screen_once(drug_page):
     # Predictions are numbers (a column sorts by value), each followed by its SD.
     assert table["logS (log mol/L)"].dtype.kind == "f" and table["logS_std"].dtype.kind == "f"
     assert list(table.columns).index("logS_std") == list(table.columns).index("logS (log mol/L)") + 1
+    # Probabilities in per cent, so that a rare event's 0.004 reads 0.4 %, not 0.00.
+    screened = [m for m in drug_page.session_state.drug_result.molecules if m.valid]
+    shown = table["P(clin. tox)"].dropna().to_numpy()
+    assert shown == pytest.approx([100 * m.predictions["clinical_toxicity"][0] for m in screened], abs=1e-2)
+    assert table["max P(Tox21)"].max() > 1
     drug_page.toggle[1].set_value(True).run()  # a filter: redraw, never re-record
     assert not drug_page.exception and _records() == len(SCREEN_MODELS)
     assert len(drug_page.get("download_button")) >= 2
