@@ -90,7 +90,7 @@ def sample_for(model: str) -> tuple[str, bytes]:
     if model == "cxr-lungs":
         path = SAMPLES / "cxr_normal_NORMAL2-IM-1427-0001.jpeg"
     elif model == "retina-vessels":
-        path = SAMPLES / "not_xray_retina_CHASE_Image_01L.jpg"
+        path = SAMPLES / "fundus_retina_CHASE_Image_01L.jpg"
     elif model == "colon-polyp":
         return _kvasir_frame()
     else:

@@ -89,7 +89,7 @@ def test_garbage_upload_gets_a_plain_message(diagnose_page):
 
 
 def test_non_xray_sample_is_refused(diagnose_page):
-    diagnose_page.multiselect[0].set_value(["not_xray_retina_CHASE_Image_01L.jpg"]).run()
+    diagnose_page.multiselect[0].set_value(["fundus_retina_CHASE_Image_01L.jpg"]).run()
     assert not diagnose_page.exception
     assert any(w.value.startswith("Refused") for w in diagnose_page.warning)
 

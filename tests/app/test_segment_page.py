@@ -113,7 +113,7 @@ def test_non_image_upload_shows_a_plain_error(segment_page):
 
 
 def test_a_photograph_is_refused_plainly(segment_page):
-    segment_page.selectbox(key="sample_cxr-lungs").set_value("not_xray_retina_CHASE_Image_01L.jpg").run()
+    segment_page.selectbox(key="sample_cxr-lungs").set_value("fundus_retina_CHASE_Image_01L.jpg").run()
     assert not segment_page.exception
     assert any(w.value.startswith("Refused") for w in segment_page.warning)
     assert not segment_page.dataframe
@@ -191,7 +191,7 @@ def test_retina_sample_against_its_shipped_vessel_mask(segment_page):
     segment_page.selectbox(key="sample_retina-vessels").set_value(CXR).run()  # a grey film: not what this model reads
     assert not segment_page.exception
     assert any(w.value.startswith("Refused") and "grey-scale" in w.value for w in segment_page.warning)
-    segment_page.selectbox(key="sample_retina-vessels").set_value("not_xray_retina_CHASE_Image_01L.jpg").run()
+    segment_page.selectbox(key="sample_retina-vessels").set_value("fundus_retina_CHASE_Image_01L.jpg").run()
     segment_page.toggle(key="shipped_truth").set_value(True).run()
     assert not segment_page.exception
     assert 0.5 < float(_metric(segment_page, "Dice against the ground truth (Vessels)")) <= 1.0

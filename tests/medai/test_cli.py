@@ -25,7 +25,7 @@ def test_batch_keeps_order_marks_errors_and_exits_non_zero(samples, tmp_path):
     garbage = tmp_path / "notes.png"
     garbage.write_bytes(b"this is not an image at all")
     inputs = [str(samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg"), str(garbage),
-              str(tmp_path / "missing.dcm"), str(samples / "not_xray_retina_CHASE_Image_01L.jpg"),
+              str(tmp_path / "missing.dcm"), str(samples / "fundus_retina_CHASE_Image_01L.jpg"),
               str(samples / "cxr_normal_NORMAL2-IM-1427-0001.jpeg")]
     output = tmp_path / "results.csv"
     code = main(["diagnose", *inputs, "--model", "cxr-pneumonia", "--output", str(output), "--quiet"])

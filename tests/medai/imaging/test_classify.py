@@ -69,7 +69,7 @@ def test_explain_gives_a_normalised_heatmap(model, samples):
     np.full((400, 400), 120, np.uint8),  # blank
 ])
 def test_non_xrays_are_refused(model, samples, pixels):
-    refused = model.predict([read_image(png_bytes(pixels)), _read(samples, "not_xray_retina_CHASE_Image_01L.jpg")])
+    refused = model.predict([read_image(png_bytes(pixels)), _read(samples, "fundus_retina_CHASE_Image_01L.jpg")])
     for diagnosis in refused:
         assert diagnosis.status == "refused" and diagnosis.probabilities is None and diagnosis.label is None
         assert diagnosis.message

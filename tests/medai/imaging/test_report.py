@@ -118,7 +118,7 @@ def test_text_outside_latin1_is_printed_not_raised(recorded, readable):
 
 
 def test_report_for_a_refusal(samples, readable):
-    data = (samples / "not_xray_retina_CHASE_Image_01L.jpg").read_bytes()
+    data = (samples / "fundus_retina_CHASE_Image_01L.jpg").read_bytes()
     (outcome,) = diagnose([("retina.jpg", data)], "cxr-pneumonia")
     assert outcome.status == "refused"
     pdf = pdf_report(outcome)

@@ -9,7 +9,7 @@ def test_every_input_is_answered_and_recorded_without_its_name(samples, tmp_path
     store = AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite'}")
     inputs = [("Smith_John.jpeg", (samples / "cxr_normal_NORMAL2-IM-1427-0001.jpeg").read_bytes()),
               ("broken.png", b"\x89PNG\r\n\x1a\n broken"),
-              ("retina.jpg", (samples / "not_xray_retina_CHASE_Image_01L.jpg").read_bytes())]
+              ("retina.jpg", (samples / "fundus_retina_CHASE_Image_01L.jpg").read_bytes())]
     outcomes = diagnose(inputs, "cxr-pneumonia", user="dr.x", source="python", store=store)
     assert [o.status for o in outcomes] == ["ok", "error", "refused"]
     records = sorted(store.recent_predictions(), key=lambda r: r.id)

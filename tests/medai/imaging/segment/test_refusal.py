@@ -14,7 +14,7 @@ from medai.imaging.segment.refusal import kind_check_text, other_kinds
 from tests.conftest import REPO
 
 SAMPLES = REPO / "sample_data" / "imaging"
-FUNDUS = SAMPLES / "not_xray_retina_CHASE_Image_01L.jpg"
+FUNDUS = SAMPLES / "fundus_retina_CHASE_Image_01L.jpg"
 CHEST_FILMS = sorted(SAMPLES.glob("cxr_*.jpeg")) + sorted((SAMPLES / "segment").glob("cxr_*.jpg"))
 KVASIR = config.data_dir() / "imaging" / "segmentation" / "Kvasir-SEG" / "images"
 

@@ -27,7 +27,7 @@ from tests.conftest import REPO
 MODEL = "cxr-lungs"
 XRAY = "cxr_pneumonia_person1946_bacteria_4874.jpeg"  # 968 x 592
 DICOM = "cxr_pneumonia_person1950_bacteria_4881.dcm"   # 1256 x 864, MONOCHROME1
-RETINA = "not_xray_retina_CHASE_Image_01L.jpg"
+RETINA = "fundus_retina_CHASE_Image_01L.jpg"
 
 
 @pytest.fixture(scope="module")
