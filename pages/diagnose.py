@@ -106,11 +106,15 @@ def why_line(p: float, threshold: float, label: str, prevalence: float | None, a
     return f"**{label.capitalize()}** because {p:.2f} is {side} the line at {threshold:.2f}: {origin}."
 
 
-def _pdf(outcome: DiagnoseOutcome, opacity: float, fixed: bool) -> bytes:
-    """The one-page report, built only when asked for (fpdf2 and the report code load then, not at start-up)."""
+def _pdf(outcome: DiagnoseOutcome, opacity: float, fixed: bool, user: str) -> bytes:
+    """The one-page report, built only when asked for (fpdf2 and the report code load then, not at start-up).
+
+    ``user`` is taken when the page is drawn: the download runs outside the session's script run, where the
+    sidebar's name is not seen, and the report must name whom the audit record names.
+    """
     from medai.imaging.report import pdf_report
 
-    return pdf_report(outcome, opacity, fixed, user=current_user())
+    return pdf_report(outcome, opacity, fixed, user=user)
 
 
 def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
@@ -161,7 +165,8 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     if image.pixel_spacing_mm:
         numbers.caption(f"Pixel spacing {image.pixel_spacing_mm[0]:.3f} × {image.pixel_spacing_mm[1]:.3f} mm")
     # Callables: the PDF and PNG are built only when a download is asked for, not on every rerun.
-    numbers.download_button("One-page report (PDF)", lambda: _pdf(outcome, opacity, fixed),
+    requested_by = current_user()
+    numbers.download_button("One-page report (PDF)", lambda: _pdf(outcome, opacity, fixed, requested_by),
                             f"report_{outcome.record_id}.pdf", "application/pdf", key=f"pdf_{outcome.record_id}")
     numbers.download_button("Heat map, full size (16-bit PNG)",
                             lambda: heatmap_png(diagnosis.heatmap, (height, width)),

@@ -6,12 +6,22 @@ The harness (one server on a free port, a browser that never downloads itself) i
 
 from __future__ import annotations
 
+import re
+import zlib
+
 import pytest
 
 from medai.store import AuditStore
 from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The strings the PDF's (deflated) page streams print, joined by spaces."""
+    streams = [zlib.decompress(raw) for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+               if raw[:1] == b"x"]  # a zlib header
+    return " ".join(text.decode("latin-1") for stream in streams for text in re.findall(rb"\((.*?)\) ?Tj", stream))
 
 
 def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
@@ -30,6 +40,8 @@ def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
             # A deep link on a fresh server must still get the router's sidebar and banner.
             expect(page.get_by_text("Your name (for the audit trail)")).to_be_visible(timeout=TIMEOUT_MS)
             expect(page.get_by_text("Research use only").first).to_be_visible()
+            page.get_by_label("Your name (for the audit trail)").fill("Dr Second")
+            page.get_by_label("Your name (for the audit trail)").press("Enter")
             upload = page.locator("input[type='file']")
             upload.set_input_files(str(samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg"))
             decision = page.get_by_text("decision at threshold")
@@ -38,6 +50,11 @@ def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
             expect(page.get_by_text("Uncertainty: the 5 models give")).to_be_visible()
             expect(page.get_by_text("where the network looked, not a lesion outline")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "e2e_diagnose.png"), full_page=True)
+            # The report is built when the button is pressed, outside the script run: it must still name
+            # whom the audit record names.
+            with page.expect_download(timeout=TIMEOUT_MS) as download:
+                page.get_by_role("button", name="One-page report (PDF)").click()
+            assert "Requested by Dr Second" in pdf_text(download.value.path().read_bytes())
             upload.set_input_files(files=[{"name": "scan.png", "mimeType": "image/png", "buffer": b"garbage"}])
             message = page.get_by_role("alert").filter(has_text="not a PNG, JPEG or DICOM")
             expect(message).to_be_visible(timeout=TIMEOUT_MS)
