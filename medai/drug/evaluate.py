@@ -111,6 +111,17 @@ def domain_cutoff(similarity: np.ndarray, error: np.ndarray, min_rows: int = 15)
     return best
 
 
+def domain_rule(ratio: float) -> str:
+    """The card's words for how :func:`domain_cutoff` chose, given the ratio it returned."""
+    rule = (f"5th-50th percentile of validation similarity where error below/above is largest and at least "
+            f"{DOMAIN_ERROR_RATIO}x")
+    if ratio >= DOMAIN_ERROR_RATIO:
+        return rule
+    return (f"{rule}; no cut-off reached {DOMAIN_ERROR_RATIO}x here (error does not grow with distance within "
+            "the validation molecules), so the cut-off is their 5th percentile: a molecule farther from the "
+            "training set than 95 % of validation molecules is where the model was never checked")
+
+
 def notation_check(smiles: Sequence[str], labels: np.ndarray) -> dict[str, float]:
     """How well the way SMILES were *written* separates the classes, before any standardisation.
 

@@ -299,8 +299,7 @@ def _card(info: DrugModelInfo, kind: str, data: datasets.MoleculeSet, train_set:
                    "calibration": "Platt scaling on validation" if kind == "classification" else "variance scaling on validation",
                    "applicability_domain": {"measure": "Tanimoto similarity (Morgan r2 bits) to the nearest training molecule",
                                             "cutoff": round(cutoff, 4),
-                                            "rule": "5th-50th percentile of validation similarity where error below/above is "
-                                                    f"largest and at least {evaluate.DOMAIN_ERROR_RATIO}x",
+                                            "rule": evaluate.domain_rule(ratio),
                                             "error_ratio_below_vs_above": round(ratio, 3),
                                             "validation_out_of_domain": round(float(np.mean(similarity < cutoff)), 4)},
                    "training_seconds": round(seconds), "command": f"python -m medai train {info.name}"},
