@@ -13,7 +13,7 @@ import streamlit as st
 from medai import registry
 from medai.drug.export import thumbnail_uri, to_sdf, to_svg
 from medai.drug.io import read_molecules, read_smiles_lines
-from medai.drug.lead import OBJECTIVE_LABELS, OBJECTIVES, objectives_of, optimize
+from medai.drug.lead import OBJECTIVE_LABELS, OBJECTIVES, default_weights, objectives_of, optimize
 from medai.drug.reference import approved_drug_count
 from medai.drug.service import (SCREEN_MODELS, ScreenResult, csv_columns, prediction_columns, prediction_units,
                                 screen)
@@ -240,9 +240,17 @@ def draw(result: ScreenResult) -> None:
                      correction=lambda key: measured_values(key, feedback_model))
 
     st.subheader("Optimise this lead")
+    defaults = default_weights(molecule)
+    if not defaults["activity"]:
+        similarity, cutoff = molecule.domain_by_model["drug-bace"]
+        st.caption(f"{OBJECTIVE_LABELS['activity']} starts at weight 0: this lead is outside the BACE-1 model's "
+                   f"domain (nearest BACE training molecule {similarity:.2f} < {cutoff:.2f}), so its activity "
+                   "figure would be a guess. Raise it only for a BACE-1 programme.")
     with st.form("optimise"):
         weight_columns = st.columns(len(OBJECTIVES))
-        weights = {k: column.slider(f"Weight of {OBJECTIVE_LABELS[k]}", 0.0, 2.0, 1.0, 0.25, key=f"weight_{k}")
+        # Keyed per lead for activity: its default depends on the lead.
+        weights = {k: column.slider(f"Weight of {OBJECTIVE_LABELS[k]}", 0.0, 2.0, defaults[k], 0.25,
+                                    key=f"weight_{k}" + (f"_{molecule.canonical_smiles}" if k == "activity" else ""))
                    for k, column in zip(OBJECTIVES, weight_columns)}
         bound, count, seed = st.columns(3)
         min_similarity = bound.slider("Min. similarity to the lead (Tanimoto)", 0.1, 0.9, 0.4, 0.05)
@@ -267,11 +275,13 @@ def draw(result: ScreenResult) -> None:
         analogues = pd.DataFrame([item.row() for item in ranked])
         analogues.insert(0, "structure", [thumbnail_uri(s) for s in analogues["smiles"]])
         lead_score, better = ranked[0].lead_score, int(analogues["better_than_lead"].sum())
+        outside = sum(item.result.in_domain is False for item in ranked)
         own = ", ".join(f"{OBJECTIVE_LABELS[k]} {lead_objectives[k]:.2f}" for k in OBJECTIVES)
         st.markdown(f"The lead itself scores **{lead_score:.2f}** on the weighted objectives ({own}; each 0–1, "
                     f"higher is better; the score is their weighted mean), so each column below can be read against "
-                    f"it. **{better} of {len(analogues)}** analogues score higher. Predictions for analogues marked "
-                    "out of domain are guesses.")
+                    f"it. **{better} of {len(analogues)}** analogues score higher. **{outside} of {len(analogues)}** "
+                    "are outside the domain of at least one model (`in_domain` false): that model's figures for "
+                    "them are guesses.")
         st.dataframe(analogues, hide_index=True, width="stretch",
                      column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
                                     "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",

@@ -70,6 +70,9 @@ DRUG_MODELS = {info.name: info for info in [
                   "Ranking candidate BACE-1 inhibitors; a worked example of target-activity prediction.",
                   "BACE (Subramanian G et al. J Chem Inf Model 56:1936-1949, 2016), MoleculeNet copy",
                   ["One target; the training molecules are mostly from BACE-1 programmes, so other chemotypes "
-                   "are out of domain."],
+                   "are out of domain.",
+                   "A chemical series absent from training can be missed while still in domain: verubecestat (a "
+                   "2 nM BACE-1 inhibitor with an iminothiadiazinane dioxide head group that no training molecule "
+                   "has) scores about 20 %."],
                   f"Subramanian 2016; {MOLECULENET}", version="1.2.0"),
 ]}

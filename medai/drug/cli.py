@@ -73,7 +73,7 @@ def run_optimize(args: argparse.Namespace) -> int:
     """Propose, screen and rank analogues of a lead SMILES."""
     from medai.drug.lead import OBJECTIVES, optimize
 
-    weights = dict(zip(OBJECTIVES, args.weights))
+    weights = dict(zip(OBJECTIVES, args.weights)) if args.weights else None
     output = _open_output(args.output)
     try:
         lead, ranked = optimize(args.smiles, args.n, weights, args.min_similarity, args.seed, user=args.user,
@@ -107,8 +107,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     optimize.add_argument("smiles", metavar="SMILES")
     optimize.add_argument("--n", type=int, default=20, help="analogues to keep (best first)")
     optimize.add_argument("--min-similarity", type=float, default=0.4, help="Tanimoto bound to the lead (0-1)")
-    optimize.add_argument("--weights", type=float, nargs=4, default=[1.0, 1.0, 1.0, 1.0],
-                          metavar=("ACTIVITY", "SOLUBILITY", "SAFETY", "QED"), help="objective weights")
+    optimize.add_argument("--weights", type=float, nargs=4, default=None,
+                          metavar=("ACTIVITY", "SOLUBILITY", "SAFETY", "QED"),
+                          help="objective weights (default 1 each, but BACE-1 activity 0 for a lead outside "
+                               "drug-bace's domain)")
     optimize.add_argument("--seed", type=int, default=0, help="seeds BRICS partner sampling")
     optimize.add_argument("--output", "-o", default="-", help="CSV file to write ('-' = standard output)")
     optimize.add_argument("--user", default=user, help="name for the audit trail")

@@ -67,6 +67,16 @@ def objectives_of(result: MoleculeResult) -> dict[str, float]:
             "qed": result.descriptors.qed if result.descriptors else 0.0}
 
 
+def default_weights(lead: MoleculeResult) -> dict[str, float]:
+    """Every objective weighted 1, except BACE-1 activity for a lead outside ``drug-bace``'s domain (0).
+
+    The activity objective is one target's model, trained on BACE-1 programmes: for another chemotype
+    its probability is a guess, and ranking analogues by it would reward noise.
+    """
+    similarity, cutoff = lead.domain_by_model.get("drug-bace", (0.0, 1.0))
+    return {**DEFAULT_WEIGHTS, "activity": DEFAULT_WEIGHTS["activity"] if similarity >= cutoff else 0.0}
+
+
 def weighted_score(objectives: Mapping[str, float], weights: Mapping[str, float]) -> float:
     """Σ wᵢ·objectiveᵢ / Σ wᵢ over the weighted objectives (0 when every weight is 0)."""
     total = sum(max(weights.get(k, 0.0), 0.0) for k in OBJECTIVES)
@@ -79,16 +89,16 @@ def optimize(lead_smiles: str, n: int = 20, weights: Mapping[str, float] | None 
     """Screen the lead and its analogues; return the lead's result and the top ``n`` analogues.
 
     Analogues are ranked by :func:`weighted_score` (ties by similarity); ``pareto`` marks those that
-    no other analogue beats on every weighted objective. Raises :class:`InvalidMoleculeError` for an
-    invalid lead.
+    no other analogue beats on every weighted objective. ``weights`` default to
+    :func:`default_weights` of the lead. Raises :class:`InvalidMoleculeError` for an invalid lead.
     """
-    weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
     analogues = propose(lead_smiles, min_similarity, approved_fragments(), seed)
     inputs = [MoleculeInput("lead", lead_smiles)] + [MoleculeInput(f"analogue {i + 1}", a.smiles)
                                                        for i, a in enumerate(analogues)]
     screened = screen(inputs, user=user, source=source, store=store, workers=1,
                       purpose="lead optimisation: the lead and its analogues").molecules
     lead_result, results = screened[0], screened[1:]
+    weights = dict(default_weights(lead_result) if weights is None else weights)
     kept = [(a, r) for a, r in zip(analogues, results) if r.valid]
     if not kept:
         return lead_result, []

@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from medai.drug.lead import objectives_of, weighted_score
+from medai.drug.io import MoleculeInput
+from medai.drug.lead import default_weights, objectives_of, weighted_score
+from medai.drug.service import screen
 from medai.drug.optimize import edit_analogues, pareto_front, propose
 from medai.drug.standardize import to_mol
 
@@ -82,3 +84,11 @@ def test_brics_growth_is_bounded_and_starts_from_the_lead(monkeypatch):
     own = {Chem.MolToSmiles(Chem.MolFromSmiles(s)) for s in BRICS.BRICSDecompose(lead)}
     assert seeds_seen and set(seeds_seen) <= own
     assert all("*" not in smiles for smiles in found)
+
+
+def test_bace1_activity_is_weighed_only_for_a_lead_in_the_bace_models_domain():
+    # Verubecestat is a BACE-1 inhibitor of the training chemotypes; paracetamol is no BACE-1 lead.
+    bace_lead, other_lead = screen([MoleculeInput("verubecestat", "CN1C(=N)N[C@](C)(c2cc(NC(=O)c3ccc(F)cn3)ccc2F)"
+                                                  "CS1(=O)=O"), MoleculeInput("paracetamol", LEAD)], workers=1).molecules
+    assert default_weights(bace_lead) == {"activity": 1.0, "solubility": 1.0, "safety": 1.0, "qed": 1.0}
+    assert default_weights(other_lead) == {"activity": 0.0, "solubility": 1.0, "safety": 1.0, "qed": 1.0}
