@@ -24,6 +24,9 @@ from medai.drug.standardize import standardize_mol, to_mol, to_smiles
 from medai.errors import MedAIError, WorkerError
 
 PARALLEL_FROM = 2_000
+INORGANIC_NOTE = ("No carbon atom: an inorganic species. The models learnt from organic molecules (and a few "
+                  "inorganic ones in Tox21 and ClinTox), and the drug-likeness rules are for organic drugs: treat "
+                  "every figure as a guess.")
 CHUNK = 500
 T = TypeVar("T")
 
@@ -74,7 +77,8 @@ def prepare(smiles: str) -> PreparedMolecule:
 
 
 def standardisation_note(given: Chem.Mol, parent: Chem.Mol) -> str:
-    """A sentence on what standardisation removed from ``given`` to reach ``parent`` ('' when nothing)."""
+    """What standardisation removed from ``given`` to reach ``parent``, and whether the parent is
+    inorganic ('' when there is nothing to say)."""
     fragments = Chem.GetMolFrags(given, asMols=True)
     largest = max(fragments, key=lambda fragment: fragment.GetNumHeavyAtoms())
 
@@ -86,7 +90,10 @@ def standardisation_note(given: Chem.Mol, parent: Chem.Mol) -> str:
         changes.append("kept the largest fragment of a salt or mixture")
     if charged_atoms(parent) < charged_atoms(largest):
         changes.append("neutralised charges")
-    return f"Standardised: {' and '.join(changes)}." if changes else ""
+    notes = [f"Standardised: {' and '.join(changes)}."] if changes else []
+    if not any(atom.GetAtomicNum() == 6 for atom in parent.GetAtoms()):
+        notes.append(INORGANIC_NOTE)
+    return " ".join(notes)
 
 
 def _one_thread_each() -> None:

@@ -35,3 +35,12 @@ def test_a_salt_is_standardised_with_a_note_saying_so():
     assert salt.canonical_smiles == "CC(=O)O"
     assert "largest fragment" in salt.note and "neutralised" in salt.note
     assert prepare("CC(=O)O").note == ""
+
+
+@pytest.mark.parametrize("smiles", ["[Na+].[Cl-]", "O", "O=S(=O)(O)O"])
+def test_an_inorganic_species_is_screened_but_said_to_be_a_guess(smiles):
+    from medai.drug.pipeline import INORGANIC_NOTE, prepare
+
+    inorganic = prepare(smiles)
+    assert not inorganic.error and INORGANIC_NOTE in inorganic.note
+    assert INORGANIC_NOTE not in prepare("C").note
