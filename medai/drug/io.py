@@ -16,8 +16,12 @@ from medai.errors import InputError, InputTooLargeError
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 MAX_MOLECULES = 200_000
-SMILES_COLUMNS = ("smiles", "canonical_smiles", "smi", "mol")
-ID_COLUMNS = ("id", "name", "mol_id", "compound_id", "cmpd_chemblid", "num")
+# Header names compared lower-case without spaces or punctuation ("Canonical SMILES" = "canonicalsmiles"),
+# in order of preference; then any header containing "smiles" (e.g. "Structure (SMILES)").
+SMILES_COLUMNS = ("smiles", "isomericsmiles", "canonicalsmiles", "smi", "mol")
+# As exported by ChEMBL ("ChEMBL ID", "Molecule ChEMBL ID"), PubChem ("CID") and MoleculeNet.
+ID_COLUMNS = ("id", "name", "molid", "compoundid", "cmpdchemblid", "moleculechemblid", "chemblid", "cid",
+              "pubchemcid", "moleculename", "compoundname", "title", "num")
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,11 @@ def _capped(rows: list[MoleculeInput]) -> list[MoleculeInput]:
     return rows
 
 
+def _normalised(header: str) -> str:
+    """A header name lower-case, without spaces or punctuation: "Molecule ChEMBL ID" → "moleculechemblid"."""
+    return "".join(character for character in header.lower() if character.isalnum())
+
+
 def read_csv(data: bytes) -> list[MoleculeInput]:
     """A CSV (or TSV) with a header naming a SMILES column and, optionally, an id/name column."""
     text = _text(data)
@@ -68,13 +77,14 @@ def read_csv(data: bytes) -> list[MoleculeInput]:
     delimiter = max(",;\t", key=first_line.count)  # the header decides; SMILES never contain these
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [cell.strip() for cell in next(reader, [])]
-    lowered = [cell.lower() for cell in header]
-    smiles_at = next((lowered.index(c) for c in SMILES_COLUMNS if c in lowered), None)
+    names = [_normalised(cell) for cell in header]
+    smiles_at = next((names.index(c) for c in SMILES_COLUMNS if c in names),
+                     next((k for k, name in enumerate(names) if "smiles" in name), None))
     if smiles_at is None:
         found = ", ".join(f"'{cell[:30]}'" for cell in header[:8]) or "none"
-        raise InputError(f"The CSV has no SMILES column (a header named 'smiles' is expected; found {found}). "
+        raise InputError(f"The CSV has no SMILES column (a header containing 'smiles' is expected; found {found}). "
                          "A list of SMILES without a header can be pasted, or uploaded as a .smi file.")
-    id_at = next((lowered.index(c) for c in ID_COLUMNS if c in lowered), None)
+    id_at = next((names.index(c) for c in ID_COLUMNS if c in names), None)
     rows = []
     for number, cells in enumerate(reader, start=1):
         if not any(cell.strip() for cell in cells):
@@ -95,7 +105,7 @@ def read_smiles_lines(data: bytes | str) -> list[MoleculeInput]:
         parts = line.strip().split(maxsplit=1)
         if not parts or parts[0].startswith("#"):
             continue
-        if number == 1 and parts[0].lower() in SMILES_COLUMNS:
+        if number == 1 and _normalised(parts[0]) in SMILES_COLUMNS:
             continue  # a header line
         rows.append(MoleculeInput(parts[1].strip() if len(parts) > 1 else f"row {len(rows) + 1}", parts[0]))
     return _capped(rows)

@@ -19,6 +19,17 @@ def test_csv_semicolon_and_short_rows():
     assert rows[1].error and rows[1].id == "b"
 
 
+@pytest.mark.parametrize("export, expected", [
+    (b"CID,CanonicalSMILES,IsomericSMILES\n2244,CC(=O)OC1=CC=CC=C1C(=O)O,CC(=O)OC1=CC=CC=C1C(=O)O\n", "2244"),  # PubChem
+    (b'"Molecule ChEMBL ID";"Molecule Name";"Smiles"\n"CHEMBL25";"ASPIRIN";"CC(=O)Oc1ccccc1C(=O)O"\n', "CHEMBL25"),
+    (b"Compound name,Structure (SMILES),IC50 (nM)\naspirin,CC(=O)Oc1ccccc1C(=O)O,12\n", "aspirin"),
+    (b"Title\tCanonical SMILES\naspirin\tCC(=O)Oc1ccccc1C(=O)O\n", "aspirin"),
+])
+def test_database_exports_are_read_with_their_ids(export, expected):
+    (row,) = read_csv(export)
+    assert row.id == expected and Chem.MolFromSmiles(row.smiles).GetNumAtoms() == 13
+
+
 def test_csv_without_smiles_column_is_refused():
     with pytest.raises(InputError, match="SMILES column") as refused:
         read_csv(b"compound,structure\n1,CCO\n")
