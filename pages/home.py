@@ -23,7 +23,8 @@ prediction (who, when, which model version, which input — by its hash, never b
 - **Patient timeline** — an ICU stay's vitals and labs over time, forecasts with 80 % bands, the
   in-hospital mortality risk hour by hour beside the NEWS2 early-warning score, and a survival curve.
 - **Model cards** — what each model was trained on, how, and how well it did on a validation split it
-  was not trained on (the public test portions are kept aside for independent evaluation).
+  was not trained on. The public test portions were never used here, neither for training nor for any
+  choice: they are left out of the shipped data and scored only by an independent evaluation.
 - **Audit log** — every prediction made here, and the feedback clinicians gave.
 
 Every page has a command-line twin: `python -m medai diagnose | segment | screen | optimize | timeline …`

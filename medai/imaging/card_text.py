@@ -66,7 +66,8 @@ def card_for(spec: dict, counts: dict, members: list[dict], evaluation: dict, se
             **counts,
             "split": "GroupShuffleSplit(test_size=0.15, random_state=0) over patient keys: personN for pneumonia "
                      "files, the IM-xxxx study number for normal files",
-            "held_out": "the official test set (624 images) was not available and was never used",
+            "held_out": "the official test set (624 images) is left out of the data here and was never used, for "
+                        "training or any choice; only an independent evaluation scores it",
         },
         "recipe": {
             "architecture": "residual depthwise-separable CNN, 4 stages (32-64-128-192 channels), 0.27 M parameters, "
