@@ -6,6 +6,7 @@ form and a tautomer of one compound give one answer.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from rdkit import Chem, RDLogger
@@ -45,9 +46,22 @@ def to_mol(smiles: str) -> Chem.Mol:
         raise InvalidMoleculeError("Not a valid SMILES (syntax error).")
     problems = Chem.DetectChemistryProblems(mol)
     if problems:
-        raise InvalidMoleculeError(f"Invalid chemistry: {problems[0].Message()}.")
+        raise InvalidMoleculeError(_problem_text(problems[0]))
     Chem.SanitizeMol(mol)
     return mol
+
+
+def _problem_text(problem) -> str:
+    """RDKit's chemistry problem in a chemist's words, atoms counted from 1 in the order written."""
+    if problem.GetType() == "KekulizeException":
+        atoms = ", ".join(str(index + 1) for index in problem.GetAtomIndices())
+        return (f"Aromatic ring that cannot be drawn with alternating single and double bonds (atoms {atoms} as "
+                "written): check the lower-case aromatic atoms, and write a pyrrole-type nitrogen as [nH].")
+    found = re.search(r"atom # \d+ (\w+), (\d+)", problem.Message())  # "... for atom # 0 C, 5, is greater ..."
+    if problem.GetType() == "AtomValenceException" and found:
+        return (f"Impossible valence: atom {problem.GetAtomIdx() + 1} as written ({found[1]}) has valence "
+                f"{found[2]}, more than {found[1]} allows.")
+    return f"Invalid chemistry: {problem.Message()}."
 
 
 def standardize_mol(mol: Chem.Mol, tautomer: bool = True) -> Chem.Mol:
