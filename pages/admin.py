@@ -64,7 +64,7 @@ with log_tab:
     filters = {"user": None if user == ALL else user, "model_name": None if model == ALL else model,
                "status": None if status == ALL else status}
     table = store.prediction_table(**filters, limit=MOST_ROWS)
-    st.dataframe(table, hide_index=True, width="stretch", key="admin_log")
+    st.dataframe(table, placeholder="—", hide_index=True, width="stretch", key="admin_log")
     st.caption(f"{len(table)} prediction record(s), newest first.")
     recorded_download("Export audit log (CSV)", kind="export.audit-log", data=table.to_csv(index=False),
                       file_name="medai-audit-log.csv", key="admin_log_export",
@@ -72,7 +72,7 @@ with log_tab:
     st.subheader("Sign-ins and exports")
     events = store.events(limit=500)
     st.dataframe([{"id": e.id, "when (UTC)": e.created_at, "user": e.user, "event": e.kind,
-                   "details": event_details(e.details)} for e in events], hide_index=True, width="stretch",
+                   "details": event_details(e.details)} for e in events], placeholder="—", hide_index=True, width="stretch",
                  key="admin_events")
     if not events:
         st.caption("No sign-ins or exports recorded yet.")
@@ -83,7 +83,7 @@ with models_tab:
         spec = registry.get_spec(name)
         rows.append({"model": spec.name, "version": spec.version, "task": spec.task, "files": len(spec.files),
                      "weights SHA-256": registry.weights_digest(spec)})
-    st.dataframe(rows, hide_index=True, width="stretch", key="admin_models")
+    st.dataframe(rows, placeholder="—", hide_index=True, width="stretch", key="admin_models")
     st.caption("The weights SHA-256 is the digest every prediction record carries: SHA-256 over the "
                "`sha256sum` lines of the model's files, sorted by name.")
     if rows:
@@ -94,7 +94,7 @@ with models_tab:
 
 with feedback_tab:
     statistics = reports.feedback_statistics(store)
-    st.dataframe(statistics, hide_index=True, width="stretch", key="admin_feedback_stats",
+    st.dataframe(statistics, placeholder="—", hide_index=True, width="stretch", key="admin_feedback_stats",
                  column_config={"override share": st.column_config.NumberColumn(format="%.2f")})
     reviewed = statistics.loc[statistics["reviewed"] > 0, "model"].tolist()
     if not reviewed:
@@ -114,5 +114,5 @@ with database_tab:
     st.write(f"**Schema revision:** {health.revision or 'none'} (newest shipped: {health.head})")
     if not health.up_to_date:
         st.warning("The database is not at the newest schema revision.", icon=":material/warning:")
-    st.dataframe([{"table": name, "rows": count} for name, count in health.rows.items()], hide_index=True,
+    st.dataframe([{"table": name, "rows": count} for name, count in health.rows.items()], placeholder="—", hide_index=True,
                  key="admin_rows")

@@ -45,7 +45,7 @@ if table.empty:
 
 probability_columns = {name: st.column_config.NumberColumn(name, format="%.3f")
                        for name in table.columns if name.startswith("P(")}
-st.dataframe(table, hide_index=True, width="stretch", column_config={
+st.dataframe(table, placeholder="—", hide_index=True, width="stretch", column_config={
     "when (UTC)": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     "uncertainty": st.column_config.NumberColumn("uncertainty", format="%.3f"),
     "feedback": st.column_config.TextColumn("feedback", help="The latest verdict: agree, or override → the label given"),

@@ -129,7 +129,8 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     image, diagnosis = outcome.image, outcome.diagnosis
     height, width = outcome.original_shape or image.shape
     if outcome.status == "refused":
-        picture.image(image.pixels, caption="Image as read", clamp=True, width="stretch")
+        picture.image(image.pixels, caption="Image as the model reads it (in grey, whatever its colours)", clamp=True,
+                      width="stretch")
         numbers.warning(f"Refused: {outcome.message}", icon=":material/block:")
         return
     p, threshold, positive = diagnosis.positive_probability, diagnosis.threshold, labels[-1]
@@ -224,7 +225,7 @@ for names in repeated_images(outcomes):
 
 table = pd.DataFrame([outcome.row(spec.labels) for outcome in outcomes], columns=csv_columns(spec.labels))
 shown_columns = ["file", "status", "label", f"p_{spec.labels[-1]}", "uncertainty", "message"]
-st.dataframe(table[shown_columns].replace({"": None}), hide_index=True, width="stretch")  # blank → empty cell
+st.dataframe(table[shown_columns].replace({"": None}), placeholder="—", hide_index=True, width="stretch")  # blank → "—"
 st.download_button("Download results (CSV)", table.to_csv(index=False).encode(), "diagnose_results.csv",
                    "text/csv")
 

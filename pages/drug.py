@@ -165,7 +165,7 @@ def draw(result: ScreenResult) -> None:
                "max P(Tox21)" if tox21 else None, "in_domain", "models in domain", "nearest_train_similarity", "qed", "mw", "clogp",
                "tpsa", "lipinski_violations", "alerts", "logS_approved_pct", "qed_approved_pct", "message"]
     event = st.dataframe(
-        table[[c for c in visible if c and c in table]].rename(columns=SHOWN), hide_index=True, width="stretch",
+        table[[c for c in visible if c and c in table]].rename(columns=SHOWN), placeholder="—", hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row", key="drug_table",
         column_config={**{SHOWN[c]: st.column_config.NumberColumn(SHOWN[c], format="%.1f %%" if c in PERCENT
                                                                   else "%.2f") for c in SHOWN},
@@ -228,10 +228,10 @@ def draw(result: ScreenResult) -> None:
                              "approved pct": round(molecule.percentiles.get(k, float("nan")), 0)}
                             for k, (v, s) in molecule.predictions.items()])
     with st.expander("All predictions"):
-        st.dataframe(details, hide_index=True, width="stretch")
+        st.dataframe(details, placeholder="—", hide_index=True, width="stretch")
         st.dataframe(pd.DataFrame([{"model": n, "nearest train similarity": round(s, 3), "cut-off": c,
                                     "in domain": s >= c} for n, (s, c) in molecule.domain_by_model.items()]),
-                     hide_index=True, width="stretch")
+                     placeholder="—", hide_index=True, width="stretch")
 
     feedback_model = st.selectbox("Feedback on this screen's predictions of", list(result.models),
                                   key="drug_feedback_model")
@@ -282,7 +282,7 @@ def draw(result: ScreenResult) -> None:
                     f"it. **{better} of {len(analogues)}** analogues score higher. **{outside} of {len(analogues)}** "
                     "are outside the domain of at least one model (`in_domain` false): that model's figures for "
                     "them are guesses.")
-        st.dataframe(analogues, hide_index=True, width="stretch",
+        st.dataframe(analogues, placeholder="—", hide_index=True, width="stretch",
                      column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
                                     "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",
                                     "better_than_lead": "better than lead", "lead_score": "lead's score",

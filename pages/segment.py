@@ -203,7 +203,7 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
                           **({"validation Dice": [round(card_dice[m.structure], 3) if m.structure in card_dice else None
                                                      for m in measurements]}
                              if card_dice else {})})
-    numbers.dataframe(table, hide_index=True, width="stretch", column_config={  # short headers fit a narrow column
+    numbers.dataframe(table, placeholder="—", hide_index=True, width="stretch", column_config={  # short headers fit a narrow column
         "validation Dice": st.column_config.NumberColumn("val. Dice", help="Dice on the model card's validation images"),
         "share of image": st.column_config.TextColumn("% of image")})
     numbers.caption((f"Pixel spacing {spacing[0]:.3f} × {spacing[1]:.3f} mm (from the DICOM file)." if spacing else

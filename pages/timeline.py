@@ -227,7 +227,7 @@ def draw(view: TimelineView) -> None:
         table = pd.DataFrame([{"variable": variables()[n].label,
                                "change in risk (percentage points)": round(100 * d, 2),
                                "direction": "raises" if d > 0 else "lowers"} for n, d in view.drivers[:10]])
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, placeholder="—", hide_index=True, width="stretch")
         st.caption("Occlusion: the risk with all data minus the risk with that variable's observations removed.")
     with survival:
         if len(view.survival):
@@ -250,7 +250,7 @@ def draw(view: TimelineView) -> None:
         st.plotly_chart(labs, width="stretch")
     with st.expander("Forecast table"):
         one_decimal = st.column_config.NumberColumn(format="%.1f")  # "83.0" beside "85.5", not "83"
-        st.dataframe(forecast_table(view.forecasts), hide_index=True, width="stretch",
+        st.dataframe(forecast_table(view.forecasts), placeholder="—", hide_index=True, width="stretch",
                      column_config={name: one_decimal for name in ("time since admission (h)", "low (p10)",
                                                                    "median (p50)", "high (p90)")})
     if stay.unknown or stay.out_of_range or stay.problems or stay.converted or stay.unit_doubts:
