@@ -107,14 +107,27 @@ def why_line(p: float, threshold: float, label: str, prevalence: float | None, a
 
 
 def _pdf(outcome: DiagnoseOutcome, opacity: float, fixed: bool, user: str) -> bytes:
-    """The one-page report, built only when asked for (fpdf2 and the report code load then, not at start-up).
+    """The one-page report, built only when asked for (fpdf2 and the report code load then, not at start-up),
+    and recorded in the audit log as an export before it leaves.
 
     ``user`` is taken when the page is drawn: the download runs outside the session's script run, where the
     sidebar's name is not seen, and the report must name whom the audit record names.
     """
     from medai.imaging.report import pdf_report
 
+    _record_export(outcome, "pdf report", user)
     return pdf_report(outcome, opacity, fixed, user=user)
+
+
+def _heatmap(outcome: DiagnoseOutcome, shape: tuple[int, int], user: str) -> bytes:
+    """The Grad-CAM map at the film's full size (16-bit PNG), recorded as an export before it leaves."""
+    _record_export(outcome, "heat map png", user)
+    return heatmap_png(outcome.diagnosis.heatmap, shape)
+
+
+def _record_export(outcome: DiagnoseOutcome, what: str, user: str) -> None:
+    audit_store().record_event("export.report", user=user, details={"prediction_id": outcome.record_id,
+                                                                     "format": what})
 
 
 def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
@@ -170,7 +183,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     numbers.download_button("One-page report (PDF)", lambda: _pdf(outcome, opacity, fixed, requested_by),
                             f"report_{outcome.record_id}.pdf", "application/pdf", key=f"pdf_{outcome.record_id}")
     numbers.download_button("Heat map, full size (16-bit PNG)",
-                            lambda: heatmap_png(diagnosis.heatmap, (height, width)),
+                            lambda: _heatmap(outcome, (height, width), requested_by),
                             f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}")
     with numbers:
         feedback_control(outcome.record_id, labels, given=diagnosis.label)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AuditEvent", "AuditStore", "Base", "FeedbackRecord", "PredictionRecord", "describe_verdict"]
 VERDICTS = ("agree", "override")
-EVENT_KINDS = ("sign-in", "export.audit-log", "export.feedback", "feedback.superseded")
+EVENT_KINDS = ("sign-in", "export.audit-log", "export.feedback", "export.report", "feedback.superseded")
 # Keys that would name or locate a patient: never accepted in input_metadata or event details.
 IDENTIFYING_KEY = re.compile(r"patient|birth|address|phone|accession|institution|physician|operator|file_?name"
                              r"|path|^name$|uid$", re.IGNORECASE)

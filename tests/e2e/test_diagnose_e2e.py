@@ -24,9 +24,10 @@ def pdf_text(pdf: bytes) -> str:
     return " ".join(text.decode("latin-1") for stream in streams for text in re.findall(rb"\((.*?)\) ?Tj", stream))
 
 
-def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
+def test_upload_sample_see_result_then_garbage_see_message(server, samples):
     from playwright.sync_api import expect, sync_playwright
 
+    app_url, db_url = server
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
@@ -55,6 +56,8 @@ def test_upload_sample_see_result_then_garbage_see_message(app_url, samples):
             with page.expect_download(timeout=TIMEOUT_MS) as download:
                 page.get_by_role("button", name="One-page report (PDF)").click()
             assert "Requested by Dr Second" in pdf_text(download.value.path().read_bytes())
+            (export,) = AuditStore(db_url).events("export.report", limit=1)  # recorded before it left
+            assert export.user == "Dr Second" and export.details["format"] == "pdf report"
             upload.set_input_files(files=[{"name": "scan.png", "mimeType": "image/png", "buffer": b"garbage"}])
             message = page.get_by_role("alert").filter(has_text="not a PNG, JPEG or DICOM")
             expect(message).to_be_visible(timeout=TIMEOUT_MS)
