@@ -103,14 +103,21 @@ if changed:
         st.stop()
     for model_name in SCREEN_MODELS:
         cached_model(model_name)
+    bar, done = st.progress(0.0, text=f"Screening {len(molecules):,} molecule(s)…"), [0]
+
+    def advance(count: int) -> None:
+        done[0] += count
+        bar.progress(done[0] / len(molecules), text=f"Screened {done[0]:,} of {len(molecules):,} molecules…")
+
     with st.spinner(f"Screening {len(molecules)} molecule(s)…"):
         try:
             # One process: worker processes are for the CLI, not inside the web server.
             st.session_state.drug_result = screen(molecules, user=current_user(), source="ui", store=audit_store(),
-                                                  workers=1)
+                                                  workers=1, progress=advance)
         except MedAIError as exc:  # e.g. a model or the audit store failed: say so
             st.error(str(exc), icon=":material/error:")
             st.stop()
+    bar.empty()
     st.session_state.drug_request = request
     st.session_state.pop("drug_optimized", None)
 

@@ -212,6 +212,7 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
                        for c in PERCENTILE_DESCRIPTORS} if valid else {}
     results: list[MoleculeResult] = []
     position = {row: k for k, row in enumerate(valid)}
+    first_of: dict[str, str] = {}  # canonical SMILES → id of its first row: a repeat says so
     for index, (item, prep) in enumerate(zip(inputs, prepared)):
         if index not in position:
             results.append(MoleculeResult(item.id, item.smiles, "", False, item.error or prep.error))
@@ -229,7 +230,10 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
             f"Out of the applicability domain of {', '.join(outside)} ({len(outside)} of {len(domain)} models; "
             f"strictest {strictest}: nearest training molecule has Tanimoto {domain[strictest][0]:.2f} < "
             f"{domain[strictest][1]:.2f}); treat their predictions as guesses.")
-        message = " ".join(part for part in (prep.note, message) if part)
+        repeat = (f"Same molecule, once standardised, as {first_of[prep.canonical_smiles]}."
+                  if prep.canonical_smiles in first_of else "")
+        first_of.setdefault(prep.canonical_smiles, item.id)
+        message = " ".join(part for part in (prep.note, repeat, message) if part)
         results.append(MoleculeResult(item.id, item.smiles, prep.canonical_smiles, True, message, prep.descriptors,
                                       prep.alerts, values, pcts, domain[strictest][0] if strictest else None,
                                       in_domain, domain))

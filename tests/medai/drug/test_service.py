@@ -30,6 +30,8 @@ def test_rows_in_input_order_with_invalid_rows_kept(screened):
     assert [r.valid for r in rows] == [True, False, True, False, False, True]
     assert "syntax" in rows[1].message and "Empty" in rows[3].message and "no SMILES" in rows[4].message
     assert rows[0].canonical_smiles == rows[2].canonical_smiles  # the salt is its parent
+    assert "Same molecule, once standardised, as aspirin." in rows[2].message
+    assert "Same molecule" not in rows[0].message
 
 
 def test_predictions_have_the_contract_columns_and_uncertainty(screened):
