@@ -120,3 +120,17 @@ def rounded(value: Any, digits: int = 4) -> Any:
     if isinstance(value, (list, tuple)):
         return [rounded(inner, digits) for inner in value]
     return value
+
+
+def reproduction(card: dict[str, Any]) -> str:
+    """One sentence for whoever hosts the model: the command that retrains it on the CPU, where it reads its
+    data, and how long it took (when the card records it)."""
+    recipe = card.get("recipe", {}) if isinstance(card.get("recipe"), dict) else {}
+    minutes = recipe.get("training_minutes_on_2_cpu_cores")
+    if minutes is None and recipe.get("training_seconds") is not None:
+        minutes = recipe["training_seconds"] / 60
+    took = f"; it took about {minutes:.0f} min on 2 CPU cores" if minutes is not None else ""
+    return (f"Retrain on the CPU with `python -m medai train {card['name']}`: it reads the data named under Data from "
+            f"MEDAI_DATA_DIR (default ../shared/data), re-measures every figure here on the same validation split "
+            f"and rewrites this card{took}. The validation split comes from the same source as the training data; "
+            "images from another hospital, or molecules or patients unlike these, may do worse.")

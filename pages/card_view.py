@@ -16,6 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from medai.cards import reproduction
+
 KNOWN_SECTIONS = ("name", "version", "date", "summary", "regulatory_status", "intended_use", "not_intended_for",
                   "headline", "confusion", "curves", "data", "recipe", "metrics", "limitations", "citation")
 ACRONYMS = {"auc": "AUC", "roc": "ROC", "ece": "ECE", "ppv": "PPV", "npv": "NPV", "rmse": "RMSE", "mae": "MAE",
@@ -264,6 +266,7 @@ def render_card(card: dict) -> None:
         st.markdown("**Not intended for**\n" + "\n".join(f"- {escape(fmt(item))}" for item in card["not_intended_for"]))
     if card.get("headline"):
         _headline(card["headline"])
+    st.info(reproduction(card), icon=":material/replay:")  # our own sentence; the name is a registry name
     if card.get("confusion"):
         _confusion(card["confusion"])
     if card.get("curves"):
