@@ -2,7 +2,9 @@
 
 Fitted with lifelines' ``CoxPHFitter`` at training time; at prediction time the curve is
 ``S(t | x) = exp(-H0(t) · exp((x - x̄) · β))`` from the shipped coefficients and baseline cumulative
-hazard (NumPy only: lifelines is needed to retrain, not to predict).
+hazard (NumPy only: lifelines is needed to retrain, not to predict). Since 1.1.0 one covariate of ``x``
+is the log-odds of death within a year from boosted trees on all summary features (the mean over
+five cross-fitted tree models, so that the Cox model learnt its weight from out-of-fold values).
 
 Outcome: ``Survival`` days of the PhysioNet outcomes file; -1 ("not known to have died") is treated as
 alive at one year (deaths are recorded years after discharge, so survivors were followed at least that
@@ -11,8 +13,9 @@ long); deaths after 365 days are censored at 365.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import joblib
 import numpy as np
 
 from medai.registry import ModelSpec
@@ -20,7 +23,7 @@ from medai.timeline.features import feature_names, summary_features
 from medai.timeline.io import Stay
 
 HORIZON_DAYS = 365
-ARRAYS_FILE = "cox.npz"
+ARRAYS_FILE, BOOSTERS_FILE = "cox.npz", "boosters.joblib"
 KEY_VARIABLES = ("GCS", "HR", "RespRate", "Temp", "MAP", "NIMAP", "SysABP", "NISysABP", "BUN", "Creatinine",
                  "Lactate", "HCO3", "pH", "WBC", "Platelets", "Bilirubin", "Na", "K", "Glucose", "Urine", "PaO2",
                  "FiO2", "MechVent", "Albumin", "HCT", "SaO2")
@@ -53,6 +56,9 @@ class CoxModel:
         0..365.
     baseline : ndarray, shape (d,)
         Baseline cumulative hazard at ``days``.
+    boosters : list
+        Cross-fitted scikit-learn classifiers of death within a year on all summary features; their mean
+        log-odds is the last covariate (``beta`` and ``mean`` are then one longer). Empty: no such covariate.
     """
 
     name: str
@@ -64,12 +70,18 @@ class CoxModel:
     mean: np.ndarray
     days: np.ndarray
     baseline: np.ndarray
+    boosters: list = field(default_factory=list)
 
     def design(self, features: np.ndarray) -> np.ndarray:
-        """(n, p) standardised covariates from (n, F) summary features."""
-        x = np.asarray(features, dtype=float)[:, selected_columns()]
+        """(n, p) covariates from (n, F) summary features: the standardised selected features, then (with
+        boosters) their mean log-odds of death within a year."""
+        features = np.asarray(features, dtype=float)
+        x = features[:, selected_columns()]
         x = np.where(np.isnan(x), self.median, x)
-        return np.clip((x - self.center) / self.scale, -5, 5)
+        x = np.clip((x - self.center) / self.scale, -5, 5)
+        if not self.boosters:
+            return x
+        return np.column_stack([x, booster_log_odds(self.boosters, features)])
 
     def log_hazard(self, features: np.ndarray) -> np.ndarray:
         """Linear predictor, shape (n,): higher = earlier death."""
@@ -84,6 +96,12 @@ class CoxModel:
         return self.days, self.curves(summary_features(stay)[None, :])[0]
 
 
+def booster_log_odds(boosters: list, features: np.ndarray) -> np.ndarray:
+    """Mean log-odds of death within a year over ``boosters``, shape (n,), from (n, F) summary features."""
+    odds = [np.clip(booster.predict_proba(features)[:, 1], 1e-6, 1 - 1e-6) for booster in boosters]
+    return np.mean([np.log(p / (1 - p)) for p in odds], axis=0)
+
+
 def outcome(survival_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(duration days, event 0/1), shape (n,) each, from PhysioNet ``Survival`` (see the module docstring)."""
     died = (survival_days >= 0) & (survival_days <= HORIZON_DAYS)
@@ -92,6 +110,7 @@ def outcome(survival_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def load(spec: ModelSpec) -> CoxModel:
     """Build the model from a registry spec (files already verified)."""
+    boosters = joblib.load(spec.path(BOOSTERS_FILE)) if BOOSTERS_FILE in spec.files else []
     with np.load(spec.path(ARRAYS_FILE)) as a:
         return CoxModel(spec.name, spec.version, a["median"], a["center"], a["scale"], a["beta"], a["mean"],
-                        a["days"], a["baseline"])
+                        a["days"], a["baseline"], boosters)

@@ -1,9 +1,12 @@
 """Train ``icu-survival`` on the CPU: ``python -m medai train icu-survival`` (needs ``lifelines``).
 
 Recipe: the ``icu-mortality`` split → selected summary features of the 48 h (median-imputed,
-standardised, clipped) → lifelines ``CoxPHFitter`` (ridge penalty chosen on validation concordance
-from 0.1 / 0.3 / 1; constant columns dropped) → baseline cumulative hazard on days 0..365 → card with the validation C-index
-(bootstrap 95 % interval), the mortality model's risk and SAPS-I as rankers beside it.
+standardised, clipped), plus the log-odds of death within a year from boosted trees on all summary
+features, cross-fitted (5 folds of the training stays: each training stay gets the value of the trees
+that did not see it; validation and new stays the mean of the five) → lifelines ``CoxPHFitter`` (ridge
+penalty chosen on validation concordance; constant columns dropped) → baseline cumulative hazard on days
+0..365 → card with the validation C-index (bootstrap 95 % interval), the 1.0.0 recipe (no trees), the
+trees alone, the mortality model's risk and SAPS-I as rankers beside it.
 """
 
 from __future__ import annotations
@@ -13,17 +16,48 @@ import json
 import time
 from pathlib import Path
 
+import joblib
 import numpy as np
 
 from medai import cards
 from medai.registry import sha256_of
 from medai.timeline.datasets import development_data
 from medai.timeline.features import feature_matrix
-from medai.timeline.survival import ARRAYS_FILE, HORIZON_DAYS, CoxModel, outcome, selected_features
+from medai.timeline.survival import (ARRAYS_FILE, BOOSTERS_FILE, HORIZON_DAYS, CoxModel, booster_log_odds, outcome,
+                                     selected_features)
 from medai.timeline.train_mortality import log, split
 
-VERSION = "1.0.0"
-PENALTIES = (0.1, 0.3, 1.0)
+VERSION = "1.1.0"
+PENALTIES = (0.01, 0.03, 0.1, 0.3, 1.0)
+FOLDS = 5
+BOOSTER = {"learning_rate": 0.03, "max_iter": 400, "max_leaf_nodes": 15, "l2_regularization": 1.0}
+BOOSTER_COLUMN = "boosted_trees_log_odds_death_1y"
+
+
+def cross_fitted_boosters(features: np.ndarray, event: np.ndarray) -> tuple[list, np.ndarray]:
+    """Boosted-tree classifiers of death within a year, one per fold, and each row's out-of-fold log-odds.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n, F)
+        Summary features of the training stays.
+    event : ndarray of int, shape (n,)
+        1 = died within a year.
+
+    Returns
+    -------
+    (boosters, out_of_fold) : (list of HistGradientBoostingClassifier, ndarray of shape (n,))
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import StratifiedKFold
+
+    boosters, out_of_fold = [], np.zeros(len(event))
+    for seed, (fit_rows, held_rows) in enumerate(StratifiedKFold(FOLDS, shuffle=True, random_state=0)
+                                                  .split(features, event)):
+        booster = HistGradientBoostingClassifier(**BOOSTER, random_state=seed).fit(features[fit_rows], event[fit_rows])
+        out_of_fold[held_rows] = booster_log_odds([booster], features[held_rows])
+        boosters.append(booster)
+    return boosters, out_of_fold
 
 
 def train(model_dir: Path, **_: object) -> dict:
@@ -45,18 +79,28 @@ def train(model_dir: Path, **_: object) -> dict:
     shell.median = np.nan_to_num(np.nanmedian(raw, axis=0))
     filled = np.where(np.isnan(raw), shell.median, raw)
     shell.center, shell.scale = filled.mean(axis=0), np.where(filled.std(axis=0) > 0, filled.std(axis=0), 1.0)
-    x_train, x_val = shell.design(features[train_idx]), shell.design(features[val_idx])
+    boosters, out_of_fold = cross_fitted_boosters(features[train_idx], event[train_idx])
+    trees_val = booster_log_odds(boosters, features[val_idx])
+    log(f"{FOLDS} cross-fitted boosted-tree models trained")
+    x_train = np.column_stack([shell.design(features[train_idx]), out_of_fold])
+    x_val = np.column_stack([shell.design(features[val_idx]), trees_val])
     varying = x_train.std(axis=0) > 1e-6
-    names_all, names = names, [n for n, v in zip(names, varying) if v]
+    names_all = names + [BOOSTER_COLUMN]
+    names = [n for n, v in zip(names_all, varying) if v]
     x_train, x_val = x_train[:, varying], x_val[:, varying]
-    frame = pd.DataFrame(x_train, columns=names).assign(duration=duration[train_idx], event=event[train_idx])
-    fits, scores = {}, {}
-    for penalty in PENALTIES:
+
+    def fit(penalty: float, columns: list[str]) -> tuple[object, float]:
+        frame = pd.DataFrame(x_train, columns=names)[columns].assign(duration=duration[train_idx],
+                                                                      event=event[train_idx])
         fitted = CoxPHFitter(penalizer=penalty).fit(frame, "duration", "event")
-        risk = fitted.predict_partial_hazard(pd.DataFrame(x_val, columns=names)).to_numpy()
-        scores[penalty] = concordance_index(duration[val_idx], -risk, event[val_idx])
-        fits[penalty] = fitted
-        log(f"penalty {penalty}: validation C-index {scores[penalty]:.4f}")
+        risk = fitted.predict_partial_hazard(pd.DataFrame(x_val, columns=names)[columns]).to_numpy()
+        return fitted, concordance_index(duration[val_idx], -risk, event[val_idx])
+
+    fits, scores, without_trees = {}, {}, {}
+    for penalty in PENALTIES:
+        fits[penalty], scores[penalty] = fit(penalty, names)
+        without_trees[penalty] = fit(penalty, names[:-1])[1]
+        log(f"penalty {penalty}: validation C-index {scores[penalty]:.4f} (without the trees {without_trees[penalty]:.4f})")
     penalty = max(scores, key=scores.get)
     fitted = fits[penalty]
     days = np.arange(0, HORIZON_DAYS + 1, dtype=float)
@@ -64,7 +108,8 @@ def train(model_dir: Path, **_: object) -> dict:
     baseline = np.interp(days, hazard.index.to_numpy(dtype=float), hazard.iloc[:, 0].to_numpy(), left=0.0)
     beta, mean = np.zeros(len(names_all)), np.zeros(len(names_all))
     beta[varying], mean[varying] = fitted.params_[names].to_numpy(), fitted._norm_mean[names].to_numpy()
-    model = CoxModel("icu-survival", VERSION, shell.median, shell.center, shell.scale, beta, mean, days, baseline)
+    model = CoxModel("icu-survival", VERSION, shell.median, shell.center, shell.scale, beta, mean, days, baseline,
+                     boosters)
     check = fitted.predict_survival_function(pd.DataFrame(x_val[:5], columns=names), times=[30.0, 365.0]).to_numpy().T
     assert np.allclose(check, model.curves(features[val_idx[:5]])[:, [30, 365]], atol=0.02), "curve mismatch"
     log_hazard = model.log_hazard(features[val_idx])
@@ -77,7 +122,9 @@ def train(model_dir: Path, **_: object) -> dict:
     ci = tuple(np.percentile(boot, [2.5, 97.5]))
     saps = data["saps"][val_idx]
     scored = saps >= 0  # -1 = SAPS-I not recorded
-    baselines = {"SAPS-I": concordance_index(duration[val_idx][scored], -saps[scored], event[val_idx][scored])}
+    baselines = {"Cox without the trees (1.0.0 recipe)": max(without_trees.values()),
+                 "boosted trees alone": concordance_index(duration[val_idx], -trees_val, event[val_idx]),
+                 "SAPS-I": concordance_index(duration[val_idx][scored], -saps[scored], event[val_idx][scored])}
     try:
         from medai import registry
         mortality = registry.load("icu-mortality").predict([stays[i] for i in val_idx])
@@ -88,18 +135,20 @@ def train(model_dir: Path, **_: object) -> dict:
     model_dir.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(model_dir / ARRAYS_FILE, median=model.median, center=model.center, scale=model.scale,
                         beta=model.beta, mean=model.mean, days=days, baseline=baseline)
+    joblib.dump(boosters, model_dir / BOOSTERS_FILE, compress=3)
     spec = {"name": "icu-survival", "version": VERSION, "task": "icu-timeline",
             "loader": "medai.timeline.survival:load", "trainer": "medai.timeline.train_survival:train",
             "labels": ["survival_probability"],
             "input": {"formats": ["physionet2012", "long-csv"], "features": f"{len(names)} summary features"},
-            "files": {ARRAYS_FILE: sha256_of(model_dir / ARRAYS_FILE)}, "parameters": {"penalizer": penalty}}
+            "files": {name: sha256_of(model_dir / name) for name in (ARRAYS_FILE, BOOSTERS_FILE)},
+            "parameters": {"penalizer": penalty}}
     (model_dir / "spec.json").write_text(json.dumps(spec, indent=2) + "\n")
     minutes = (time.perf_counter() - started) / 60
     one_year = model.curves(features[val_idx])[:, -1]
     card = {
         "name": "icu-survival", "version": VERSION, "date": dt.date.today().isoformat(),
         "summary": "Probability of being alive over the year after ICU admission, from the first 48 h of the stay "
-                   "(Cox proportional hazards).",
+                   "(Cox proportional hazards, one covariate from boosted trees).",
         "regulatory_status": "Research use only. Not a medical device; not for clinical decisions.",
         "intended_use": "Research and teaching on ICU outcomes.",
         "not_intended_for": ["prognosis given to patients or families", "treatment-limitation decisions"],
@@ -113,8 +162,13 @@ def train(model_dir: Path, **_: object) -> dict:
                  "split": "the icu-mortality split (stratified 80/20 on in-hospital death, seed 0)",
                  "held_out": "set C is kept aside for independent evaluation and never seen"},
         "recipe": {"command": "python -m medai train icu-survival",
-                   "features": f"{len(names)} summary features (key variables last/min/max/mean/count, age, gender, "
-                               "ICU type, weight, hours observed), median-imputed, standardised, clipped to ±5",
+                   "features": f"{len(names) - 1} summary features (key variables last/min/max/mean/count, age, "
+                               "gender, ICU type, weight, hours observed), median-imputed, standardised, clipped to "
+                               "±5; and the log-odds of death within a year from boosted trees on all "
+                               f"{features.shape[1]} summary features",
+                   "boosted_trees": f"scikit-learn HistGradientBoostingClassifier {BOOSTER}, one per fold of "
+                                    f"{FOLDS} (stratified on death within a year, seed 0); training stays get the "
+                                    "out-of-fold value the Cox model learns from, other stays the mean of the five",
                    "estimator": f"lifelines CoxPHFitter, ridge penalizer {penalty} (chosen on validation from "
                                 f"{list(PENALTIES)})", "training_minutes_on_2_cpu_cores": round(minutes, 1)},
         "metrics": {"validation": {"c_index": round(c_index, 4), "c_index_95ci": [round(v, 4) for v in ci],

@@ -68,3 +68,24 @@ def test_survival_model():
     days, curve = registry.load("icu-survival").curve(sample_stay())
     assert days.shape == curve.shape and curve[0] == pytest.approx(1.0, abs=0.02)
     assert np.all(np.diff(curve) <= 1e-9)
+
+
+def test_the_survival_card_headline_is_reproduced_by_the_shipped_files():
+    from lifelines.utils import concordance_index
+
+    from medai import config
+    from medai.timeline.datasets import development_data
+    from medai.timeline.survival import outcome, selected_features
+    from medai.timeline.train_mortality import split
+
+    if not (config.data_dir() / "timeline" / "physionet2012").is_dir():
+        pytest.skip("PhysioNet 2012 sets not available (MEDAI_DATA_DIR)")
+    model = registry.load("icu-survival")
+    stays, data = development_data()
+    _, validation = split(data["death"])
+    duration, event = outcome(data["survival"][validation])
+    features = feature_matrix([stays[i] for i in validation])
+    # The boosted trees' log-odds is the covariate after the selected summary features.
+    assert model.design(features[:3]).shape == (3, len(selected_features()) + 1)
+    c_index = concordance_index(duration, -model.log_hazard(features), event)
+    assert c_index == pytest.approx(registry.card("icu-survival")["headline"][0]["value"], abs=1e-3)
