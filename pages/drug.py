@@ -300,7 +300,7 @@ def draw(result: ScreenResult) -> None:
         front.add_hline(y=lead_score, line_dash="dot", line_color="black", annotation_text="lead")
         front.update_layout(xaxis_title="similarity to lead", yaxis_title="weighted score (0-1)", height=320,
                             margin={"l": 40, "r": 20, "t": 30, "b": 40},
-                            title="red: Pareto front over the weighted objectives (not only these two axes)")
+                            title="red: Pareto front — no other analogue, nor the lead, beats it on every weighted objective")
         st.plotly_chart(front, width="stretch")
         st.download_button("Download analogues (CSV)", analogues.drop(columns="structure").to_csv(index=False).encode(),
                            "analogues.csv", "text/csv", on_click="ignore")

@@ -89,7 +89,7 @@ def optimize(lead_smiles: str, n: int = 20, weights: Mapping[str, float] | None 
     """Screen the lead and its analogues; return the lead's result and the top ``n`` analogues.
 
     Analogues are ranked by :func:`weighted_score` (ties by similarity); ``pareto`` marks those that
-    no other analogue beats on every weighted objective. ``weights`` default to
+    neither the lead nor another analogue beats on every weighted objective. ``weights`` default to
     :func:`default_weights` of the lead. Raises :class:`InvalidMoleculeError` for an invalid lead.
     """
     analogues = propose(lead_smiles, min_similarity, approved_fragments(), seed)
@@ -104,8 +104,11 @@ def optimize(lead_smiles: str, n: int = 20, weights: Mapping[str, float] | None 
         return lead_result, []
     values = [objectives_of(r) for _, r in kept]
     active = [k for k in OBJECTIVES if weights.get(k, 0.0) > 0] or list(OBJECTIVES)
-    front = pareto_front(np.array([[v[k] for k in active] for v in values]))
-    lead_score = weighted_score(objectives_of(lead_result), weights)
+    lead_values = objectives_of(lead_result) if lead_result.valid else None
+    # The lead takes part: an analogue the lead beats on every weighted objective is no trade-off worth showing.
+    points = ([[lead_values[k] for k in active]] if lead_values else []) + [[v[k] for k in active] for v in values]
+    front = pareto_front(np.array(points))[1 if lead_values else 0:]
+    lead_score = weighted_score(lead_values, weights) if lead_values else 0.0
     ranked = [RankedAnalogue(a, r, v, weighted_score(v, weights), bool(p), lead_score)
               for (a, r), v, p in zip(kept, values, front)]
     ranked.sort(key=lambda x: (-x.score, -x.analogue.similarity, x.analogue.smiles))

@@ -92,3 +92,15 @@ def test_bace1_activity_is_weighed_only_for_a_lead_in_the_bace_models_domain():
                                                   "CS1(=O)=O"), MoleculeInput("paracetamol", LEAD)], workers=1).molecules
     assert default_weights(bace_lead) == {"activity": 1.0, "solubility": 1.0, "safety": 1.0, "qed": 1.0}
     assert default_weights(other_lead) == {"activity": 0.0, "solubility": 1.0, "safety": 1.0, "qed": 1.0}
+
+
+def test_no_analogue_the_lead_beats_on_every_objective_is_on_the_pareto_front():
+    from medai.drug.lead import optimize
+
+    lead, ranked = optimize(LEAD, n=100, min_similarity=0.3)
+    lead_values = objectives_of(lead)
+    for item in ranked:
+        dominated = all(lead_values[k] >= item.objectives[k] for k in ("solubility", "safety", "qed")) and any(
+            lead_values[k] > item.objectives[k] for k in ("solubility", "safety", "qed"))
+        assert not (item.pareto and dominated)
+    assert any(item.pareto for item in ranked)
