@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from rdkit import Chem, RDLogger
 from rdkit.Chem.MolStandardize import rdMolStandardize
@@ -51,8 +52,9 @@ def to_mol(smiles: str) -> Chem.Mol:
     return mol
 
 
-def _problem_text(problem) -> str:
-    """RDKit's chemistry problem in a chemist's words, atoms counted from 1 in the order written."""
+def _problem_text(problem: Any) -> str:
+    """RDKit's chemistry problem (one of ``Chem.DetectChemistryProblems``) in a chemist's words, atoms
+    counted from 1 in the order written."""
     if problem.GetType() == "KekulizeException":
         atoms = ", ".join(str(index + 1) for index in problem.GetAtomIndices())
         return (f"Aromatic ring that cannot be drawn with alternating single and double bonds (atoms {atoms} as "
