@@ -98,21 +98,21 @@ def run_diagnose(args: argparse.Namespace) -> int:
     """Diagnose every input, write one CSV row per input in input order, return the exit code."""
     from tqdm import tqdm
 
-    from medai import registry
     from medai.imaging.explain import heatmap_png
-    from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose
+    from medai.imaging.service import DiagnoseOutcome, classifier_spec, csv_columns, diagnose
     from medai.store import AuditStore
 
+    spec = classifier_spec(args.model)
     check_output_path(args.output)
     paths = expand_inputs(args.inputs)
     if not paths:
         raise MedAIError("No images found in the given files or folders (PNG, JPEG or DICOM).")
     if args.heatmaps:
-        try:
-            Path(args.heatmaps).mkdir(parents=True, exist_ok=True)
+        try:  # the folder itself may be new, not its parents: a typo must not build a tree (as --output)
+            Path(args.heatmaps).mkdir(exist_ok=True)
         except OSError as exc:
-            raise MedAIError("The --heatmaps folder cannot be created; choose another.") from exc
-    spec = registry.get_spec(args.model)
+            raise MedAIError("The --heatmaps folder cannot be created (its parent folder must exist); "
+                             "choose another.") from exc
     store = None if args.no_audit else AuditStore()
     output = sys.stdout if args.output == "-" else _open_output(args.output)
     errors = 0

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # classify imports TensorFlow; the page imports this module b
 log = logging.getLogger(__name__)
 DISPLAY_SIDE_PX = 768
 DECODE_THREADS = 4  # Pillow releases the GIL while it decodes, so files decode side by side
+CLASSIFICATION_TASK = "image-classification"
 
 
 def csv_columns(labels: Sequence[str]) -> list[str]:
@@ -97,6 +98,15 @@ class DiagnoseOutcome:
         }
 
 
+def classifier_spec(model_name: str) -> registry.ModelSpec:
+    """The registry spec of ``model_name``; :class:`MedAIError` naming the classifiers when it is not one."""
+    spec = registry.get_spec(model_name)
+    if spec.task != CLASSIFICATION_TASK:
+        raise MedAIError(f"Model '{model_name}' is not an image classifier; choose one of: "
+                         f"{', '.join(registry.names(CLASSIFICATION_TASK)) or 'none installed'}.")
+    return spec
+
+
 def diagnose(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str = "anonymous",
              source: str = "python", store: AuditStore | None = None,
              explain: bool = False) -> list[DiagnoseOutcome]:
@@ -118,20 +128,27 @@ def diagnose(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str 
     Raises
     ------
     MedAIError
-        Only when the model itself cannot be loaded; a bad input becomes an ``"error"`` outcome.
+        Only when the model is not an image classifier or cannot be loaded; a bad input becomes an
+        ``"error"`` outcome.
     """
-    spec = registry.get_spec(model_name)
+    spec = classifier_spec(model_name)
     model = registry.load(model_name)
-    # Without a heat map to draw, a model that reads few pixels lets a JPEG decode at reduced scale.
-    least_side = None if explain else getattr(model, "least_side", None)
+    # A model that reads few pixels lets a JPEG decode at reduced scale. It always reads that decode, so a
+    # film gets the same answer with or without a heat map; a heat map to draw adds a full-size decode.
+    least_side = getattr(model, "least_side", None)
     with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
         decoded = list(pool.map(lambda item: _read(item[1], least_side), inputs))
-    images = [image for image, _, _ in decoded]
-    errors = [error for _, error, _ in decoded]
-    took_ms = [ms for _, _, ms in decoded]
-    readable = [i for i, image in enumerate(images) if image is not None]
+        shown = decoded
+        if explain:  # the heat map is drawn on the film at full size: decode again what came reduced
+            shown = list(pool.map(lambda item, first: _read(item[1], None) if _reduced(first[0]) else first,
+                                  inputs, decoded))
+    model_views = [image for image, _, _ in decoded]
+    images = [image for image, _, _ in shown]
+    errors = [error or again for (_, error, _), (_, again, _) in zip(decoded, shown)]
+    took_ms = [first[2] + (again[2] if again is not first else 0.0) for first, again in zip(decoded, shown)]
+    readable = [i for i, image in enumerate(model_views) if image is not None and images[i] is not None]
     began = time.perf_counter()
-    diagnoses = dict(zip(readable, model.predict([images[i] for i in readable], explain=explain)))
+    diagnoses = dict(zip(readable, model.predict([model_views[i] for i in readable], explain=explain)))
     predict_share_ms = (time.perf_counter() - began) * 1000 / max(1, len(readable))
     outcomes = []
     for index, (name, _) in enumerate(inputs):
@@ -150,6 +167,11 @@ def diagnose(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str 
                                 len(inputs[index][1]), duration_ms)
         outcomes.append(outcome)
     return outcomes
+
+
+def _reduced(image: MedicalImage | None) -> bool:
+    """Whether ``image`` was decoded below the size stored in its file."""
+    return image is not None and image.stored_shape is not None
 
 
 def _read(data: bytes, least_side: int | None) -> tuple[MedicalImage | None, str, float]:

@@ -128,3 +128,28 @@ def test_heatmap_folder_that_cannot_be_created_is_one_line_and_exit_2(samples, t
     assert main(["diagnose", str(samples), "--heatmaps", str(blocker / "maps"), "--output",
                  str(tmp_path / "o.csv"), "--quiet"]) == 2
     assert "--heatmaps folder cannot be created" in capsys.readouterr().err
+
+
+def test_a_heatmap_folder_whose_parent_is_missing_is_refused_not_built(samples, tmp_path, capsys):
+    assert main(["diagnose", str(samples), "--heatmaps", str(tmp_path / "typo" / "maps"), "--output",
+                 str(tmp_path / "o.csv"), "--quiet"]) == 2
+    assert "parent folder must exist" in capsys.readouterr().err and not (tmp_path / "typo").exists()
+
+
+@pytest.mark.parametrize("model", ["cxr-lungs", "icu-mortality", "drug-bace"])
+def test_a_model_that_is_no_image_classifier_is_one_line_and_exit_2(samples, tmp_path, capsys, model):
+    output = tmp_path / "o.csv"
+    film = str(samples / "cxr_normal_NORMAL2-IM-1427-0001.jpeg")
+    assert main(["diagnose", film, "--model", model, "--output", str(output), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "is not an image classifier; choose one of: cxr-pneumonia" in error and error.count("\n") == 1
+    assert not output.exists()
+
+
+def test_a_film_gets_the_same_probability_with_or_without_heat_maps(samples, tmp_path):
+    # The model reads the same (reduced-scale) decode either way; heat maps add a full-size one to draw on.
+    film = str(samples / "cxr_normal_NORMAL2-IM-1427-0001.jpeg")
+    plain, mapped = tmp_path / "a.csv", tmp_path / "b.csv"
+    main(["diagnose", film, "--output", str(plain), "--quiet", "--no-audit"])
+    main(["diagnose", film, "--output", str(mapped), "--quiet", "--no-audit", "--heatmaps", str(tmp_path / "m")])
+    assert _rows(plain)[0]["p_pneumonia"] == _rows(mapped)[0]["p_pneumonia"]
