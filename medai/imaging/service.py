@@ -19,6 +19,7 @@ from medai.errors import MedAIError
 from medai.imaging.explain import display_copy
 from medai.imaging.io import MedicalImage, audit_metadata, read_image
 from medai.imaging.lung_focus import NO_LUNG_FIELDS, lung_focus, lung_model_installed
+from medai.imaging.notes import reading_notes
 from medai.store import AuditStore
 
 if TYPE_CHECKING:  # classify imports TensorFlow; the page imports this module before the model is loaded
@@ -76,6 +77,14 @@ class DiagnoseOutcome:
     lung_fields: np.ndarray | None = None
     heat_in_lungs: float | None = None
 
+    @property
+    def full_message(self) -> str:
+        """The message and the reading notes the page and the report print beside it (members disagree,
+        near the threshold), for the CSV and the audit record, which have no other place for them."""
+        members = self.diagnosis.member_probabilities if self.diagnosis else None
+        notes = reading_notes(self.diagnosis, len(members) if members else None) if self.diagnosis else []
+        return " ".join(part for part in (self.message, *notes) if part)
+
     def row(self, labels: Sequence[str]) -> dict[str, object]:
         """One CSV row with :func:`csv_columns`; probabilities blank unless ``status == "ok"``."""
         diagnosis = self.diagnosis
@@ -89,7 +98,7 @@ class DiagnoseOutcome:
             "label": (diagnosis.label or "") if diagnosis else "",
             "uncertainty": round(diagnosis.uncertainty, 6) if diagnosis and diagnosis.uncertainty is not None else "",
             "status": self.status,
-            "message": self.message,
+            "message": self.full_message,
             "threshold": round(diagnosis.threshold, 6) if diagnosis else "",
             "model": self.model_name,
             "model_version": self.model_version,
@@ -192,7 +201,7 @@ def _recorded(outcome: DiagnoseOutcome, store: AuditStore, user: str, source: st
     """Record one outcome: the answer, the model's weights digest, technical input facts, the time taken."""
     diagnosis, image = outcome.diagnosis, outcome.image
     input_metadata = audit_metadata(image, size_bytes)
-    output_summary = {"status": outcome.status, "message": outcome.message[:500]}
+    output_summary = {"status": outcome.status, "message": outcome.full_message[:500]}
     if diagnosis is not None:
         output_summary.update({"label": diagnosis.label, "threshold": float(diagnosis.threshold),
                                "out_of_population": bool(diagnosis.out_of_population)})

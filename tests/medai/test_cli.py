@@ -153,3 +153,12 @@ def test_a_film_gets_the_same_probability_with_or_without_heat_maps(samples, tmp
     main(["diagnose", film, "--output", str(plain), "--quiet", "--no-audit"])
     main(["diagnose", film, "--output", str(mapped), "--quiet", "--no-audit", "--heatmaps", str(tmp_path / "m")])
     assert _rows(plain)[0]["p_pneumonia"] == _rows(mapped)[0]["p_pneumonia"]
+
+
+def test_the_csv_message_carries_the_reading_notes_the_page_prints(samples, tmp_path):
+    # This normal film's five members spread widely (SD above 0.10): the page says so, and so must the CSV.
+    output = tmp_path / "o.csv"
+    main(["diagnose", str(samples / "cxr_normal_NORMAL2-IM-1427-0001.jpeg"), "--output", str(output), "--quiet",
+          "--no-audit"])
+    (row,) = _rows(output)
+    assert float(row["uncertainty"]) > 0.10 and "members disagree" in row["message"]
