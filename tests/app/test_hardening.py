@@ -44,3 +44,15 @@ def test_no_secrets_file_is_tracked():
     assert ".streamlit/secrets.toml" not in tracked
     example = (REPO / ".streamlit" / "secrets.toml.example").read_text()
     assert "replace-with" in example and "[auth]" in example and "[medai.roles]" in example
+
+
+def test_a_demo_without_sign_in_listens_on_this_computer_only(monkeypatch, tmp_path):
+    import serve
+
+    monkeypatch.setattr(serve, "SECRETS", tmp_path / "secrets.toml")  # no secrets file: demo mode
+    assert serve.listen_options([], {}) == ["--server.address", "127.0.0.1"]
+    assert serve.listen_options(["--server.address", "0.0.0.0"], {}) == []  # the host chose
+    assert serve.listen_options([], {"STREAMLIT_SERVER_ADDRESS": "10.0.0.5"}) == []
+    assert serve.listen_options([], {"MEDAI_REQUIRE_LOGIN": "1"}) == []  # sign-in guards the network
+    (tmp_path / "secrets.toml").write_text('[auth]\nredirect_uri = "https://medai.example.org/oauth2callback"\n')
+    assert serve.listen_options([], {}) == []
