@@ -175,7 +175,10 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
     opacity = controls[1].slider("Opacity", 0.0, 1.0, 0.45, 0.05, key="opacity",
                                  help="Of the filled masks and of the disagreement with a ground truth.")
     with st.expander("Thresholds (defaults: each structure's threshold chosen on validation)"):
-        thresholds = {name: st.slider(label(name), 0.01, 0.99, float(cut), 0.01, key=f"threshold_{model}_{name}")
+        # Keyed by the image too: a new image gets new sliders at the validated thresholds. Deleting the old
+        # keys alone is not enough: the browser still holds the moved value and sends it back on the next rerun.
+        thresholds = {name: st.slider(label(name), 0.01, 0.99, float(cut), 0.01,
+                                      key=f"threshold_{model}_{name}_{image.sha256[:16]}")
                       for name, cut in zip(structures, seg.thresholds)}
     truth = truth_mask(outcome, truth_targets(structures), sample)
     picture, numbers = st.columns([3, 2])
@@ -272,7 +275,7 @@ if request is None:
 key, name, source = request
 if key not in results:
     for moved in [k for k in st.session_state if str(k).startswith(f"threshold_{model_name}_")]:
-        del st.session_state[moved]  # a new image starts at the validated thresholds
+        del st.session_state[moved]  # the previous image's sliders (a new image gets its own)
     load_or_stop(model_name)
     with st.spinner("Segmenting…"):
         data = source.read_bytes() if isinstance(source, Path) else source

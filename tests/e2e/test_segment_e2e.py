@@ -1,5 +1,6 @@
 """Drive the Segment page in Debian's Chromium: pick the chest X-ray sample, see the overlay and the
-measurements, download the measurements CSV, move a slider, and count the audit records (one)."""
+measurements, download the measurements CSV, move sliders, pick a second image (which starts at the
+validated thresholds), and count the audit records (one per image)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 SAMPLE = "cxr_X-ray_of_cyst_in_pneumocystis_pneumonia_1.jpg"
+NEXT_SAMPLE = "cxr_normal_NORMAL2-IM-1427-0001.jpeg"
 
 
 def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):
@@ -48,6 +50,22 @@ def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):
             page.wait_for_timeout(2000)
             expect(ratio).to_be_visible(timeout=TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_segment.png"), full_page=True)
+            # A threshold moved on one image must not follow the reader to the next: the browser keeps a
+            # slider's value and sends it back at the next rerun (here, the outline toggle).
+            moved_note = page.get_by_text("Measured at the thresholds set above")
+            page.get_by_text("Thresholds (defaults").click()
+            page.locator("[data-testid='stSlider']").filter(has_text="Right lung").get_by_role("slider").press("End")
+            expect(moved_note).to_be_visible(timeout=TIMEOUT_MS)
+            page.locator("[data-testid='stSelectbox']").filter(has_text="or try a sample image").click()
+            page.get_by_role("option", name=NEXT_SAMPLE).click()
+            expect(page.get_by_text(NEXT_SAMPLE).first).to_be_visible(timeout=TIMEOUT_MS)
+            expect(ratio).to_be_visible(timeout=TIMEOUT_MS)
+            expect(moved_note).to_have_count(0, timeout=TIMEOUT_MS)
+            page.get_by_text("Outline only").click()
+            page.wait_for_timeout(3000)
+            expect(page.locator("[data-testid='stImage']").filter(has_text="Outlines")).to_be_visible(timeout=TIMEOUT_MS)
+            expect(moved_note).to_have_count(0)
+            page.screenshot(path=str(ARTIFACTS / "e2e_segment_next.png"), full_page=True)
         finally:
             browser.close()
-    assert len(AuditStore(db_url).recent_predictions(limit=10_000)) - before == 1
+    assert len(AuditStore(db_url).recent_predictions(limit=10_000)) - before == 2
