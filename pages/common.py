@@ -8,6 +8,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import streamlit as st
 from streamlit import runtime
@@ -20,6 +21,8 @@ from medai.imaging.graphs import defer_tracing, wait_until_idle
 from medai.imaging.lung_focus import LUNG_MODEL
 from medai.imaging.service import diagnose
 from medai.store import AuditStore
+
+T = TypeVar("T")
 
 RESEARCH_USE = "Research use only. Not a medical device: do not use for diagnosis or treatment decisions."
 ROUTER_FLAG, RESUME_KEY = "_router_ran", "_resume_page"
@@ -278,6 +281,17 @@ def recorded_download(label: str, *, kind: str, data: str, file_name: str, detai
                            key=f"{key}_download", icon=":material/save:")
         st.caption("This export is recorded in the audit log when it is prepared, before anything leaves, so a "
                    "prepared export that is never saved still shows there.")
+
+
+def logged_export(build: Callable[[], T], *, what: str, prediction_id: int | None, user: str) -> Callable[[], T]:
+    """A download button's data callable that records an ``export.report`` audit event (who, what, which
+    prediction) before it builds the file. ``user`` is taken when the page is drawn: the callable runs outside
+    the session's script run, where the sidebar's name is not seen."""
+    def recorded_then_built() -> T:
+        audit_store().record_event("export.report", user=user, details={"prediction_id": prediction_id,
+                                                                        "format": what})
+        return build()
+    return recorded_then_built
 
 
 def require_role(role: str) -> auth.Identity:

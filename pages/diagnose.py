@@ -22,7 +22,7 @@ from medai.imaging.lung_focus import LUNG_OUTLINE_RGB, NO_LUNG_FIELDS, low_focus
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, member_spread, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display, repeated_images
 from pages.card_view import render_card
-from pages.common import audit_store, current_user, load_or_stop, through_router
+from pages.common import audit_store, current_user, load_or_stop, logged_export, through_router
 from pages.feedback import feedback_control
 
 through_router("pages/diagnose.py")
@@ -107,27 +107,10 @@ def why_line(p: float, threshold: float, label: str, prevalence: float | None, a
 
 
 def _pdf(outcome: DiagnoseOutcome, opacity: float, fixed: bool, user: str) -> bytes:
-    """The one-page report, built only when asked for (fpdf2 and the report code load then, not at start-up),
-    and recorded in the audit log as an export before it leaves.
-
-    ``user`` is taken when the page is drawn: the download runs outside the session's script run, where the
-    sidebar's name is not seen, and the report must name whom the audit record names.
-    """
+    """The one-page report, built only when asked for (fpdf2 and the report code load then, not at start-up)."""
     from medai.imaging.report import pdf_report
 
-    _record_export(outcome, "pdf report", user)
     return pdf_report(outcome, opacity, fixed, user=user)
-
-
-def _heatmap(outcome: DiagnoseOutcome, shape: tuple[int, int], user: str) -> bytes:
-    """The Grad-CAM map at the film's full size (16-bit PNG), recorded as an export before it leaves."""
-    _record_export(outcome, "heat map png", user)
-    return heatmap_png(outcome.diagnosis.heatmap, shape)
-
-
-def _record_export(outcome: DiagnoseOutcome, what: str, user: str) -> None:
-    audit_store().record_event("export.report", user=user, details={"prediction_id": outcome.record_id,
-                                                                     "format": what})
 
 
 def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
@@ -179,11 +162,14 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     if image.pixel_spacing_mm:
         numbers.caption(f"Pixel spacing {image.pixel_spacing_mm[0]:.3f} × {image.pixel_spacing_mm[1]:.3f} mm")
     # Callables: the PDF and PNG are built only when a download is asked for, not on every rerun.
-    requested_by = current_user()
-    numbers.download_button("One-page report (PDF)", lambda: _pdf(outcome, opacity, fixed, requested_by),
+    requested_by = current_user()  # the report must name whom the audit record names
+    numbers.download_button("One-page report (PDF)",
+                            logged_export(lambda: _pdf(outcome, opacity, fixed, requested_by), what="pdf report",
+                                          prediction_id=outcome.record_id, user=requested_by),
                             f"report_{outcome.record_id}.pdf", "application/pdf", key=f"pdf_{outcome.record_id}")
     numbers.download_button("Heat map, full size (16-bit PNG)",
-                            lambda: _heatmap(outcome, (height, width), requested_by),
+                            logged_export(lambda: heatmap_png(diagnosis.heatmap, (height, width)),
+                                          what="heat map png", prediction_id=outcome.record_id, user=requested_by),
                             f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}")
     with numbers:
         feedback_control(outcome.record_id, labels, given=diagnosis.label)

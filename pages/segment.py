@@ -25,7 +25,8 @@ from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, compose, disa
 from medai.imaging.segment.recipes import RECIPES
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure, models_that_take, segment
 from pages.card_view import render_card
-from pages.common import audit_store, current_user, keep_across_pages, load_or_stop, through_router
+from pages.common import (audit_store, current_user, keep_across_pages, load_or_stop, logged_export,
+                          through_router)
 from pages.feedback import feedback_control
 
 through_router("pages/segment.py")
@@ -229,18 +230,24 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
     shown_outcome = replace(outcome, measurements=measurements, findings=findings,
                             segmentation=replace(seg, thresholds=tuple(thresholds[n] for n in structures)))
     stem = f"segment_{outcome.record_id}" if outcome.record_id is not None else "segment"
-    numbers.download_button("Measurements (CSV)", pd.DataFrame(measurement_rows(shown_outcome)).to_csv(index=False),
+    user = current_user()  # each download is recorded as an export before it is built
+    numbers.download_button("Measurements (CSV)",
+                            logged_export(lambda: pd.DataFrame(measurement_rows(shown_outcome)).to_csv(index=False),
+                                          what="measurements csv", prediction_id=outcome.record_id, user=user),
                             f"{stem}_measurements.csv", "text/csv", key="csv", on_click="ignore",
                             icon=":material/download:")
     with numbers.expander(f"Masks at the original size ({width}×{height} PNG)"):
         for name in structures:  # callables: a full-size mask is made only when it is asked for
-            st.download_button(label(name), lambda n=name: mask_png(seg.mask(n, (height, width), thresholds[n])),
-                               f"{stem}_{name}.png", "image/png", key=f"png_{name}", on_click="ignore")
+            st.download_button(label(name), logged_export(
+                lambda n=name: mask_png(seg.mask(n, (height, width), thresholds[n])), what=f"{name} mask png",
+                prediction_id=outcome.record_id, user=user), f"{stem}_{name}.png", "image/png", key=f"png_{name}",
+                on_click="ignore")
     if image.format == "dicom" and numbers.button("Make a DICOM SEG", key="make_seg", icon=":material/layers:"):
         try:  # built on request, at the thresholds shown; a file highdicom cannot refer to is a message
-            seg_file = dicom_seg(source.read_bytes() if isinstance(source, Path) else source,
-                                 outcome_masks(outcome, thresholds), model_name=model,
-                                 model_version=outcome.model_version)
+            seg_file = logged_export(lambda: dicom_seg(source.read_bytes() if isinstance(source, Path) else source,
+                                                       outcome_masks(outcome, thresholds), model_name=model,
+                                                       model_version=outcome.model_version),
+                                     what="dicom seg", prediction_id=outcome.record_id, user=user)()
             numbers.download_button("Save the DICOM SEG", seg_file, f"{stem}_seg.dcm", "application/dicom",
                                     key="dicom_seg", on_click="ignore", icon=":material/save:")
         except MedAIError as exc:

@@ -46,6 +46,8 @@ def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):
                 page.get_by_role("button", name="Measurements (CSV)").click()
             rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
             assert {"right_lung", "left_lung", "cardiomediastinum"} <= {row.get("structure") for row in rows}
+            (export,) = AuditStore(db_url).events("export.report", limit=1)  # recorded before it was built
+            assert export.details["format"] == "measurements csv" and export.details["prediction_id"] is not None
             page.get_by_role("slider").first.press("ArrowRight")  # the opacity slider: a rerun, not a new record
             page.wait_for_timeout(2000)
             expect(ratio).to_be_visible(timeout=TIMEOUT_MS)
