@@ -91,8 +91,8 @@ def outcomes_in_bin(probability: float, reliability: dict[str, list[float]], bin
     Returns
     -------
     dict or None
-        ``low``, ``high`` (the bin's edges), ``observed`` (share with the outcome), ``cases`` and ``ci95``;
-        None when no validation case fell in that bin.
+        ``low``, ``high`` (the bin's edges), ``scored`` (the cases' mean score), ``observed`` (share with the
+        outcome), ``cases`` and ``ci95``; None when no validation case fell in that bin.
     """
     from scipy.stats import binomtest
 
@@ -100,8 +100,8 @@ def outcomes_in_bin(probability: float, reliability: dict[str, list[float]], bin
     for mean, observed, cases in zip(reliability["x"], reliability["y"], reliability["count"]):
         if min(int(mean * bins), bins - 1) == chosen:
             interval = binomtest(int(round(observed * cases)), int(cases)).proportion_ci(method="wilson")
-            return {"low": chosen / bins, "high": (chosen + 1) / bins, "observed": observed, "cases": int(cases),
-                    "ci95": (float(interval.low), float(interval.high))}
+            return {"low": chosen / bins, "high": (chosen + 1) / bins, "scored": mean, "observed": observed,
+                    "cases": int(cases), "ci95": (float(interval.low), float(interval.high))}
     return None
 
 

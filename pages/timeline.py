@@ -17,7 +17,9 @@ from medai.errors import MedAIError
 from medai.timeline.forecast import MAX_STALE_H, input_ages
 from medai.timeline.io import read_upload
 from medai.timeline.vocabulary import variables
+from medai.timeline.mortality import too_little_data
 from medai.timeline.news2 import HIGH, MEDIUM
+from medai.timeline.news2 import PARAMETERS as NEWS2_PARAMETERS
 from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SURVIVAL_MODEL, TimelineView, timeline
 from pages.common import audit_store, cached_model, current_user, keep_across_pages, results_area, through_router
 from pages.feedback import feedback_control
@@ -182,6 +184,17 @@ if changed:
     st.session_state.timeline_request = request
 
 
+def outside_interval(figure: float, evidence: dict, outcome: str) -> str:
+    """A sentence when this stay's figure (a probability of ``outcome``) lies outside the 95 % interval of
+    what happened to the validation stays scored alike ('' otherwise): a clinician must not read both."""
+    low, high = evidence["ci95"]
+    if low <= figure <= high:
+        return ""
+    above = figure > high
+    return (f" This stay's figure lies {'above' if above else 'below'} that interval: in validation, "
+            f"{'fewer' if above else 'more'} of the stays scored alike {outcome} than it says.")
+
+
 def draw(view: TimelineView) -> None:
     """Everything about the assessed stay: figures, charts, tables, feedback."""
     stay, risk = view.stay, view.risk
@@ -191,19 +204,29 @@ def draw(view: TimelineView) -> None:
         st.stop()
     if risk.status == "flagged":
         st.warning(risk.message, icon=":material/warning:")
+    # With too little data the headline figures are not shown as plain numbers: they stay in a sentence.
+    thin = too_little_data(stay)
+    survival = f"{100 * view.survival[-1]:.0f} %" if len(view.survival) else None
+    if thin:
+        st.warning(f"Too little data for headline figures ({'; '.join(thin)}). The models' rough guesses: "
+                   f"mortality risk {100 * risk.mortality_risk:.1f} %" + (f", alive at 1 year {survival}" if survival
+                                                                           else "") + ".", icon=":material/block:")
     figures = st.columns(4)
-    figures[0].metric("Mortality risk (in hospital)", f"{100 * risk.mortality_risk:.1f} %")
-    figures[1].metric("NEWS2 now / max" + (" (incomplete)" if risk.news2_not_recorded else ""),  # low may be missing
-                      f"{risk.news2_last} / {risk.news2_max} points")
-    if len(view.survival):
-        figures[2].metric("Alive at 1 year (model)", f"{100 * view.survival[-1]:.0f} %")
-    figures[3].metric("Hours of data · variables seen", f"{stay.hours:.0f} h · {len(stay.observed())}")
-    if view.risk_evidence:
+    figures[0].metric("Mortality risk (in hospital)", "—" if thin else f"{100 * risk.mortality_risk:.1f} %")
+    # Each missing NEWS2 parameter scores 0, as if normal: with most of them missing the total means little.
+    sparse_news2 = len(risk.news2_not_recorded) > len(NEWS2_PARAMETERS) / 2
+    figures[1].metric("NEWS2 now / max" + (" (incomplete)" if risk.news2_not_recorded else ""),
+                      "—" if sparse_news2 else f"{risk.news2_last} / {risk.news2_max} points")
+    if survival:
+        figures[2].metric("Alive at 1 year (model)", "—" if thin else survival)
+    figures[3].metric("Hours of data · variables seen", f"{stay.hours:.1f} h · {len(stay.observed())}")
+    if view.risk_evidence and not thin:
         evidence = view.risk_evidence
         st.caption(f"How sure: of {evidence['cases']} validation stays the model scored "
-                   f"{100 * evidence['low']:.0f}–{100 * evidence['high']:.0f} %, {100 * evidence['observed']:.0f} % "
-                   f"died in hospital (95 % interval {100 * evidence['ci95'][0]:.0f}–{100 * evidence['ci95'][1]:.0f} %; "
-                   "the model card's reliability curve).")
+                   f"{100 * evidence['low']:.0f}–{100 * evidence['high']:.0f} % (on average "
+                   f"{100 * evidence['scored']:.0f} %), {100 * evidence['observed']:.0f} % died in hospital (95 % "
+                   f"interval {100 * evidence['ci95'][0]:.0f}–{100 * evidence['ci95'][1]:.0f} %; the model card's "
+                   "reliability curve)." + outside_interval(risk.mortality_risk, evidence, "died"))
     if risk.news2_not_recorded:
         st.warning(f"NEWS2 is incomplete: no {', '.join(risk.news2_not_recorded)} in the last 24 h. Each missing "
                    "parameter scores 0, as if normal, so the true score may be higher.", icon=":material/warning:")
@@ -237,12 +260,13 @@ def draw(view: TimelineView) -> None:
             curve.update_layout(xaxis_title="days since ICU admission", yaxis_title="probability alive (%)",
                                 yaxis_range=[0, 100], height=320, margin={"l": 40, "r": 20, "t": 20, "b": 40})
             st.plotly_chart(curve, width="stretch")
-            if view.survival_evidence:
+            if view.survival_evidence and not too_little_data(stay):
                 died = view.survival_evidence
                 st.caption(f"How sure: of {died['cases']} validation stays given "
-                           f"{100 * (1 - died['high']):.0f}–{100 * (1 - died['low']):.0f} % to be alive at a year, "
-                           f"{100 * (1 - died['observed']):.0f} % were (95 % interval "
-                           f"{100 * (1 - died['ci95'][1]):.0f}–{100 * (1 - died['ci95'][0]):.0f} %).")
+                           f"{100 * (1 - died['high']):.0f}–{100 * (1 - died['low']):.0f} % to be alive at a year "
+                           f"(on average {100 * (1 - died['scored']):.0f} %), {100 * (1 - died['observed']):.0f} % "
+                           f"were (95 % interval {100 * (1 - died['ci95'][1]):.0f}–{100 * (1 - died['ci95'][0]):.0f} "
+                           "%)." + outside_interval(1 - float(view.survival[-1]), died, "died within a year"))
 
     labs = labs_figure(stay)
     if labs is not None:

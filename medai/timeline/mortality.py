@@ -125,16 +125,24 @@ class MortalityModel:
         return sorted(changes, key=lambda item: -abs(item[1]))
 
 
-def sufficiency(stay: Stay) -> list[str]:
-    """Why a stay's risk should not be read as a plain number (empty when there is enough data)."""
+def too_little_data(stay: Stay) -> list[str]:
+    """Why the stay holds too little to give any figure as more than a rough guess (empty when it holds
+    enough): under :data:`MIN_HOURS` of data or under :data:`MIN_VARIABLES` variables observed."""
     notes = []
     if stay.hours < MIN_HOURS:
         notes.append(f"only {stay.hours:.1f} h of data (< {MIN_HOURS:g} h)")
     observed = len(stay.observed())
     if observed < MIN_VARIABLES:
         notes.append(f"only {observed} variable{'s' * (observed != 1)} observed (< {MIN_VARIABLES})")
+    return notes
+
+
+def sufficiency(stay: Stay) -> list[str]:
+    """Why a stay's risk should not be read as a plain number (empty when there is enough data)."""
+    notes = too_little_data(stay)
     if stay.out_of_range:
-        notes.append(f"{len(stay.out_of_range)} implausible values set aside (e.g. {stay.out_of_range[0]})")
+        count = len(stay.out_of_range)
+        notes.append(f"{count} implausible value{'s' * (count != 1)} set aside (e.g. {stay.out_of_range[0]})")
     if stay.problems:
         more = len(stay.problems) - 1
         notes.append(f"rows skipped: {stay.problems[0]}" + (f" (and {more} more in the reading notes)" if more else ""))
@@ -160,4 +168,4 @@ def load(spec: ModelSpec) -> MortalityModel:
                           float(parameters["sequence_weight"]), calibrator)
 
 
-__all__ = ["MortalityModel", "DenseNet", "load", "sufficiency", "variable_names"]
+__all__ = ["MortalityModel", "DenseNet", "load", "sufficiency", "too_little_data", "variable_names"]

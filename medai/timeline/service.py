@@ -20,7 +20,7 @@ from medai.errors import MedAIError
 from medai.store import AuditStore
 from medai.timeline.forecast import MAX_HORIZON, Forecast
 from medai.timeline.io import Stay
-from medai.timeline.mortality import sufficiency
+from medai.timeline.mortality import sufficiency, too_little_data
 from medai.timeline.news2 import News2Series, news2
 
 RISK_MODEL, FORECAST_MODEL, SURVIVAL_MODEL = "icu-mortality", "icu-vitals-forecast", "icu-survival"
@@ -166,7 +166,10 @@ def forecast_all(items: Iterable[Item], horizon: int = MAX_HORIZON, *, user: str
             if not isinstance(item, Stay):
                 result = ForecastResult(item[0], "error", str(item[1]))
             elif predicted.get(id(item)):
-                result = ForecastResult(item.patient_id, "ok", "", tuple(predicted[id(item)]), stay_hash(item))
+                thin = too_little_data(item)
+                result = ForecastResult(item.patient_id, "flagged" if thin else "ok",
+                                        f"Too little data to forecast from: {'; '.join(thin)}; read these as rough "
+                                        "guesses." if thin else "", tuple(predicted[id(item)]), stay_hash(item))
             else:
                 result = ForecastResult(item.patient_id, "error", "No recent HR, RespRate, Temp, blood pressure or "
                                         "MAP observation to forecast from.", input_sha256=stay_hash(item))

@@ -58,6 +58,13 @@ def test_uploaded_long_csv_with_two_patients(timeline_page):
     timeline_page.run()
     assert not timeline_page.exception
     assert any("only 2 variables" in w.value for w in timeline_page.warning), "thin data flagged"
+    # Too little data: the figures stay in a sentence, never in the large headline type.
+    assert any(w.value.startswith("Too little data for headline figures") and "mortality risk" in w.value
+               for w in timeline_page.warning)
+    headline = {m.label: m.value for m in timeline_page.metric}
+    assert headline["Mortality risk (in hospital)"] == "—"
+    assert headline["NEWS2 now / max (incomplete)"] == "—", "5 of 7 NEWS2 parameters missing"
+    assert not any(c.value.startswith("How sure") for c in timeline_page.caption)
     assert timeline_page.selectbox[0].options == ["a", "b"]
 
 

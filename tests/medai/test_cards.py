@@ -14,7 +14,7 @@ def test_a_prediction_is_read_against_the_validation_cases_of_its_bin():
     reliability = reliability_points(truth, probability)
     low_bin = outcomes_in_bin(0.07, reliability)
     assert (low_bin["low"], low_bin["high"], low_bin["cases"]) == (0.0, 0.1, 100)
-    assert low_bin["observed"] == pytest.approx(0.10)
+    assert low_bin["observed"] == pytest.approx(0.10) and low_bin["scored"] == pytest.approx(0.05)
     assert low_bin["ci95"][0] < 0.10 < low_bin["ci95"][1]  # Wilson: 0.055-0.174
     assert low_bin["ci95"] == pytest.approx((0.0552, 0.1744), abs=1e-3)
     assert outcomes_in_bin(0.31, reliability)["cases"] == 10

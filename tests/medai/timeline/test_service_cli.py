@@ -97,3 +97,12 @@ def test_a_survival_curve_that_contradicts_the_mortality_risk_is_called_out(risk
     assert bool(view.disagreement) == warned
     if warned:
         assert "21 %" in view.disagreement and "43 %" in view.disagreement
+
+
+def test_a_forecast_from_too_little_data_is_flagged_not_ok():
+    from medai.timeline.io import read_long_csv
+
+    (stay,) = read_long_csv(b"patient_id,time,variable,value\nx,0,HR,88\nx,1,HR,90\n")
+    result = next(forecast_all([stay], 2))
+    assert result.status == "flagged" and result.forecasts
+    assert result.message.startswith("Too little data to forecast from: only 1.0 h of data")
