@@ -277,11 +277,12 @@ def draw(view: TimelineView) -> None:
         st.dataframe(forecast_table(view.forecasts), placeholder="—", hide_index=True, width="stretch",
                      column_config={name: one_decimal for name in ("time since admission (h)", "low (p10)",
                                                                    "median (p50)", "high (p90)")})
-    if stay.unknown or stay.out_of_range or stay.problems or stay.converted or stay.unit_doubts:
+    if stay.unknown or stay.out_of_range or stay.problems or stay.converted or stay.unit_doubts or stay.renamed:
         with st.expander("Reading notes"):
             for line in [*stay.unit_doubts, *stay.problems,
                          *(f"unknown variable kept but not used: {k} ({v} rows)" for k, v in stay.unknown.items()),
-                         *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.converted]:
+                         *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.converted,
+                         *stay.renamed]:
                 st.markdown(f"- {line}")
 
 

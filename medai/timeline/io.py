@@ -6,7 +6,8 @@ Long CSV (what a hospital can export), one observation per row, header required:
 
 ``time`` is hours since ICU admission (``3.5``), ``HH:MM`` elapsed as PhysioNet writes it (``03:30``),
 or an ISO timestamp (``2024-05-01T10:30``; hours are then counted from the patient's earliest row).
-``variable`` uses the PhysioNet names (``HR``, ``NIMAP``, ...; see ``variables.csv``); the
+``variable`` uses the PhysioNet names (``HR``, ``NIMAP``, ...; see ``variables.csv``), or a label, LOINC
+code or alias of ``variables.csv`` (``Heart rate``, ``8867-4``, ``SpO2``; said in :attr:`Stay.renamed`); the
 descriptors ``Age``, ``Gender``, ``Height``, ``ICUType`` and ``Weight`` may be given at any time. A
 given ``unit`` must be the one in ``variables.csv`` or one that ``units.csv`` converts from.
 
@@ -33,8 +34,8 @@ from typing import Iterator
 import numpy as np
 
 from medai.errors import InputError, InputTooLargeError
-from medai.timeline.vocabulary import (conversion_note, descriptors, label_of, other_units, table_row, to_own_unit,
-                                       unit_doubt, variable_names, variables)
+from medai.timeline.vocabulary import (conversion_note, descriptors, label_of, other_units, our_name, table_row,
+                                       to_own_unit, unit_doubt, variable_names)
 
 MAX_FILE_BYTES = 20 * 2**20  # one stay file, or one long CSV
 MAX_ARCHIVE_BYTES = 500 * 2**20  # a .tar.gz of stay files (uncompressed members counted)
@@ -71,6 +72,8 @@ class Stay:
         ``"Temperature: 12 values read in °F, converted to °C"``.
     unit_doubts : tuple of str
         One line per variable given without a unit whose values look like another unit (not converted).
+    renamed : tuple of str
+        One line per other name read as ours, e.g. ``"'SpO2' read as O2 saturation (SaO2): 24 rows"``.
     """
 
     patient_id: str
@@ -83,6 +86,7 @@ class Stay:
     problems: tuple[str, ...] = ()
     converted: tuple[str, ...] = ()
     unit_doubts: tuple[str, ...] = ()
+    renamed: tuple[str, ...] = ()
 
     @property
     def hours(self) -> float:
@@ -150,6 +154,7 @@ class _Builder:
         self.converted: dict[tuple[str, str], int] = {}
         self.unknown_units: dict[tuple[str, str], list[int]] = {}  # (variable, unit) → [rows, first line]
         self.unitless: dict[str, list[float]] = {}
+        self.renamed: dict[tuple[str, str], int] = {}
 
     def problem(self, line: int, why: str) -> None:
         if len(self.problems) < MAX_MESSAGES:
@@ -157,13 +162,14 @@ class _Builder:
         else:
             self.extra_problems += 1
 
-    def add(self, line: int, time_text: str, name: str, value_text: str, unit: str = "") -> None:
-        name = name.strip()
-        table, desc = variables(), descriptors()
-        if name not in table and name not in desc:
-            if name != "RecordID":  # PhysioNet's stay id, not an observation
-                self.unknown[name] = self.unknown.get(name, 0) + 1
+    def add(self, line: int, time_text: str, given: str, value_text: str, unit: str = "") -> None:
+        given, desc = given.strip(), descriptors()
+        if (name := our_name(given)) is None:
+            if given != "RecordID":  # PhysioNet's stay id, not an observation
+                self.unknown[given] = self.unknown.get(given, 0) + 1
             return
+        if name != given:  # another spelling (label, LOINC code, alias): said once per name
+            self.renamed[given, name] = self.renamed.get((given, name), 0) + 1
         try:
             when = parse_time(time_text)
         except ValueError:
@@ -232,8 +238,10 @@ class _Builder:
             f"(first on line {line})" for (name, unit), (count, line) in self.unknown_units.items()]
         converted = tuple(conversion_note(name, unit, count) for (name, unit), count in self.converted.items())
         doubts = tuple(filter(None, (unit_doubt(name, values) for name, values in self.unitless.items())))
+        renamed = tuple(f"'{given[:30]}' read as {label_of(name)} ({name}): {count} row{'s' * (count > 1)}"
+                        for (given, name), count in self.renamed.items())
         return Stay(self.patient_id, time, variable, value, desc, dict(self.unknown), tuple(self.out_of_range),
-                    tuple(self.problems), converted, doubts)
+                    tuple(self.problems), converted, doubts, renamed)
 
 
 def _text(data: bytes) -> str:

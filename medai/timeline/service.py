@@ -134,7 +134,8 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
                 series = news2(item)
                 notes = sufficiency(item)
                 said = [("Read with care: " + "; ".join(notes) + ".") if notes else "",
-                        ("Units converted: " + "; ".join(item.converted) + ".") if item.converted else ""]
+                        ("Units converted: " + "; ".join(item.converted) + ".") if item.converted else "",
+                        ("Names read: " + "; ".join(item.renamed) + ".") if item.renamed else ""]
                 result = RiskResult(item.patient_id, "flagged" if notes else "ok", " ".join(filter(None, said)),
                                     float(risks[id(item)]), series.maximum, series.last,
                                     tuple(series.unrecorded_now()), stay_hash(item))

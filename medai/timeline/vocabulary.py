@@ -33,12 +33,14 @@ class Variable:
     group: str
     loinc: str
     ucum: str = ""
+    aliases: tuple[str, ...] = ()
 
 
 def _table(file_name: str) -> dict[str, Variable]:
     with open(HERE / file_name, encoding="utf-8") as handle:
         return {row["name"]: Variable(row["name"], row["label"], row["unit"], float(row["low"]), float(row["high"]),
-                                      row.get("group", "descriptor"), row["loinc"], row.get("ucum", ""))
+                                      row.get("group", "descriptor"), row["loinc"], row.get("ucum", ""),
+                                      tuple(filter(None, (row.get("aliases") or "").split(";"))))
                 for row in csv.DictReader(handle)}
 
 
@@ -52,6 +54,31 @@ def variables() -> dict[str, Variable]:
 def descriptors() -> dict[str, Variable]:
     """The five general descriptors (Age, Gender, Height, ICUType, Weight)."""
     return _table("descriptors.csv")
+
+
+def _key(name: str) -> str:
+    """A name compared without case, spaces or punctuation: "Heart Rate" = "heart_rate" = "heartrate"."""
+    return "".join(character for character in name.lower() if character.isalnum())
+
+
+@lru_cache(maxsize=1)
+def _other_names() -> dict[str, str]:
+    """Compared key of each other name a hospital export may use → our name: the label, the LOINC code and
+    the ``aliases`` of ``variables.csv``, and the descriptors' labels and codes. Raises on an ambiguous one."""
+    found: dict[str, str] = {}
+    for row in [*variables().values(), *descriptors().values()]:
+        for other in (row.label, row.loinc, *row.aliases):
+            key = _key(other)
+            if key and found.setdefault(key, row.name) != row.name and row.name != "Weight":
+                raise ValueError(f"'{other}' names both {found[key]} and {row.name}")
+    return found
+
+
+def our_name(name: str) -> str | None:
+    """The variable or descriptor that ``name`` (ours, or another spelling) means; None when none."""
+    if name in variables() or name in descriptors():
+        return name
+    return _other_names().get(_key(name))
 
 
 def variable_names() -> tuple[str, ...]:

@@ -159,3 +159,19 @@ def test_values_without_a_unit_that_look_like_another_unit_are_doubted_not_conve
         "Glucose was given without a unit and its median, 13.3 mg/dL, looks like mmol/L: give the unit column to be sure",
         "Arterial PaO2 was given without a unit and its median, 11.2 mmHg, looks like kPa: give the unit column to be sure")
     assert stay.series("Creatinine")[1] == pytest.approx([95 * 0.0113122]), "95 mg/dL is impossible: µmol/L"
+
+
+def test_other_names_of_our_variables_are_read_and_said():
+    rows = ["patient_id,time,variable,value", "p,0,HeartRate,88", "p,1,Heart Rate,90", "p,1,SpO2,95",
+            "p,2,8480-6,120", "p,2,Respiratory rate,18", "p,2,Shoe size,44"]
+    (stay,) = tio.read_long_csv("\n".join(rows).encode())
+    assert set(stay.observed()) == {"HR", "SaO2", "NISysABP", "RespRate"}
+    assert "'SpO2' read as O2 saturation (SaO2): 1 row" in stay.renamed
+    assert "'HeartRate' read as Heart rate (HR): 1 row" in stay.renamed and len(stay.renamed) == 5
+    assert stay.unknown == {"Shoe size": 1}
+
+
+def test_no_other_name_means_two_variables():
+    from medai.timeline.vocabulary import _other_names
+
+    assert _other_names()["spo2"] == "SaO2"  # building the table raises on an ambiguous name
