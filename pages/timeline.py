@@ -234,7 +234,7 @@ def draw(view: TimelineView) -> None:
         st.warning(view.disagreement, icon=":material/compare_arrows:")
     age = stay.descriptors.get("Age", float("nan"))
     st.markdown(f"**Patient {risk.patient_id}** · " + (f"age {age:.0f} years" if age == age else "age not given")
-                + f" · {len(stay.time)} observations")
+                + f" · {len(stay.time)} observation{'s' * (len(stay.time) != 1)}")
     feedback_control(view.record_ids.get(RISK_MODEL), registry.get_spec(RISK_MODEL).labels,
                      title="Feedback on the mortality risk")
 

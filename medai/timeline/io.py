@@ -6,10 +6,9 @@ Long CSV (what a hospital can export), one observation per row, header required:
 
 ``time`` is hours since ICU admission (``3.5``), ``HH:MM`` elapsed as PhysioNet writes it (``03:30``),
 or an ISO timestamp (``2024-05-01T10:30``; hours are then counted from the patient's earliest row).
-``variable`` uses the PhysioNet names (``HR``, ``NIMAP``, ...; see ``variables.csv``), or a label, LOINC
-code or alias of ``variables.csv`` (``Heart rate``, ``8867-4``, ``SpO2``; said in :attr:`Stay.renamed`); the
-descriptors ``Age``, ``Gender``, ``Height``, ``ICUType`` and ``Weight`` may be given at any time. A
-given ``unit`` must be the one in ``variables.csv`` or one that ``units.csv`` converts from.
+``variable``: a PhysioNet name (``HR``, ``NIMAP``; ``variables.csv``), or its label, LOINC code or an alias
+(``Heart rate``, ``8867-4``, ``SpO2``; said in :attr:`Stay.renamed`); descriptors (``Age``, ``Gender``,
+``Height``, ``ICUType``, ``Weight``) at any time. A ``unit`` is ours or one ``units.csv`` converts from.
 
 Reading rules, the same for both formats: ``-1`` (PhysioNet's "missing") and blank values are
 skipped; unknown variables are kept in :attr:`Stay.unknown` and reported; values outside the
@@ -299,8 +298,9 @@ def read_long_csv(data: bytes) -> list[Stay]:
     required = ["patient_id", "time", "variable", "value"]
     missing = [c for c in required if c not in header]
     if missing:
-        raise InputError(f"The CSV lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)}: it needs "
-                         "patient_id, time, variable, value (and optionally unit).")
+        raise InputError(f"The CSV lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)}" + (
+            "" if len(missing) == len(required) else " (it needs patient_id, time, variable, value)") + "; a unit "
+            "column is optional.")
     at = {c: header.index(c) for c in [*required, "unit"] if c in header}
     builders: dict[str, _Builder] = {}
     for number, row in enumerate(reader, start=2):

@@ -145,7 +145,7 @@ def sufficiency(stay: Stay) -> list[str]:
         notes.append(f"{count} implausible value{'s' * (count != 1)} set aside (e.g. {stay.out_of_range[0]})")
     if stay.problems:
         more = len(stay.problems) - 1
-        notes.append(f"rows skipped: {stay.problems[0]}" + (f" (and {more} more in the reading notes)" if more else ""))
+        notes.append(f"rows skipped: {stay.problems[0]}" + (f" (and {more} more)" if more else ""))
     notes.extend(stay.unit_doubts)
     if stay.unknown:
         notes.append("unknown variables ignored: " + ", ".join(sorted(stay.unknown)[:5]))
