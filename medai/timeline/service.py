@@ -22,10 +22,12 @@ from medai.timeline.forecast import MAX_HORIZON, Forecast
 from medai.timeline.io import Stay
 from medai.timeline.mortality import sufficiency, too_little_data
 from medai.timeline.news2 import News2Series, news2
+from medai.timeline.vocabulary import table_row
 
 RISK_MODEL, FORECAST_MODEL, SURVIVAL_MODEL = "icu-mortality", "icu-vitals-forecast", "icu-survival"
 RISK_COLUMNS = ["patient_id", "mortality_risk", "news2_max", "news2_last", "news2_not_recorded", "status", "message"]
-FORECAST_COLUMNS = ["patient_id", "variable", "hours_ahead", "time", "p10", "p50", "p90", "status", "message"]
+# ``time``: hours since admission; ``unit``: of p10 / p50 / p90 (the variable's, ``variables.csv``).
+FORECAST_COLUMNS = ["patient_id", "variable", "hours_ahead", "time", "p10", "p50", "p90", "status", "message", "unit"]
 BATCH = 256
 MODELS_DISAGREE_BY = 0.05  # survival at a year above the chance of leaving hospital alive by more than this
 Item = Stay | tuple[str, MedAIError]
@@ -90,7 +92,8 @@ class ForecastResult:
             return [{"patient_id": self.patient_id, "status": self.status, "message": self.message}]
         return [{"patient_id": self.patient_id, "variable": f.variable, "hours_ahead": f.hours_ahead,
                  "time": round(f.time, 3), "p10": round(f.p10, 2), "p50": round(f.p50, 2), "p90": round(f.p90, 2),
-                 "status": self.status, "message": self.message} for f in self.forecasts]
+                 "status": self.status, "message": self.message, "unit": table_row(f.variable).unit}
+                for f in self.forecasts]
 
 
 def _batches(items: Iterable[Item], size: int = BATCH) -> Iterator[list[Item]]:

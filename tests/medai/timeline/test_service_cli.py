@@ -60,6 +60,7 @@ def test_cli_risk_and_forecast(folder, tmp_path, capsys):
     points = list(csv.DictReader(forecast.open()))
     assert {"patient_id", "variable", "hours_ahead", "time", "p10", "p50", "p90"} <= set(points[0])
     assert {p["hours_ahead"] for p in points} == {"1", "2"}
+    assert {(p["variable"], p["unit"]) for p in points} >= {("HR", "bpm")}  # every value says its unit
     assert main(["timeline", "risk", str(SAMPLES / "long_format_132540.csv"), "--output", str(good), "--quiet"]) == 0
     assert main(["timeline", "risk", str(tmp_path / "missing"), "--output", str(good), "--quiet"]) == 2
     assert main(["timeline", "forecast", str(folder), "--horizon", "9", "--output", str(good), "--quiet"]) == 2
