@@ -185,6 +185,15 @@ def run_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that states an option's default, when it has one worth stating (not None, not a switch's False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m medai``."""
     parser = argparse.ArgumentParser(prog="python -m medai", description="MedAI Workbench (research use only).")
@@ -220,7 +229,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--extra-data", type=Path, metavar="EXPORT",
                        help="a folder written by 'export-feedback': reviewed images join the training split")
     train.set_defaults(run=run_train)
+    _show_defaults(parser)
     return parser
+
+
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Every sub-command's help (``timeline risk`` too) states the defaults (:class:`_ShowDefaults`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                command.formatter_class = _ShowDefaults
+                _show_defaults(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
