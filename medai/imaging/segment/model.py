@@ -193,9 +193,9 @@ class Segmenter:
             return (f"This is a colour photograph, but this model reads {self.kind} (grey-scale), so it was not "
                     "segmented. If another model here reads this kind of image, pick it.")
         if self.channels == 3 and image.format != "dicom" and image.colorfulness < MIN_COLOUR_FOR_PHOTOGRAPHS:
-            return (f"This image is grey-scale, but this model reads {self.kind} in colour (a red-free or grey "
-                    "copy lacks what it learned from), so it was not segmented. If another model here reads this "
-                    "kind of image, pick it.")
+            return (f"This image is grey-scale, but this model reads {self.kind} with its colours (a red-free or "
+                    "grey copy lacks what it learned from), so it was not segmented. If another model here reads "
+                    "this kind of image, pick it.")
         return None
 
     def predict_one(self, image: MedicalImage) -> Segmentation:
