@@ -43,6 +43,9 @@ def test_upload_sample_see_result_then_garbage_see_message(server, samples):
             expect(page.get_by_text("Research use only").first).to_be_visible()
             page.get_by_label("Your name (for the audit trail)").fill("Dr Second")
             page.get_by_label("Your name (for the audit trail)").press("Enter")
+            page.wait_for_timeout(1000)  # the name's rerun must end before the upload, or it can swallow the file
+            expect(page.locator("[data-testid='stApp']")).to_have_attribute("data-test-script-state", "notRunning",
+                                                                             timeout=TIMEOUT_MS)
             upload = page.locator("input[type='file']")
             upload.set_input_files(str(samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg"))
             decision = page.get_by_text("decision at threshold")

@@ -28,6 +28,11 @@ class StubDiagnosis:
     heatmap: None
     message: str
     out_of_population: bool = False
+    member_probabilities: tuple[float, ...] | None = None
+
+    @property
+    def positive_probability(self) -> float | None:
+        return None if self.probabilities is None else float(self.probabilities[-1])
 
 
 class StubClassifier:
