@@ -8,9 +8,10 @@ patient's data as the models saw it (never the patient id).
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field, replace
 from itertools import islice
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 
@@ -29,6 +30,7 @@ RISK_COLUMNS = ["patient_id", "mortality_risk", "news2_max", "news2_last", "news
 # ``time``: hours since admission; ``unit``: of p10 / p50 / p90 (the variable's, ``variables.csv``).
 FORECAST_COLUMNS = ["patient_id", "variable", "hours_ahead", "time", "p10", "p50", "p90", "status", "message", "unit"]
 BATCH = 256
+T = TypeVar("T")
 MODELS_DISAGREE_BY = 0.05  # survival at a year above the chance of leaving hospital alive by more than this
 Item = Stay | tuple[str, MedAIError]
 
@@ -103,15 +105,25 @@ def _batches(items: Iterable[Item], size: int = BATCH) -> Iterator[list[Item]]:
 
 
 def _record(store: AuditStore | None, name: str, digest: str, status: str, message: str, user: str, source: str,
-            label: str | None = None, probabilities: dict[str, float] | None = None) -> int | None:
-    """Record one answer (with the model's weights digest); its id, or None without a store."""
+            label: str | None = None, probabilities: dict[str, float] | None = None,
+            duration_ms: float | None = None) -> int | None:
+    """Record one answer (with the model's weights digest and the model's time for it, in ms); its id, or
+    None without a store."""
     if store is None:
         return None
     spec = registry.get_spec(name)
     return store.record_prediction(user=user, source=source, model_name=spec.name, model_version=spec.version,
                                    input_sha256=digest or None, status=status, label=label,
                                    probabilities=probabilities, weights_sha256=registry.weights_digest(spec),
-                                   output_summary={"status": status, "message": message[:500]})
+                                   output_summary={"status": status, "message": message[:500]},
+                                   duration_ms=duration_ms)
+
+
+def _timed(work: Callable[[], T], count: int) -> tuple[T, float]:
+    """``work()`` and its wall-clock time in ms shared over ``count`` stays (each stay's audit duration)."""
+    began = time.perf_counter()
+    done = work()
+    return done, (time.perf_counter() - began) * 1000 / max(1, count)
 
 
 def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str = "python",
@@ -125,7 +137,8 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
     model = registry.load(RISK_MODEL)
     for batch in _batches(items):
         usable = [item for item in batch if isinstance(item, Stay) and len(item.time)]
-        risks = dict(zip(map(id, usable), model.predict(usable))) if usable else {}
+        risks, share_ms = _timed(lambda: dict(zip(map(id, usable), model.predict(usable))) if usable else {},
+                                 len(usable))
         for item in batch:
             if not isinstance(item, Stay):
                 result = RiskResult(item[0], "error", str(item[1]))
@@ -144,7 +157,8 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
                                     tuple(series.unrecorded_now()), stay_hash(item))
             record_id = _record(store, RISK_MODEL, result.input_sha256, result.status, result.message, user, source,
                                 None if result.mortality_risk is None else f"risk {result.mortality_risk:.3f}",
-                                None if result.mortality_risk is None else {"died_in_hospital": result.mortality_risk})
+                                None if result.mortality_risk is None else {"died_in_hospital": result.mortality_risk},
+                                share_ms if id(item) in risks else None)
             yield replace(result, record_id=record_id)
         if progress:
             progress(len(batch))
@@ -165,7 +179,8 @@ def forecast_all(items: Iterable[Item], horizon: int = MAX_HORIZON, *, user: str
     model = registry.load(FORECAST_MODEL)
     for batch in _batches(items):
         usable = [item for item in batch if isinstance(item, Stay) and len(item.time)]
-        predicted = dict(zip(map(id, usable), model.forecast_many(usable, horizon))) if usable else {}
+        predicted, share_ms = _timed(lambda: dict(zip(map(id, usable), model.forecast_many(usable, horizon)))
+                                     if usable else {}, len(usable))
         for item in batch:
             if not isinstance(item, Stay):
                 result = ForecastResult(item[0], "error", str(item[1]))
@@ -178,7 +193,8 @@ def forecast_all(items: Iterable[Item], horizon: int = MAX_HORIZON, *, user: str
                 result = ForecastResult(item.patient_id, "error", "No recent HR, RespRate, Temp, blood pressure or "
                                         "MAP observation to forecast from.", input_sha256=stay_hash(item))
             record_id = _record(store, FORECAST_MODEL, result.input_sha256, result.status, result.message, user,
-                                source, f"{len(result.forecasts)} forecast points" if result.forecasts else None)
+                                source, f"{len(result.forecasts)} forecast points" if result.forecasts else None,
+                                duration_ms=share_ms if result.forecasts else None)
             yield replace(result, record_id=record_id)
         if progress:
             progress(len(batch))
@@ -249,11 +265,12 @@ def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
     record_ids = {RISK_MODEL: risk.record_id, FORECAST_MODEL: forecast.record_id}
     days, survival, survival_evidence = np.zeros(0), np.zeros(0), None
     if SURVIVAL_MODEL in registry.names():
-        days, survival = registry.load(SURVIVAL_MODEL).curve(stay)
+        (days, survival), took_ms = _timed(lambda: registry.load(SURVIVAL_MODEL).curve(stay), 1)
         survival_evidence = outcomes_in_bin(1.0 - float(survival[-1]),
                                             registry.card(SURVIVAL_MODEL)["curves"]["reliability"])
         survival_record = _record(store, SURVIVAL_MODEL, risk.input_sha256, risk.status, risk.message, user, source,
-                                  f"1-year survival {survival[-1]:.3f}", {"survival_365d": float(survival[-1])})
+                                  f"1-year survival {survival[-1]:.3f}", {"survival_365d": float(survival[-1])},
+                                  took_ms)
         record_ids[SURVIVAL_MODEL] = survival_record
     evidence = outcomes_in_bin(risk.mortality_risk, registry.card(RISK_MODEL)["curves"]["reliability"])
     return TimelineView(stay, risk, news2(stay), hours, curve, model.occlusion(stay), forecast.forecasts, days,

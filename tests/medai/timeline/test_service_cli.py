@@ -33,14 +33,18 @@ def test_risk_rows_and_audit(folder):
     ids = {r.patient_id for r in results}
     assert not any(r.input_sha256 in ids for r in records)
     assert {r.input_sha256 for r in records if r.input_sha256} == {r.input_sha256 for r in results[1:]}
+    # Each answered stay's record says how long the model took for it; the unreadable file's has no model time.
+    assert [r.duration_ms is not None and r.duration_ms > 0 for r in reversed(records)] == [False, True, True, True]
 
 
 def test_forecast_and_view():
     stay = sample_stay()
     result = next(forecast_all([stay], 3))
     assert result.status == "ok" and {f.hours_ahead for f in result.forecasts} == {1, 2, 3}
-    view = timeline(stay, store=AuditStore())
+    store = AuditStore()
+    view = timeline(stay, store=store)
     assert view.risk.input_sha256 == stay_hash(stay) and len(view.risk_hours) == len(view.risk_curve)
+    assert all(r.duration_ms > 0 for r in store.recent_predictions(limit=3))  # risk, forecast, survival
     assert view.drivers and view.forecasts
 
 
