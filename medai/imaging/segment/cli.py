@@ -112,7 +112,7 @@ def run_segment(args: argparse.Namespace) -> int:
         raise MedAIError("No images found in the given files or folders (PNG, JPEG or DICOM).")
     root = _output_folder(args.output)
     from medai.imaging.segment.export import MEASUREMENT_COLUMNS, measurement_rows  # TensorFlow: after the checks
-    from medai.imaging.segment.service import SegmentOutcome
+    from medai.imaging.segment.service import SegmentOutcome, models_that_take
     from medai.store import AuditStore
 
     registry.load(args.model)  # damaged weights stop the command before anything is written
@@ -132,6 +132,11 @@ def run_segment(args: argparse.Namespace) -> int:
             else:
                 outcome = SegmentOutcome(path, "error", str(data), spec.name, spec.version)
             folder = ""
+            if outcome.status == "refused" and isinstance(data, bytes):
+                takers = models_that_take(data, args.model, load_others=True)
+                if takers:  # the page names them too
+                    outcome = replace(outcome, message=f"{outcome.message} It looks like what {' or '.join(takers)} "
+                                                       f"reads: run again with --model {takers[0]}.")
             if outcome.status == "ok":
                 folder = names.claim(Path(path).stem)
                 try:

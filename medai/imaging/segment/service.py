@@ -174,10 +174,11 @@ def display_copy_rgb(rgb: np.ndarray, max_side: int) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize(size, Image.BOX))
 
 
-def models_that_take(data: bytes, refused_by: str) -> list[str]:
-    """The other segmentation models, among those already loaded, whose colour rule and thumbnail kind
-    check would take these image bytes: what to suggest after a refusal (e.g. ``colon-polyp`` for a
-    colonoscopy frame that ``retina-vessels`` refused). Nothing is loaded or segmented here.
+def models_that_take(data: bytes, refused_by: str, load_others: bool = False) -> list[str]:
+    """The other segmentation models whose colour rule and thumbnail kind check would take these image
+    bytes: what to suggest after a refusal (e.g. ``colon-polyp`` for a colonoscopy frame that
+    ``retina-vessels`` refused). Only those already loaded are asked unless ``load_others`` (the CLI,
+    which loads one model); nothing is segmented here.
     """
     try:
         image = read_image(data, keep_colour=True)
@@ -185,7 +186,7 @@ def models_that_take(data: bytes, refused_by: str) -> list[str]:
         return []
     takers = []
     for name in registry.names("image-segmentation"):
-        if name == refused_by or not registry.is_loaded(name):
+        if name == refused_by or not (load_others or registry.is_loaded(name)):
             continue
         model = registry.load(name)
         if model.kind_check is not None and model.rule_refusal(image) is None and \
