@@ -129,8 +129,9 @@ def reproduction(card: dict[str, Any]) -> str:
     minutes = recipe.get("training_minutes_on_2_cpu_cores")
     if minutes is None and recipe.get("training_seconds") is not None:
         minutes = recipe["training_seconds"] / 60
-    took = f"; it took about {minutes:.0f} min on 2 CPU cores" if minutes is not None else ""
+    took = ("" if minutes is None else "; it took under a minute on 2 CPU cores" if minutes < 1
+            else f"; it took about {minutes:.0f} min on 2 CPU cores")
     return (f"Retrain on the CPU with `python -m medai train {card['name']}`: it reads the data named under Data from "
             f"MEDAI_DATA_DIR (default ../shared/data), re-measures every figure here on the same validation split "
             f"and rewrites this card{took}. The validation split comes from the same source as the training data; "
-            "images from another hospital, or molecules or patients unlike these, may do worse.")
+            "data from another hospital or population may do worse.")

@@ -283,13 +283,15 @@ def recorded_download(label: str, *, kind: str, data: str, file_name: str, detai
                    "prepared export that is never saved still shows there.")
 
 
-def logged_export(build: Callable[[], T], *, what: str, prediction_id: int | None, user: str) -> Callable[[], T]:
+def logged_export(build: Callable[[], T], *, what: str, prediction_id: int | None, user: str,
+                  settings: dict | None = None) -> Callable[[], T]:
     """A download button's data callable that records an ``export.report`` audit event (who, what, which
-    prediction) before it builds the file. ``user`` is taken when the page is drawn: the callable runs outside
-    the session's script run, where the sidebar's name is not seen."""
+    prediction, and the ``settings`` it was made with, e.g. thresholds) before it builds the file. ``user`` is
+    taken when the page is drawn: the callable runs outside the session's script run, where the sidebar's
+    name is not seen."""
     def recorded_then_built() -> T:
         audit_store().record_event("export.report", user=user, details={"prediction_id": prediction_id,
-                                                                        "format": what})
+                                                                        "format": what, **(settings or {})})
         return build()
     return recorded_then_built
 

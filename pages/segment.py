@@ -19,7 +19,7 @@ import streamlit as st
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.segment.export import dicom_seg, mask_png, measurement_rows, outcome_masks
-from medai.imaging.segment.measure import LESION_CAVEAT, LUNGS, dice
+from medai.imaging.segment.measure import LESION_CAVEAT, LESIONS, LUNGS, dice
 from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, compose, disagreement, read_mask_png, resize_mask,
                                            structure_colours, target_mask, truth_targets)
 from medai.imaging.segment.recipes import RECIPES
@@ -141,7 +141,8 @@ def findings_lines(findings: dict[str, float | None]) -> None:
               if findings.get(f"{lung}_lesion_share") is not None]
     if shares:
         st.markdown("Share of each lung covered by ground-glass opacity or consolidation: " + "; ".join(shares))
-        st.caption(LESION_CAVEAT)
+        st.warning(LESION_CAVEAT + " The lesion layers are hidden until added under 'Structures shown'.",
+                   icon=":material/warning:")
 
 
 def validation_dice(card: dict) -> dict[str, float]:
@@ -170,7 +171,9 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
     structures, model = seg.structures, outcome.model_name
     colours = structure_colours(structures)
     controls = st.columns([3, 1, 1])
-    shown = controls[0].multiselect("Structures shown", structures, default=list(structures), format_func=label,
+    # The lesion layers start hidden: they mark normal children's lungs (LESION_CAVEAT); a reader adds them.
+    shown = controls[0].multiselect("Structures shown", structures, format_func=label,
+                                    default=[name for name in structures if name not in LESIONS],
                                     key=f"shown_{model}")
     outline = controls[2].toggle("Outline only", key="outline", help="Each mask's 1-px boundary, drawn opaque.")
     opacity = controls[1].slider("Opacity", 0.0, 1.0, 0.45, 0.05, key="opacity",
@@ -233,21 +236,24 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
     user = current_user()  # each download is recorded as an export before it is built
     numbers.download_button("Measurements (CSV)",
                             logged_export(lambda: pd.DataFrame(measurement_rows(shown_outcome)).to_csv(index=False),
-                                          what="measurements csv", prediction_id=outcome.record_id, user=user),
+                                          what="measurements csv", prediction_id=outcome.record_id, user=user,
+                                          settings={"thresholds": thresholds}),
                             f"{stem}_measurements.csv", "text/csv", key="csv", on_click="ignore",
                             icon=":material/download:")
     with numbers.expander(f"Masks at the original size ({width}×{height} PNG)"):
         for name in structures:  # callables: a full-size mask is made only when it is asked for
             st.download_button(label(name), logged_export(
                 lambda n=name: mask_png(seg.mask(n, (height, width), thresholds[n])), what=f"{name} mask png",
-                prediction_id=outcome.record_id, user=user), f"{stem}_{name}.png", "image/png", key=f"png_{name}",
+                prediction_id=outcome.record_id, user=user, settings={"threshold": thresholds[name]}),
+                f"{stem}_{name}.png", "image/png", key=f"png_{name}",
                 on_click="ignore")
     if image.format == "dicom" and numbers.button("Make a DICOM SEG", key="make_seg", icon=":material/layers:"):
         try:  # built on request, at the thresholds shown; a file highdicom cannot refer to is a message
             seg_file = logged_export(lambda: dicom_seg(source.read_bytes() if isinstance(source, Path) else source,
                                                        outcome_masks(outcome, thresholds), model_name=model,
                                                        model_version=outcome.model_version),
-                                     what="dicom seg", prediction_id=outcome.record_id, user=user)()
+                                     what="dicom seg", prediction_id=outcome.record_id, user=user,
+                                     settings={"thresholds": thresholds})()
             numbers.download_button("Save the DICOM SEG", seg_file, f"{stem}_seg.dcm", "application/dicom",
                                     key="dicom_seg", on_click="ignore", icon=":material/save:")
         except MedAIError as exc:

@@ -72,6 +72,9 @@ def test_sample_shows_overlay_measurements_and_cardiothoracic_ratio(cxr_page):
     assert "Above 0.5 on a PA film suggests an enlarged heart" in text
     assert "Share of each lung covered" in text and "No pixel spacing" in text
     assert "Right lung" in text and "#1f77b4" in text  # the legend's swatch
+    # The lesion layers (learned from adult COVID-19 films) start hidden, with their caveat as a warning.
+    assert cxr_page.multiselect(key="shown_cxr-lungs").value == ["right_lung", "left_lung", "cardiomediastinum"]
+    assert any("lesion layers are hidden" in w.value for w in cxr_page.warning)
     (outcome,) = cxr_page.session_state["segment_results"].values()
     assert outcome.original_shape == (751, 943) and max(outcome.image.pixels.shape) <= 768
     assert _records() == 1

@@ -48,6 +48,7 @@ def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):
             assert {"right_lung", "left_lung", "cardiomediastinum"} <= {row.get("structure") for row in rows}
             (export,) = AuditStore(db_url).events("export.report", limit=1)  # recorded before it was built
             assert export.details["format"] == "measurements csv" and export.details["prediction_id"] is not None
+            assert set(export.details["thresholds"]) >= {"right_lung", "left_lung"}  # what the file was made at
             page.get_by_role("slider").first.press("ArrowRight")  # the opacity slider: a rerun, not a new record
             page.wait_for_timeout(2000)
             expect(ratio).to_be_visible(timeout=TIMEOUT_MS)

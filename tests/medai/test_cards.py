@@ -31,3 +31,4 @@ def test_every_shipped_card_says_how_to_retrain_it():
         assert f"`python -m medai train {name}`" in text and "MEDAI_DATA_DIR" in text
     assert "about 4 min on 2 CPU cores" in reproduction({"name": "x", "recipe": {"training_seconds": 240}})
     assert "min on" not in reproduction({"name": "x"})
+    assert "under a minute" in reproduction({"name": "x", "recipe": {"training_minutes_on_2_cpu_cores": 0.4}})
