@@ -209,8 +209,8 @@ def draw(view: TimelineView) -> None:
     survival = f"{100 * view.survival[-1]:.0f} %" if len(view.survival) else None
     if thin:
         st.warning(f"Too little data for headline figures ({'; '.join(thin)}). The models' rough guesses: "
-                   f"mortality risk {100 * risk.mortality_risk:.1f} %" + (f", alive at 1 year {survival}" if survival
-                                                                           else "") + ".", icon=":material/block:")
+                   f"mortality risk about {100 * risk.mortality_risk:.0f} %" + (
+                       f", alive at 1 year about {survival}" if survival else "") + ".", icon=":material/block:")
     figures = st.columns(4)
     figures[0].metric("Mortality risk (in hospital)", "—" if thin else f"{100 * risk.mortality_risk:.1f} %")
     # Each missing NEWS2 parameter scores 0, as if normal: with most of them missing the total means little.
@@ -239,28 +239,33 @@ def draw(view: TimelineView) -> None:
                      title="Feedback on the mortality risk")
 
     st.plotly_chart(vitals_figure(view), width="stretch")
-    st.caption(f"Dashed: forecast median for the hours after {stay.hours:.1f} h (the stay's last timestamp), drawn "
+    st.caption(("From this little data the forecasts are rough guesses. " if thin else "")
+               + f"Dashed: forecast median for the hours after {stay.hours:.1f} h (the stay's last timestamp), drawn "
                "from each variable's last observation; shaded: 80 % interval. " + forecast_inputs_note(stay)
                + f"NEWS2 dotted lines at {MEDIUM} (urgent review) and {HIGH} (emergency response). Risk: recomputed from "
                "the data up to each hour; bars show which hours pushed it up (red) or down (green).")
 
     drivers, survival = st.columns(2)
+    if thin:  # what moved a guess, and a year's curve from it, would read as findings
+        drivers.info("With this little data, neither what moved the risk nor a survival curve is shown.",
+                     icon=":material/block:")
     with drivers:
-        st.subheader("What moved the risk")
-        table = pd.DataFrame([{"variable": variables()[n].label,
-                               "change in risk (percentage points)": round(100 * d, 2),
-                               "direction": "raises" if d > 0 else "lowers"} for n, d in view.drivers[:10]])
-        st.dataframe(table, placeholder="—", hide_index=True, width="stretch")
-        st.caption("Occlusion: the risk with all data minus the risk with that variable's observations removed.")
+        if not thin:
+            st.subheader("What moved the risk")
+            table = pd.DataFrame([{"variable": variables()[n].label,
+                                   "change in risk (percentage points)": round(100 * d, 2),
+                                   "direction": "raises" if d > 0 else "lowers"} for n, d in view.drivers[:10]])
+            st.dataframe(table, placeholder="—", hide_index=True, width="stretch")
+            st.caption("Occlusion: the risk with all data minus the risk with that variable's observations removed.")
     with survival:
-        if len(view.survival):
+        if len(view.survival) and not thin:
             st.subheader("Survival curve")
             curve = go.Figure(go.Scatter(x=view.survival_days, y=100 * view.survival, mode="lines",
                                          line={"shape": "hv"}))
             curve.update_layout(xaxis_title="days since ICU admission", yaxis_title="probability alive (%)",
                                 yaxis_range=[0, 100], height=320, margin={"l": 40, "r": 20, "t": 20, "b": 40})
             st.plotly_chart(curve, width="stretch")
-            if view.survival_evidence and not too_little_data(stay):
+            if view.survival_evidence:
                 died = view.survival_evidence
                 st.caption(f"How sure: of {died['cases']} validation stays given "
                            f"{100 * (1 - died['high']):.0f}–{100 * (1 - died['low']):.0f} % to be alive at a year "

@@ -65,6 +65,8 @@ def test_uploaded_long_csv_with_two_patients(timeline_page):
     assert headline["Mortality risk (in hospital)"] == "—"
     assert headline["NEWS2 now / max (incomplete)"] == "—", "5 of 7 NEWS2 parameters missing"
     assert not any(c.value.startswith("How sure") for c in timeline_page.caption)
+    assert any("neither what moved the risk nor a survival curve is shown" in i.value for i in timeline_page.info)
+    assert any(c.value.startswith("From this little data the forecasts are rough guesses") for c in timeline_page.caption)
     assert timeline_page.selectbox[0].options == ["a", "b"]
 
 
