@@ -23,6 +23,8 @@ OBJECTIVES = ("activity", "solubility", "safety", "qed")
 OBJECTIVE_LABELS = {"activity": "BACE-1 activity", "solubility": "solubility (vs approved drugs)",
                     "safety": "safety (1 − toxicity)", "qed": "drug-likeness (QED)"}
 DEFAULT_WEIGHTS = {"activity": 1.0, "solubility": 1.0, "safety": 1.0, "qed": 1.0}
+OBJECTIVE_MODELS = {"activity": ("drug-bace",), "solubility": ("drug-solubility",),
+                    "safety": ("drug-clintox", "drug-tox21"), "qed": ()}  # whose predictions each objective reads
 FRAGMENTS_FILE = Path(__file__).with_name("approved_brics_fragments.txt")
 
 
@@ -75,6 +77,13 @@ def default_weights(lead: MoleculeResult) -> dict[str, float]:
     """
     similarity, cutoff = lead.domain_by_model.get("drug-bace", (0.0, 1.0))
     return {**DEFAULT_WEIGHTS, "activity": DEFAULT_WEIGHTS["activity"] if similarity >= cutoff else 0.0}
+
+
+def outside_weighted_domains(result: MoleculeResult, weights: Mapping[str, float]) -> list[str]:
+    """The models behind the weighted objectives whose applicability domain excludes ``result``."""
+    behind = {name for key, names in OBJECTIVE_MODELS.items() if weights.get(key, 0.0) > 0 for name in names}
+    return [name for name, (similarity, cutoff) in result.domain_by_model.items()
+            if name in behind and similarity < cutoff]
 
 
 def weighted_score(objectives: Mapping[str, float], weights: Mapping[str, float]) -> float:

@@ -46,9 +46,10 @@ def test_sample_molecules_screen_once(drug_page):
 
 
 def test_pasted_smiles_with_an_invalid_line(drug_page):
-    drug_page.text_area[0].input("CCO ethanol\nnot_a_smiles junk\n").run()
+    drug_page.text_area[0].input("CCO ethanol\nnot_a_smiles junk\nO water\n").run()
     assert not drug_page.exception
-    assert any("1 of 2" in m.value for m in drug_page.markdown)
+    assert any("2 of 3" in m.value for m in drug_page.markdown)
+    assert any(w.value.startswith("1 inorganic species (no carbon) screened — water") for w in drug_page.warning)
     # Named with its reason even while 'Valid only' hides it from the table.
     assert any("junk (not_a_smiles)" in w.value for w in drug_page.warning)
     drug_page.toggle[1].set_value(True).run()  # 'In domain only' on a molecule out of some model's domain

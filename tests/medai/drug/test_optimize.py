@@ -92,6 +92,11 @@ def test_bace1_activity_is_weighed_only_for_a_lead_in_the_bace_models_domain():
                                                   "CS1(=O)=O"), MoleculeInput("paracetamol", LEAD)], workers=1).molecules
     assert default_weights(bace_lead) == {"activity": 1.0, "solubility": 1.0, "safety": 1.0, "qed": 1.0}
     assert default_weights(other_lead) == {"activity": 0.0, "solubility": 1.0, "safety": 1.0, "qed": 1.0}
+    # Paracetamol is outside drug-bace's domain: that counts only while the activity objective is weighted.
+    from medai.drug.lead import outside_weighted_domains
+
+    assert "drug-bace" not in outside_weighted_domains(other_lead, default_weights(other_lead))
+    assert "drug-bace" in outside_weighted_domains(other_lead, {"activity": 1.0})
 
 
 def test_no_analogue_the_lead_beats_on_every_objective_is_on_the_pareto_front():
