@@ -167,7 +167,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
                             logged_export(lambda: _pdf(outcome, opacity, fixed, requested_by), what="pdf report",
                                           prediction_id=outcome.record_id, user=requested_by),
                             f"report_{outcome.record_id}.pdf", "application/pdf", key=f"pdf_{outcome.record_id}")
-    numbers.download_button("Heat map, full size (16-bit PNG)",
+    numbers.download_button("Heat-map values, full size (16-bit grey PNG, without the film)",
                             logged_export(lambda: heatmap_png(diagnosis.heatmap, (height, width)),
                                           what="heat map png", prediction_id=outcome.record_id, user=requested_by),
                             f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}")
