@@ -43,7 +43,7 @@ if table.empty:
     st.info("No records match these filters.")
     st.stop()
 
-probability_columns = {name: st.column_config.NumberColumn(name, format="%.3f")
+probability_columns = {name: st.column_config.NumberColumn(name, format="%.4f")  # 0.9998 is not 1.000
                        for name in table.columns if name.startswith("P(")}
 st.dataframe(table, placeholder="—", hide_index=True, width="stretch", column_config={
     "when (UTC)": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm:ss"),
