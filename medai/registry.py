@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from medai import config
-from medai.errors import ModelIntegrityError, ModelNotFoundError
+from medai.errors import MedAIError, ModelIntegrityError, ModelNotFoundError
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,15 @@ def get_spec(name: str) -> ModelSpec:
     return ModelSpec(raw["name"], raw["version"], raw["task"], tuple(raw["labels"]), raw["input"],
                      raw["files"], raw.get("parameters", {}), spec_path.parent, raw["loader"],
                      raw.get("trainer", ""))
+
+
+def get_spec_of_task(name: str, task: str, kind: str) -> ModelSpec:
+    """The spec of model ``name`` when it does ``task``; otherwise :class:`MedAIError` saying it is not
+    ``kind`` (e.g. "an image classifier") and naming the installed models that are."""
+    spec = get_spec(name)
+    if spec.task != task:
+        raise MedAIError(f"Model '{name}' is not {kind}; choose one of: {', '.join(names(task)) or 'none installed'}.")
+    return spec
 
 
 def card(name: str) -> dict[str, Any]:

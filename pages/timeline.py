@@ -206,19 +206,20 @@ def draw(view: TimelineView) -> None:
         st.warning(risk.message, icon=":material/warning:")
     # With too little data the headline figures are not shown as plain numbers: they stay in a sentence.
     thin = too_little_data(stay)
-    survival = f"{100 * view.survival[-1]:.0f} %" if len(view.survival) else None
+    alive_at_year = f"{100 * view.survival[-1]:.0f} %" if len(view.survival) else None
     if thin:
         st.warning(f"Too little data for headline figures ({'; '.join(thin)}). The models' rough guesses: "
                    f"mortality risk about {100 * risk.mortality_risk:.0f} %" + (
-                       f", alive at 1 year about {survival}" if survival else "") + ".", icon=":material/block:")
+                       f", alive at 1 year about {alive_at_year}" if alive_at_year else "") + ".",
+                   icon=":material/block:")
     figures = st.columns(4)
     figures[0].metric("Mortality risk (in hospital)", "—" if thin else f"{100 * risk.mortality_risk:.1f} %")
     # Each missing NEWS2 parameter scores 0, as if normal: with most of them missing the total means little.
     sparse_news2 = len(risk.news2_not_recorded) > len(NEWS2_PARAMETERS) / 2
     figures[1].metric("NEWS2 now / max" + (" (incomplete)" if risk.news2_not_recorded else ""),
                       "—" if sparse_news2 else f"{risk.news2_last} / {risk.news2_max} points")
-    if survival:
-        figures[2].metric("Alive at 1 year (model)", "—" if thin else survival)
+    if alive_at_year:
+        figures[2].metric("Alive at 1 year (model)", "—" if thin else alive_at_year)
     figures[3].metric("Hours of data · variables seen", f"{stay.hours:.1f} h · {len(stay.observed())}")
     if view.risk_evidence and not thin:
         evidence = view.risk_evidence

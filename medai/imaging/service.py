@@ -109,11 +109,7 @@ class DiagnoseOutcome:
 
 def classifier_spec(model_name: str) -> registry.ModelSpec:
     """The registry spec of ``model_name``; :class:`MedAIError` naming the classifiers when it is not one."""
-    spec = registry.get_spec(model_name)
-    if spec.task != CLASSIFICATION_TASK:
-        raise MedAIError(f"Model '{model_name}' is not an image classifier; choose one of: "
-                         f"{', '.join(registry.names(CLASSIFICATION_TASK)) or 'none installed'}.")
-    return spec
+    return registry.get_spec_of_task(model_name, CLASSIFICATION_TASK, "an image classifier")
 
 
 def diagnose(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str = "anonymous",

@@ -103,10 +103,7 @@ def run_segment(args: argparse.Namespace) -> int:
     from medai import registry
     from medai.cli import EXIT_OK, EXIT_ROW_ERRORS, _read, expand_inputs
 
-    spec = registry.get_spec(args.model)
-    if spec.task != TASK:
-        raise MedAIError(f"Model '{args.model}' is not a segmentation model; "
-                         f"choose one of: {', '.join(registry.names(TASK)) or 'none installed'}.")
+    spec = registry.get_spec_of_task(args.model, TASK, "a segmentation model")
     paths = expand_inputs(args.inputs)
     if not paths:
         raise MedAIError("No images found in the given files or folders (PNG, JPEG or DICOM).")
