@@ -11,13 +11,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from medai import registry
+from medai.drug.catalog import DRUG_MODELS
 from medai.drug.export import thumbnail_uri, to_sdf, to_svg
 from medai.drug.io import read_molecules, read_smiles_lines
 from medai.drug.lead import (OBJECTIVE_LABELS, OBJECTIVES, default_weights, objectives_of, optimize,
                              outside_weighted_domains)
 from medai.drug.pipeline import INORGANIC_NOTE
 from medai.drug.reference import approved_drug_count
-from medai.drug.service import (SCREEN_MODELS, ScreenResult, csv_columns, prediction_columns, prediction_units,
+from medai.drug.service import (SCREEN_MODELS, ScreenResult, prediction_columns, prediction_units,
                                 screen)
 from medai.errors import MedAIError
 from pages.common import audit_store, cached_model, current_user, keep_across_pages, results_area, through_router
@@ -38,6 +39,7 @@ SHOWN = {"logS": "logS (log mol/L)", "logD": "logD (pH 7.4)", "bbb_penetration":
 # probability and its SD both read "0.00", as if the model were certain.
 UNITS = prediction_units()
 PERCENT = {column for column, unit in UNITS.items() if unit == "probability"}
+PAGE_COLUMNS = ("structure", "models in domain", "max P(Tox21)")  # made here, not by the screen
 
 
 def measured_values(key: str, model_name: str) -> dict[str, object] | None:
@@ -126,7 +128,7 @@ if changed:
 
 def draw(result: ScreenResult) -> None:
     """The screen's table, the selected molecule's details and feedback, and the optimisation panel."""
-    columns = csv_columns()
+    columns = result.columns
     rows = pd.DataFrame([m.row(columns) for m in result.molecules], columns=columns)
     valid_count = int(rows["valid"].astype(bool).sum())
     st.write(f"**{valid_count} of {len(rows)}** molecules valid · models: "
@@ -153,7 +155,10 @@ def draw(result: ScreenResult) -> None:
         mask &= rows["alerts"].fillna("") == ""
     if shown["lipinski"]:
         mask &= pd.to_numeric(rows["lipinski_violations"], errors="coerce").fillna(9) <= 1
-    table = rows[mask].copy()
+    # The input's own columns keep their names unless the table shows one of that name itself.
+    reserved = {*SHOWN.values(), *PAGE_COLUMNS}  # the screen's own names are kept from it already (input_<name>)
+    carried = {c: f"input: {c}" if c in reserved else c for c in result.carried_columns}
+    table = rows[mask].rename(columns=carried)
     if table.empty and not rows.empty:
         st.info("No molecule passes the chosen filters. 'In domain only' keeps a molecule only when it is in the "
                 "domain of every model (see 'models in domain'); switch a filter off to see the rest.")
@@ -177,7 +182,8 @@ def draw(result: ScreenResult) -> None:
     # The message (often the same long domain note) goes last, so that it never hides the numbers.
     visible = ["structure", "id", "valid", *[name for c in predicted for name in (c, f"{c}_std")],
                "max P(Tox21)" if tox21 else None, "in_domain", "models in domain", "nearest_train_similarity", "qed", "mw", "clogp",
-               "tpsa", "lipinski_violations", "alerts", "logS_approved_pct", "qed_approved_pct", "message"]
+               "tpsa", "lipinski_violations", "alerts", "logS_approved_pct", "qed_approved_pct",
+               *carried.values(), "message"]
     event = st.dataframe(
         table[[c for c in visible if c and c in table]].rename(columns=SHOWN), placeholder="—", hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row", key="drug_table",
@@ -262,8 +268,8 @@ def draw(result: ScreenResult) -> None:
                    "figure would be a guess. Raise it only for a BACE-1 programme.")
     else:
         st.caption(f"{OBJECTIVE_LABELS['activity']} is drug-bace's P(BACE-1), validated on BACE-1 series it was not "
-                   "trained on; it can still miss a series absent from training (its card: verubecestat, a 2 nM "
-                   "inhibitor, scores about 20 %). Lower its weight if the lead's series is new.")
+                   f"trained on. From its card: {DRUG_MODELS['drug-bace'].limitations[-1]} Lower its weight if the "
+                   "lead's series is new.")
     with st.form("optimise"):
         weight_columns = st.columns(len(OBJECTIVES))
         # Keyed per lead for activity: its default depends on the lead.

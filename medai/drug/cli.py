@@ -46,20 +46,19 @@ def run_screen(args: argparse.Namespace) -> int:
     """Screen every molecule of INPUT into a CSV, in input order."""
     from tqdm import tqdm
 
-    from medai.drug.service import csv_columns, screen
+    from medai.drug.service import screen
 
     molecules, _ = _read_input(args.input)
     if not molecules:
         raise InputError("The input holds no molecules.")
     output = _open_output(args.output)
-    columns = csv_columns()
     try:
         with tqdm(total=len(molecules), unit="mol", disable=args.quiet, file=sys.stderr) as bar:
             result = screen(molecules, user=args.user, source="cli", store=_store(args), progress=bar.update)
-        writer = csv.DictWriter(output, fieldnames=columns)
+        writer = csv.DictWriter(output, fieldnames=result.columns)
         writer.writeheader()
         for molecule in result.molecules:
-            writer.writerow(molecule.row(columns))
+            writer.writerow(molecule.row(result.columns))
     finally:
         if output is not sys.stdout:
             output.close()

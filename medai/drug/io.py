@@ -36,11 +36,15 @@ class MoleculeInput:
         The SMILES exactly as given ('' when the record had none).
     error : str
         Why the record could not be read ('' when it could); the molecule itself is checked later.
+    carried : tuple of (str, str)
+        The record's other CSV columns or SD properties, (name, value) as given, so that the results
+        keep a chemist's own data (assay values, batch numbers) beside the predictions.
     """
 
     id: str
     smiles: str
     error: str = ""
+    carried: tuple[tuple[str, str], ...] = ()
 
 
 def _text(data: bytes) -> str:
@@ -70,8 +74,18 @@ def _normalised(header: str) -> str:
     return "".join(character for character in header.lower() if character.isalnum())
 
 
+def _unique_names(header: list[str]) -> list[str]:
+    """Header cells as column names: a blank one named by its position, a repeated one numbered."""
+    names: list[str] = []
+    for position, cell in enumerate(header, start=1):
+        name = cell or f"column {position}"
+        names.append(name if name not in names else f"{name} ({position})")
+    return names
+
+
 def read_csv(data: bytes) -> list[MoleculeInput]:
-    """A CSV (or TSV) with a header naming a SMILES column and, optionally, an id/name column."""
+    """A CSV (or TSV) with a header naming a SMILES column and, optionally, an id/name column;
+    the other columns are carried through (:attr:`MoleculeInput.carried`)."""
     text = _text(data)
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)  # the header decides; SMILES never contain these
@@ -85,15 +99,17 @@ def read_csv(data: bytes) -> list[MoleculeInput]:
         raise InputError(f"The CSV has no SMILES column (a header containing 'smiles' is expected; found {found}). "
                          "A list of SMILES without a header can be pasted, or uploaded as a .smi file.")
     id_at = next((names.index(c) for c in ID_COLUMNS if c in names), None)
+    others = [(k, name) for k, name in enumerate(_unique_names(header)) if k not in (smiles_at, id_at)]
     rows = []
     for number, cells in enumerate(reader, start=1):
         if not any(cell.strip() for cell in cells):
             continue
         identifier = cells[id_at].strip() if id_at is not None and id_at < len(cells) else ""
+        carried = tuple((name, cells[k] if k < len(cells) else "") for k, name in others)
         if smiles_at >= len(cells):
-            rows.append(MoleculeInput(identifier or f"row {number}", "", f"Row {number} has no SMILES cell."))
+            rows.append(MoleculeInput(identifier or f"row {number}", "", f"Row {number} has no SMILES cell.", carried))
             continue
-        rows.append(MoleculeInput(identifier or f"row {number}", cells[smiles_at].strip()))
+        rows.append(MoleculeInput(identifier or f"row {number}", cells[smiles_at].strip(), "", carried))
     return _capped(rows)
 
 
@@ -112,7 +128,8 @@ def read_smiles_lines(data: bytes | str) -> list[MoleculeInput]:
 
 
 def read_sdf(data: bytes) -> list[MoleculeInput]:
-    """An SD file: each record's ``_Name`` (or an ``ID``/``Name`` property) and its SMILES."""
+    """An SD file: each record's ``_Name`` (or an ``ID``/``Name`` property), its SMILES, and its other
+    properties carried through (:attr:`MoleculeInput.carried`)."""
     if len(data) > MAX_INPUT_BYTES:
         raise InputTooLargeError(f"The file is larger than {MAX_INPUT_BYTES // 2**20} MB.")
     supplier = Chem.ForwardSDMolSupplier(io.BytesIO(data), sanitize=True)
@@ -122,10 +139,12 @@ def read_sdf(data: bytes) -> list[MoleculeInput]:
             rows.append(MoleculeInput(f"record {number}", "", f"SD record {number} is not a valid molecule."))
             continue
         name = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
+        named_by = ""
         for key in ("ID", "id", "Name", "name"):
             if not name and mol.HasProp(key):
-                name = mol.GetProp(key).strip()
-        rows.append(MoleculeInput(name or f"record {number}", Chem.MolToSmiles(mol)))
+                name, named_by = mol.GetProp(key).strip(), key
+        carried = tuple((key, mol.GetProp(key)) for key in mol.GetPropNames() if key != named_by)
+        rows.append(MoleculeInput(name or f"record {number}", Chem.MolToSmiles(mol), "", carried))
         if len(rows) > MAX_MOLECULES:
             break
     if not rows:

@@ -54,6 +54,8 @@ class MoleculeResult:
         Whether every model's nearest-neighbour similarity reaches its validated cut-off.
     domain_by_model : dict
         Model name → (similarity, cut-off).
+    carried : tuple of (str, str)
+        The input record's own columns (see :attr:`MoleculeInput.carried`), under their output names.
     """
 
     id: str
@@ -68,6 +70,7 @@ class MoleculeResult:
     nearest_train_similarity: float | None = None
     in_domain: bool | None = None
     domain_by_model: dict[str, tuple[float, float]] = field(default_factory=dict)
+    carried: tuple[tuple[str, str], ...] = ()
 
     @property
     def models_in_domain(self) -> str:
@@ -76,8 +79,8 @@ class MoleculeResult:
         return f"{inside} of {len(self.domain_by_model)}" if self.valid else ""
 
     def row(self, columns: Sequence[str]) -> dict[str, object]:
-        """One CSV row with ``columns`` (see :func:`csv_columns`); blanks where not applicable."""
-        values: dict[str, object] = {"id": self.id, "smiles": self.smiles, "canonical_smiles": self.canonical_smiles,
+        """One CSV row with ``columns`` (see :attr:`ScreenResult.columns`); blanks where not applicable."""
+        values: dict[str, object] = {**dict(self.carried), "id": self.id, "smiles": self.smiles, "canonical_smiles": self.canonical_smiles,
                                      "valid": self.valid, "message": self.message,
                                      "nearest_train_similarity": "" if self.nearest_train_similarity is None
                                      else round(self.nearest_train_similarity, 3),
@@ -94,11 +97,18 @@ class MoleculeResult:
 
 @dataclass(frozen=True)
 class ScreenResult:
-    """A screen's rows (input order), the models used and the audit record ids."""
+    """A screen's rows (input order), the models used, the audit record ids and the input's own
+    columns carried through (their output names)."""
 
     molecules: list[MoleculeResult]
     models: dict[str, str]
     record_ids: list[int]
+    carried_columns: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        """The output columns: :func:`csv_columns` of the models used, then the carried ones."""
+        return csv_columns(tuple(self.models)) + self.carried_columns
 
 
 def prediction_columns(model_names: Sequence[str] = SCREEN_MODELS) -> list[str]:
@@ -121,6 +131,14 @@ def csv_columns(model_names: Sequence[str] = SCREEN_MODELS) -> list[str]:
             + [c for p in predictions for c in (p, f"{p}_std")]
             + ["nearest_train_similarity", "in_domain"]
             + [f"{c}_approved_pct" for c in (*PERCENTILE_DESCRIPTORS, *predictions)])
+
+
+def carried_names(inputs: Sequence[MoleculeInput], ours: Sequence[str]) -> dict[str, str]:
+    """The input's own column names (first seen first) → their output names: ``input_<name>`` where
+    the screen writes a column of that name itself."""
+    taken = set(ours)
+    names = dict.fromkeys(name for item in inputs for name, _ in item.carried)
+    return {name: f"input_{name}" if name in taken else name for name in names}
 
 
 def input_hash(inputs: Sequence[MoleculeInput]) -> str:
@@ -210,12 +228,16 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
     descriptor_rows = [prepared[i].descriptors.as_row() for i in valid]
     descriptor_pcts = {c: percentile(np.array([row[c] for row in descriptor_rows], float), reference[c])
                        for c in PERCENTILE_DESCRIPTORS} if valid else {}
+    ours = csv_columns(names)
+    renamed = carried_names(inputs, ours)
     results: list[MoleculeResult] = []
     position = {row: k for k, row in enumerate(valid)}
     first_of: dict[str, str] = {}  # canonical SMILES → id of its first row: a repeat says so
     for index, (item, prep) in enumerate(zip(inputs, prepared)):
+        carried = tuple((renamed[name], value) for name, value in item.carried)
         if index not in position:
-            results.append(MoleculeResult(item.id, item.smiles, "", False, item.error or prep.error))
+            results.append(MoleculeResult(item.id, item.smiles, "", False, item.error or prep.error,
+                                          carried=carried))
             continue
         k = position[index]
         values = {task: (float(prediction.value[k]), float(prediction.std[k]))
@@ -236,7 +258,7 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
         message = " ".join(part for part in (prep.note, repeat, message) if part)
         results.append(MoleculeResult(item.id, item.smiles, prep.canonical_smiles, True, message, prep.descriptors,
                                       prep.alerts, values, pcts, domain[strictest][0] if strictest else None,
-                                      in_domain, domain))
+                                      in_domain, domain, carried))
     versions = {name: registry.get_spec(name).version for name in names}
     record_ids = []
     if store is not None:
@@ -253,4 +275,4 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
                 label=summary, weights_sha256=registry.weights_digest(registry.get_spec(name)),
                 input_metadata=input_metadata, output_summary={**shared, "out_of_domain": outside},
                 duration_ms=duration_ms))
-    return ScreenResult(results, versions, record_ids)
+    return ScreenResult(results, versions, record_ids, list(renamed.values()))

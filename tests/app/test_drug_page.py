@@ -72,6 +72,19 @@ def test_a_file_without_smiles_column_gets_a_message(drug_page):
     assert _records() == 0
 
 
+def test_an_uploaded_files_own_columns_are_shown_and_kept(drug_page):
+    """An assay column comes through; one named like a column the page makes is shown as 'input: …'."""
+    drug_page.radio[0].set_value("Upload a file").run()
+    drug_page.file_uploader[0]._files = [("f1", "assay.csv", b"name,smiles,IC50 (nM),structure\n"
+                                          b"aspirin,CC(=O)Oc1ccccc1C(=O)O,120,drawn\nethanol,CCO,,\n", "text/csv")]
+    drug_page.run()
+    assert not drug_page.exception
+    table = drug_page.dataframe[0].value
+    assert list(table["IC50 (nM)"]) == ["120", ""] and list(table["input: structure"]) == ["drawn", ""]
+    assert table["structure"].str.startswith("data:image/svg+xml").all()
+    assert list(table.columns)[-1] == "message"
+
+
 def test_details_radar_and_optimisation(drug_page):
     drug_page.radio[0].set_value("Sample molecules").run()
     assert drug_page.get("plotly_chart"), "the radar chart against approved drugs"

@@ -24,6 +24,15 @@ def test_screen_sample_file(tmp_path):
     assert "PAINS" in rows[9]["alerts"]
 
 
+def test_screen_keeps_the_inputs_own_columns(tmp_path):
+    source = tmp_path / "assay.csv"
+    source.write_text("Compound name,SMILES,IC50 (nM)\naspirin,CC(=O)Oc1ccccc1C(=O)O,120\nbad,xx,7\n")
+    out = tmp_path / "r.csv"
+    assert main(["screen", str(source), "--output", str(out), "--quiet", "--no-audit"]) == 0
+    rows = read(out)
+    assert list(rows[0])[-1] == "IC50 (nM)" and [r["IC50 (nM)"] for r in rows] == ["120", "7"]
+
+
 def test_screen_unreadable_input_exits_2(tmp_path, capsys):
     assert main(["screen", str(tmp_path / "missing.csv"), "--quiet"]) == 2
     bad = tmp_path / "bad.csv"

@@ -61,3 +61,18 @@ def test_sdf_records_with_a_broken_one_in_the_middle():
     assert len(rows) == 3
     assert rows[0].smiles == "CCO" and rows[1].error and rows[2].id == "benzene"
     assert read_molecules(data, "anything.txt")[2].id == "benzene"
+
+
+def test_csv_carries_its_other_columns_blank_and_repeated_names_included():
+    rows = read_csv(b"name,smiles,IC50 (nM),,batch,batch\naspirin,CCO,12,x,B1,B2\nshort,CCC\n")
+    assert rows[0].carried == (("IC50 (nM)", "12"), ("column 4", "x"), ("batch", "B1"), ("batch (6)", "B2"))
+    assert rows[1].carried == (("IC50 (nM)", ""), ("column 4", ""), ("batch", ""), ("batch (6)", ""))
+
+
+def test_sdf_carries_its_properties_but_not_the_one_naming_the_record():
+    mol = Chem.MolFromSmiles("CCO")
+    mol.SetProp("ID", "EtOH-1")
+    mol.SetProp("pIC50", "6.2")
+    (row,) = read_sdf((Chem.MolToMolBlock(mol) + "".join(f">  <{k}>\n{mol.GetProp(k)}\n\n" for k in ("ID", "pIC50"))
+                       + "$$$$\n").encode())
+    assert row.id == "EtOH-1" and row.carried == (("pIC50", "6.2"),)

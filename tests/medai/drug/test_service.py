@@ -71,3 +71,15 @@ def test_one_audit_record_per_model(tmp_path):
     assert {r.model_name for r in records} == set(SCREEN_MODELS)
     assert all(r.label == "1 valid of 2 molecules" and r.user == "chemist" and len(r.input_sha256) == 64
                for r in records)
+
+
+def test_the_inputs_own_columns_come_back_beside_the_predictions():
+    """A chemist's assay column is carried to the output; one named like ours gets an ``input_`` prefix."""
+    inputs = [MoleculeInput("a", "CCO", carried=(("pIC50", "6.1"), ("logS", "-0.2"))),
+              MoleculeInput("b", "", "Row 2 has no SMILES cell.", (("pIC50", "5.0"), ("logS", "")))]
+    result = screen(inputs, ["drug-solubility"], workers=1)
+    assert result.carried_columns == ["pIC50", "input_logS"]
+    assert result.columns[-2:] == ["pIC50", "input_logS"] and "logS" in result.columns
+    first, second = (m.row(result.columns) for m in result.molecules)
+    assert first["pIC50"] == "6.1" and first["input_logS"] == "-0.2" and first["logS"] not in ("", "-0.2")
+    assert second["pIC50"] == "5.0" and second["valid"] is False

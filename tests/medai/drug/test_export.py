@@ -1,0 +1,24 @@
+"""SD files and pictures of screened molecules."""
+
+import io
+
+from rdkit import Chem
+
+from medai.drug.export import thumbnail_uri, to_sdf
+from medai.drug.io import MoleculeInput, read_sdf
+from medai.drug.service import screen
+
+
+def test_sdf_holds_valid_molecules_with_predictions_and_the_inputs_own_properties():
+    result = screen([MoleculeInput("ethanol", "CCO", carried=(("pIC50", "4.2"),)), MoleculeInput("bad", "C1CC")],
+                    ["drug-solubility"], workers=1)
+    text = to_sdf(result.molecules, result.columns)
+    (mol,) = list(Chem.ForwardSDMolSupplier(io.BytesIO(text.encode())))
+    assert mol.GetProp("_Name") == "ethanol" and mol.GetProp("pIC50") == "4.2"
+    assert float(mol.GetProp("logS")) == round(result.molecules[0].predictions["logS"][0], 4)
+    (again,) = read_sdf(text.encode())  # the file reads back with its properties carried
+    assert dict(again.carried)["pIC50"] == "4.2" and again.id == "ethanol"
+
+
+def test_thumbnail_of_an_invalid_smiles_is_empty():
+    assert thumbnail_uri("C1CC") == "" and thumbnail_uri("CCO").startswith("data:image/svg+xml;base64,")
