@@ -136,6 +136,12 @@ def read_image(data: bytes, keep_colour: bool = False, least_side: int | None = 
     return image
 
 
+def file_digest(image: MedicalImage | None, data: bytes) -> str:
+    """SHA-256 of an input's bytes: the image's own, else computed, so that a file that could not be
+    read can still be traced in the audit trail."""
+    return image.sha256 if image is not None else hashlib.sha256(data).hexdigest()
+
+
 def audit_metadata(image: MedicalImage | None, size_bytes: int) -> dict[str, object]:
     """The technical facts an audit record keeps about an input: size, format, pixels, spacing, tags.
 

@@ -51,7 +51,7 @@ def _rows(outcome: DiagnoseOutcome, user: str) -> list[tuple[str, str]]:
         ("Requested by", user),
         ("Audit record", str(outcome.record_id) if outcome.record_id is not None else "not recorded"),
         ("Model", f"{outcome.model_name} {outcome.model_version}"),
-        ("Input SHA-256", outcome.image.sha256 if outcome.image else "-"),
+        ("Input SHA-256", outcome.input_sha256 or "-"),
         ("Status", outcome.status),
     ]
     if diagnosis is not None and diagnosis.probabilities is not None:

@@ -17,7 +17,7 @@ import numpy as np
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import display_copy
-from medai.imaging.io import MedicalImage, audit_metadata, read_image
+from medai.imaging.io import MedicalImage, audit_metadata, file_digest, read_image
 from medai.imaging.lung_focus import NO_LUNG_FIELDS, lung_focus, lung_model_installed
 from medai.imaging.notes import reading_notes
 from medai.store import AuditStore
@@ -63,6 +63,8 @@ class DiagnoseOutcome:
         (h, w) bool lung fields from ``cxr-lungs`` at its working size, when explained and installed.
     heat_in_lungs : float or None
         Share of the Grad-CAM heat inside ``lung_fields`` (see :mod:`medai.imaging.lung_focus`).
+    input_sha256 : str
+        SHA-256 of the input's bytes, also for a file that could not be read (to trace it).
     """
 
     name: str
@@ -76,6 +78,7 @@ class DiagnoseOutcome:
     original_shape: tuple[int, int] | None = None
     lung_fields: np.ndarray | None = None
     heat_in_lungs: float | None = None
+    input_sha256: str = ""
 
     @property
     def full_message(self) -> str:
@@ -102,7 +105,7 @@ class DiagnoseOutcome:
             "threshold": round(diagnosis.threshold, 6) if diagnosis else "",
             "model": self.model_name,
             "model_version": self.model_version,
-            "input_sha256": self.image.sha256 if self.image else "",
+            "input_sha256": self.input_sha256,
             "heat_in_lungs": "" if self.heat_in_lungs is None else round(self.heat_in_lungs, 4),
         }
 
@@ -160,7 +163,8 @@ def diagnose(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str 
         diagnosis = diagnoses.get(index)
         status = diagnosis.status if diagnosis else "error"
         message = diagnosis.message if diagnosis else errors[index]
-        outcome = DiagnoseOutcome(name, status, message, spec.name, spec.version, images[index], diagnosis)
+        outcome = DiagnoseOutcome(name, status, message, spec.name, spec.version, images[index], diagnosis,
+                                  input_sha256=file_digest(images[index], inputs[index][1]))
         if explain and diagnosis is not None and diagnosis.heatmap is not None:
             fields, share = lung_focus(images[index], diagnosis.heatmap)
             outcome = replace(outcome, lung_fields=fields, heat_in_lungs=share)
@@ -208,7 +212,7 @@ def _recorded(outcome: DiagnoseOutcome, store: AuditStore, user: str, source: st
         probabilities = {label: float(p) for label, p in zip(diagnosis.labels, diagnosis.probabilities)}
     record_id = store.record_prediction(
         user=user, source=source, model_name=outcome.model_name, model_version=outcome.model_version,
-        input_sha256=outcome.image.sha256 if outcome.image else None, status=outcome.status,
+        input_sha256=outcome.input_sha256 or None, status=outcome.status,
         label=diagnosis.label if diagnosis else None, probabilities=probabilities,
         uncertainty=diagnosis.uncertainty if diagnosis else None, weights_sha256=weights_sha256,
         input_metadata=input_metadata, output_summary=output_summary, duration_ms=duration_ms)
@@ -220,7 +224,7 @@ def repeated_images(outcomes: Sequence[DiagnoseOutcome]) -> list[list[str]]:
     names: dict[str, list[str]] = {}
     for outcome in outcomes:
         if outcome.image is not None:
-            names.setdefault(outcome.image.sha256, []).append(outcome.name)
+            names.setdefault(outcome.input_sha256, []).append(outcome.name)
     return [group for group in names.values() if len(group) > 1]
 
 

@@ -90,7 +90,7 @@ def measurement_rows(outcome: SegmentOutcome) -> list[dict[str, object]]:
     """
     common = {"file": outcome.name, "status": outcome.status, "message": outcome.message,
               "model": outcome.model_name, "model_version": outcome.model_version,
-              "input_sha256": outcome.image.sha256 if outcome.image is not None else ""}
+              "input_sha256": outcome.input_sha256}
     findings = {column: _number(outcome.findings.get(column), 4) for column in FINDING_COLUMNS}
     if outcome.status != "ok" or not outcome.measurements or outcome.segmentation is None:
         blank = dict.fromkeys(("structure", "area_px", "area_mm2", "share_of_image", "threshold"), "")

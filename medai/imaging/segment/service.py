@@ -16,7 +16,7 @@ from PIL import Image
 from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import display_copy
-from medai.imaging.io import MedicalImage, audit_metadata, read_image
+from medai.imaging.io import MedicalImage, audit_metadata, file_digest, read_image
 from medai.imaging.segment.measure import LUNGS, Measurement, areas, chest_findings
 from medai.imaging.segment.model import Segmentation, colour_pixels
 from medai.store import AuditStore
@@ -51,6 +51,8 @@ class SegmentOutcome:
         Id of the audit record, when a store was given.
     original_shape : tuple of int or None
         (height, width) of the image as read.
+    input_sha256 : str
+        SHA-256 of the input's bytes, also for a file that could not be read (to trace it).
     """
 
     name: str
@@ -64,6 +66,7 @@ class SegmentOutcome:
     findings: dict[str, float | None] = field(default_factory=dict)
     record_id: int | None = None
     original_shape: tuple[int, int] | None = None
+    input_sha256: str = ""
 
 
 def measure(segmentation: Segmentation, shape: tuple[int, int], pixel_spacing_mm: tuple[float, float] | None,
@@ -101,6 +104,7 @@ def segment(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str =
     for name, data in inputs:
         began = time.perf_counter()
         outcome = _one(name, data, spec, model, colour)
+        outcome = replace(outcome, input_sha256=file_digest(outcome.image, data))
         if store is not None:
             outcome = _recorded(outcome, store, user, source, registry.weights_digest(spec), len(data),
                                 (time.perf_counter() - began) * 1000)
@@ -144,7 +148,7 @@ def _recorded(outcome: SegmentOutcome, store: AuditStore, user: str, source: str
     found = summary.get("found")
     record_id = store.record_prediction(
         user=user, source=source, model_name=outcome.model_name, model_version=outcome.model_version,
-        input_sha256=image.sha256 if image else None, status=outcome.status,
+        input_sha256=outcome.input_sha256 or None, status=outcome.status,
         label=", ".join(found) if found else None, weights_sha256=weights_sha256,
         input_metadata=input_metadata, output_summary=summary, duration_ms=duration_ms)
     return replace(outcome, record_id=record_id)

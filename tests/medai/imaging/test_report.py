@@ -54,8 +54,9 @@ def _outcome(film: bytes, p: float, sd: float, flagged: bool = False) -> Diagnos
     message = f"{label.capitalize()} (p={p:.2f})." + (f" {OUT_OF_POPULATION_MESSAGE}" if flagged else "")
     diagnosis = Diagnosis("ok", ("normal", "pneumonia"), np.array([1 - p, p]), label, sd, threshold,
                           np.linspace(0, 1, 64).reshape(8, 8), message, out_of_population=flagged)
+    image = read_image(film)
     return DiagnoseOutcome("Jane_Doe_1946.jpeg", "ok", diagnosis.message, "cxr-pneumonia", "1.1.0",
-                           read_image(film), diagnosis, record_id=17)
+                           image, diagnosis, record_id=17, input_sha256=image.sha256)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The shared diagnose path: one outcome per input, every one recorded, no identifiers stored."""
 
+import hashlib
+
 from medai.imaging.lung_focus import NO_LUNG_FIELDS
 from medai.imaging.service import csv_columns, diagnose
 from medai.store import AuditStore
@@ -15,7 +17,9 @@ def test_every_input_is_answered_and_recorded_without_its_name(samples, tmp_path
     records = sorted(store.recent_predictions(), key=lambda r: r.id)
     assert [r.id for r in records] == [o.record_id for o in outcomes]
     assert records[0].input_sha256 == outcomes[0].image.sha256 and records[0].model_version
-    assert records[1].input_sha256 is None and records[1].status == "error"
+    # A file that could not be read is still traceable by its bytes.
+    assert records[1].input_sha256 == hashlib.sha256(inputs[1][1]).hexdigest() and records[1].status == "error"
+    assert outcomes[1].row(("normal", "pneumonia"))["input_sha256"] == records[1].input_sha256
     assert all("Smith" not in str(vars(r)) for r in records)
     assert list(outcomes[1].row(("normal", "pneumonia"))) == csv_columns(("normal", "pneumonia"))
 

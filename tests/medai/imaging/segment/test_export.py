@@ -50,7 +50,7 @@ def _chest_outcome(shape=(120, 200), spacing=(0.5, 0.25)) -> SegmentOutcome:
     image = MedicalImage(np.zeros(shape, np.float32), "dicom", "ab" * 32, pixel_spacing_mm=spacing)
     measurements, findings = measure(segmentation, shape, spacing)
     return SegmentOutcome("scan.dcm", "ok", "Segmented.", "cxr-lungs", "1.0.0", image, segmentation,
-                          measurements, findings)
+                          measurements, findings, input_sha256=image.sha256)
 
 
 def test_measurement_rows_one_per_structure_with_areas_thresholds_and_chest_findings():
@@ -71,17 +71,19 @@ def test_measurement_rows_one_per_structure_with_areas_thresholds_and_chest_find
 
 
 def test_measurement_rows_of_a_failed_or_refused_input_is_one_row_with_blank_numbers():
-    failed = SegmentOutcome("notes.png", "error", "This file is not a PNG, JPEG or DICOM image.", "cxr-lungs", "1.0.0")
+    failed = SegmentOutcome("notes.png", "error", "This file is not a PNG, JPEG or DICOM image.", "cxr-lungs", "1.0.0",
+                            input_sha256="ef" * 32)
     refused = SegmentOutcome("eye.jpg", "refused", "This is a colour photograph.", "cxr-lungs", "1.0.0",
                              MedicalImage(np.zeros((64, 64), np.float32), "jpeg", "cd" * 32),
-                             Segmentation("refused", "This is a colour photograph.", CHEST, (0.5,) * 5))
+                             Segmentation("refused", "This is a colour photograph.", CHEST, (0.5,) * 5),
+                             input_sha256="cd" * 32)
     for outcome in (failed, refused):
         (row,) = measurement_rows(outcome)
         assert list(row) == list(MEASUREMENT_COLUMNS)
         assert (row["status"], row["message"]) == (outcome.status, outcome.message)
         blank = ("structure", "area_px", "area_mm2", "share_of_image", "threshold", *FINDING_COLUMNS)
         assert all(row[column] == "" for column in blank)
-    assert measurement_rows(failed)[0]["input_sha256"] == ""
+    assert measurement_rows(failed)[0]["input_sha256"] == "ef" * 32  # a file that could not be read is traceable
     assert measurement_rows(refused)[0]["input_sha256"] == "cd" * 32
 
 

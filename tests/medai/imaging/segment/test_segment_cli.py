@@ -104,6 +104,7 @@ def test_mixed_folder_writes_exact_size_masks_for_good_images_and_rows_for_all(m
     records = AuditStore().recent_predictions()
     assert len(records) == 6 and {r.source for r in records} == {"cli"} and {r.model_name for r in records} == {MODEL}
     assert sorted(r.status for r in records) == ["error", "error", "error", "ok", "ok", "refused"]
+    assert all(r.input_sha256 and len(r.input_sha256) == 64 for r in records)  # unreadable files too
 
 
 def test_repeated_stems_get_numbered_folders_and_dicom_inputs_a_dicom_seg(samples, tmp_path, structures):
