@@ -159,8 +159,10 @@ def read_molecules(data: bytes, file_name: str = "") -> list[MoleculeInput]:
     Raises
     ------
     InputError
-        When the file as a whole cannot be read (binary, no SMILES column, too large).
+        When the file as a whole cannot be read (empty, binary, no SMILES column, too large).
     """
+    if not data.strip():
+        raise InputError("The file is empty.")
     head = data[:1 << 16]
     if b"$$$$" in data or b"M  END" in head:
         return read_sdf(data)

@@ -39,6 +39,10 @@ def test_screen_unreadable_input_exits_2(tmp_path, capsys):
     bad.write_text("a,b\n1,2\n")
     assert main(["screen", str(bad), "--quiet"]) == 2
     assert "SMILES column" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert main(["screen", str(empty), "--quiet"]) == 2
+    assert "empty" in capsys.readouterr().err
     assert main(["screen", SAMPLE, "--output", str(tmp_path / "no" / "x.csv"), "--quiet"]) == 2
 
 
