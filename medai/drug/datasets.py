@@ -101,7 +101,9 @@ def read_raw(name: str) -> pd.DataFrame:
 
 def _featurize_one(smiles: str) -> tuple[str, np.ndarray, str] | None:
     try:
-        mol = standardize_mol(to_mol(smiles))
+        # Every mixture cut to its largest fragment, as when the shipped models were trained: keeping
+        # complexes whole would merge fewer Tox21 parents and so reshuffle its random split.
+        mol = standardize_mol(to_mol(smiles), keep_complexes=False)
     except MedAIError:
         return None
     scaffold = MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=False)

@@ -20,13 +20,15 @@ from medai.drug.alerts import Alert, find_alerts
 from medai.drug.descriptors import Descriptors, describe_mol
 from medai.drug.featurize import to_features
 from medai.drug.graphs import MolGraph, to_graph
-from medai.drug.standardize import standardize_mol, to_mol, to_smiles
+from medai.drug.standardize import canonical_tautomer, kept_whole, standardize_mol, to_mol, to_smiles
 from medai.errors import MedAIError, WorkerError
 
 PARALLEL_FROM = 2_000
 INORGANIC_NOTE = ("No carbon atom: an inorganic species. The models learnt from organic molecules (and a few "
                   "inorganic ones in Tox21 and ClinTox), and the drug-likeness rules are for organic drugs: treat "
                   "every figure as a guess.")
+METAL_COMPLEX_NOTE = ("A metal complex written as separate fragments: screened whole, not cut to its largest "
+                      "fragment. Few training molecules hold such a metal: treat every figure as a guess.")
 CHUNK = 500
 T = TypeVar("T")
 
@@ -38,16 +40,19 @@ class PreparedMolecule:
     Attributes
     ----------
     canonical_smiles : str
-        Canonical SMILES of the standardised parent ('' when invalid).
+        Canonical SMILES of the standardised parent, in the tautomer as written ('' when invalid).
     error : str
         Why the molecule is invalid ('' when valid).
     descriptors : Descriptors or None
+        Of the parent as written (its hydrogen-bond donors, not a canonical tautomer's).
     alerts : tuple of Alert
+        Matched in the parent as written; atom indices follow ``canonical_smiles``.
     features : ndarray of float32, shape (n_features,), or None
+        Model features of the parent's canonical tautomer, as the models were trained.
     note : str
         What standardisation changed that a reader should know (salt stripped, charges neutralised).
     graph : MolGraph or None
-        The parent's graph, for the message-passing members.
+        The canonical tautomer's graph, for the message-passing members.
     """
 
     canonical_smiles: str
@@ -63,13 +68,14 @@ def prepare(smiles: str) -> PreparedMolecule:
     """Everything about one SMILES that needs no model; an invalid one carries its reason."""
     try:
         given = to_mol(smiles)
-        mol = standardize_mol(given)
-        canonical = to_smiles(mol)
+        parent = standardize_mol(given, tautomer=False)
+        canonical = to_smiles(parent)
         # Renumber atoms as the canonical SMILES writes them, so alert atom indices fit its drawing.
-        order = [int(i) for i in mol.GetProp("_smilesAtomOutputOrder").strip("[],").split(",") if i]
-        mol = Chem.RenumberAtoms(mol, order)
-        return PreparedMolecule(canonical, "", describe_mol(mol), tuple(find_alerts(mol)), to_features(mol),
-                                standardisation_note(given, mol), to_graph(mol))
+        order = [int(i) for i in parent.GetProp("_smilesAtomOutputOrder").strip("[],").split(",") if i]
+        parent = Chem.RenumberAtoms(parent, order)
+        tautomer = canonical_tautomer(parent)
+        return PreparedMolecule(canonical, "", describe_mol(parent), tuple(find_alerts(parent)), to_features(tautomer),
+                                standardisation_note(given, parent), to_graph(tautomer))
     except MedAIError as exc:
         return PreparedMolecule("", str(exc))
     except Exception:  # an RDKit failure on one odd molecule must cost one row, never the batch
@@ -78,20 +84,24 @@ def prepare(smiles: str) -> PreparedMolecule:
 
 def standardisation_note(given: Chem.Mol, parent: Chem.Mol) -> str:
     """What standardisation removed from ``given`` to reach ``parent``, and whether the parent is
-    inorganic ('' when there is nothing to say)."""
+    inorganic or a metal complex kept whole ('' when there is nothing to say)."""
     fragments = Chem.GetMolFrags(given, asMols=True)
-    largest = max(fragments, key=lambda fragment: fragment.GetNumHeavyAtoms())
+    whole = kept_whole(given)
+    largest = given if whole else max(fragments, key=lambda fragment: fragment.GetNumHeavyAtoms())
 
     def charged_atoms(mol: Chem.Mol) -> int:
         return sum(atom.GetFormalCharge() != 0 for atom in mol.GetAtoms())
 
     changes = []
-    if len(fragments) > 1:
+    if len(fragments) > 1 and not whole:
         changes.append("kept the largest fragment of a salt or mixture")
     if charged_atoms(parent) < charged_atoms(largest):
         changes.append("neutralised charges")
     notes = [f"Standardised: {' and '.join(changes)}."] if changes else []
-    if not any(atom.GetAtomicNum() == 6 for atom in parent.GetAtoms()):
+    organic = any(atom.GetAtomicNum() == 6 for atom in parent.GetAtoms())
+    if whole and organic:
+        notes.append(METAL_COMPLEX_NOTE)
+    if not organic:
         notes.append(INORGANIC_NOTE)
     return " ".join(notes)
 

@@ -26,13 +26,14 @@ DESCRIPTOR_REFERENCE = Path(__file__).with_name("approved_drugs.json")
 QUANTILES = np.linspace(0, 100, 101)
 
 
-def approved_drug_mols() -> list:
-    """Standardised molecules of the approved drugs in ClinTox (unparsable rows skipped)."""
+def approved_drug_mols(tautomer: bool = True) -> list:
+    """Standardised molecules of the approved drugs in ClinTox (unparsable rows skipped): canonical
+    tautomers, as the models read them, or (``tautomer=False``) as written, as the screen describes them."""
     table = pd.read_csv(datasets.data_root() / datasets.DATASETS["clintox"].file)
     mols = []
     for smiles in table.loc[table["FDA_APPROVED"] == 1, "smiles"].astype(str):
         try:
-            mols.append(standardize_mol(to_mol(smiles)))
+            mols.append(standardize_mol(to_mol(smiles), tautomer=tautomer))
         except MedAIError:
             continue
     return mols
@@ -61,7 +62,7 @@ def percentile(value: float | np.ndarray, reference: list[float]) -> np.ndarray:
 def build_descriptor_reference(path: Path = DESCRIPTOR_REFERENCE) -> dict[str, list[float]]:
     """Write the approved drugs' descriptor quantiles (``approved_drugs.json``) and their BRICS
     fragments of at most 25 heavy atoms (``approved_brics_fragments.txt``, for the optimiser)."""
-    mols = approved_drug_mols()
+    mols = approved_drug_mols(tautomer=False)
     fragments = sorted({f for mol in mols for f in BRICS.BRICSDecompose(mol)
                         if (m := Chem.MolFromSmiles(f)) is not None and m.GetNumHeavyAtoms() <= 25})
     path.with_name("approved_brics_fragments.txt").write_text("\n".join(fragments) + "\n")

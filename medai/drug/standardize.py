@@ -1,7 +1,9 @@
 """One verb per function, datamol-style: SMILES → Mol → standardised Mol → canonical SMILES.
 
-Every model and every table sees molecules through :func:`standardize_mol`, so a salt, a charged
-form and a tautomer of one compound give one answer.
+Every model and every table sees molecules through :func:`standardize_mol`, so a salt and a charged
+form of one compound give one answer; the models also read its :func:`canonical_tautomer`, so that
+tautomers give one prediction, while descriptors and alerts describe the tautomer as written (a
+canonical form can turn an amidine into an imine and raise an alert the compound does not carry).
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ MAX_HEAVY_ATOMS = 150
 # more than a millisecond or two for large, many-tautomer molecules.
 MAX_TAUTOMERS = 20
 MAX_TAUTOMER_TRANSFORMS = 50
+# Metals that stand beside a drug as a salt's counter-ion (Li, Na, K, Rb, Cs, Mg, Ca, Sr, Ba); any other
+# metal in a disconnected SMILES is taken as a complex written as fragments (cisplatin as N.N.Cl[Pt]Cl).
+COUNTER_ION_METALS = frozenset({3, 11, 19, 37, 55, 12, 20, 38, 56})
+NON_METALS = frozenset({1, 2, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 33, 34, 35, 36, 52, 53, 54, 85, 86})
 
 
 @lru_cache(maxsize=1)
@@ -66,23 +72,37 @@ def _problem_text(problem: Any) -> str:
     return f"Invalid chemistry: {problem.Message()}."
 
 
-def standardize_mol(mol: Chem.Mol, tautomer: bool = True) -> Chem.Mol:
-    """Largest organic fragment, neutralised, and (by default) its canonical tautomer.
+def kept_whole(mol: Chem.Mol) -> bool:
+    """Whether a disconnected ``mol`` must not be cut to one fragment: a metal complex written as
+    fragments (a metal other than a salt's counter-ion), or a species without carbon, whose largest
+    fragment would be a ligand or an ion (ammonia from cisplatin, HCl from NaCl)."""
+    if len(Chem.GetMolFrags(mol)) < 2:
+        return False
+    numbers = {atom.GetAtomicNum() for atom in mol.GetAtoms()}
+    return 6 not in numbers or bool(numbers - NON_METALS - COUNTER_ION_METALS)
+
+
+def canonical_tautomer(mol: Chem.Mol) -> Chem.Mol:
+    """RDKit's canonical tautomer (a capped enumeration), as the models were trained on."""
+    return _standardizers()[2].Canonicalize(mol)
+
+
+def standardize_mol(mol: Chem.Mol, tautomer: bool = True, keep_complexes: bool = True) -> Chem.Mol:
+    """Largest fragment (unless ``keep_complexes`` and :func:`kept_whole`), neutralised, and (by
+    default) its canonical tautomer.
 
     Raises
     ------
     InvalidMoleculeError
         When nothing is left (no atoms) or the molecule is too large to be a drug candidate.
     """
-    chooser, uncharger, enumerator = _standardizers()
-    parent = uncharger.uncharge(chooser.choose(mol))
+    chooser, uncharger, _ = _standardizers()
+    parent = uncharger.uncharge(mol if keep_complexes and kept_whole(mol) else chooser.choose(mol))
     if parent.GetNumAtoms() == 0:
         raise InvalidMoleculeError("No atoms after removing salts and solvents.")
     if parent.GetNumHeavyAtoms() > MAX_HEAVY_ATOMS:
         raise InvalidMoleculeError(f"More than {MAX_HEAVY_ATOMS} heavy atoms: not a small molecule.")
-    if tautomer:
-        parent = enumerator.Canonicalize(parent)
-    return parent
+    return canonical_tautomer(parent) if tautomer else parent
 
 
 def to_smiles(mol: Chem.Mol) -> str:

@@ -44,3 +44,29 @@ def test_an_inorganic_species_is_screened_but_said_to_be_a_guess(smiles):
     inorganic = prepare(smiles)
     assert not inorganic.error and INORGANIC_NOTE in inorganic.note
     assert INORGANIC_NOTE not in prepare("C").note
+
+
+def test_a_metal_complex_written_as_fragments_is_screened_whole_with_a_note():
+    from medai.drug.pipeline import INORGANIC_NOTE, METAL_COMPLEX_NOTE, prepare
+
+    cisplatin = prepare("N.N.Cl[Pt]Cl")
+    assert "Pt" in cisplatin.canonical_smiles and INORGANIC_NOTE in cisplatin.note
+    assert "largest fragment of a salt" not in cisplatin.note
+    carboplatin = prepare("C1CC(C1)(C(=O)O)C(=O)O.N.N.[Pt]")
+    assert "Pt" in carboplatin.canonical_smiles and METAL_COMPLEX_NOTE in carboplatin.note
+
+
+def test_alerts_and_donors_describe_the_tautomer_as_written_and_the_models_read_the_canonical_one():
+    """The canonical tautomer of a BACE amidine is an imine: Brenk's imine alert and a third donor
+    would describe a structure the chemist did not write."""
+    from medai.drug.featurize import to_features
+    from medai.drug.pipeline import prepare
+    from medai.drug.standardize import standardize_mol, to_mol, to_smiles
+
+    amidine = "O=C(Nc1ccc(F)c(c1)[C@]12CSC(N)=N[C@@H]1COC2)c1ccc(F)cn1"  # LY2886721
+    prepared = prepare(amidine)
+    assert "C(N)=N" in prepared.canonical_smiles or "NC1=N" in prepared.canonical_smiles
+    assert prepared.descriptors.hbd == 2 and not any("imine" in alert.name for alert in prepared.alerts)
+    canonical = standardize_mol(to_mol(amidine))
+    assert "N=C" in to_smiles(canonical)  # the form the models were trained on differs ...
+    assert prepared.features.tobytes() == to_features(canonical).tobytes()  # ... and is what they read

@@ -41,3 +41,19 @@ def test_invalid_smiles_say_why(smiles, reason):
 def test_a_bare_counter_ion_or_huge_molecule_is_refused():
     with pytest.raises(InvalidMoleculeError, match="heavy atoms"):
         standardize_mol(to_mol("C" * 200))
+
+
+@pytest.mark.parametrize("smiles, kept", [
+    ("N.N.Cl[Pt]Cl", "N.N.[Cl][Pt][Cl]"),  # cisplatin, not its ammonia
+    ("[Na+].[Cl-]", "[Cl-].[Na+]"),  # no carbon: nothing to choose between
+    ("CCCCCCCC(=O)[O-].CCCCCCCC(=O)[O-].[Zn+2]", "CCCCCCCC(=O)[O-].CCCCCCCC(=O)[O-].[Zn+2]"),
+])
+def test_a_metal_complex_or_inorganic_species_written_as_fragments_is_kept_whole(smiles, kept):
+    assert standardize_smiles(smiles, tautomer=False) == kept
+    # The training sets are read as the shipped models were trained: every mixture cut to its largest fragment.
+    assert standardize_mol(to_mol(smiles), keep_complexes=False).GetNumAtoms() < to_mol(smiles).GetNumAtoms()
+
+
+def test_a_sodium_salt_or_hydrate_still_gives_the_organic_parent():
+    assert standardize_smiles("O.O.O.CC(=O)Nc1ccc(O)cc1") == standardize_smiles("CC(=O)Nc1ccc(O)cc1")
+    assert standardize_smiles("CC(=O)[O-].[Na+]") == "CC(=O)O"
