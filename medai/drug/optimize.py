@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 from rdkit import Chem
-from rdkit.Chem import AllChem, BRICS, DataStructs
+from rdkit.Chem import AllChem, BRICS, DataStructs, rdMolDescriptors
 
 from medai.drug.featurize import to_bit_fp
 from medai.drug.standardize import standardize_mol, to_mol, to_smiles
@@ -149,6 +149,10 @@ def propose(lead_smiles: str, min_similarity: float = 0.4, partners: Sequence[st
         Returns True for a molecule to keep. Default: no PAINS alert, and no Brenk alert the lead does
         not already carry (an analogue may keep a lead's known liability, never add one).
 
+    An analogue also keeps at least as many rings as the lead: the edits change or swap rings without
+    removing one, and a BRICS product with fewer rings has lost part of the lead's core (celecoxib's
+    pyrazole, say) — a fragment of the lead, which scores well on toxicity only by being less of it.
+
     Returns
     -------
     list of Analogue
@@ -170,12 +174,12 @@ def propose(lead_smiles: str, min_similarity: float = 0.4, partners: Sequence[st
         for smiles, edit in brics_analogues(lead, partners, seed).items():
             candidates.setdefault(smiles, edit)
     candidates.pop(lead_smiles_canonical, None)
-    lead_fp = to_bit_fp(lead)
+    lead_fp, lead_rings = to_bit_fp(lead), rdMolDescriptors.CalcNumRings(lead)
     analogues = []
     for smiles, edit in candidates.items():
         mol = Chem.MolFromSmiles(smiles)
         similarity = DataStructs.TanimotoSimilarity(lead_fp, to_bit_fp(mol))
-        if similarity >= min_similarity and keep(mol):
+        if similarity >= min_similarity and rdMolDescriptors.CalcNumRings(mol) >= lead_rings and keep(mol):
             analogues.append(Analogue(smiles, edit, round(float(similarity), 4)))
     return sorted(analogues, key=lambda a: (-a.similarity, a.smiles))
 

@@ -109,3 +109,21 @@ def test_no_analogue_the_lead_beats_on_every_objective_is_on_the_pareto_front():
             lead_values[k] > item.objectives[k] for k in ("solubility", "safety", "qed"))
         assert not (item.pareto and dominated)
     assert any(item.pareto for item in ranked)
+
+
+def test_no_analogue_drops_a_ring_of_the_leads_core():
+    """BRICS recombination of celecoxib builds tolyl-benzenesulfonamides without the pyrazole: fragments
+    of the lead that score well only by being less of it. They are not proposed."""
+    from rdkit.Chem import rdMolDescriptors
+
+    from medai.drug.lead import approved_fragments
+    from medai.drug.optimize import brics_analogues
+    from medai.drug.standardize import standardize_mol
+
+    celecoxib = "Cc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1"
+    built = brics_analogues(standardize_mol(to_mol(celecoxib), tautomer=False), approved_fragments(), 0)
+    rings = {smiles: rdMolDescriptors.CalcNumRings(to_mol(smiles)) for smiles in built}
+    assert min(rings.values()) < 3  # such fragments are built ...
+    proposed = propose(celecoxib, 0.4, approved_fragments(), 0)
+    assert proposed and all(rdMolDescriptors.CalcNumRings(to_mol(a.smiles)) >= 3 for a in proposed)  # ... not kept
+    assert "Cc1ccc(-c2ccc(S(N)(=O)=O)cc2)cc1" not in {a.smiles for a in proposed}
