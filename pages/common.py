@@ -228,6 +228,13 @@ def current_user() -> str:
     return (st.session_state.get("user") or "").strip() or "anonymous"
 
 
+def _stop_before_navigation() -> None:
+    """End this run listing no page: a run that never calls ``st.navigation`` makes Streamlit list
+    every file under ``pages/`` (helper modules too) in the sidebar, each a blank page."""
+    st.navigation([st.Page("pages/home.py", default=True)], position="hidden")
+    st.stop()
+
+
 def sign_in_gate() -> auth.Identity:
     """Hosted mode: stop this run until someone with a role is signed in; record each sign-in once.
 
@@ -245,18 +252,18 @@ def sign_in_gate() -> auth.Identity:
         else:
             st.error("Sign-in is required (MEDAI_REQUIRE_LOGIN) but no identity provider is configured: add an "
                      "[auth] section to .streamlit/secrets.toml (see .streamlit/secrets.toml.example).")
-        st.stop()
+        _stop_before_navigation()
     if identity.role is None:
         st.error(f"{identity.email or 'This account'} is signed in but has no role in this workbench; "
                  "ask an administrator to add you.", icon=":material/block:")
         st.button("Sign out", on_click=st.logout)
-        st.stop()
+        _stop_before_navigation()
     if st.session_state.get(SIGNED_IN_KEY) != identity.email:
         try:
             audit_store().record_event("sign-in", user=identity.email or "anonymous", details={"role": identity.role})
         except MedAIError as exc:  # an unrecorded sign-in must not let anyone in
             st.error(str(exc), icon=":material/error:")
-            st.stop()
+            _stop_before_navigation()
         st.session_state[SIGNED_IN_KEY] = identity.email
     return identity
 

@@ -49,6 +49,24 @@ def test_hosted_mode_stops_at_sign_in(hosted):
     assert any("no identity provider is configured" in error.value for error in unconfigured.error)
 
 
+def test_before_sign_in_no_page_is_listed(hosted, monkeypatch):
+    """A run that stops before ``st.navigation`` makes Streamlit list every file of pages/ (helper modules
+    too); the gate ends its runs with a hidden navigation instead."""
+    positions = []
+    navigation = st.navigation
+
+    def recording(pages, **options):
+        positions.append(options.get("position", "sidebar"))
+        return navigation(pages, **options)
+
+    monkeypatch.setattr(st, "navigation", recording)
+    _app({"is_logged_in": False}, secrets={"auth": AUTH})
+    _app({"is_logged_in": True, "email": "visitor@elsewhere.org"}, secrets={"auth": AUTH})  # no role
+    assert positions == ["hidden", "hidden"]
+    _app({"is_logged_in": True, "email": "nurse@hospital.org"}, secrets={"auth": AUTH})
+    assert positions[-1] == "sidebar"
+
+
 def test_a_signed_in_clinician_gets_in_and_the_sign_in_is_recorded_once(hosted):
     app = _app({"is_logged_in": True, "email": "Nurse@Hospital.org"})
     assert any("nurse@hospital.org" in caption.value for caption in app.sidebar.caption)
