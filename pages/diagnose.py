@@ -73,15 +73,20 @@ def heat_map_legend(fixed_available: bool) -> tuple[float, bool]:
     return opacity, fixed
 
 
+def percent(p: float) -> str:
+    """A probability in per cent to one decimal, never rounded to certainty (0.9996 reads "> 99.9 %")."""
+    return "> 99.9 %" if p > 0.999 else "< 0.1 %" if p < 0.001 else f"{100 * p:.1f} %"
+
+
 def probability_bar(p: float, threshold: float, positive: str) -> go.Figure:
     """A small horizontal bar of P(positive) on [0, 1] with the threshold marked."""
     figure = go.Figure(go.Bar(x=[p], y=[""], orientation="h", marker_color=RED if p >= threshold else GREEN,
-                              text=[f"{p:.2f}"], textposition="outside", cliponaxis=False))
+                              text=[percent(p)], textposition="outside", cliponaxis=False))
     figure.add_vline(x=threshold, line_width=3, line_dash="dash", line_color="black",
-                     annotation_text=f"threshold {threshold:.2f}", annotation_position="top")
+                     annotation_text=f"threshold {percent(threshold)}", annotation_position="top")
     # Room below for the tick labels and the axis title, and on the right for a value label at 1.00.
     figure.update_layout(height=130, margin=dict(l=8, r=40, t=26, b=48), showlegend=False,
-                         xaxis=dict(range=[0, 1], tickvals=[0, 0.25, 0.5, 0.75, 1.0], title=None),
+                         xaxis=dict(range=[0, 1], tickvals=[0, 0.25, 0.5, 0.75, 1.0], tickformat=".0%", title=None),
                          yaxis=dict(visible=False), bargap=0.35)
     figure.update_xaxes(title_text=f"P({positive})", title_standoff=8)
     return figure
@@ -97,13 +102,13 @@ def why_line(p: float, threshold: float, label: str, prevalence: float | None, a
     if prevalence is None:
         origin = "the threshold was chosen on the validation films"
     elif assumed:
-        origin = (f"the line best balances sensitivity and specificity on validation films, and the probability "
-                  f"is calibrated as if {prevalence:.0%} of all films read showed pneumonia, since a new "
-                  "hospital's rate is unknown")
+        origin = (f"the line best balances sensitivity and specificity on validation films. The probability "
+                  f"assumes {prevalence:.0%} of the films read show pneumonia, since a new hospital's rate is "
+                  "unknown: where pneumonia is rarer, the real chance is lower")
     else:
         origin = (f"the threshold was chosen on validation films, where {prevalence:.0%} show pneumonia, so scores "
                   "run high")
-    return f"**{label.capitalize()}** because {p:.2f} is {side} the line at {threshold:.2f}: {origin}."
+    return f"**{label.capitalize()}** because {percent(p)} is {side} the line at {percent(threshold)}: {origin}."
 
 
 def _pdf(outcome: DiagnoseOutcome, opacity: float, fixed: bool, user: str) -> bytes:
@@ -131,7 +136,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
         return
     p, threshold, positive = diagnosis.positive_probability, diagnosis.threshold, labels[-1]
     decision = numbers.error if diagnosis.label == positive else numbers.success
-    decision(f"**{diagnosis.label.capitalize()}** · decision at threshold {threshold:.2f}")
+    decision(f"**{diagnosis.label.capitalize()}** · decision at threshold {percent(threshold)}")
     if diagnosis.out_of_population:
         numbers.warning(OUT_OF_POPULATION_MESSAGE, icon=":material/person_alert:")
     with numbers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -68,7 +69,8 @@ def test_uploaded_sample_leads_with_the_decision(diagnose_page, samples):
     assert "where the network looked, not a lesion outline" in text and "Rescaled per image" in text
     # The why-line reads the prior the probabilities are calibrated for from the model card (2.0.0: 50 %).
     threshold = registry.get_spec("cxr-pneumonia").parameters["threshold"]
-    assert "calibrated as if 50% of all films read showed pneumonia" in text and f"is at or above the line at {threshold:.2f}" in text
+    assert "assumes 50% of the films read show pneumonia" in text and f"is at or above the line at {100 * threshold:.1f} %" in text
+    assert re.search(r"because (> 99\.9|\d{2}\.\d) % is at or above", text)  # per cent, never rounded to certainty
     assert "Do not type patient names" in text
     keys = [chart.key for chart in diagnose_page.get("plotly_chart")]
     assert "colour_bar" in keys and sum(key.startswith("bar_") for key in keys) == 1  # colour bar, probability bar
