@@ -185,14 +185,15 @@ if changed:
 
 
 def outside_interval(figure: float, evidence: dict, outcome: str) -> str:
-    """A sentence when this stay's figure (a probability of ``outcome``) lies outside the 95 % interval of
+    """A sentence when this stay's risk of ``outcome`` (a probability) lies outside the 95 % interval of
     what happened to the validation stays scored alike ('' otherwise): a clinician must not read both."""
     low, high = evidence["ci95"]
     if low <= figure <= high:
         return ""
     above = figure > high
-    return (f" This stay's figure lies {'above' if above else 'below'} that interval: in validation, "
-            f"{'fewer' if above else 'more'} of the stays scored alike {outcome} than it says.")
+    return (f" This stay's risk of {outcome}, {100 * figure:.0f} %, lies {'above' if above else 'below'} that "
+            f"interval: the model likely {'over' if above else 'under'}estimates it here (of the stays it scored "
+            f"alike, {100 * evidence['observed']:.0f} % died).")
 
 
 def draw(view: TimelineView) -> None:
@@ -227,7 +228,7 @@ def draw(view: TimelineView) -> None:
                    f"{100 * evidence['low']:.0f}–{100 * evidence['high']:.0f} % (on average "
                    f"{100 * evidence['scored']:.0f} %), {100 * evidence['observed']:.0f} % died in hospital (95 % "
                    f"interval {100 * evidence['ci95'][0]:.0f}–{100 * evidence['ci95'][1]:.0f} %; the model card's "
-                   "reliability curve)." + outside_interval(risk.mortality_risk, evidence, "died"))
+                   "reliability curve)." + outside_interval(risk.mortality_risk, evidence, "death in hospital"))
     if risk.news2_not_recorded:
         st.warning(f"NEWS2 is incomplete: no {', '.join(risk.news2_not_recorded)} in the last 24 h. Each missing "
                    "parameter scores 0, as if normal, so the true score may be higher.", icon=":material/warning:")
@@ -272,7 +273,7 @@ def draw(view: TimelineView) -> None:
                            f"{100 * (1 - died['high']):.0f}–{100 * (1 - died['low']):.0f} % to be alive at a year "
                            f"(on average {100 * (1 - died['scored']):.0f} %), {100 * (1 - died['observed']):.0f} % "
                            f"were (95 % interval {100 * (1 - died['ci95'][1]):.0f}–{100 * (1 - died['ci95'][0]):.0f} "
-                           "%)." + outside_interval(1 - float(view.survival[-1]), died, "died within a year"))
+                           "%)." + outside_interval(1 - float(view.survival[-1]), died, "death within a year"))
 
     labs = labs_figure(stay)
     if labs is not None:

@@ -138,3 +138,20 @@ def test_the_chosen_patient_survives_a_visit_to_another_page(timeline_page):
     timeline_page.switch_page("pages/home.py").run()
     back = timeline_page.switch_page("pages/timeline.py").run()
     assert not back.exception and back.selectbox(key="timeline_sample").value == samples[2]
+
+
+def test_a_risk_outside_what_happened_to_stays_scored_alike_is_said_plainly(monkeypatch):
+    """Where the validation stays scored alike died less often than this stay's figure, the page says the
+    model likely overestimates it here (evidence made to exclude the figure, as a real bin can)."""
+    from medai.timeline import service
+
+    def narrow(probability, reliability, bins=10):
+        return {"low": 0.0, "high": 0.1, "scored": 0.05, "observed": 0.0, "cases": 40, "ci95": (0.0, 0.0)}
+
+    monkeypatch.setattr(service, "outcomes_in_bin", narrow)
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    app.run()
+    app.switch_page("pages/timeline.py").run()
+    assert not app.exception
+    assert any("lies above that interval: the model likely overestimates it here (of the stays it scored alike, "
+               "0 % died)" in c.value and "risk of death in hospital" in c.value for c in app.caption)
