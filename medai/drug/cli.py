@@ -72,6 +72,9 @@ def run_optimize(args: argparse.Namespace) -> int:
     """Propose, screen and rank analogues of a lead SMILES."""
     from medai.drug.lead import OBJECTIVES, optimize
 
+    if Path(args.smiles).is_file():  # a likely slip: the lead is one SMILES, not a molecule file
+        raise InputError(f"optimize takes one lead SMILES, not a file: screen {args.smiles} first "
+                         "(python -m medai screen FILE) and pass the chosen row's canonical_smiles.")
     weights = dict(zip(OBJECTIVES, args.weights)) if args.weights else None
     output = _open_output(args.output)
     try:

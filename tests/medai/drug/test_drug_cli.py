@@ -58,6 +58,7 @@ def test_optimize_writes_ranked_analogues(tmp_path):
     assert {r["lead_score"] for r in rows} == {rows[0]["lead_score"]} and 0 <= lead_score <= 1
     assert all((r["better_than_lead"] == "True") == (float(r["score"]) > lead_score) for r in rows)
     assert main(["optimize", "not a smiles", "--output", str(tmp_path / "b.csv")]) == 2
+    assert main(["optimize", SAMPLE, "--output", str(tmp_path / "c.csv")]) == 2  # a file, not a lead SMILES
 
 
 def test_large_input_uses_worker_processes_through_python_m_medai(tmp_path):
