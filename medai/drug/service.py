@@ -26,6 +26,7 @@ from medai.store import AuditStore
 
 SCREEN_MODELS = ("drug-solubility", "drug-lipophilicity", "drug-tox21", "drug-bbbp", "drug-clintox", "drug-bace")
 PERCENTILE_DESCRIPTORS = tuple(DESCRIPTOR_UNITS)
+SAME_MOLECULE_SIMILARITY = 0.9995  # Tanimoto 1, short of rounding
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,15 @@ def carried_names(inputs: Sequence[MoleculeInput], ours: Sequence[str]) -> dict[
     taken = set(ours)
     names = dict.fromkeys(name for item in inputs for name, _ in item.carried)
     return {name: f"input_{name}" if name in taken else name for name in names}
+
+
+def seen_in_training(domain: dict[str, tuple[float, float]]) -> str:
+    """A sentence naming the models trained on a molecule with this one's fingerprint (nearest similarity
+    1: the molecule itself, or a twin the fingerprint cannot tell apart, such as a stereoisomer or a
+    longer chain), whose predictions then largely recall that molecule's measured label ('' for none)."""
+    seen = [name for name, (similarity, _) in domain.items() if similarity >= SAME_MOLECULE_SIMILARITY]
+    return (f"Same fingerprint as a training molecule of {', '.join(seen)} (Tanimoto 1.00: this molecule or a "
+            "near-twin such as a stereoisomer): their predictions largely recall its measured label.") if seen else ""
 
 
 def input_hash(inputs: Sequence[MoleculeInput]) -> str:
@@ -255,7 +265,7 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
         repeat = (f"Same molecule, once standardised, as {first_of[prep.canonical_smiles]}."
                   if prep.canonical_smiles in first_of else "")
         first_of.setdefault(prep.canonical_smiles, item.id)
-        message = " ".join(part for part in (prep.note, repeat, message) if part)
+        message = " ".join(part for part in (prep.note, repeat, message, seen_in_training(domain)) if part)
         results.append(MoleculeResult(item.id, item.smiles, prep.canonical_smiles, True, message, prep.descriptors,
                                       prep.alerts, values, pcts, domain[strictest][0] if strictest else None,
                                       in_domain, domain, carried))

@@ -83,3 +83,15 @@ def test_the_inputs_own_columns_come_back_beside_the_predictions():
     first, second = (m.row(result.columns) for m in result.molecules)
     assert first["pIC50"] == "6.1" and first["input_logS"] == "-0.2" and first["logS"] not in ("", "-0.2")
     assert second["pIC50"] == "5.0" and second["valid"] is False
+
+
+def test_a_molecule_the_model_trained_on_is_said_to_be_so():
+    """Celecoxib is in ClinTox (a toxicity failure there): its prediction recalls that label, and the row says so."""
+    from medai.drug.service import seen_in_training
+
+    (celecoxib,) = screen([MoleculeInput("celecoxib", "Cc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1")],
+                          ["drug-clintox", "drug-bace"], workers=1).molecules
+    assert celecoxib.domain_by_model["drug-clintox"][0] == pytest.approx(1.0)
+    assert "Same fingerprint as a training molecule of drug-clintox (Tanimoto 1.00" in celecoxib.message
+    assert "drug-bace (" not in celecoxib.message.split("Same fingerprint")[1]
+    assert seen_in_training({"drug-bbbp": (0.99, 0.4)}) == ""
