@@ -139,10 +139,11 @@ def findings_lines(findings: dict[str, float | None]) -> None:
     st.caption(CTR_NOTE)
     shares = [f"{label(lung)}: {findings[f'{lung}_lesion_share']:.0%}" for lung in LUNGS
               if findings.get(f"{lung}_lesion_share") is not None]
-    if shares:
-        st.markdown("Share of each lung covered by ground-glass opacity or consolidation: " + "; ".join(shares))
-        st.warning(LESION_CAVEAT + " The lesion layers are hidden until added under 'Structures shown'.",
-                   icon=":material/warning:")
+    if shares:  # folded, as its layers start hidden: the caveat is read before the figure
+        with st.expander("Lesion share of each lung (adult COVID-19 lesions; read the caveat first)"):
+            st.warning(LESION_CAVEAT + " The lesion layers are hidden until added under 'Structures shown'.",
+                       icon=":material/warning:")
+            st.markdown("Share of each lung covered by ground-glass opacity or consolidation: " + "; ".join(shares))
 
 
 def validation_dice(card: dict) -> dict[str, float]:

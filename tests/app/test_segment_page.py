@@ -75,6 +75,7 @@ def test_sample_shows_overlay_measurements_and_cardiothoracic_ratio(cxr_page):
     # The lesion layers (learned from adult COVID-19 films) start hidden, with their caveat as a warning.
     assert cxr_page.multiselect(key="shown_cxr-lungs").value == ["right_lung", "left_lung", "cardiomediastinum"]
     assert any("lesion layers are hidden" in w.value for w in cxr_page.warning)
+    assert any(e.label.startswith("Lesion share of each lung") for e in cxr_page.expander)  # folded, like its layers
     (outcome,) = cxr_page.session_state["segment_results"].values()
     assert outcome.original_shape == (751, 943) and max(outcome.image.pixels.shape) <= 768
     assert _records() == 1
