@@ -16,7 +16,7 @@ from medai import registry
 from medai.errors import MedAIError
 from medai.timeline.forecast import MAX_STALE_H, input_ages
 from medai.timeline.io import read_upload
-from medai.timeline.vocabulary import variables
+from medai.timeline.vocabulary import reference_ranges, variables
 from medai.timeline.mortality import too_little_data
 from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.news2 import PARAMETERS as NEWS2_PARAMETERS
@@ -101,8 +101,9 @@ def vitals_figure(view) -> go.Figure:
     figure.add_trace(go.Bar(x=view.risk_hours, y=change, name="change in risk that hour (percentage points)",
                             marker={"color": np.where(change > 0, "crimson", "seagreen")}, opacity=0.5),
                      row=risk_row, col=1, secondary_y=True)
+    reach = 1.15 * max(1.0, float(np.max(np.abs(change))))  # symmetric, so that 0 is a tick and rises look like rises
     figure.update_yaxes(title_text="pp", row=risk_row, col=1, secondary_y=True, showgrid=False, zeroline=True,
-                        tickformat=".1f", nticks=5)
+                        range=[-reach, reach], tickformat=".1f", nticks=5)
     figure.update_xaxes(title_text="hours since ICU admission", row=risk_row, col=1)
     plot_height = 190 * len(titles) - 80
     # The legend hangs a fixed 70 px below the plot area (clear of the axis title), however many panels.
@@ -128,7 +129,8 @@ def forecast_inputs_note(stay) -> str:
 
 
 def labs_figure(stay) -> go.Figure | None:
-    """Up to nine of the most measured labs, one small panel each."""
+    """Up to nine of the most measured labs, one small panel each, over a green band of the typical adult
+    reference interval where there is one."""
     counts = {n: len(stay.series(n)[0]) for n in stay.observed() if variables()[n].group == "lab"}
     shown = sorted(counts, key=lambda n: -counts[n])[:9]
     if not shown:
@@ -138,8 +140,15 @@ def labs_figure(stay) -> go.Figure | None:
                            subplot_titles=[f"{variables()[n].label} ({unit(n)})" for n in shown])
     for k, name in enumerate(shown):
         times, values = stay.series(name)
+        row, col = k // columns + 1, k % columns + 1
         figure.add_trace(go.Scatter(x=times, y=values, mode="markers+lines", name=name, showlegend=False),
-                         row=k // columns + 1, col=k % columns + 1)
+                         row=row, col=col)
+        if name in reference_ranges():  # the band sets the scale: 137 → 136 mmol/L must not look dramatic
+            low, high = reference_ranges()[name]
+            figure.add_hrect(y0=low, y1=high, fillcolor="seagreen", opacity=0.12, line_width=0, row=row, col=col)
+            bottom, top = min(low, float(np.min(values))), max(high, float(np.max(values)))
+            margin = 0.1 * (top - bottom)
+            figure.update_yaxes(range=[bottom - margin, top + margin], row=row, col=col)
     figure.update_xaxes(showticklabels=True)  # every panel keeps its time axis, not only the bottom row
     figure.update_xaxes(title_text="hours since ICU admission", row=int(np.ceil(len(shown) / columns)))
     figure.update_layout(height=230 * int(np.ceil(len(shown) / columns)), margin={"l": 40, "r": 20, "t": 40, "b": 40})
@@ -279,6 +288,8 @@ def draw(view: TimelineView) -> None:
     if labs is not None:
         st.subheader("Labs")
         st.plotly_chart(labs, width="stretch")
+        st.caption("Green band: a typical adult reference interval (your laboratory's may differ); none is drawn for "
+                   "troponins, whose limits depend on the assay.")
     with st.expander("Forecast table"):
         one_decimal = st.column_config.NumberColumn(format="%.1f")  # "83.0" beside "85.5", not "83"
         st.dataframe(forecast_table(view.forecasts), placeholder="—", hide_index=True, width="stretch",

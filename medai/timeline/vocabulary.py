@@ -1,7 +1,7 @@
 """What the timeline reads: its variables, their units and plausible ranges, and the other units they may come in.
 
 ``variables.csv`` and ``descriptors.csv`` (data, not code) list the time-series variables (PhysioNet
-2012 names) and the per-stay descriptors. ``units.csv`` lists per variable each other unit a hospital
+2012 names) and the per-stay descriptors; ``reference_ranges.csv`` typical adult reference intervals of the labs. ``units.csv`` lists per variable each other unit a hospital
 may export, with its spellings, and the linear map to the variable's own unit: own = value × factor +
 offset. A value given without a unit is in the variable's own unit, except in the few ranges the own
 unit cannot reach and another unit does (a temperature of 98.6 is °F: no living patient is at 98.6 °C;
@@ -84,6 +84,15 @@ def our_name(name: str) -> str | None:
 def variable_names() -> tuple[str, ...]:
     """Time-series variable names in table order (the models' column order)."""
     return tuple(variables())
+
+
+@lru_cache(maxsize=1)
+def reference_ranges() -> dict[str, tuple[float, float]]:
+    """Lab name → a typical adult reference interval (low, high) in the variable's own unit, from
+    ``reference_ranges.csv`` (data): drawn behind lab charts so that a change reads at its clinical
+    scale. Each laboratory's own intervals differ; troponins (assay-specific) and cholesterol have none."""
+    with open(HERE / "reference_ranges.csv", encoding="utf-8") as handle:
+        return {row["name"]: (float(row["low"]), float(row["high"])) for row in csv.DictReader(handle)}
 
 
 def table_row(name: str) -> Variable:

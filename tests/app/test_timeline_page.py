@@ -155,3 +155,18 @@ def test_a_risk_outside_what_happened_to_stays_scored_alike_is_said_plainly(monk
     assert not app.exception
     assert any("lies above that interval: the model likely overestimates it here (of the stays it scored alike, "
                "0 % died)" in c.value and "risk of death in hospital" in c.value for c in app.caption)
+
+
+def test_lab_panels_show_the_reference_interval_and_keep_it_in_scale(timeline_page):
+    """A sodium of 137 then 136 mmol/L stays inside a visible 135-145 band, not across a zoomed axis."""
+    from medai.timeline.vocabulary import reference_ranges
+
+    (labs,) = [chart for chart in timeline_page.get("plotly_chart")
+               if "Sodium" in json.dumps(json.loads(chart.proto.spec)["layout"].get("annotations", []))]
+    layout = json.loads(labs.proto.spec)["layout"]
+    bands = [shape for shape in layout["shapes"] if shape.get("type") == "rect"]
+    assert any((band["y0"], band["y1"]) == reference_ranges()["Na"] for band in bands)
+    sodium_axes = [key for key, axis in layout.items() if key.startswith("yaxis") and "range" in axis
+                   and axis["range"][0] < 135 and axis["range"][1] > 145]
+    assert sodium_axes
+    assert any("typical adult reference interval" in c.value for c in timeline_page.caption)
