@@ -54,3 +54,11 @@ def test_alert_atoms_index_the_canonical_smiles():
     thiocarbonyl = next(a for a in prepared.alerts if a.name == "Thiocarbonyl_group")
     assert sorted(canonical.GetAtomWithIdx(i).GetSymbol() for i in thiocarbonyl.atoms) == ["C", "S"]
     assert canonical.GetBondBetweenAtoms(*thiocarbonyl.atoms).GetBondTypeAsDouble() == 2
+
+
+def test_brenks_hydroquinone_on_a_p_aminophenol_says_what_it_is():
+    (paracetamol,) = find_alerts(to_mol("CC(=O)Nc1ccc(O)cc1"))
+    assert (paracetamol.catalog, paracetamol.name) == ("Brenk", "hydroquinone") and "p-aminophenol" in paracetamol.note
+    assert "Brenk: hydroquinone (here a p-aminophenol" in alert_columns([paracetamol])["alerts"]
+    (hydroquinone,) = find_alerts(to_mol("Oc1ccc(O)cc1"))
+    assert hydroquinone.note == "" and alert_columns([hydroquinone])["alerts"] == "Brenk: hydroquinone"
