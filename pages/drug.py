@@ -226,7 +226,8 @@ def draw(result: ScreenResult) -> None:
     picture.image(to_svg(molecule.canonical_smiles, alert_atoms, 420, 300), width="stretch")
     picture.code(molecule.canonical_smiles, language=None)
     for alert in molecule.alerts:
-        picture.warning(f"{alert.catalog} alert: {alert.name}" + (f" — {alert.note}" if alert.note else "") + " (shaded)", icon=":material/report:")
+        note = f" — {alert.note}" if alert.note else ""
+        picture.warning(f"{alert.catalog} alert: {alert.name}{note} (shaded)", icon=":material/report:")
     if molecule.message:
         picture.info(molecule.message)
     axes = [key for key in RADAR_AXES if key in molecule.percentiles]
