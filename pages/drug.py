@@ -14,7 +14,7 @@ from medai import registry
 from medai.drug.catalog import DRUG_MODELS
 from medai.drug.export import thumbnail_uri, to_sdf, to_svg
 from medai.drug.io import read_molecules, read_smiles_lines
-from medai.drug.lead import (OBJECTIVE_LABELS, OBJECTIVES, default_weights, objectives_of, optimize,
+from medai.drug.lead import (OBJECTIVE_COLUMNS, OBJECTIVE_LABELS, OBJECTIVES, default_weights, objectives_of, optimize,
                              outside_weighted_domains)
 from medai.drug.pipeline import INORGANIC_NOTE
 from medai.drug.reference import approved_drug_count
@@ -311,7 +311,7 @@ def draw(result: ScreenResult) -> None:
                      column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
                                     "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",
                                     "better_than_lead": "better than lead", "lead_score": "lead's score",
-                                    **{k: OBJECTIVE_LABELS[k] for k in OBJECTIVES}})
+                                    **{OBJECTIVE_COLUMNS[k]: OBJECTIVE_LABELS[k] for k in OBJECTIVES}})
         front = go.Figure(go.Scatter(x=analogues["similarity_to_lead"], y=analogues["score"], mode="markers",
                                      marker={"color": analogues["pareto_front"].map({True: "crimson", False: "grey"}),
                                              "size": 10}, text=analogues["edit"]))

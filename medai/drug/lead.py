@@ -22,6 +22,8 @@ from medai.store import AuditStore
 OBJECTIVES = ("activity", "solubility", "safety", "qed")
 OBJECTIVE_LABELS = {"activity": "BACE-1 activity", "solubility": "solubility (vs approved drugs)",
                     "safety": "safety (1 − toxicity)", "qed": "drug-likeness (QED)"}
+# Output column of each objective: "activity" alone read as any target's, for a lead of any series.
+OBJECTIVE_COLUMNS = {"activity": "activity_bace1", "solubility": "solubility", "safety": "safety", "qed": "qed"}
 DEFAULT_WEIGHTS = {"activity": 1.0, "solubility": 1.0, "safety": 1.0, "qed": 1.0}
 OBJECTIVE_MODELS = {"activity": ("drug-bace",), "solubility": ("drug-solubility",),
                     "safety": ("drug-clintox", "drug-tox21"), "qed": ()}  # whose predictions each objective reads
@@ -44,7 +46,7 @@ class RankedAnalogue:
         return {"smiles": self.analogue.smiles, "edit": self.analogue.edit,
                 "similarity_to_lead": self.analogue.similarity, "score": round(self.score, 4),
                 "better_than_lead": self.score > self.lead_score, "lead_score": round(self.lead_score, 4),
-                "pareto_front": self.pareto, **{k: round(v, 4) for k, v in self.objectives.items()},
+                "pareto_front": self.pareto, **{OBJECTIVE_COLUMNS[k]: round(v, 4) for k, v in self.objectives.items()},
                 "in_domain": self.result.in_domain,
                 **{k: round(v[0], 4) for k, v in self.result.predictions.items()
                    if k in ("logS", "logD", "bace1_active", "clinical_toxicity", "bbb_penetration")}}
