@@ -101,9 +101,11 @@ def vitals_figure(view) -> go.Figure:
     figure.add_trace(go.Bar(x=view.risk_hours, y=change, name="change in risk that hour (percentage points)",
                             marker={"color": np.where(change > 0, "crimson", "seagreen")}, opacity=0.5),
                      row=risk_row, col=1, secondary_y=True)
-    reach = 1.15 * max(1.0, float(np.max(np.abs(change))))  # symmetric, so that 0 is a tick and rises look like rises
+    # Symmetric about 0, with 0 a tick (an overlaying axis otherwise syncs its ticks to the risk axis's).
+    reach = 1.15 * max(1.0, float(np.max(np.abs(change))))
+    step = next(s for s in (0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100) if 3 * s >= reach)
     figure.update_yaxes(title_text="pp", row=risk_row, col=1, secondary_y=True, showgrid=False, zeroline=True,
-                        range=[-reach, reach], tickformat=".1f", nticks=5)
+                        range=[-reach, reach], tickmode="linear", tick0=0, dtick=step)
     figure.update_xaxes(title_text="hours since ICU admission", row=risk_row, col=1)
     plot_height = 190 * len(titles) - 80
     # The legend hangs a fixed 70 px below the plot area (clear of the axis title), however many panels.
@@ -147,11 +149,12 @@ def labs_figure(stay) -> go.Figure | None:
             low, high = reference_ranges()[name]
             figure.add_hrect(y0=low, y1=high, fillcolor="seagreen", opacity=0.12, line_width=0, row=row, col=col)
             bottom, top = min(low, float(np.min(values))), max(high, float(np.max(values)))
-            margin = 0.1 * (top - bottom)
+            margin = 0.25 * (top - bottom)  # the band's edges stay in sight
             figure.update_yaxes(range=[bottom - margin, top + margin], row=row, col=col)
     figure.update_xaxes(showticklabels=True)  # every panel keeps its time axis, not only the bottom row
     figure.update_xaxes(title_text="hours since ICU admission", row=int(np.ceil(len(shown) / columns)))
-    figure.update_layout(height=230 * int(np.ceil(len(shown) / columns)), margin={"l": 40, "r": 20, "t": 40, "b": 40})
+    # A taller top margin keeps the first row's titles clear of the chart's toolbar.
+    figure.update_layout(height=230 * int(np.ceil(len(shown) / columns)) + 30, margin={"l": 40, "r": 20, "t": 70, "b": 40})
     return figure
 
 
@@ -193,16 +196,17 @@ if changed:
     st.session_state.timeline_request = request
 
 
-def outside_interval(figure: float, evidence: dict, outcome: str) -> str:
-    """A sentence when this stay's risk of ``outcome`` (a probability) lies outside the 95 % interval of
-    what happened to the validation stays scored alike ('' otherwise): a clinician must not read both."""
+def band_bias(evidence: dict, outcome: str) -> str:
+    """A sentence when the model's mean score in this band lies outside the 95 % interval of how often
+    ``outcome`` came to the validation stays in it ('' otherwise): the band, not this one stay, is then
+    miscalibrated. A stay's own figure may differ from the band's outcome rate without any bias: the
+    band holds stays scored from its low to its high edge."""
     low, high = evidence["ci95"]
-    if low <= figure <= high:
+    if low <= evidence["scored"] <= high:
         return ""
-    above = figure > high
-    return (f" This stay's risk of {outcome}, {100 * figure:.0f} %, lies {'above' if above else 'below'} that "
-            f"interval: the model likely {'over' if above else 'under'}estimates it here (of the stays it scored "
-            f"alike, {100 * evidence['observed']:.0f} % died).")
+    over = evidence["scored"] > high
+    return (f" In this band the model {'over' if over else 'under'}estimated the risk of {outcome} in validation: "
+            f"read its figure as {'high' if over else 'low'}.")
 
 
 def draw(view: TimelineView) -> None:
@@ -237,7 +241,7 @@ def draw(view: TimelineView) -> None:
                    f"{100 * evidence['low']:.0f}–{100 * evidence['high']:.0f} % (on average "
                    f"{100 * evidence['scored']:.0f} %), {100 * evidence['observed']:.0f} % died in hospital (95 % "
                    f"interval {100 * evidence['ci95'][0]:.0f}–{100 * evidence['ci95'][1]:.0f} %; the model card's "
-                   "reliability curve)." + outside_interval(risk.mortality_risk, evidence, "death in hospital"))
+                   "reliability curve)." + band_bias(evidence, "death in hospital"))
     if risk.news2_not_recorded:
         st.warning(f"NEWS2 is incomplete: no {', '.join(risk.news2_not_recorded)} in the last 24 h. Each missing "
                    "parameter scores 0, as if normal, so the true score may be higher.", icon=":material/warning:")
@@ -282,7 +286,7 @@ def draw(view: TimelineView) -> None:
                            f"{100 * (1 - died['high']):.0f}–{100 * (1 - died['low']):.0f} % to be alive at a year "
                            f"(on average {100 * (1 - died['scored']):.0f} %), {100 * (1 - died['observed']):.0f} % "
                            f"were (95 % interval {100 * (1 - died['ci95'][1]):.0f}–{100 * (1 - died['ci95'][0]):.0f} "
-                           "%)." + outside_interval(1 - float(view.survival[-1]), died, "death within a year"))
+                           "%)." + band_bias(died, "death within a year"))
 
     labs = labs_figure(stay)
     if labs is not None:

@@ -81,7 +81,8 @@ class MoleculeResult:
 
     def row(self, columns: Sequence[str]) -> dict[str, object]:
         """One CSV row with ``columns`` (see :attr:`ScreenResult.columns`); blanks where not applicable."""
-        values: dict[str, object] = {**dict(self.carried), "id": self.id, "smiles": self.smiles, "canonical_smiles": self.canonical_smiles,
+        values: dict[str, object] = {**dict(self.carried), "id": self.id, "smiles": self.smiles,
+                                     "canonical_smiles": self.canonical_smiles,
                                      "valid": self.valid, "message": self.message,
                                      "nearest_train_similarity": "" if self.nearest_train_similarity is None
                                      else round(self.nearest_train_similarity, 3),
@@ -136,10 +137,18 @@ def csv_columns(model_names: Sequence[str] = SCREEN_MODELS) -> list[str]:
 
 def carried_names(inputs: Sequence[MoleculeInput], ours: Sequence[str]) -> dict[str, str]:
     """The input's own column names (first seen first) → their output names: ``input_<name>`` where
-    the screen writes a column of that name itself."""
-    taken = set(ours)
-    names = dict.fromkeys(name for item in inputs for name, _ in item.carried)
-    return {name: f"input_{name}" if name in taken else name for name in names}
+    the screen writes a column of that name itself, numbered where that name is taken too."""
+    names = list(dict.fromkeys(name for item in inputs for name, _ in item.carried))
+    taken, renamed = set(ours) | set(names), {}
+    for name in names:
+        output, number = name, 2
+        if name in ours:
+            output = f"input_{name}"
+            while output in taken:
+                output, number = f"input_{name}_{number}", number + 1
+            taken.add(output)
+        renamed[name] = output
+    return renamed
 
 
 def seen_in_training(domain: dict[str, tuple[float, float]]) -> str:

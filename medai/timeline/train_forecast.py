@@ -1,8 +1,8 @@
 """Train ``icu-vitals-forecast`` on the CPU: ``python -m medai train icu-vitals-forecast``.
 
 Recipe: the stays of the ``icu-mortality`` split (A + B, stratified 80/20, seed 0) → in each stay,
-forecast origins at the latest observation before 8 random cut-offs (4–44 h; 4 per validation stay), as the CLI forecasts
-from the latest timestamp → targets: the variable's observation nearest to origin + h (within ±0.5 h)
+forecast origins at the latest observation before 8 random cut-offs (4–44 h; 4 per validation stay), as the
+CLI forecasts from the latest timestamp → targets: the variable's observation nearest to origin + h (within ±0.5 h)
 → three boosted-tree quantile regressors on the change from the last value (in population SDs) →
 conformal margin on half of the validation stays, coverage and MAE measured on the other half,
 against the last value carried forward and the mean of the last 3 h.

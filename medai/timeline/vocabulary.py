@@ -1,7 +1,8 @@
 """What the timeline reads: its variables, their units and plausible ranges, and the other units they may come in.
 
 ``variables.csv`` and ``descriptors.csv`` (data, not code) list the time-series variables (PhysioNet
-2012 names) and the per-stay descriptors; ``reference_ranges.csv`` typical adult reference intervals of the labs. ``units.csv`` lists per variable each other unit a hospital
+2012 names) and the per-stay descriptors; ``reference_ranges.csv`` typical adult reference intervals of
+the labs. ``units.csv`` lists per variable each other unit a hospital
 may export, with its spellings, and the linear map to the variable's own unit: own = value × factor +
 offset. A value given without a unit is in the variable's own unit, except in the few ranges the own
 unit cannot reach and another unit does (a temperature of 98.6 is °F: no living patient is at 98.6 °C;

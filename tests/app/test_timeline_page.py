@@ -140,21 +140,26 @@ def test_the_chosen_patient_survives_a_visit_to_another_page(timeline_page):
     assert not back.exception and back.selectbox(key="timeline_sample").value == samples[2]
 
 
-def test_a_risk_outside_what_happened_to_stays_scored_alike_is_said_plainly(monkeypatch):
-    """Where the validation stays scored alike died less often than this stay's figure, the page says the
-    model likely overestimates it here (evidence made to exclude the figure, as a real bin can)."""
+def test_a_band_the_model_overestimated_in_validation_is_said_plainly(monkeypatch):
+    """Where the validation stays in this stay's band died less often than the model scored them, the page
+    says the model overestimated there (evidence made so, as a real band can be)."""
     from medai.timeline import service
 
-    def narrow(probability, reliability, bins=10):
-        return {"low": 0.0, "high": 0.1, "scored": 0.05, "observed": 0.0, "cases": 40, "ci95": (0.0, 0.0)}
+    def overestimated(probability, reliability, bins=10):
+        return {"low": 0.0, "high": 0.1, "scored": 0.05, "observed": 0.0, "cases": 40, "ci95": (0.0, 0.02)}
 
-    monkeypatch.setattr(service, "outcomes_in_bin", narrow)
-    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
-    app.run()
-    app.switch_page("pages/timeline.py").run()
-    assert not app.exception
-    assert any("lies above that interval: the model likely overestimates it here (of the stays it scored alike, "
-               "0 % died)" in c.value and "risk of death in hospital" in c.value for c in app.caption)
+    def calibrated(probability, reliability, bins=10):
+        return {"low": 0.0, "high": 0.1, "scored": 0.03, "observed": 0.03, "cases": 400, "ci95": (0.015, 0.05)}
+
+    for evidence, said in ((overestimated, True), (calibrated, False)):
+        monkeypatch.setattr(service, "outcomes_in_bin", evidence)
+        app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+        app.run()
+        app.switch_page("pages/timeline.py").run()
+        assert not app.exception
+        bias = [c.value for c in app.caption if "In this band the model overestimated the risk of death in hospital "
+                "in validation: read its figure as high." in c.value]
+        assert bool(bias) == said
 
 
 def test_lab_panels_show_the_reference_interval_and_keep_it_in_scale(timeline_page):
@@ -170,3 +175,10 @@ def test_lab_panels_show_the_reference_interval_and_keep_it_in_scale(timeline_pa
                    and axis["range"][0] < 135 and axis["range"][1] > 145]
     assert sodium_axes
     assert any("typical adult reference interval" in c.value for c in timeline_page.caption)
+
+
+def test_the_hourly_risk_change_axis_is_symmetric_with_a_tick_at_zero(timeline_page):
+    layouts = [json.loads(chart.proto.spec)["layout"] for chart in timeline_page.get("plotly_chart")]
+    (axis,) = [axis for layout in layouts for key, axis in layout.items()
+               if key.startswith("yaxis") and axis.get("overlaying")]
+    assert axis["range"][0] == -axis["range"][1] and axis["tickmode"] == "linear" and axis["tick0"] == 0

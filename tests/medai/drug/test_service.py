@@ -95,3 +95,10 @@ def test_a_molecule_the_model_trained_on_is_said_to_be_so():
     assert "Same fingerprint as a training molecule of drug-clintox (Tanimoto 1.00" in celecoxib.message
     assert "drug-bace (" not in celecoxib.message.split("Same fingerprint")[1]
     assert seen_in_training({"drug-bbbp": (0.99, 0.4)}) == ""
+
+
+def test_a_carried_name_never_lands_on_another():
+    from medai.drug.service import carried_names
+
+    inputs = [MoleculeInput("a", "CCO", carried=(("logS", "-1.7"), ("input_logS", "x"), ("Notes", "n")))]
+    assert carried_names(inputs, ["id", "logS"]) == {"logS": "input_logS_2", "input_logS": "input_logS", "Notes": "Notes"}
