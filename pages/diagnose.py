@@ -19,7 +19,7 @@ from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, jet_colorscale, overlay
 from medai.imaging.lung_focus import LUNG_OUTLINE_RGB, NO_LUNG_FIELDS, low_focus_limit, outline
-from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, member_spread, reading_notes
+from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, member_spread, percent, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display, repeated_images
 from pages.card_view import render_card
 from pages.common import audit_store, current_user, load_or_stop, logged_export, through_router
@@ -73,19 +73,14 @@ def heat_map_legend(fixed_available: bool) -> tuple[float, bool]:
     return opacity, fixed
 
 
-def percent(p: float) -> str:
-    """A probability in per cent to one decimal, never rounded to certainty (0.9996 reads "> 99.9 %")."""
-    return "> 99.9 %" if p > 0.999 else "< 0.1 %" if p < 0.001 else f"{100 * p:.1f} %"
-
-
 def probability_bar(p: float, threshold: float, positive: str) -> go.Figure:
     """A small horizontal bar of P(positive) on [0, 1] with the threshold marked."""
     figure = go.Figure(go.Bar(x=[p], y=[""], orientation="h", marker_color=RED if p >= threshold else GREEN,
                               text=[percent(p)], textposition="outside", cliponaxis=False))
     figure.add_vline(x=threshold, line_width=3, line_dash="dash", line_color="black",
                      annotation_text=f"threshold {percent(threshold)}", annotation_position="top")
-    # Room below for the tick labels and the axis title, and on the right for a value label at 1.00.
-    figure.update_layout(height=130, margin=dict(l=8, r=40, t=26, b=48), showlegend=False,
+    # Room below for the tick labels and the axis title, and on the right for a value label near 100 %.
+    figure.update_layout(height=130, margin=dict(l=8, r=80, t=26, b=48), showlegend=False,
                          xaxis=dict(range=[0, 1], tickvals=[0, 0.25, 0.5, 0.75, 1.0], tickformat=".0%", title=None),
                          yaxis=dict(visible=False), bargap=0.35)
     figure.update_xaxes(title_text=f"P({positive})", title_standoff=8)
@@ -103,7 +98,7 @@ def why_line(p: float, threshold: float, label: str, prevalence: float | None, a
         origin = "the threshold was chosen on the validation films"
     elif assumed:
         origin = (f"the line best balances sensitivity and specificity on validation films. The probability "
-                  f"assumes {prevalence:.0%} of the films read show pneumonia, since a new hospital's rate is "
+                  f"assumes {100 * prevalence:.0f} % of the films read show pneumonia, since a new hospital's rate is "
                   "unknown: where pneumonia is rarer, the real chance is lower")
     else:
         origin = (f"the threshold was chosen on validation films, where {prevalence:.0%} show pneumonia, so scores "
@@ -228,8 +223,13 @@ for names in repeated_images(outcomes):
             "own request. Remove the extra copies if that was not meant.", icon=":material/content_copy:")
 
 table = pd.DataFrame([outcome.row(spec.labels) for outcome in outcomes], columns=csv_columns(spec.labels))
-shown_columns = ["file", "status", "label", f"p_{spec.labels[-1]}", "uncertainty", "message"]
-st.dataframe(table[shown_columns].replace({"": None}), placeholder="—", hide_index=True, width="stretch")  # blank → "—"
+positive_column = f"p_{spec.labels[-1]}"
+shown_table = table[["file", "status", "label", positive_column, "uncertainty", "message"]].replace({"": None})
+for column in (positive_column, "uncertainty"):  # per cent and percentage points, as the results below say them
+    shown_table[column] = pd.to_numeric(shown_table[column], errors="coerce") * 100
+st.dataframe(shown_table, placeholder="—", hide_index=True, width="stretch",  # blank → "—"
+             column_config={positive_column: st.column_config.NumberColumn(f"P({spec.labels[-1]})", format="%.2f %%"),
+                            "uncertainty": st.column_config.NumberColumn("SD of the models (points)", format="%.1f")})
 st.download_button("Download results (CSV)", table.to_csv(index=False).encode(), "diagnose_results.csv",
                    "text/csv")
 

@@ -17,7 +17,7 @@ from medai.imaging.explain import ensemble_cams, grad_cam_models, per_image
 from medai.imaging.graphs import GraphWhenReady
 from medai.imaging.io import MedicalImage
 from medai.imaging.network import FEATURE_LAYER
-from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE
+from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, percent, percent_number
 from medai.imaging.ood import REFUSAL_MESSAGE, RefusalModel, refusal_rule
 from medai.imaging.preprocess import TRAINING_COPY_SIZE, batch, squash
 
@@ -191,8 +191,8 @@ class ChestXrayClassifier:
         label = self.labels[1] if positive >= self.threshold else self.labels[0]
         spread = float(np.std(member_probabilities))
         members = tuple(float(p) for p in member_probabilities)
-        message = (f"{label.capitalize()} (p={positive:.2f}, threshold {self.threshold:.2f}, "
-                   f"members {min(members):.2f}–{max(members):.2f}).")
+        message = (f"{label.capitalize()} (p = {percent(positive)}, threshold {percent(self.threshold)}, "
+                   f"members {percent_number(min(members))}–{percent(max(members))}).")
         if out_of_population:
             message = f"{message} {OUT_OF_POPULATION_MESSAGE}"
         return Diagnosis("ok", self.labels, np.array([1.0 - positive, positive]), label, spread,

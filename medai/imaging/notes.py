@@ -31,6 +31,25 @@ NEAR_THRESHOLD_MARGIN = 0.05
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
+def percent_number(p: float) -> str:
+    """``p`` (0-1) in per cent, with as many decimals (1 to 3) as it takes not to read 0 or 100 unless it is."""
+    for digits in (1, 2, 3):
+        text = f"{100 * p:.{digits}f}"
+        if 0 < float(text) < 100 or p in (0.0, 1.0):
+            return text
+    return "> 99.999" if p > 0.5 else "< 0.001"
+
+
+def percent(p: float) -> str:
+    """A probability for a reader: ``0.9998`` → ``"99.98 %"``, never rounded to certainty."""
+    return f"{percent_number(p)} %"
+
+
+def points(sd: float) -> str:
+    """A spread of probabilities in percentage points: ``0.22`` → ``"22.0 percentage points"``."""
+    return f"{100 * sd:.1f} percentage points" if sd >= 0.0005 else "under 0.1 percentage points"
+
+
 def _members(count: int | None) -> str:
     if count is None:
         return "ensemble members"
@@ -58,22 +77,23 @@ def reading_notes(diagnosis: Diagnosis, members: int | None = None) -> list[str]
         return []
     notes = []
     if diagnosis.uncertainty is not None and diagnosis.uncertainty > DISAGREEMENT_SD:
-        notes.append(f"The {_members(members)} disagree: their probabilities spread by SD {diagnosis.uncertainty:.2f} "
-                     f"(above {DISAGREEMENT_SD:.2f}), so this answer is less certain than most. Read with care.")
+        notes.append(f"The {_members(members)} disagree: their probabilities spread by SD {points(diagnosis.uncertainty)} "
+                     f"(above {100 * DISAGREEMENT_SD:.0f}), so this answer is less certain than most. Read with care.")
     if abs(p - diagnosis.threshold) < NEAR_THRESHOLD_MARGIN:
-        notes.append(f"The score is near the threshold: p = {p:.2f} is within {NEAR_THRESHOLD_MARGIN:.2f} of the "
-                     f"threshold {diagnosis.threshold:.2f}, so a small change in the image could flip the decision.")
+        notes.append(f"The score is near the threshold: {percent(p)} is within {100 * NEAR_THRESHOLD_MARGIN:.0f} "
+                     f"percentage points of the threshold {percent(diagnosis.threshold)}, so a small change in the "
+                     "image could flip the decision.")
     return notes
 
 
 def member_spread(diagnosis: Diagnosis) -> str:
-    """The ensemble's spread in words, e.g. ``"the 5 models give 0.03–0.61 (SD 0.22); 1 of 5 at or above
-    the threshold"``; ``""`` when refused."""
+    """The ensemble's spread in words, e.g. ``"the 5 models give 3.0–61.0 % (SD 22.0 percentage points);
+    1 of 5 at or above the threshold"``; ``""`` when refused."""
     if diagnosis.uncertainty is None:
         return ""
     members = diagnosis.member_probabilities
     if not members:
-        return f"SD {diagnosis.uncertainty:.2f} across the ensemble's models"
+        return f"SD {points(diagnosis.uncertainty)} across the ensemble's models"
     above = sum(p >= diagnosis.threshold for p in members)
-    return (f"the {len(members)} models give {min(members):.2f}–{max(members):.2f} (SD {diagnosis.uncertainty:.2f}); "
-            f"{above} of {len(members)} at or above the threshold")
+    return (f"the {len(members)} models give {percent_number(min(members))}–{percent(max(members))} "
+            f"(SD {points(diagnosis.uncertainty)}); {above} of {len(members)} at or above the threshold")

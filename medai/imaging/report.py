@@ -11,7 +11,7 @@ from PIL import Image
 from medai import registry
 from medai.imaging.explain import fixed_scale, overlay
 from medai.imaging.lung_focus import LUNG_OUTLINE_RGB, outline
-from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, member_spread, reading_notes
+from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, member_spread, percent, reading_notes
 from medai.imaging.preprocess import to_unit_uint8
 from medai.imaging.service import DiagnoseOutcome
 
@@ -55,8 +55,8 @@ def _rows(outcome: DiagnoseOutcome, user: str) -> list[tuple[str, str]]:
         ("Status", outcome.status),
     ]
     if diagnosis is not None and diagnosis.probabilities is not None:
-        rows += [(f"P({label})", f"{p:.3f}") for label, p in zip(diagnosis.labels, diagnosis.probabilities)]
-        rows += [("Decision", f"{diagnosis.label} (threshold {diagnosis.threshold:.3f})"),
+        rows += [(f"P({label})", percent(p)) for label, p in zip(diagnosis.labels, diagnosis.probabilities)]
+        rows += [("Decision", f"{diagnosis.label} (threshold {percent(diagnosis.threshold)})"),
                  ("Uncertainty", member_spread(diagnosis))]
     if outcome.heat_in_lungs is not None:
         rows.append(("Heat map inside the lung fields", f"{outcome.heat_in_lungs:.0%}"))

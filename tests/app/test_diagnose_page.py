@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from medai import config, registry
+from medai.imaging.notes import percent
 from medai.imaging.service import DISPLAY_SIDE_PX
 from medai.store import AuditStore
 from tests.conftest import REPO
@@ -69,9 +70,11 @@ def test_uploaded_sample_leads_with_the_decision(diagnose_page, samples):
     assert "where the network looked, not a lesion outline" in text and "Rescaled per image" in text
     # The why-line reads the prior the probabilities are calibrated for from the model card (2.0.0: 50 %).
     threshold = registry.get_spec("cxr-pneumonia").parameters["threshold"]
-    assert "assumes 50% of the films read show pneumonia" in text and f"is at or above the line at {100 * threshold:.1f} %" in text
-    assert re.search(r"because (> 99\.9|\d{2}\.\d) % is at or above", text)  # per cent, never rounded to certainty
+    assert "assumes 50 % of the films read show pneumonia" in text and f"is at or above the line at {percent(threshold)}" in text
+    assert re.search(r"because \d{2}\.\d{1,3} % is at or above", text)  # per cent, never rounded to certainty
     assert "Do not type patient names" in text
+    (row,) = diagnose_page.dataframe[0].value.to_dict("records")  # the table in per cent, as the card below
+    assert 50 < row["p_pneumonia"] <= 100 and row["uncertainty"] < 50
     keys = [chart.key for chart in diagnose_page.get("plotly_chart")]
     assert "colour_bar" in keys and sum(key.startswith("bar_") for key in keys) == 1  # colour bar, probability bar
 

@@ -11,6 +11,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from medai import config, registry
 from medai.imaging.io import read_image
+from medai.imaging.notes import percent, percent_number
 from tests.conftest import png_bytes
 
 NORMAL = "cxr_normal_NORMAL2-IM-1427-0001.jpeg"
@@ -42,7 +43,7 @@ def test_sample_xrays_are_classified_correctly(model, samples):
         assert 0.0 <= diagnosis.uncertainty <= 0.5
         low, high = min(diagnosis.member_probabilities), max(diagnosis.member_probabilities)
         assert len(diagnosis.member_probabilities) == 5 and 0.0 <= low <= high <= 1.0
-        assert f"members {low:.2f}–{high:.2f}" in diagnosis.message
+        assert f"members {percent_number(low)}–{percent(high)}" in diagnosis.message
         assert diagnosis.heatmap is None
 
 
