@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from pages.common import (DEMO_BANNER, RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, WarmUp, free_on_close, model_status,
-                          sign_in_gate, warm_up)
+                          sign_in_gate, warm_up, workbench_pages)
 
 # A local icon: a Material or emoji page icon is fetched from a font or image CDN, which hospitals block.
 st.set_page_config(page_title="MedAI Workbench", page_icon=str(Path(__file__).with_name("pages") / "icon.png"),
@@ -13,16 +13,7 @@ st.set_page_config(page_title="MedAI Workbench", page_icon=str(Path(__file__).wi
 warm = warm_up()  # started by serve.py as the server starts (or here, by the first page view)
 identity = sign_in_gate()  # hosted mode: nothing below runs until someone with a role is signed in
 
-navigation = st.navigation([
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/diagnose.py", title="Diagnose", icon=":material/radiology:"),
-    st.Page("pages/segment.py", title="Segment", icon=":material/layers:"),
-    st.Page("pages/drug.py", title="Drug screening", icon=":material/science:"),
-    st.Page("pages/timeline.py", title="Patient timeline", icon=":material/monitor_heart:"),
-    st.Page("pages/models.py", title="Model cards", icon=":material/description:"),
-    st.Page("pages/audit.py", title="Audit log", icon=":material/fact_check:"),
-    *([st.Page("pages/admin.py", title="Admin", icon=":material/shield_person:")] if identity.can("admin") else []),
-])
+navigation = st.navigation(workbench_pages(admin=identity.can("admin")))
 
 
 def _model_lines(warm: WarmUp) -> None:

@@ -228,10 +228,25 @@ def current_user() -> str:
     return (st.session_state.get("user") or "").strip() or "anonymous"
 
 
+def workbench_pages(admin: bool) -> list:
+    """The app's pages, in sidebar order (the Admin page only for an admin)."""
+    return [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/diagnose.py", title="Diagnose", icon=":material/radiology:"),
+        st.Page("pages/segment.py", title="Segment", icon=":material/layers:"),
+        st.Page("pages/drug.py", title="Drug screening", icon=":material/science:"),
+        st.Page("pages/timeline.py", title="Patient timeline", icon=":material/monitor_heart:"),
+        st.Page("pages/models.py", title="Model cards", icon=":material/description:"),
+        st.Page("pages/audit.py", title="Audit log", icon=":material/fact_check:"),
+        *([st.Page("pages/admin.py", title="Admin", icon=":material/shield_person:")] if admin else []),
+    ]
+
+
 def _stop_before_navigation() -> None:
     """End this run listing no page: a run that never calls ``st.navigation`` makes Streamlit list
-    every file under ``pages/`` (helper modules too) in the sidebar, each a blank page."""
-    st.navigation([st.Page("pages/home.py", default=True)], position="hidden")
+    every file under ``pages/`` (helper modules too) in the sidebar, each a blank page. Every page is
+    known, hidden, so that a bookmarked page's address shows the sign-in, not "page not found"."""
+    st.navigation(workbench_pages(admin=True), position="hidden")
     st.stop()
 
 

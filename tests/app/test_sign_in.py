@@ -51,20 +51,21 @@ def test_hosted_mode_stops_at_sign_in(hosted):
 
 def test_before_sign_in_no_page_is_listed(hosted, monkeypatch):
     """A run that stops before ``st.navigation`` makes Streamlit list every file of pages/ (helper modules
-    too); the gate ends its runs with a hidden navigation instead."""
+    too); the gate ends its runs with a hidden navigation of every page instead (so a bookmarked page's
+    address finds its page, and shows the sign-in)."""
     positions = []
     navigation = st.navigation
 
     def recording(pages, **options):
-        positions.append(options.get("position", "sidebar"))
+        positions.append((options.get("position", "sidebar"), len(pages)))
         return navigation(pages, **options)
 
     monkeypatch.setattr(st, "navigation", recording)
     _app({"is_logged_in": False}, secrets={"auth": AUTH})
     _app({"is_logged_in": True, "email": "visitor@elsewhere.org"}, secrets={"auth": AUTH})  # no role
-    assert positions == ["hidden", "hidden"]
+    assert positions == [("hidden", 8), ("hidden", 8)]
     _app({"is_logged_in": True, "email": "nurse@hospital.org"}, secrets={"auth": AUTH})
-    assert positions[-1] == "sidebar"
+    assert positions[-1] == ("sidebar", 7)  # a clinician: no Admin page
 
 
 def test_a_signed_in_clinician_gets_in_and_the_sign_in_is_recorded_once(hosted):
