@@ -49,7 +49,7 @@ class RankedAnalogue:
                 "pareto_front": self.pareto, **{OBJECTIVE_COLUMNS[k]: round(v, 4) for k, v in self.objectives.items()},
                 "in_domain": self.result.in_domain,
                 **{k: round(v[0], 4) for k, v in self.result.predictions.items()
-                   if k in ("logS", "logD", "bace1_active", "clinical_toxicity", "bbb_penetration")}}
+                   if k in ("logS", "logD", "clinical_toxicity", "bbb_penetration")}}  # P(BACE-1) is activity_bace1
 
 
 @lru_cache(maxsize=1)
