@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from medai import registry
 from medai.errors import MedAIError
-from medai.timeline.forecast import MAX_STALE_H, input_ages
+from medai.timeline.forecast import MAX_STALE_H, input_ages, not_forecast
 from medai.timeline.io import read_upload
 from medai.timeline.vocabulary import reference_ranges, variables
 from medai.timeline.mortality import too_little_data
@@ -122,12 +122,12 @@ def forecast_table(forecasts) -> pd.DataFrame:
 
 
 def forecast_inputs_note(stay) -> str:
-    """Which forecasts rest on an old observation, and which variables are too old to forecast."""
+    """Which forecasts rest on an old observation, and which recorded variables get none, and why."""
     ages = input_ages(stay)
     old = [f"{variables()[n].label} ({age:.0f} h)" for n, age in ages.items() if OLD_INPUT_H < age <= MAX_STALE_H]
-    gone = [variables()[n].label for n, age in ages.items() if age > MAX_STALE_H]
+    missing = not_forecast(stay)
     return ((f"Forecast from an older observation (hours before {stay.hours:.1f} h): {', '.join(old)}. " if old else "")
-            + (f"Not forecast, last observed more than {MAX_STALE_H:g} h earlier: {', '.join(gone)}. " if gone else ""))
+            + (f"Not forecast: {', '.join(missing)}. " if missing else ""))
 
 
 def labs_figure(stay) -> go.Figure | None:

@@ -101,6 +101,18 @@ def input_ages(stay: Stay) -> dict[str, float]:
     return {name: stay.hours - float(stay.series(name)[0][-1]) for name in FORECAST_VARIABLES if name in observed}
 
 
+def not_forecast(stay: Stay) -> list[str]:
+    """Why a forecast variable the stay recorded gets no forecast, one phrase each: its last observation is
+    over ``MAX_STALE_H`` old, or every value of it was set aside as implausible (so no row is dropped unsaid)."""
+    reasons = [f"{variables()[name].label} (last observed {age:.0f} h before)"
+               for name, age in input_ages(stay).items() if age > MAX_STALE_H]
+    observed = set(stay.observed())
+    set_aside = dict.fromkeys(entry.split()[0] for entry in stay.out_of_range)
+    reasons += [f"{variables()[name].label} (every value implausible and set aside)"
+                for name in set_aside if name in FORECAST_VARIABLES and name not in observed]
+    return reasons
+
+
 @dataclass(frozen=True)
 class Forecast:
     """One forecast point: ``variable`` at ``origin + hours_ahead`` h, quantiles in the variable's unit."""

@@ -10,8 +10,8 @@ or an ISO timestamp (``2024-05-01T10:30``; hours are then counted from the patie
 (``Heart rate``, ``8867-4``, ``SpO2``; said in :attr:`Stay.renamed`); descriptors (``Age``, ``Gender``,
 ``Height``, ``ICUType``, ``Weight``) at any time. A ``unit`` is ours or one ``units.csv`` converts from.
 
-Reading rules, the same for both formats: ``-1`` (PhysioNet's "missing") and blank values are
-skipped; unknown variables are kept in :attr:`Stay.unknown` and reported; values outside the
+Reading rules, the same for both formats: ``-1`` (PhysioNet's "missing") is skipped, a blank value
+named as a malformed row; unknown variables are kept in :attr:`Stay.unknown` and reported; values outside the
 variable's plausible range (``variables.csv``) are set aside in :attr:`Stay.out_of_range` and not
 used by the models; a value in another unit ``units.csv`` knows (°F, µmol/L, kPa, ...) is converted
 and noted in :attr:`Stay.converted`, and values without a unit that look like another unit are noted
@@ -67,8 +67,7 @@ class Stay:
     problems : tuple of str
         One line per skipped row (line number and why), or per variable and unit not understood.
     converted : tuple of str
-        One line per variable read in another unit and converted, e.g.
-        ``"Temperature: 12 values read in °F, converted to °C"``.
+        One line per variable read in another unit and converted (``"Temperature: 12 values read in °F, …"``).
     unit_doubts : tuple of str
         One line per variable given without a unit whose values look like another unit (not converted).
     renamed : tuple of str
@@ -175,7 +174,7 @@ class _Builder:
             self.problem(line, f"time '{time_text.strip()[:20]}' is not hours, HH:MM or an ISO timestamp")
             return
         if not value_text.strip():
-            return
+            return self.problem(line, f"{name} has no value")
         try:
             value = float(value_text)
         except ValueError:

@@ -19,7 +19,7 @@ from medai import registry
 from medai.cards import outcomes_in_bin
 from medai.errors import MedAIError
 from medai.store import AuditStore
-from medai.timeline.forecast import MAX_HORIZON, Forecast
+from medai.timeline.forecast import MAX_HORIZON, Forecast, not_forecast
 from medai.timeline.io import Stay
 from medai.timeline.mortality import sufficiency, too_little_data
 from medai.timeline.news2 import News2Series, news2
@@ -185,10 +185,11 @@ def forecast_all(items: Iterable[Item], horizon: int = MAX_HORIZON, *, user: str
             if not isinstance(item, Stay):
                 result = ForecastResult(item[0], "error", str(item[1]))
             elif predicted.get(id(item)):
-                thin = too_little_data(item)
-                result = ForecastResult(item.patient_id, "flagged" if thin else "ok",
-                                        f"Too little data to forecast from: {'; '.join(thin)}; read these as rough "
-                                        "guesses." if thin else "", tuple(predicted[id(item)]), stay_hash(item))
+                thin, missing = too_little_data(item), not_forecast(item)
+                said = [f"Too little data to forecast from: {'; '.join(thin)}; read these as rough guesses."
+                        if thin else "", f"Not forecast: {', '.join(missing)}." if missing else ""]
+                result = ForecastResult(item.patient_id, "flagged" if thin or missing else "ok",
+                                        " ".join(filter(None, said)), tuple(predicted[id(item)]), stay_hash(item))
             else:
                 result = ForecastResult(item.patient_id, "error", "No recent HR, RespRate, Temp, blood pressure or "
                                         "MAP observation to forecast from.", input_sha256=stay_hash(item))

@@ -105,6 +105,11 @@ def test_rows_before_admission_are_named_not_dropped_silently():
     assert "1 row before hour 0 (admission) skipped" in stay.problems
 
 
+def test_a_row_without_a_value_is_named_not_dropped_silently():
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value\n7,1,HR,80\n7,2,HR,\n7,3,HR,85\n")
+    assert stay.series("HR")[1].tolist() == [80.0, 85.0] and stay.problems == ("line 3: HR has no value",)
+
+
 def test_other_units_are_converted_and_noted():
     (stay,) = tio.read_long_csv(b"patient_id,time,variable,value,unit\n"
                                 b"7,1,Temp,100.4,degF\n7,2,Temp,98.6,\n7,3,Temp,37.5,\n"

@@ -111,3 +111,17 @@ def test_a_forecast_from_too_little_data_is_flagged_not_ok():
     result = next(forecast_all([stay], 2))
     assert result.status == "flagged" and result.forecasts
     assert result.message.startswith("Too little data to forecast from: only 1.0 h of data")
+
+
+def test_a_recorded_variable_left_out_of_the_forecast_is_named():
+    """Temperatures labelled °C but in °F are all set aside as implausible: the forecast says Temp is not
+    forecast, and why, instead of leaving its rows out unsaid."""
+    from medai.timeline.io import read_long_csv
+
+    rows = "".join(f"x,{h},HR,{80 + h},\nx,{h},Temp,98.{h % 10},°C\nx,{h},NIMAP,{75 + h % 3},\nx,{h},RespRate,18,\n"
+                   f"x,{h},GCS,15,\nx,{h},NISysABP,120,\nx,{h},NIDiasABP,70,\nx,{h},SaO2,97,\n" for h in range(12))
+    (stay,) = read_long_csv(("patient_id,time,variable,value,unit\n" + rows).encode())
+    result = next(forecast_all([stay], 2))
+    forecast = {f.variable for f in result.forecasts}
+    assert forecast >= {"HR", "NIMAP"} and "Temp" not in forecast
+    assert result.status == "flagged" and "Not forecast: Temperature (every value implausible and set aside)" in result.message
