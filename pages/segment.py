@@ -132,11 +132,13 @@ def mask_correction(outcome: SegmentOutcome, structures: tuple[str, ...]):
     return draw
 
 
-def findings_lines(findings: dict[str, float | None]) -> None:
-    """The cardiothoracic ratio with how to read it, and the lesion share of each lung."""
+def findings_lines(findings: dict[str, float | None], view: str = "") -> None:
+    """The cardiothoracic ratio with how to read it (``view``: the DICOM ViewPosition, when given), and the
+    lesion share of each lung."""
     ratio = findings.get("cardiothoracic_ratio")
     st.metric("Cardiothoracic ratio", "—" if ratio is None else f"{ratio:.2f}")
-    st.caption(CTR_NOTE)
+    st.caption(CTR_NOTE + {"AP": " This film is AP (its DICOM ViewPosition): the ratio overstates the heart.",
+                           "PA": " This film is PA (its DICOM ViewPosition)."}.get(view.strip().upper(), ""))
     shares = [f"{label(lung)}: {findings[f'{lung}_lesion_share']:.0%}" for lung in LUNGS
               if findings.get(f"{lung}_lesion_share") is not None]
     if shares:  # folded, as its layers start hidden: the caveat is read before the figure
@@ -204,13 +206,14 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
     measurements, findings = ((outcome.measurements, outcome.findings) if validated else  # measured when recorded
                               measure(seg, (height, width), image.pixel_spacing_mm, thresholds))
     spacing = image.pixel_spacing_mm
+    # Dice beside the name: in a narrow column the last columns scroll out of sight, and the caption cites it.
     table = pd.DataFrame({"structure": [label(m.structure) for m in measurements],
-                          "area (px)": [m.area_px for m in measurements],
-                          **({"area (mm²)": [round(m.area_mm2, 1) for m in measurements]} if spacing else {}),
-                          "share of image": [f"{m.share_of_image:.1%}" for m in measurements],
                           **({"validation Dice": [round(card_dice[m.structure], 3) if m.structure in card_dice else None
                                                      for m in measurements]}
-                             if card_dice else {})})
+                             if card_dice else {}),
+                          "area (px)": [m.area_px for m in measurements],
+                          **({"area (mm²)": [round(m.area_mm2, 1) for m in measurements]} if spacing else {}),
+                          "share of image": [f"{m.share_of_image:.1%}" for m in measurements]})
     numbers.dataframe(table, placeholder="—", hide_index=True, width="stretch", column_config={  # short headers fit a narrow column
         "validation Dice": st.column_config.NumberColumn("val. Dice", help="Dice on the model card's validation images"),
         "share of image": st.column_config.TextColumn("% of image")})
@@ -223,7 +226,7 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
                         "validated thresholds.")
     with numbers:
         if findings:
-            findings_lines(findings)
+            findings_lines(findings, image.metadata.get("ViewPosition", ""))
         if truth is not None:
             target, mask = truth
             parts = COMBINED.get(target, (target,))  # only the structures the mask marks, at full size
@@ -282,8 +285,9 @@ request = read_request(model_name)
 results: dict[str, SegmentOutcome] = st.session_state.setdefault(RESULTS, {})
 for stale in set(results) - ({request[0]} if request else set()):
     del results[stale]  # another file, sample or model: forget it (it was recorded when it was asked about)
+slot = st.empty()  # the "to begin" note and the spinner share a place: a spinner replaces the note at once
 if request is None:
-    st.info("Upload an image, or pick a sample, to begin.")
+    slot.info("Upload an image, or pick a sample, to begin.")
     st.stop()
 
 key, name, source = request
@@ -291,7 +295,7 @@ if key not in results:
     for moved in [k for k in st.session_state if str(k).startswith(f"threshold_{model_name}_")]:
         del st.session_state[moved]  # the previous image's sliders (a new image gets its own)
     load_or_stop(model_name)
-    with st.spinner("Segmenting…"):
+    with slot.container(), st.spinner("Segmenting…"):
         data = source.read_bytes() if isinstance(source, Path) else source
         try:  # recorded once, then only the display-size copy is kept
             outcome = segment([(name, data)], model_name, user=current_user(), source="ui", store=audit_store())[0]

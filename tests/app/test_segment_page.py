@@ -165,6 +165,7 @@ def test_dicom_with_pixel_spacing_gives_areas_in_mm2_and_a_dicom_seg(segment_pag
     table = segment_page.dataframe[0].value
     assert table["area (mm²)"].tolist() == pytest.approx([0.05 * px for px in table["area (px)"]], abs=0.06)
     assert "Pixel spacing 0.200 × 0.250 mm" in _text(segment_page)
+    assert "This film is AP (its DICOM ViewPosition): the ratio overstates the heart." in _text(segment_page)
     assert "dicom_seg" not in [button.key for button in segment_page.get("download_button")]
     segment_page.button(key="make_seg").click().run()
     assert not segment_page.exception and not segment_page.error

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from medai.errors import MedAIError
+from medai.imaging.segment.measure import LESION_CAVEAT, LESIONS
 
 if TYPE_CHECKING:  # the service imports TensorFlow; a caller that only writes PNGs should not pay for it
     from medai.imaging.segment.service import SegmentOutcome
@@ -98,7 +99,10 @@ def measurement_rows(outcome: SegmentOutcome) -> list[dict[str, object]]:
     thresholds = dict(zip(outcome.segmentation.structures, outcome.segmentation.thresholds))
     rows = []
     for measured in outcome.measurements:
-        row = {**common, **findings, "structure": measured.structure, "area_px": measured.area_px,
+        # A lesion row carries its caveat: the CSV travels without the page's warning.
+        caveat = LESION_CAVEAT if measured.structure in LESIONS else ""
+        row = {**common, **findings, "message": " ".join(filter(None, (common["message"], caveat))),
+               "structure": measured.structure, "area_px": measured.area_px,
                "area_mm2": _number(measured.area_mm2, 2), "share_of_image": round(measured.share_of_image, 6),
                "threshold": _number(thresholds.get(measured.structure), 4)}
         rows.append({column: row[column] for column in MEASUREMENT_COLUMNS})

@@ -14,6 +14,7 @@ from medai.errors import MedAIError
 from medai.imaging.io import MedicalImage
 from medai.imaging.segment.export import (FINDING_COLUMNS, MEASUREMENT_COLUMNS, dicom_seg, mask_png,
                                           measurement_rows, outcome_masks)
+from medai.imaging.segment.measure import LESIONS
 from medai.imaging.segment.model import Segmentation
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure
 
@@ -68,6 +69,8 @@ def test_measurement_rows_one_per_structure_with_areas_thresholds_and_chest_find
         assert row["right_lung_lesion_share"] == pytest.approx(0.5)
         assert row["left_lung_lesion_share"] == 0.0
         assert (row["file"], row["status"], row["model"], row["input_sha256"]) == ("scan.dcm", "ok", "cxr-lungs", "ab" * 32)
+        # A lesion's row carries the caveat the page shows beside it; an organ's does not.
+        assert ("adult COVID-19 films only" in row["message"]) == (row["structure"] in LESIONS)
 
 
 def test_measurement_rows_of_a_failed_or_refused_input_is_one_row_with_blank_numbers():
