@@ -33,18 +33,26 @@ def expand_inputs(arguments: Sequence[str]) -> list[str]:
     """Files named directly, plus image files found (recursively, sorted) in named folders.
 
     In a folder only names ending in .png/.jpg/.jpeg/.dcm/.dicom, or with no extension (as DICOM
-    files often have), are taken, and hidden files are skipped; a file named directly is always
-    taken. Every path keeps the form it was given in.
+    files often have), are taken, and hidden files are skipped; the others are named on standard
+    error, so that none goes unsaid. A file named directly is always taken. Every path keeps the
+    form it was given in.
     """
     paths: list[str] = []
+    skipped: list[str] = []
     for argument in arguments:
         if os.path.isdir(argument):
             for root, folders, files in os.walk(argument):
                 folders[:] = sorted(f for f in folders if not f.startswith("."))
-                paths += [os.path.join(root, name) for name in sorted(files)
-                          if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES]
+                for name in sorted(files):
+                    taken = not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES
+                    (paths if taken else skipped).append(os.path.join(root, name))
         else:
             paths.append(argument)
+    shown = [path for path in skipped if not Path(path).name.startswith(".")]
+    if shown and paths:  # with no image at all, the caller's one-line error says so
+        print(f"Skipped {len(shown)} file{'s' * (len(shown) > 1)} in the folders not named as images "
+              f"(.png, .jpg, .jpeg, .dcm, .dicom or no extension): {', '.join(shown[:5])}"
+              + (" …" if len(shown) > 5 else "") + ".", file=sys.stderr)
     return paths
 
 

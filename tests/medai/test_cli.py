@@ -54,7 +54,7 @@ def test_folder_of_good_images_exits_zero_and_writes_heatmaps(samples, tmp_path)
     assert len(list(heatmaps.glob("*.png"))) == sum(row["status"] == "ok" for row in rows)
 
 
-def test_expand_inputs_skips_hidden_and_non_image_files(tmp_path):
+def test_expand_inputs_skips_hidden_and_non_image_files(tmp_path, capsys):
     (tmp_path / "b").mkdir()
     for name in ("a.png", "b/c.dcm", "b/IM0001", ".hidden.png", "README.md"):
         (tmp_path / name).write_bytes(b"x")
@@ -62,6 +62,8 @@ def test_expand_inputs_skips_hidden_and_non_image_files(tmp_path):
     assert expand_inputs([str(tmp_path), named]) == [
         os.path.join(str(tmp_path), "a.png"), os.path.join(str(tmp_path), "b", "IM0001"),
         os.path.join(str(tmp_path), "b", "c.dcm"), named]
+    said = capsys.readouterr().err  # the skipped file is named, the hidden one is not
+    assert "Skipped 1 file in the folders not named as images" in said and "README.md" in said and ".hidden" not in said
 
 
 def test_unknown_model_exits_2(samples, capsys):
