@@ -33,8 +33,8 @@ from typing import Iterator
 import numpy as np
 
 from medai.errors import InputError, InputTooLargeError
-from medai.timeline.vocabulary import (conversion_note, descriptors, label_of, other_units, our_name, table_row,
-                                       to_own_unit, unit_doubt, variable_names)
+from medai.timeline.vocabulary import (column_name, conversion_note, descriptors, label_of, other_units, our_name,
+                                       table_row, to_own_unit, unit_doubt, variable_names)
 
 MAX_FILE_BYTES = 20 * 2**20  # one stay file, or one long CSV
 MAX_ARCHIVE_BYTES = 500 * 2**20  # a .tar.gz of stay files (uncompressed members counted)
@@ -293,7 +293,7 @@ def read_long_csv(data: bytes) -> list[Stay]:
     text = _text(data)
     delimiter = max(",;\t", key=text.split("\n", 1)[0].count)  # European exports use ';' (and decimal commas)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [c.strip().lower() for c in next(reader, [])]
+    header = [column_name(c) for c in next(reader, [])]  # also MIMIC's subject_id, charttime, valuenum, ...
     required = ["patient_id", "time", "variable", "value"]
     missing = [c for c in required if c not in header]
     if missing:

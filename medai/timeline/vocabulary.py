@@ -87,6 +87,18 @@ def variable_names() -> tuple[str, ...]:
     return tuple(variables())
 
 
+# Other names hospital exports give the long CSV's columns (MIMIC's subject_id and charttime, ...).
+COLUMN_ALIASES = {"subject_id": "patient_id", "patientid": "patient_id", "patient": "patient_id",
+                  "recordid": "patient_id", "timestamp": "time", "charttime": "time", "datetime": "time",
+                  "hours": "time", "parameter": "variable", "valuenum": "value", "valueuom": "unit"}
+
+
+def column_name(header: str) -> str:
+    """A long CSV header cell as our column name: ``"Timestamp"`` → ``"time"``; others lower-cased."""
+    name = header.strip().lower()
+    return COLUMN_ALIASES.get(name, name)
+
+
 @lru_cache(maxsize=1)
 def reference_ranges() -> dict[str, tuple[float, float]]:
     """Lab name → a typical adult reference interval (low, high) in the variable's own unit, from

@@ -105,6 +105,12 @@ def test_rows_before_admission_are_named_not_dropped_silently():
     assert "1 row before hour 0 (admission) skipped" in stay.problems
 
 
+def test_other_names_of_the_csv_columns_are_read():
+    (stay,) = tio.read_long_csv(b"Subject_ID,Timestamp,Parameter,valuenum\n7,2024-05-01T10:00,HR,80\n"
+                                b"7,2024-05-01T11:30,HR,85\n")
+    assert stay.patient_id == "7" and stay.time.tolist() == [0.0, 1.5] and not stay.problems
+
+
 def test_a_row_without_a_value_is_named_not_dropped_silently():
     (stay,) = tio.read_long_csv(b"patient_id,time,variable,value\n7,1,HR,80\n7,2,HR,\n7,3,HR,85\n")
     assert stay.series("HR")[1].tolist() == [80.0, 85.0] and stay.problems == ("line 3: HR has no value",)
