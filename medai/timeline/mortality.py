@@ -17,7 +17,7 @@ from medai.calibration import PlattCalibrator
 from medai.registry import ModelSpec
 from medai.timeline.features import feature_matrix
 from medai.timeline.io import Stay
-from medai.timeline.vocabulary import variable_names
+from medai.timeline.vocabulary import mislabelled_units, variable_names
 from medai.timeline.sequence import SequenceModel, step_of
 
 GBM_FILE, MLP_FILE, ARRAYS_FILE, GRU_FILE = "gbm.joblib", "mlp.npz", "arrays.npz", "gru.npz"
@@ -143,6 +143,7 @@ def sufficiency(stay: Stay) -> list[str]:
     if stay.out_of_range:
         count = len(stay.out_of_range)
         notes.append(f"{count} implausible value{'s' * (count != 1)} set aside (e.g. {stay.out_of_range[0]})")
+        notes.extend(mislabelled_units(stay.out_of_range))
     if stay.problems:
         more = len(stay.problems) - 1
         notes.append(f"rows skipped: {stay.problems[0]}" + (f" (and {more} more)" if more else ""))

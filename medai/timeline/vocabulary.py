@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -212,3 +213,22 @@ def unit_doubt(name: str, unitless_values: list[float]) -> str | None:
             return (f"{label_of(name)} was given without a unit and its median, {median:g} {own}, looks like "
                     f"{conversion.unit}: give the unit column to be sure")
     return None
+
+
+def mislabelled_units(set_aside: Sequence[str]) -> list[str]:
+    """Warnings for variables whose implausible values (``Stay.out_of_range`` lines, ``"Temp 98.6 °C at 2 h"``)
+    all lie where another unit is read when none is given: a unit column that names the wrong unit (°F
+    labelled °C). The values stay set aside; the warning says how to get them read."""
+    values: dict[str, list[float]] = {}
+    for entry in set_aside:
+        name, value = entry.split()[:2]
+        values.setdefault(name, []).append(float(value))
+    warnings = []
+    for name, found in values.items():
+        for conversion in {c for (variable, _), c in conversions().items() if variable == name}:
+            if all(conversion.unitless_low <= value <= conversion.unitless_high for value in found):
+                warnings.append(f"{label_of(name)}: the {len(found)} value{'s' * (len(found) > 1)} set aside as "
+                                f"implausible in {table_row(name).unit} look like {conversion.unit}: check the unit "
+                                "column")
+                break
+    return warnings
