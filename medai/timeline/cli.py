@@ -18,24 +18,28 @@ from medai.errors import InputError
 EXIT_OK, EXIT_ROW_ERRORS = 0, 1
 
 
-def _items(argument: str) -> tuple[Iterator, int | None]:
-    """Stays (or read errors) of INPUT and, when cheap to know, how many there are (for the progress bar)."""
+def _items(arguments: list[str]) -> tuple[Iterator, int | None]:
+    """Stays (or read errors) of every INPUT, in order, and, when cheap to know, how many there are (for
+    the progress bar). An INPUT that cannot be used at all stops the run before any output, named."""
+    from itertools import chain
     from pathlib import Path
 
     from medai.timeline.io import read_stays
 
-    path = Path(argument)
-    total = len([p for p in path.rglob("*.txt") if not p.name.startswith(".")]) if path.is_dir() else None
-    iterator = read_stays(path)
-    first = next(iterator, None)  # raises InputError now if INPUT cannot be used at all
-    if first is None:
-        raise InputError("The input holds no patient.")
-
-    def chained():
-        yield first
-        yield from iterator
-
-    return chained(), total
+    streams, total = [], 0
+    for argument in arguments:
+        path = Path(argument)
+        count = len([p for p in path.rglob("*.txt") if not p.name.startswith(".")]) if path.is_dir() else None
+        total = None if total is None or count is None else total + count
+        iterator = read_stays(path)
+        try:
+            first = next(iterator, None)  # raises InputError now if INPUT cannot be used at all
+        except InputError as exc:
+            raise InputError(f"{argument}: {exc}" if len(arguments) > 1 else str(exc)) from exc
+        if first is None:
+            raise InputError(f"{argument} holds no patient." if len(arguments) > 1 else "The input holds no patient.")
+        streams.append(chain([first], iterator))
+    return chain.from_iterable(streams), total
 
 
 def _run(args: argparse.Namespace, kind: str) -> int:
@@ -49,7 +53,7 @@ def _run(args: argparse.Namespace, kind: str) -> int:
     check_output_path(args.output)
     if kind == "forecast" and not 1 <= args.horizon <= 6:
         raise InputError("--horizon must be 1 to 6 hours.")
-    items, total = _items(args.input)
+    items, total = _items(args.inputs)
     registry.load(service.RISK_MODEL if kind == "risk" else service.FORECAST_MODEL)  # fail before any output
     store = None if args.no_audit else AuditStore()
     output = sys.stdout if args.output == "-" else _open_output(args.output)
@@ -96,7 +100,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     for name, runner, text in (("risk", run_risk, "mortality risk and NEWS2, one row per patient"),
                                ("forecast", run_forecast, "next-hours forecasts of the vitals")):
         action = actions.add_parser(name, help=text)
-        action.add_argument("input", metavar="INPUT", help="folder or .tar.gz of PhysioNet files, or a long CSV")
+        action.add_argument("inputs", metavar="INPUT", nargs="+",
+                            help="PhysioNet file, folder or .tar.gz of them, long CSV or FHIR Bundle (one or more)")
         if name == "forecast":
             action.add_argument("--horizon", type=int, default=6, help="hours ahead, 1-6")
         action.add_argument("--output", "-o", default="-", help="CSV file to write ('-' = standard output)")

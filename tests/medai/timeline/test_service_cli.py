@@ -127,3 +127,12 @@ def test_a_recorded_variable_left_out_of_the_forecast_is_named():
     assert result.status == "flagged" and "Not forecast: Temperature (every value implausible and set aside)" in result.message
     assert "Temperature: the 12 values set aside as implausible in °C look like °F: check the unit column" in \
         next(assess_risk([stay])).message
+
+
+def test_risk_takes_several_inputs_in_order(tmp_path):
+    out = tmp_path / "r.csv"
+    first, second = str(SAMPLES / "132539.txt"), str(SAMPLES / "long_format_132540.csv")
+    assert main(["timeline", "risk", first, second, "--output", str(out), "--quiet", "--no-audit"]) == 0
+    with open(out, newline="") as handle:
+        assert [row["patient_id"] for row in csv.DictReader(handle)] == ["132539", "demo-132540"]
+    assert main(["timeline", "risk", first, str(tmp_path / "missing.csv"), "--output", str(out), "--quiet"]) == 2
