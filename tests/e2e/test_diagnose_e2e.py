@@ -55,7 +55,9 @@ def test_upload_sample_see_result_then_garbage_see_message(server, samples):
             expect(page.get_by_text("where the network looked, not a lesion outline")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "e2e_diagnose.png"), full_page=True)
             # The report is built when the button is pressed, outside the script run: it must still name
-            # whom the audit record names.
+            # whom the audit record names. A click while the run still draws can be lost: wait for its end.
+            expect(page.locator("[data-testid='stApp']")).to_have_attribute("data-test-script-state", "notRunning",
+                                                                             timeout=TIMEOUT_MS)
             with page.expect_download(timeout=TIMEOUT_MS) as download:
                 page.get_by_role("button", name="One-page report (PDF)").click()
             assert "Requested by Dr Second" in pdf_text(download.value.path().read_bytes())
