@@ -154,7 +154,8 @@ def labs_figure(stay) -> go.Figure | None:
     figure.update_xaxes(showticklabels=True)  # every panel keeps its time axis, not only the bottom row
     figure.update_xaxes(title_text="hours since ICU admission", row=int(np.ceil(len(shown) / columns)))
     # A taller top margin keeps the first row's titles clear of the chart's toolbar.
-    figure.update_layout(height=230 * int(np.ceil(len(shown) / columns)) + 30, margin={"l": 40, "r": 20, "t": 70, "b": 40})
+    figure.update_layout(height=230 * int(np.ceil(len(shown) / columns)) + 30,
+                         margin={"l": 40, "r": 20, "t": 70, "b": 40})
     return figure
 
 

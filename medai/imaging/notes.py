@@ -77,8 +77,9 @@ def reading_notes(diagnosis: Diagnosis, members: int | None = None) -> list[str]
         return []
     notes = []
     if diagnosis.uncertainty is not None and diagnosis.uncertainty > DISAGREEMENT_SD:
-        notes.append(f"The {_members(members)} disagree: their probabilities spread by SD {points(diagnosis.uncertainty)} "
-                     f"(above {100 * DISAGREEMENT_SD:.0f}), so this answer is less certain than most. Read with care.")
+        notes.append(f"The {_members(members)} disagree: their probabilities spread by SD "
+                     f"{points(diagnosis.uncertainty)} (above {100 * DISAGREEMENT_SD:.0f}), so this answer is less "
+                     "certain than most. Read with care.")
     if abs(p - diagnosis.threshold) < NEAR_THRESHOLD_MARGIN:
         notes.append(f"The score is near the threshold: {percent(p)} is within {100 * NEAR_THRESHOLD_MARGIN:.0f} "
                      f"percentage points of the threshold {percent(diagnosis.threshold)}, so a small change in the "

@@ -101,4 +101,5 @@ def test_a_carried_name_never_lands_on_another():
     from medai.drug.service import carried_names
 
     inputs = [MoleculeInput("a", "CCO", carried=(("logS", "-1.7"), ("input_logS", "x"), ("Notes", "n")))]
-    assert carried_names(inputs, ["id", "logS"]) == {"logS": "input_logS_2", "input_logS": "input_logS", "Notes": "Notes"}
+    assert carried_names(inputs, ["id", "logS"]) == {"logS": "input_logS_2", "input_logS": "input_logS",
+                                                     "Notes": "Notes"}
