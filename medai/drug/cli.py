@@ -55,10 +55,11 @@ def run_screen(args: argparse.Namespace) -> int:
     try:
         with tqdm(total=len(molecules), unit="mol", disable=args.quiet, file=sys.stderr) as bar:
             result = screen(molecules, user=args.user, source="cli", store=_store(args), progress=bar.update)
-        writer = csv.DictWriter(output, fieldnames=result.columns)
+        columns = result.columns  # built once: a property that asks the registry
+        writer = csv.DictWriter(output, fieldnames=columns)
         writer.writeheader()
         for molecule in result.molecules:
-            writer.writerow(molecule.row(result.columns))
+            writer.writerow(molecule.row(columns))
     finally:
         if output is not sys.stdout:
             output.close()

@@ -16,7 +16,7 @@ import numpy as np
 
 from medai.registry import ModelSpec
 from medai.timeline.io import Stay
-from medai.timeline.vocabulary import descriptors, variable_names, variables
+from medai.timeline.vocabulary import descriptors, set_aside_values, variable_names, variables
 
 # A variable's position is its code in the trees: new ones join at the end.
 FORECAST_VARIABLES = ("HR", "RespRate", "Temp", "SysABP", "NISysABP", "MAP", "NIMAP", "DiasABP", "NIDiasABP")
@@ -107,9 +107,8 @@ def not_forecast(stay: Stay) -> list[str]:
     reasons = [f"{variables()[name].label} (last observed {age:.0f} h before)"
                for name, age in input_ages(stay).items() if age > MAX_STALE_H]
     observed = set(stay.observed())
-    set_aside = dict.fromkeys(entry.split()[0] for entry in stay.out_of_range)
     reasons += [f"{variables()[name].label} (every value implausible and set aside)"
-                for name in set_aside if name in FORECAST_VARIABLES and name not in observed]
+                for name in set_aside_values(stay.out_of_range) if name in FORECAST_VARIABLES and name not in observed]
     return reasons
 
 

@@ -215,16 +215,21 @@ def unit_doubt(name: str, unitless_values: list[float]) -> str | None:
     return None
 
 
-def mislabelled_units(set_aside: Sequence[str]) -> list[str]:
-    """Warnings for variables whose implausible values (``Stay.out_of_range`` lines, ``"Temp 98.6 °C at 2 h"``)
-    all lie where another unit is read when none is given: a unit column that names the wrong unit (°F
-    labelled °C). The values stay set aside; the warning says how to get them read."""
+def set_aside_values(set_aside: Sequence[str]) -> dict[str, list[float]]:
+    """Variable → its implausible values, from ``Stay.out_of_range`` lines (``"Temp 98.6 °C at 2 h"``)."""
     values: dict[str, list[float]] = {}
     for entry in set_aside:
         name, value = entry.split()[:2]
         values.setdefault(name, []).append(float(value))
+    return values
+
+
+def mislabelled_units(set_aside: Sequence[str]) -> list[str]:
+    """Warnings for variables whose implausible values (``Stay.out_of_range`` lines) all lie where
+    another unit is read when none is given: a unit column that names the wrong unit (°F labelled
+    °C). The values stay set aside; the warning says how to get them read."""
     warnings = []
-    for name, found in values.items():
+    for name, found in set_aside_values(set_aside).items():
         for conversion in {c for (variable, _), c in conversions().items() if variable == name}:
             if all(conversion.unitless_low <= value <= conversion.unitless_high for value in found):
                 warnings.append(f"{label_of(name)}: the {len(found)} value{'s' * (len(found) > 1)} set aside as "
