@@ -236,6 +236,7 @@ def workbench_pages(admin: bool) -> list:
         st.Page("pages/segment.py", title="Segment", icon=":material/layers:"),
         st.Page("pages/drug.py", title="Drug screening", icon=":material/science:"),
         st.Page("pages/timeline.py", title="Patient timeline", icon=":material/monitor_heart:"),
+        st.Page("pages/ward.py", title="Ward overview", icon=":material/format_list_numbered:"),
         st.Page("pages/models.py", title="Model cards", icon=":material/description:"),
         st.Page("pages/audit.py", title="Audit log", icon=":material/fact_check:"),
         *([st.Page("pages/admin.py", title="Admin", icon=":material/shield_person:")] if admin else []),

@@ -22,6 +22,8 @@ prediction (who, when, which model version, which input — by its hash, never b
   predicted solubility, lipophilicity, toxicity and activity, each against approved drugs; propose analogues of a lead.
 - **Patient timeline** — an ICU stay's vitals and labs over time, forecasts with 80 % bands, the
   in-hospital mortality risk hour by hour beside the NEWS2 early-warning score, and a survival curve.
+- **Ward overview** — every patient of a file ranked by that risk, with how it moved over the last 6 hours
+  and NEWS2's response, to help decide whom to look at first; a row opens on the Patient timeline.
 - **Model cards** — what each model was trained on, how, and how well it did on a validation split it
   was not trained on. The public test portions were never used here, neither for training nor for any
   choice: they are left out of the shipped data and scored only by an independent evaluation.

@@ -19,7 +19,6 @@ from medai.timeline.io import read_upload
 from medai.timeline.vocabulary import reference_ranges, variables
 from medai.timeline.mortality import too_little_data
 from medai.timeline.news2 import HIGH, MEDIUM
-from medai.timeline.news2 import PARAMETERS as NEWS2_PARAMETERS
 from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SURVIVAL_MODEL, TimelineView, timeline
 from pages.common import audit_store, cached_model, current_user, keep_across_pages, results_area, through_router
 from pages.feedback import feedback_control
@@ -35,12 +34,21 @@ PANELS = (("Heart rate", ("HR",)), ("Blood pressure, arterial line", ("SysABP", 
 # One colour per variable, the same role alike in both pressure panels (systolic blue, diastolic red, mean green).
 COLOURS = {"HR": "#9467bd", "SysABP": "#1f77b4", "NISysABP": "#1f77b4", "DiasABP": "#d62728", "NIDiasABP": "#d62728",
            "MAP": "#2ca02c", "NIMAP": "#2ca02c", "RespRate": "#ff7f0e", "Temp": "#8c564b", "SaO2": "#17becf"}
+FROM_WARD = "From the ward overview"
 OLD_INPUT_H = 2.0  # a forecast resting on an observation older than this is named under the chart
 
 
 def patient_input() -> tuple[str, bytes]:
-    """(file name, bytes) the user chose; empty bytes when nothing yet."""
-    how = st.radio("Patient", ["Sample patient", "Upload a file"], horizontal=True, key="timeline_how")
+    """(file name, bytes) the user chose; empty bytes when nothing yet. A patient opened from the Ward
+    overview comes with that ward's file (and is chosen in it: ``timeline_ward_patient``)."""
+    handed = st.session_state.pop("timeline_from_ward", None)
+    if handed:
+        st.session_state.timeline_ward, st.session_state.timeline_how = handed, FROM_WARD
+    options = ["Sample patient", "Upload a file"] + ([FROM_WARD] if "timeline_ward" in st.session_state else [])
+    how = st.radio("Patient", options, horizontal=True, key="timeline_how")
+    if how == FROM_WARD:
+        name, data, _ = st.session_state.timeline_ward
+        return name, data
     if how == "Upload a file":
         upload = st.file_uploader("A PhysioNet 2012 file (Time,Parameter,Value), a long CSV "
                                   "(patient_id,time,variable,value[,unit]) or a FHIR R4 Bundle of Observations (JSON)",
@@ -176,7 +184,9 @@ except MedAIError as exc:
     st.stop()
 stay = stays[0]
 if len(stays) > 1:
-    chosen = st.selectbox("Patient in this file", [s.patient_id for s in stays])
+    ids = [s.patient_id for s in stays]
+    handed = st.session_state.timeline_ward[2] if st.session_state.get("timeline_how") == FROM_WARD else None
+    chosen = st.selectbox("Patient in this file", ids, index=ids.index(handed) if handed in ids else 0)
     stay = next(s for s in stays if s.patient_id == chosen)
 
 request = hashlib.sha256(data).hexdigest() + stay.patient_id
@@ -230,7 +240,7 @@ def draw(view: TimelineView) -> None:
     figures = st.columns(4)
     figures[0].metric("Mortality risk (in hospital)", "—" if thin else f"{100 * risk.mortality_risk:.1f} %")
     # Each missing NEWS2 parameter scores 0, as if normal: with most of them missing the total means little.
-    sparse_news2 = len(risk.news2_not_recorded) > len(NEWS2_PARAMETERS) / 2
+    sparse_news2 = risk.news2_sparse
     figures[1].metric("NEWS2 now / max" + (" (incomplete)" if risk.news2_not_recorded else ""),
                       "—" if sparse_news2 else f"{risk.news2_last} / {risk.news2_max} points")
     if alive_at_year:

@@ -1,4 +1,5 @@
-"""``python -m medai timeline risk|forecast INPUT``: one CSV row per patient (risk) or per forecast point.
+"""``python -m medai timeline risk|forecast|ward INPUT``: one CSV row per patient (risk), per forecast
+point (forecast), or per patient ranked by risk, the highest first (ward: a worklist).
 
 INPUT is a folder of PhysioNet 2012 files, a ``.tar.gz`` of them, one such file, or a long CSV.
 Exit codes as ``python -m medai diagnose``: 0 every patient has a result (``ok`` or ``flagged``);
@@ -49,17 +50,18 @@ def _run(args: argparse.Namespace, kind: str) -> int:
     from medai.cli import _open_output, check_output_path
     from medai.store import AuditStore
     from medai.timeline import service
+    from medai.timeline.ward import WARD_COLUMNS, worklist
 
     check_output_path(args.output)
     if kind == "forecast" and not 1 <= args.horizon <= 6:
         raise InputError("--horizon must be 1 to 6 hours.")
     items, total = _items(args.inputs)
-    registry.load(service.RISK_MODEL if kind == "risk" else service.FORECAST_MODEL)  # fail before any output
+    registry.load(service.FORECAST_MODEL if kind == "forecast" else service.RISK_MODEL)  # fail before any output
     store = None if args.no_audit else AuditStore()
     output = sys.stdout if args.output == "-" else _open_output(args.output)
     errors = patients = 0
     try:
-        columns = service.RISK_COLUMNS if kind == "risk" else service.FORECAST_COLUMNS
+        columns = {"risk": service.RISK_COLUMNS, "forecast": service.FORECAST_COLUMNS, "ward": WARD_COLUMNS}[kind]
         writer = csv.DictWriter(output, fieldnames=columns)
         writer.writeheader()
         with tqdm(total=total, unit="patient", file=sys.stderr, disable=args.quiet) as bar:
@@ -69,6 +71,10 @@ def _run(args: argparse.Namespace, kind: str) -> int:
                     writer.writerow(result.row())
                     errors += result.status == "error"
                     patients += 1
+            elif kind == "ward":  # ranking needs every patient: the rows come out together at the end
+                entries = worklist(items, user=args.user, source="cli", store=store, progress=bar.update)
+                writer.writerows(entry.row() for entry in entries)
+                errors, patients = sum(e.risk.status == "error" for e in entries), len(entries)
             else:
                 for result in service.forecast_all(items, args.horizon, user=args.user, source="cli", store=store,
                                                    progress=bar.update):
@@ -93,12 +99,18 @@ def run_forecast(args: argparse.Namespace) -> int:
     return _run(args, "forecast")
 
 
+def run_ward(args: argparse.Namespace) -> int:
+    """A worklist: every patient ranked by mortality risk, with its 6-hour change and NEWS2."""
+    return _run(args, "ward")
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register ``timeline risk`` and ``timeline forecast`` on the ``python -m medai`` parser."""
-    timeline = commands.add_parser("timeline", help="ICU time series: mortality risk, NEWS2, vitals forecasts")
+    """Register ``timeline risk``, ``timeline forecast`` and ``timeline ward`` on the ``python -m medai`` parser."""
+    timeline = commands.add_parser("timeline", help="ICU time series: mortality risk, NEWS2, vitals forecasts, ward worklist")
     actions = timeline.add_subparsers(dest="timeline_command", required=True)
     for name, runner, text in (("risk", run_risk, "mortality risk and NEWS2, one row per patient"),
-                               ("forecast", run_forecast, "next-hours forecasts of the vitals")):
+                               ("forecast", run_forecast, "next-hours forecasts of the vitals"),
+                               ("ward", run_ward, "a worklist: patients ranked by risk, with its 6 h change and NEWS2")):
         action = actions.add_parser(name, help=text)
         action.add_argument("inputs", metavar="INPUT", nargs="+",
                             help="PhysioNet file, folder or .tar.gz of them, long CSV or FHIR Bundle (one or more)")

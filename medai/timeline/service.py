@@ -22,6 +22,7 @@ from medai.store import AuditStore
 from medai.timeline.forecast import MAX_HORIZON, Forecast, not_forecast
 from medai.timeline.io import Stay
 from medai.timeline.mortality import sufficiency, too_little_data
+from medai.timeline.news2 import PARAMETERS as NEWS2_PARAMETERS
 from medai.timeline.news2 import News2Series, news2
 from medai.timeline.vocabulary import table_row
 
@@ -67,6 +68,11 @@ class RiskResult:
     news2_not_recorded: tuple[str, ...] = ()
     input_sha256: str = ""
     record_id: int | None = None
+
+    @property
+    def news2_sparse(self) -> bool:
+        """More than half of NEWS2's parameters unrecorded: each scores 0, as if normal, so the score means little."""
+        return len(self.news2_not_recorded) > len(NEWS2_PARAMETERS) / 2
 
     def row(self) -> dict[str, object]:
         """One CSV row (:data:`RISK_COLUMNS`)."""

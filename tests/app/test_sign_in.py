@@ -63,9 +63,9 @@ def test_before_sign_in_no_page_is_listed(hosted, monkeypatch):
     monkeypatch.setattr(st, "navigation", recording)
     _app({"is_logged_in": False}, secrets={"auth": AUTH})
     _app({"is_logged_in": True, "email": "visitor@elsewhere.org"}, secrets={"auth": AUTH})  # no role
-    assert positions == [("hidden", 8), ("hidden", 8)]
+    assert positions == [("hidden", 9), ("hidden", 9)]
     _app({"is_logged_in": True, "email": "nurse@hospital.org"}, secrets={"auth": AUTH})
-    assert positions[-1] == ("sidebar", 7)  # a clinician: no Admin page
+    assert positions[-1] == ("sidebar", 8)  # a clinician: no Admin page
 
 
 def test_a_signed_in_clinician_gets_in_and_the_sign_in_is_recorded_once(hosted):

@@ -38,3 +38,30 @@ def test_sample_patient_risk_charts_and_feedback(server):
         finally:
             browser.close()
     assert len(AuditStore(db_url).recent_predictions(limit=10_000)) - before == len(TIMELINE_MODELS)
+
+
+def test_ward_overview_ranks_the_sample_ward_and_opens_a_patient(server):
+    """The worklist's first row selected in the grid opens that patient on the Patient timeline."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(f"{url}/ward", timeout=TIMEOUT_MS)
+            grid = page.locator("[data-testid='stDataFrame']").first
+            try:
+                expect(page.get_by_text("12 patients ranked")).to_be_visible(timeout=TIMEOUT_MS)
+                expect(grid.locator("canvas").first).to_be_visible(timeout=TIMEOUT_MS)
+            finally:
+                page.screenshot(path=str(ARTIFACTS / "e2e_ward.png"), full_page=True)
+            box = grid.bounding_box()
+            page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's selection box, under the header
+            page.get_by_role("button", name="Open patient").click()
+            expect(page.get_by_text("Mortality risk (in hospital)")).to_be_visible(timeout=TIMEOUT_MS)
+            expect(page.get_by_text("From the ward overview")).to_be_visible(timeout=TIMEOUT_MS)
+            page.screenshot(path=str(ARTIFACTS / "e2e_ward_to_timeline.png"), full_page=True)
+        finally:
+            browser.close()

@@ -1,0 +1,113 @@
+"""A ward's worklist: each patient's risk of death in hospital, how it moved over the last hours, and
+NEWS2, ranked so that the patient most at risk comes first.
+
+The risk and NEWS2 are :func:`medai.timeline.service.assess_risk`'s (audited there, once per patient);
+the ward adds the risk from the data up to :data:`CHANGE_OVER_H` before each patient's latest
+observation, and the order. A patient whose data are too thin for a figure, or who could not be read,
+is not ranked: an unknown is not a low risk, so those patients are listed apart, never at the bottom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from medai import registry
+from medai.store import AuditStore
+from medai.timeline.io import Stay
+from medai.timeline.mortality import too_little_data
+from medai.timeline.news2 import HIGH, MEDIUM
+from medai.timeline.service import RISK_MODEL, Item, RiskResult, assess_risk
+
+CHANGE_OVER_H = 6.0  # the risk now against the risk from the data up to this many hours before the latest
+WARD_COLUMNS = ["rank", "patient_id", "mortality_risk", "risk_change_6h", "news2_last", "news2_max",
+                "hours_observed", "status", "message"]
+
+
+@dataclass(frozen=True)
+class WardEntry:
+    """One patient's line of the worklist.
+
+    Attributes
+    ----------
+    risk : RiskResult
+        The patient's risk, NEWS2, status and message (and audit record id).
+    risk_change : float or None
+        Risk now minus the risk from the data up to :data:`CHANGE_OVER_H` before the latest observation
+        (probability, −1 to 1); None when those earlier data are themselves too thin for a figure.
+    hours_observed : float
+        Hours since admission of the latest observation (0 when the stay could not be read).
+    rank : int or None
+        1 for the highest risk; None for a patient not ranked (see :attr:`why_not_ranked`).
+    why_not_ranked : str
+        Empty for a ranked patient; else the reason (too little data, or the read error).
+    """
+
+    risk: RiskResult
+    risk_change: float | None
+    hours_observed: float
+    rank: int | None = None
+    why_not_ranked: str = ""
+
+    @property
+    def news2_alert(self) -> str:
+        """The RCP's response to the latest NEWS2 (``"emergency"`` at 7 or more, ``"urgent"`` at 5–6), or ''."""
+        last = self.risk.news2_last
+        if last is None or self.risk.news2_sparse:
+            return ""
+        return "emergency" if last >= HIGH else "urgent" if last >= MEDIUM else ""
+
+    def row(self) -> dict[str, object]:
+        """One CSV row (:data:`WARD_COLUMNS`); blanks where there is no figure."""
+        row = self.risk.row()
+        message = "; ".join(filter(None, [f"Not ranked: {self.why_not_ranked}." if self.why_not_ranked else "",
+                                          row["message"] if row["status"] != "error" else ""]))
+        return {"rank": "" if self.rank is None else self.rank, "patient_id": row["patient_id"],
+                "mortality_risk": "" if self.rank is None else row["mortality_risk"],
+                "risk_change_6h": "" if self.risk_change is None else round(self.risk_change, 4),
+                "news2_last": row["news2_last"], "news2_max": row["news2_max"],
+                "hours_observed": round(self.hours_observed, 1), "status": row["status"],
+                "message": message or str(row["message"])}
+
+
+def _earlier_risks(stays: list[Stay]) -> dict[int, float]:
+    """Risk from each stay's data up to :data:`CHANGE_OVER_H` before its latest observation, keyed by
+    ``id(stay)``; only for stays whose earlier data hold enough for a figure."""
+    earlier = {id(s): s.hours - CHANGE_OVER_H for s in stays}
+    enough = [s for s in stays if not too_little_data(s.until(earlier[id(s)]))]
+    if not enough:
+        return {}
+    risks = registry.load(RISK_MODEL).predict(enough, [earlier[id(s)] for s in enough])
+    return {id(s): float(r) for s, r in zip(enough, risks)}
+
+
+def worklist(items: Iterable[Item], *, user: str = "anonymous", source: str = "python",
+             store: AuditStore | None = None, progress: Callable[[int], None] | None = None) -> list[WardEntry]:
+    """Every patient's worklist line: ranked ones first by risk (highest first; NEWS2 now breaks ties),
+    then the patients not ranked, in input order.
+
+    Parameters
+    ----------
+    items : iterable of Stay or (name, MedAIError)
+        As read by :func:`medai.timeline.io.read_stays` or :func:`medai.timeline.io.read_upload`.
+    """
+    items = list(items)
+    results = list(assess_risk(items, user=user, source=source, store=store, progress=progress))
+    earlier = _earlier_risks([item for result, item in zip(results, items)
+                              if isinstance(item, Stay) and result.mortality_risk is not None])
+    entries = []
+    for result, item in zip(results, items):
+        stay = item if isinstance(item, Stay) else None
+        thin = too_little_data(stay) if stay is not None else []
+        why = ("; ".join(thin) if thin else "") if result.status != "error" else result.message
+        change = (result.mortality_risk - earlier[id(stay)]
+                  if stay is not None and id(stay) in earlier and result.mortality_risk is not None else None)
+        entries.append(WardEntry(result, None if why else change, stay.hours if stay is not None else 0.0,
+                                 why_not_ranked=why))
+    ranked = sorted((e for e in entries if not e.why_not_ranked),
+                    key=lambda e: (-e.risk.mortality_risk, -(e.risk.news2_last or 0)))
+    ranked = [WardEntry(e.risk, e.risk_change, e.hours_observed, rank) for rank, e in enumerate(ranked, 1)]
+    return ranked + [e for e in entries if e.why_not_ranked]
+
+
+__all__ = ["CHANGE_OVER_H", "WARD_COLUMNS", "WardEntry", "worklist"]

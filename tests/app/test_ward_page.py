@@ -1,0 +1,63 @@
+"""The Ward overview through AppTest: the sample ward ranked and audited once per patient, uploads with a
+thin and an unreadable file listed apart, and a patient handed over to the Patient timeline page."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from medai.store import AuditStore
+from tests.conftest import REPO
+
+TIMEOUT = 240
+SAMPLE_WARD = REPO / "sample_data" / "timeline" / "ward_set_a.csv"
+
+
+@pytest.fixture
+def ward_page() -> AppTest:
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    app.run()
+    app.switch_page("pages/ward.py").run()
+    assert not app.exception
+    return app
+
+
+def _records() -> int:
+    return len(AuditStore().recent_predictions(limit=1000))
+
+
+def test_sample_ward_is_ranked_by_risk_and_recorded_once(ward_page):
+    assert ward_page.title[0].value == "Ward overview"
+    table = ward_page.dataframe[0].value
+    assert list(table["rank"]) == list(range(1, 13))
+    risks = list(table["risk of death in hospital"])
+    assert risks == sorted(risks, reverse=True) and 0 < min(risks) and max(risks) < 100
+    assert set(table["NEWS2 response"]) <= {"", "urgent (5–6)", "emergency (≥ 7)"}
+    assert any(c.value.startswith("How sure: in validation") for c in ward_page.caption)
+    assert _records() == 12
+    ward_page.run()  # a rerun draws again without recording again
+    assert _records() == 12
+
+
+def test_uploads_thin_and_unreadable_patients_are_listed_apart(ward_page):
+    ward_page.radio[0].set_value("Upload files").run()
+    thin = "\n".join(["patient_id,time,variable,value"] + [f"thin,{h},HR,{80 + h}" for h in range(3)])
+    ward_page.file_uploader[0]._files = [("f1", "ward.csv", SAMPLE_WARD.read_bytes(), "text/csv"),
+                                         ("f2", "thin.csv", thin.encode(), "text/csv"),
+                                         ("f3", "bad.csv", b"a,b\n1,2\n", "text/csv")]
+    ward_page.run()
+    assert not ward_page.exception
+    assert any(w.value.startswith("Not ranked") for w in ward_page.warning)
+    ranked, apart = ward_page.dataframe[0].value, ward_page.dataframe[1].value
+    assert len(ranked) == 12 and list(apart["patient"]) == ["thin", "bad.csv"]
+    assert apart["notes"][0].startswith("only 2.0 h of data") and "patient_id" in apart["notes"][1]
+
+
+def test_a_patient_handed_over_opens_on_the_timeline(ward_page):
+    patient = ward_page.dataframe[0].value["patient"][0]
+    ward_page.session_state["timeline_from_ward"] = (SAMPLE_WARD.name, SAMPLE_WARD.read_bytes(), patient)
+    ward_page.switch_page("pages/timeline.py").run()
+    assert not ward_page.exception
+    assert ward_page.radio(key="timeline_how").value == "From the ward overview"
+    assert ward_page.selectbox[0].value == patient
+    assert any(m.value.startswith(f"**Patient {patient}**") for m in ward_page.markdown)

@@ -1,0 +1,74 @@
+"""The ward worklist: ranked by risk (highest first), thin or unreadable patients listed apart and never
+ranked, the 6-hour change computed from the earlier data only, one audit record per patient, and the CLI."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from medai import registry
+from medai.cli import main
+from medai.errors import InputError
+from medai.store import AuditStore
+from medai.timeline.io import read_upload
+from medai.timeline.service import RISK_MODEL
+from medai.timeline.ward import CHANGE_OVER_H, WARD_COLUMNS, worklist
+from tests.medai.timeline.conftest import SAMPLES, sample_stay
+
+WARD = SAMPLES / "ward_set_a.csv"
+
+
+def _thin_csv() -> bytes:
+    return "\n".join(["patient_id,time,variable,value"] + [f"thin,{h},HR,{80 + h}" for h in range(3)]).encode()
+
+
+@pytest.fixture(scope="module")
+def ward_items() -> list:
+    return read_upload(WARD.read_bytes(), WARD.name) + read_upload(_thin_csv(), "thin.csv") + [
+        ("broken.txt", InputError("not a PhysioNet file"))]
+
+
+def test_ranked_by_risk_and_unknowns_listed_apart(ward_items):
+    store = AuditStore()
+    entries = worklist(ward_items, store=store)
+    ranked = [e for e in entries if e.rank is not None]
+    assert [e.rank for e in ranked] == list(range(1, len(ranked) + 1)) and len(ranked) == 12
+    risks = [e.risk.mortality_risk for e in ranked]
+    assert risks == sorted(risks, reverse=True)
+    apart = entries[len(ranked):]
+    assert [e.risk.patient_id for e in apart] == ["thin", "broken.txt"], "not ranked, in input order, at the end"
+    assert apart[0].why_not_ranked.startswith("only 2.0 h of data")
+    assert apart[1].why_not_ranked == "not a PhysioNet file" and apart[1].risk.status == "error"
+    assert len(store.recent_predictions(limit=100)) == len(ward_items), "one record per patient, as risk makes"
+
+
+def test_change_is_risk_now_minus_risk_from_the_earlier_data():
+    stay = sample_stay()
+    (entry,) = worklist([stay])
+    earlier = registry.load(RISK_MODEL).predict([stay.until(stay.hours - CHANGE_OVER_H)])[0]
+    assert entry.risk_change == pytest.approx(entry.risk.mortality_risk - earlier, abs=1e-6)
+    (short,) = worklist([stay.until(10.0)])  # 4 h before: too little data for a figure, so no change claimed
+    assert short.rank == 1 and short.risk_change is None
+
+
+def test_news2_alert_follows_the_rcp_thresholds(ward_items):
+    for entry in worklist(ward_items):
+        last = entry.risk.news2_last
+        expected = "" if last is None or entry.risk.news2_sparse else (
+            "emergency" if last >= 7 else "urgent" if last >= 5 else "")
+        assert entry.news2_alert == expected
+
+
+def test_cli_ward_writes_the_ranked_rows(tmp_path):
+    thin = tmp_path / "thin.csv"
+    thin.write_bytes(_thin_csv())
+    out = tmp_path / "worklist.csv"
+    assert main(["timeline", "ward", str(WARD), str(thin), "--output", str(out), "--quiet"]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == WARD_COLUMNS and len(rows) == 13
+    assert [r["rank"] for r in rows] == [str(k) for k in range(1, 13)] + [""]
+    risks = np.array([float(r["mortality_risk"]) for r in rows[:12]])
+    assert (np.diff(risks) <= 0).all()
+    assert rows[-1]["mortality_risk"] == "" and rows[-1]["message"].startswith("Not ranked: only 2.0 h of data")
