@@ -19,7 +19,8 @@ from medai.timeline.io import read_upload
 from medai.timeline.vocabulary import reference_ranges, variables
 from medai.timeline.mortality import too_little_data
 from medai.timeline.news2 import HIGH, MEDIUM
-from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SURVIVAL_MODEL, TimelineView, timeline
+from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SIMILAR_MODEL, SURVIVAL_MODEL, TimelineView, timeline
+from medai.timeline.similar import ICU_TYPES, UNLIKE_PERCENTILE, SimilarStays
 from pages.common import audit_store, cached_model, current_user, keep_across_pages, results_area, through_router
 from pages.feedback import feedback_control
 
@@ -193,7 +194,7 @@ request = hashlib.sha256(data).hexdigest() + stay.patient_id
 changed = st.session_state.get("timeline_request") != request
 area = results_area(changed)  # another patient blanks the previous patient's figures at once
 if changed:
-    for model_name in (RISK_MODEL, FORECAST_MODEL, SURVIVAL_MODEL):
+    for model_name in (RISK_MODEL, FORECAST_MODEL, SURVIVAL_MODEL, SIMILAR_MODEL):
         try:
             cached_model(model_name)
         except MedAIError:
@@ -218,6 +219,31 @@ def band_bias(evidence: dict, outcome: str) -> str:
     over = evidence["scored"] > high
     return (f" In this band the model {'over' if over else 'under'}estimated the risk of {outcome} in validation: "
             f"read its figure as {'high' if over else 'low'}.")
+
+
+def similar_section(similar: SimilarStays) -> None:
+    """What happened to the training stays most like this one, as counts, with how far to trust them."""
+    st.subheader("Stays like this one")
+    died, alive, stay_days = st.columns(3)
+    low, high = similar.died_ci95
+    died.metric("Died in hospital", f"{similar.died_in_hospital} of {similar.stays}",
+                help=f"{100 * similar.died_in_hospital / similar.stays:.0f} %; 95 % interval {100 * low:.0f}–{100 * high:.0f} %")
+    alive.metric("Alive at a year", f"{similar.alive_at_1_year} of {similar.stays}")
+    first, median, third = similar.survivors_stay_days
+    stay_days.metric("Hospital stay of those who left alive", "—" if median != median else f"{median:.0f} days",
+                     help=None if median != median else f"middle half {first:.0f}–{third:.0f} days")
+    card = registry.card(SIMILAR_MODEL)["metrics"]["validation"]["by_cutoff"][f"{similar.cutoff_h:g}_h"]
+    st.caption(f"The {similar.stays} training stays ({ICU_TYPES[similar.icu_type]}) most like this one at "
+               f"{similar.cutoff_h:g} h of their stays, by the key vitals' and labs' last, lowest and highest values "
+               f"and the age: what happened to them, not a prediction. In validation, the share of such stays who died "
+               f"ranked patients with ROC-AUC {card['roc_auc']:.2f}"
+               + (f" (the risk model at that hour: {model_auc:.2f})" if (model_auc := card.get(
+                   "icu_mortality_roc_auc_same_hours")) else "")
+               + ". Alike in measurements, not in diagnosis or treatment, which the data do not hold.")
+    if similar.unlike_most:
+        st.warning(f"This stay is unlike most: its nearest stays lie further from it than for "
+                   f"{UNLIKE_PERCENTILE:.0f} % of validation stays, so they are less alike than usual.",
+                   icon=":material/warning:")
 
 
 def draw(view: TimelineView) -> None:
@@ -273,8 +299,8 @@ def draw(view: TimelineView) -> None:
 
     drivers, survival = st.columns(2)
     if thin:  # what moved a guess, and a year's curve from it, would read as findings
-        drivers.info("With this little data, neither what moved the risk nor a survival curve is shown.",
-                     icon=":material/block:")
+        drivers.info("With this little data, neither what moved the risk, nor a survival curve, nor the stays like "
+                     "this one are shown.", icon=":material/block:")
     with drivers:
         if not thin:
             st.subheader("What moved the risk")
@@ -299,6 +325,8 @@ def draw(view: TimelineView) -> None:
                            f"were (95 % interval {100 * (1 - died['ci95'][1]):.0f}–{100 * (1 - died['ci95'][0]):.0f} "
                            "%)." + band_bias(died, "death within a year"))
 
+    if view.similar is not None and not thin:
+        similar_section(view.similar)
     labs = labs_figure(stay)
     if labs is not None:
         st.subheader("Labs")

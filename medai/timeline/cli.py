@@ -1,5 +1,6 @@
-"""``python -m medai timeline risk|forecast|ward INPUT``: one CSV row per patient (risk), per forecast
-point (forecast), or per patient ranked by risk, the highest first (ward: a worklist).
+"""``python -m medai timeline risk|forecast|ward|similar INPUT``: one CSV row per patient (risk, similar:
+what happened to the training stays most like it), per forecast point (forecast), or per patient ranked
+by risk, the highest first (ward: a worklist).
 
 INPUT is a folder of PhysioNet 2012 files, a ``.tar.gz`` of them, one such file, or a long CSV.
 Exit codes as ``python -m medai diagnose``: 0 every patient has a result (``ok`` or ``flagged``);
@@ -56,18 +57,26 @@ def _run(args: argparse.Namespace, kind: str) -> int:
     if kind == "forecast" and not 1 <= args.horizon <= 6:
         raise InputError("--horizon must be 1 to 6 hours.")
     items, total = _items(args.inputs)
-    registry.load(service.FORECAST_MODEL if kind == "forecast" else service.RISK_MODEL)  # fail before any output
+    needed = {"forecast": service.FORECAST_MODEL, "similar": service.SIMILAR_MODEL}.get(kind, service.RISK_MODEL)
+    registry.load(needed)  # fail before any output
     store = None if args.no_audit else AuditStore()
     output = sys.stdout if args.output == "-" else _open_output(args.output)
     errors = patients = 0
     try:
-        columns = {"risk": service.RISK_COLUMNS, "forecast": service.FORECAST_COLUMNS, "ward": WARD_COLUMNS}[kind]
+        columns = {"risk": service.RISK_COLUMNS, "forecast": service.FORECAST_COLUMNS, "ward": WARD_COLUMNS,
+                   "similar": service.SIMILAR_COLUMNS}[kind]
         writer = csv.DictWriter(output, fieldnames=columns)
         writer.writeheader()
         with tqdm(total=total, unit="patient", file=sys.stderr, disable=args.quiet) as bar:
             if kind == "risk":
                 for result in service.assess_risk(items, user=args.user, source="cli", store=store,
                                                   progress=bar.update):
+                    writer.writerow(result.row())
+                    errors += result.status == "error"
+                    patients += 1
+            elif kind == "similar":
+                for result in service.find_similar(items, user=args.user, source="cli", store=store,
+                                                   progress=bar.update):
                     writer.writerow(result.row())
                     errors += result.status == "error"
                     patients += 1
@@ -104,13 +113,19 @@ def run_ward(args: argparse.Namespace) -> int:
     return _run(args, "ward")
 
 
+def run_similar(args: argparse.Namespace) -> int:
+    """What happened to the training stays most like each patient."""
+    return _run(args, "similar")
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register ``timeline risk``, ``timeline forecast`` and ``timeline ward`` on the ``python -m medai`` parser."""
+    """Register ``timeline risk``, ``forecast``, ``ward`` and ``similar`` on the ``python -m medai`` parser."""
     timeline = commands.add_parser("timeline", help="ICU time series: mortality risk, NEWS2, vitals forecasts, ward worklist")
     actions = timeline.add_subparsers(dest="timeline_command", required=True)
     for name, runner, text in (("risk", run_risk, "mortality risk and NEWS2, one row per patient"),
                                ("forecast", run_forecast, "next-hours forecasts of the vitals"),
-                               ("ward", run_ward, "a worklist: patients ranked by risk, with its 6 h change and NEWS2")):
+                               ("ward", run_ward, "a worklist: patients ranked by risk, with its 6 h change and NEWS2"),
+                               ("similar", run_similar, "what happened to the training stays most like each patient")):
         action = actions.add_parser(name, help=text)
         action.add_argument("inputs", metavar="INPUT", nargs="+",
                             help="PhysioNet file, folder or .tar.gz of them, long CSV or FHIR Bundle (one or more)")

@@ -24,12 +24,17 @@ from medai.timeline.io import Stay
 from medai.timeline.mortality import sufficiency, too_little_data
 from medai.timeline.news2 import PARAMETERS as NEWS2_PARAMETERS
 from medai.timeline.news2 import News2Series, news2
+from medai.timeline.similar import SimilarStays
 from medai.timeline.vocabulary import table_row
 
 RISK_MODEL, FORECAST_MODEL, SURVIVAL_MODEL = "icu-mortality", "icu-vitals-forecast", "icu-survival"
+SIMILAR_MODEL = "icu-similar-stays"
 RISK_COLUMNS = ["patient_id", "mortality_risk", "news2_max", "news2_last", "news2_not_recorded", "status", "message"]
 # ``time``: hours since admission; ``unit``: of p10 / p50 / p90 (the variable's, ``variables.csv``).
 FORECAST_COLUMNS = ["patient_id", "variable", "hours_ahead", "time", "p10", "p50", "p90", "status", "message", "unit"]
+# Counts among the NEIGHBOURS training stays most like the patient (``medai.timeline.similar``).
+SIMILAR_COLUMNS = ["patient_id", "cutoff_h", "icu_type", "similar_stays", "died_in_hospital", "alive_at_1_year",
+                   "survivors_stay_days_median", "survivors_stay_days_iqr", "distance_percentile", "status", "message"]
 BATCH = 256
 T = TypeVar("T")
 MODELS_DISAGREE_BY = 0.05  # survival at a year above the chance of leaving hospital alive by more than this
@@ -208,6 +213,55 @@ def forecast_all(items: Iterable[Item], horizon: int = MAX_HORIZON, *, user: str
 
 
 @dataclass(frozen=True)
+class SimilarResult:
+    """What happened to the training stays most like one patient, or why there is no answer."""
+
+    patient_id: str
+    status: str
+    message: str
+    similar: SimilarStays | None = None
+    input_sha256: str = ""
+    record_id: int | None = None
+
+    def row(self) -> dict[str, object]:
+        """One CSV row (:data:`SIMILAR_COLUMNS`)."""
+        return {"patient_id": self.patient_id, **(self.similar.row() if self.similar else {}),
+                "status": self.status, "message": self.message}
+
+
+def find_similar(items: Iterable[Item], *, user: str = "anonymous", source: str = "python",
+                 store: AuditStore | None = None, progress: Callable[[int], None] | None = None
+                 ) -> Iterator[SimilarResult]:
+    """The training stays most like each stay and what happened to them, in input order; thin data or
+    neighbours unlike most make the result ``flagged``."""
+    model = registry.load(SIMILAR_MODEL)
+    for batch in _batches(items):
+        usable = [item for item in batch if isinstance(item, Stay) and len(item.time)]
+        found, share_ms = _timed(lambda: dict(zip(map(id, usable), model.predict(usable))), len(usable))
+        for item in batch:
+            if not isinstance(item, Stay):
+                result = SimilarResult(item[0], "error", str(item[1]))
+            elif id(item) not in found:
+                result = SimilarResult(item.patient_id, "error", "No usable observation in this stay.",
+                                       input_sha256=stay_hash(item))
+            else:
+                similar, thin = found[id(item)], too_little_data(item)
+                said = [f"Too little data: {'; '.join(thin)}; alike only in what little was measured." if thin else "",
+                        "Unlike most stays: the nearest lie further than for 95 % of validation stays."
+                        if similar.unlike_most else ""]
+                result = SimilarResult(item.patient_id, "flagged" if thin or similar.unlike_most else "ok",
+                                       " ".join(filter(None, said)), similar, stay_hash(item))
+            summary = result.similar and f"{result.similar.died_in_hospital} of {result.similar.stays} similar stays died"
+            record_id = _record(store, SIMILAR_MODEL, result.input_sha256, result.status, result.message, user, source,
+                                summary or None, {"died_in_hospital_share": result.similar.died_in_hospital
+                                                  / result.similar.stays} if result.similar else None,
+                                share_ms if result.similar else None)
+            yield replace(result, record_id=record_id)
+        if progress:
+            progress(len(batch))
+
+
+@dataclass(frozen=True)
 class TimelineView:
     """Everything the Timeline page draws for one patient.
 
@@ -229,6 +283,8 @@ class TimelineView:
         (:func:`medai.cards.outcomes_in_bin`); None without a risk.
     survival_evidence : dict or None
         The same for death within a year against the survival model's ``1 - survival[-1]``.
+    similar : SimilarStays or None
+        What happened to the training stays most like this one (None when that model is not installed).
     """
 
     stay: Stay
@@ -243,6 +299,7 @@ class TimelineView:
     record_ids: dict[str, int] = field(default_factory=dict)
     risk_evidence: dict | None = None
     survival_evidence: dict | None = None
+    similar: SimilarStays | None = None
 
     @property
     def disagreement(self) -> str:
@@ -279,6 +336,11 @@ def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
                                   f"1-year survival {survival[-1]:.3f}", {"survival_365d": float(survival[-1])},
                                   took_ms)
         record_ids[SURVIVAL_MODEL] = survival_record
+    similar = None
+    if SIMILAR_MODEL in registry.names():
+        found = next(find_similar([stay], user=user, source=source, store=store))
+        similar, record_ids[SIMILAR_MODEL] = found.similar, found.record_id
     evidence = outcomes_in_bin(risk.mortality_risk, registry.card(RISK_MODEL)["curves"]["reliability"])
     return TimelineView(stay, risk, news2(stay), hours, curve, model.occlusion(stay), forecast.forecasts, days,
-                        survival, {k: v for k, v in record_ids.items() if v is not None}, evidence, survival_evidence)
+                        survival, {k: v for k, v in record_ids.items() if v is not None}, evidence, survival_evidence,
+                        similar)

@@ -13,7 +13,8 @@ from medai.store import AuditStore
 from tests.conftest import REPO
 
 TIMEOUT = 240
-MODELS = len([n for n in ("icu-mortality", "icu-vitals-forecast", "icu-survival") if n in registry.names()])
+MODELS = len([n for n in ("icu-mortality", "icu-vitals-forecast", "icu-survival", "icu-similar-stays")
+              if n in registry.names()])
 
 
 @pytest.fixture
@@ -36,10 +37,16 @@ def test_sample_patient(timeline_page):
     # The headline risk says how validation stays scored alike turned out, with an interval.
     assert any(c.value.startswith("How sure: of ") and "validation stays the model scored" in c.value
                and "95 % interval" in c.value for c in timeline_page.caption)
-    if MODELS == 3:
+    if "icu-survival" in registry.names():
         assert any(c.value.startswith("How sure: of ") and "to be alive at a year" in c.value
                    for c in timeline_page.caption)
     assert _records() == MODELS
+    # What happened to the stays most like this one: counts out of 50, with the validation figure to trust them by.
+    assert any(h.value == "Stays like this one" for h in timeline_page.subheader)
+    died = next(m for m in timeline_page.metric if m.label == "Died in hospital")
+    assert died.value.endswith(" of 50") and 0 <= int(died.value.split()[0]) <= 50
+    assert any("most like this one at 48 h of their stays" in c.value and "ROC-AUC" in c.value
+               for c in timeline_page.caption)
     timeline_page.selectbox[0].set_value("132551.txt").run()
     assert not timeline_page.exception and _records() == 2 * MODELS
     # This stay has no respiratory rate: NEWS2 says it is incomplete rather than scoring it as normal.
@@ -65,7 +72,9 @@ def test_uploaded_long_csv_with_two_patients(timeline_page):
     assert headline["Mortality risk (in hospital)"] == "—"
     assert headline["NEWS2 now / max (incomplete)"] == "—", "5 of 7 NEWS2 parameters missing"
     assert not any(c.value.startswith("How sure") for c in timeline_page.caption)
-    assert any("neither what moved the risk nor a survival curve is shown" in i.value for i in timeline_page.info)
+    assert any("neither what moved the risk, nor a survival curve, nor the stays like this one are shown" in i.value
+               for i in timeline_page.info)
+    assert not any(h.value == "Stays like this one" for h in timeline_page.subheader)
     assert any(c.value.startswith("From this little data the forecasts are rough guesses") for c in timeline_page.caption)
     assert timeline_page.selectbox[0].options == ["a", "b"]
 

@@ -10,7 +10,7 @@ from medai.store import AuditStore
 from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
-TIMELINE_MODELS = [n for n in ("icu-mortality", "icu-vitals-forecast", "icu-survival") if n in registry.names()]
+TIMELINE_MODELS = [n for n in ("icu-mortality", "icu-vitals-forecast", "icu-survival", "icu-similar-stays") if n in registry.names()]
 
 
 def test_sample_patient_risk_charts_and_feedback(server):

@@ -1,0 +1,109 @@
+"""Similar stays: neighbours from the same ICU type at the nearest cut-off, a reference stay its own nearest
+neighbour, local scaling that favours sparse reference stays, counts and the CLI."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from medai import registry
+from medai.cli import main
+from medai.timeline import similar
+from medai.timeline.features import feature_matrix
+from medai.timeline.io import read_stays, read_upload
+from medai.timeline.service import SIMILAR_COLUMNS, find_similar
+from tests.medai.timeline.conftest import SAMPLES
+
+WARD = SAMPLES / "ward_set_a.csv"
+
+
+@pytest.fixture(scope="module")
+def stays() -> list:
+    return [s for s in read_stays(SAMPLES)] + read_upload(WARD.read_bytes(), WARD.name)
+
+
+@pytest.fixture
+def small(monkeypatch, stays) -> similar.SimilarStaysModel:
+    """A reference of the 17 sample stays, 2 components, 3 neighbours (fitted here, in a second)."""
+    monkeypatch.setattr(similar, "COMPONENTS", 2)
+    monkeypatch.setattr(similar, "NEIGHBOURS", 3)
+    monkeypatch.setattr(similar, "RADIUS_NEIGHBOURS", 2)
+    died = np.arange(len(stays)) % 2
+    return similar.SimilarStaysModel().fit(stays, died, np.full(len(stays), -1.0), np.full(len(stays), 7.0))
+
+
+def test_nearest_cutoff():
+    assert [similar.nearest_cutoff(h) for h in (3, 17.9, 18.1, 47.5, 60)] == [12, 12, 24, 48, 48]
+
+
+def test_a_reference_stay_is_its_own_nearest_and_neighbours_share_its_icu_type(small, stays):
+    full = [s for s in stays if s.hours > 47]
+    chosen, distance = small.neighbours(feature_matrix(full), 48.0)
+    types = similar.icu_type(feature_matrix(full))
+    for stay, row, unit in zip(full, chosen, types):
+        assert stays[row[0]] is stay
+        assert (small.icu_type_[row] == unit).all()
+    assert (distance >= 0).all()
+
+
+def test_an_unknown_icu_type_draws_from_every_type(small, stays):
+    features = feature_matrix(stays[:1])
+    features[:, similar.feature_names().index("desc_ICUType")] = np.nan
+    assert similar.icu_type(features)[0] == similar.UNKNOWN_ICU
+    chosen, _ = small.neighbours(features, 48.0)
+    assert len(chosen[0]) == 3
+
+
+def test_local_scaling_moves_neighbours_towards_sparse_reference_stays(small, stays):
+    features = feature_matrix(stays)
+    plain, _ = small.neighbours(features, 24.0)
+    small.local_scaling_ = 1.0
+    scaled, _ = small.neighbours(features, 24.0)
+    radius = small.radius_[similar.CUTOFFS_H.index(24.0)]
+    assert radius[scaled].mean() >= radius[plain].mean()
+
+
+def test_shipped_model_counts_and_audit(stays):
+    answers = registry.load("icu-similar-stays").predict(stays[:3])
+    for stay, answer in zip(stays, answers):
+        assert answer.stays == similar.NEIGHBOURS and 0 <= answer.died_in_hospital <= answer.stays
+        assert 0 <= answer.alive_at_1_year <= answer.stays and answer.cutoff_h == 48.0
+        low, high = answer.died_ci95
+        assert low <= answer.died_in_hospital / answer.stays <= high
+        assert 0 <= answer.distance_percentile <= 100
+    result = next(find_similar([stays[0]]))
+    assert result.status in ("ok", "flagged") and result.similar is not None
+
+
+def test_cli_similar(tmp_path):
+    folder = tmp_path / "stays"
+    folder.mkdir()
+    (folder / "000000.txt").write_bytes(b"not a physionet file\n")  # a bad file in a folder: an error row
+    out = tmp_path / "similar.csv"
+    assert main(["timeline", "similar", str(WARD), str(folder), "--output", str(out), "--quiet"]) == 1
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == SIMILAR_COLUMNS and len(rows) == 13
+    assert all(r["similar_stays"] == "50" for r in rows[:12]) and rows[-1]["status"] == "error"
+
+
+def test_shipped_reference_reproduces_its_card_on_validation():
+    """The card's 48-hour ROC-AUC and mean death share come back from the shipped arrays on the validation stays."""
+    from sklearn.metrics import roc_auc_score
+
+    from medai import config
+    from medai.timeline.datasets import development_data
+    from medai.timeline.train_mortality import split
+
+    if not (config.data_dir() / "timeline" / "physionet2012").is_dir():
+        pytest.skip("PhysioNet 2012 sets not available (MEDAI_DATA_DIR)")
+    model = registry.load("icu-similar-stays")
+    stays, data = development_data()
+    _, validation = split(data["death"])
+    features = feature_matrix([stays[i] for i in validation], [48.0] * len(validation))
+    chosen, _ = model.neighbours(features, 48.0)
+    share = model.died_[chosen].mean(axis=1)
+    card = registry.card("icu-similar-stays")["metrics"]["validation"]["by_cutoff"]["48_h"]
+    assert roc_auc_score(data["death"][validation], share) == pytest.approx(card["roc_auc"], abs=1e-3)
+    assert share.mean() == pytest.approx(card["mean_share_died"], abs=1e-3)
