@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from medai import registry  # noqa: E402
 from medai.timeline.datasets import physionet_dir  # noqa: E402
-from medai.timeline.io import read_stays  # noqa: E402
+from medai.timeline.sources import read_stays  # noqa: E402
 from medai.timeline.service import assess_risk, forecast_all  # noqa: E402
 
 

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 from medai import registry
 from medai.errors import MedAIError
 from medai.timeline.forecast import MAX_STALE_H, input_ages, not_forecast
-from medai.timeline.io import read_upload
+from medai.timeline.sources import read_upload
 from medai.timeline.vocabulary import reference_ranges, variables
 from medai.timeline.mortality import too_little_data
 from medai.timeline.news2 import HIGH, MEDIUM
@@ -56,7 +56,9 @@ def patient_input() -> tuple[str, bytes]:
                                   type=["csv", "txt", "json"])
         return (upload.name, upload.getvalue()) if upload else ("", b"")
     name = st.selectbox("Sample patient (PhysioNet 2012 set A, ODC-BY 1.0)", key="timeline_sample",
-                        options=sorted(p.name for p in SAMPLES.glob("*") if p.suffix in (".txt", ".csv")))
+                        options=sorted(p.name for p in SAMPLES.glob("*") if p.suffix in (".txt", ".csv")),
+                        help="These stays are in the models' training data: their figures illustrate, they are no "
+                             "evidence of accuracy (the model cards have that).")
     return name, (SAMPLES / name).read_bytes()
 
 
@@ -226,20 +228,23 @@ def similar_section(similar: SimilarStays) -> None:
     st.subheader("Stays like this one")
     died, alive, stay_days = st.columns(3)
     low, high = similar.died_ci95
-    died.metric("Died in hospital", f"{similar.died_in_hospital} of {similar.stays}",
-                help=f"{100 * similar.died_in_hospital / similar.stays:.0f} %; 95 % interval {100 * low:.0f}–{100 * high:.0f} %")
+    died.metric("Died in hospital", f"{similar.died_in_hospital} of {similar.stays}")
+    died.caption(f"{100 * similar.died_in_hospital / similar.stays:.0f} % (95 % interval {100 * low:.0f}–{100 * high:.0f} %)")
     alive.metric("Alive at a year", f"{similar.alive_at_1_year} of {similar.stays}")
     first, median, third = similar.survivors_stay_days
-    stay_days.metric("Hospital stay of those who left alive", "—" if median != median else f"{median:.0f} days",
-                     help=None if median != median else f"middle half {first:.0f}–{third:.0f} days")
+    stay_days.metric("Hospital stay of those who left alive", "—" if median != median else f"{median:.0f} days")
+    if median == median:
+        stay_days.caption(f"median; middle half {first:.0f}–{third:.0f} days")
     card = registry.card(SIMILAR_MODEL)["metrics"]["validation"]["by_cutoff"][f"{similar.cutoff_h:g}_h"]
-    st.caption(f"The {similar.stays} training stays ({ICU_TYPES[similar.icu_type]}) most like this one at "
-               f"{similar.cutoff_h:g} h of their stays, by the key vitals' and labs' last, lowest and highest values "
-               f"and the age: what happened to them, not a prediction. In validation, the share of such stays who died "
-               f"ranked patients with ROC-AUC {card['roc_auc']:.2f}"
-               + (f" (the risk model at that hour: {model_auc:.2f})" if (model_auc := card.get(
-                   "icu_mortality_roc_auc_same_hours")) else "")
-               + ". Alike in measurements, not in diagnosis or treatment, which the data do not hold.")
+    model_auc = card.get("icu_mortality_roc_auc_same_hours")
+    st.caption(f"The {similar.stays} stays in the training data ({ICU_TYPES[similar.icu_type]}) whose key vitals and "
+               f"labs (last, lowest and highest values) and age were most like this patient's at {similar.cutoff_h:g} h "
+               "of their stays: what happened to them, a count, not a prediction for this patient, so it may differ "
+               "from the models' figures above. In validation, a stay that died had more deaths among such stays than "
+               f"one that survived {100 * card['roc_auc']:.0f} % of the time"
+               + (f" (the risk model ranked them right {100 * model_auc:.0f} % of the time)" if model_auc else "")
+               + ". Alike in measurements, not in diagnosis or treatment, which the data do not hold; the patient's "
+               "own stay, if it is in the training data, is left out.")
     if similar.unlike_most:
         st.warning(f"This stay is unlike most: its nearest stays lie further from it than for "
                    f"{UNLIKE_PERCENTILE:.0f} % of validation stays, so they are less alike than usual.",
@@ -338,9 +343,9 @@ def draw(view: TimelineView) -> None:
         st.dataframe(forecast_table(view.forecasts), placeholder="—", hide_index=True, width="stretch",
                      column_config={name: one_decimal for name in ("time since admission (h)", "low (p10)",
                                                                    "median (p50)", "high (p90)")})
-    if stay.unknown or stay.out_of_range or stay.problems or stay.converted or stay.unit_doubts or stay.renamed:
+    if stay.unknown or stay.out_of_range or stay.problems or stay.converted or stay.doubts or stay.renamed:
         with st.expander("Reading notes"):
-            for line in [*stay.unit_doubts, *stay.problems,
+            for line in [*stay.doubts, *stay.problems,
                          *(f"unknown variable kept but not used: {k} ({v} rows)" for k, v in stay.unknown.items()),
                          *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.converted,
                          *stay.renamed]:

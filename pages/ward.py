@@ -12,9 +12,9 @@ import streamlit as st
 
 from medai import registry
 from medai.errors import MedAIError
-from medai.timeline.io import read_upload
+from medai.timeline.sources import read_upload
 from medai.timeline.service import RISK_MODEL
-from medai.timeline.ward import CHANGE_OVER_H, WardEntry, worklist
+from medai.timeline.ward import CHANGE_OVER_H, RESPONSES, WardEntry, worklist
 from pages.common import audit_store, current_user, keep_across_pages, load_or_stop, results_area, through_router
 
 through_router("pages/ward.py")
@@ -38,49 +38,63 @@ def ward_input() -> list[tuple[str, bytes]]:
     return [(u.name, u.getvalue()) for u in uploads or []]
 
 
-def read_all(files: list[tuple[str, bytes]]) -> tuple[list, dict[str, tuple[str, bytes]]]:
+def read_all(files: list[tuple[str, bytes]]) -> tuple[list, list[tuple[str, bytes, str]]]:
     """Stays of every file, in order (a file that cannot be read becomes one (name, error) item, so that
-    it is listed, not lost), and each patient's file, by patient id."""
-    items, sources = [], {}
+    it is listed, not lost), and for each item its (file name, file bytes, patient id)."""
+    items, sources = [], []
     for name, data in files:
         try:
             stays = read_upload(data, name)
         except MedAIError as exc:
             items.append((name, exc))
+            sources.append((name, data, name))
             continue
         items.extend(stays)
-        sources.update({stay.patient_id: (name, data) for stay in stays})
+        sources.extend((name, data, stay.patient_id) for stay in stays)
     return items, sources
 
 
-def table(entries: list[WardEntry]) -> pd.DataFrame:
+def table(entries: list[WardEntry], sources: list[tuple[str, bytes, str]], several_files: bool) -> pd.DataFrame:
     """The worklist as the page shows it: per cent, percentage points and plain column names."""
     return pd.DataFrame([{
         "rank": e.rank, "patient": e.risk.patient_id,
+        **({"file": sources[e.position][0]} if several_files else {}),
         "risk of death in hospital": None if e.rank is None else 100 * e.risk.mortality_risk,
-        f"change over {CHANGE_OVER_H:g} h": None if e.risk_change is None else 100 * e.risk_change,
+        CHANGE: None if e.risk_change is None else 100 * e.risk_change,
         "NEWS2 now": None if e.risk.news2_sparse else e.risk.news2_last,
-        "NEWS2 response": {"emergency": "emergency (≥ 7)", "urgent": "urgent (5–6)"}.get(e.news2_alert, ""),
+        "NEWS2 response": RESPONSES.get(e.news2_response, ""),
+        "NEWS2 not recorded": ", ".join(e.risk.news2_not_recorded),
         "NEWS2 max": None if e.risk.news2_sparse else e.risk.news2_max,
         "hours of data": round(e.hours_observed, 1),
-        "notes": " ".join(filter(None, [e.why_not_ranked or e.risk.message, incomplete_news2(e)]))} for e in entries])
+        "notes": " ".join(filter(None, [e.duplicate, e.why_not_ranked and e.risk.status != "error"
+                                        and "Not ranked (too little data).", e.risk.message]))} for e in entries])
 
 
-def incomplete_news2(entry: WardEntry) -> str:
-    """A note naming the NEWS2 parameters not recorded (each scored 0, as if normal), or ''."""
-    missing = entry.risk.news2_not_recorded
-    return f"NEWS2 incomplete: no {', '.join(missing)} (scored as normal)." if missing else ""
-
-
+CHANGE = f"risk change over {CHANGE_OVER_H:g} h (percentage points)"
 COLUMNS = {"risk of death in hospital": st.column_config.ProgressColumn(
                "risk of death in hospital", format="%.1f %%", min_value=0, max_value=100),
-           f"change over {CHANGE_OVER_H:g} h": st.column_config.NumberColumn(
-               f"change over {CHANGE_OVER_H:g} h", format="%+.1f points",
-               help="The risk now minus the risk from the data up to 6 h before the latest observation "
-                    "(percentage points); blank when those earlier data were too thin for a figure."),
+           CHANGE: st.column_config.NumberColumn(
+               CHANGE, format="%+.1f",
+               help=f"The risk now minus the risk from the data up to {CHANGE_OVER_H:g} h before the latest "
+                    "observation, in percentage points (+2.0: from 10 % to 12 %); blank when those earlier data "
+                    "were too thin for a figure."),
            "NEWS2 now": st.column_config.NumberColumn("NEWS2 now", help="Blank when most of its parameters "
                                                       "were not recorded (each would score 0, as if normal)."),
+           "NEWS2 not recorded": st.column_config.TextColumn(
+               "NEWS2 not recorded", help="Parameters with no observation in the last 24 h: each scored 0, as if "
+                                          "normal, so the true score may be higher."),
            "notes": st.column_config.TextColumn("notes", width="large")}
+
+
+def how_sure() -> str:
+    """The ranking's validation ROC-AUC at the hours of data a ward's patients have, from the model card."""
+    validation = registry.card(RISK_MODEL)["metrics"]["validation"]
+    cut = validation.get("truncated_histories", {})
+    by_hours = [(hours, cut[f"first_{hours}_h"]["roc_auc"]) for hours in (12, 24, 36) if f"first_{hours}_h" in cut]
+    figures = ", ".join(f"{100 * auc:.0f} % with {hours} h of data" for hours, auc in by_hours)
+    return (f"How sure: in validation, a stay that died was ranked above one that survived {figures}"
+            f"{' and ' if figures else ''}{100 * validation['roc_auc']:.0f} % with 48 h (ROC-AUC; the model card has "
+            "the rest). NEWS2's response is the RCP's, whatever the rank. Select a row to open the patient.")
 
 
 st.title("Ward overview")
@@ -103,6 +117,7 @@ if changed:
     load_or_stop(RISK_MODEL)
     with st.spinner("Assessing every patient…"):
         items, st.session_state.ward_sources = read_all(files)
+        st.session_state.ward_several_files = len(files) > 1
         try:
             st.session_state.ward_entries = worklist(items, user=current_user(), source="ui", store=audit_store())
         except MedAIError as exc:  # the model or the audit store failed: say so, never a traceback
@@ -112,31 +127,35 @@ if changed:
 entries: list[WardEntry] = st.session_state.ward_entries
 
 with area.container():
+    sources, several_files = st.session_state.ward_sources, st.session_state.ward_several_files
     ranked = [e for e in entries if e.rank is not None]
     apart = [e for e in entries if e.rank is None]
-    alerts = sum(bool(e.news2_alert) for e in entries)
-    validation = registry.card(RISK_MODEL)["metrics"]["validation"]
+    alerts = sum(bool(e.news2_response) for e in entries)
     st.markdown(f"**{len(ranked)} patient{'s' * (len(ranked) != 1)} ranked**"
                 + (f", **{len(apart)} not ranked** (below)" if apart else "")
                 + (f"; NEWS2 calls for an urgent or emergency response for **{alerts}**" if alerts else "") + ".")
+    twice = sorted({e.risk.patient_id for e in entries if e.duplicate})
+    if twice:
+        st.warning(f"Patient id{'s' * (len(twice) > 1)} {', '.join(twice)} come{'s' * (len(twice) == 1)} more than "
+                   "once: the same patient in two files, or two patients with one id. Each line is kept; check "
+                   "before acting on either.", icon=":material/content_copy:")
     event = None
     if ranked:
-        event = st.dataframe(table(ranked), hide_index=True, width="stretch", placeholder="—", key="ward_table",
+        event = st.dataframe(table(ranked, sources, several_files), hide_index=True, width="stretch",
+                             placeholder="—", key="ward_table", on_select="rerun", selection_mode="single-row",
                              height=ROW_PX * (min(len(ranked), SHOWN_ROWS) + 1) + 3,  # a small ward whole, unscrolled
-                             on_select="rerun", selection_mode="single-row", column_config=COLUMNS)
-        st.caption(f"How sure: in validation, a stay that died was ranked above one that survived "
-                   f"{100 * validation['roc_auc']:.0f} % of the time (ROC-AUC {validation['roc_auc']:.3f}; the model card "
-                   f"has the rest). NEWS2's response is the RCP's, whatever the rank. Select a row to open the patient.")
+                             column_config=COLUMNS)
+        st.caption(how_sure())
     if apart:
         st.warning("Not ranked: too little data for a figure, or the file could not be read. An unknown is not a "
                    "low risk: look at these patients too.", icon=":material/warning:")
-        st.dataframe(table(apart).drop(columns=["rank", "risk of death in hospital"]), hide_index=True,
-                     width="stretch", placeholder="—", key="ward_apart", column_config=COLUMNS)
+        st.dataframe(table(apart, sources, several_files).drop(columns=["rank", "risk of death in hospital"]),
+                     hide_index=True, width="stretch", placeholder="—", key="ward_apart", column_config=COLUMNS)
     selected = event.selection.rows if event is not None else []
     if selected:
-        patient = ranked[selected[0]].risk.patient_id
-        if st.button(f"Open patient {patient} on the Patient timeline", icon=":material/monitor_heart:"):
-            st.session_state.timeline_from_ward = (*st.session_state.ward_sources[patient], patient)
+        chosen = ranked[selected[0]]
+        if st.button(f"Open patient {chosen.risk.patient_id} on the Patient timeline", icon=":material/monitor_heart:"):
+            st.session_state.timeline_from_ward = sources[chosen.position]  # that line's own file, not its id's
             st.switch_page("pages/timeline.py")
     st.download_button("Download the worklist (CSV)", pd.DataFrame([e.row() for e in entries]).to_csv(index=False),
                        "worklist.csv", "text/csv", on_click="ignore", icon=":material/download:")

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from medai.timeline.datasets import physionet_dir
-from medai.timeline.io import iter_tar, read_physionet
+from medai.timeline.io import read_physionet
+from medai.timeline.sources import iter_tar
 from medai.timeline.vocabulary import descriptors, table_row, variable_names
 
 TARGET = Path(__file__).resolve().parent / "timeline" / "ward_set_a.csv"

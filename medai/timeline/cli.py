@@ -2,9 +2,10 @@
 what happened to the training stays most like it), per forecast point (forecast), or per patient ranked
 by risk, the highest first (ward: a worklist).
 
-INPUT is a folder of PhysioNet 2012 files, a ``.tar.gz`` of them, one such file, or a long CSV.
-Exit codes as ``python -m medai diagnose``: 0 every patient has a result (``ok`` or ``flagged``);
-1 at least one patient is an ``error`` row; 2 the command could not run, with one line on stderr.
+INPUT is a folder (of PhysioNet 2012 files, long CSVs, FHIR Bundles), a ``.tar.gz`` of PhysioNet files,
+or one such file; several may be given. Exit codes as ``python -m medai diagnose``: 0 every patient has a
+result (``ok`` or ``flagged``); 1 at least one patient (or one of several INPUTs) is an ``error`` row;
+2 the command could not run, with one line on stderr.
 """
 
 from __future__ import annotations
@@ -22,24 +23,30 @@ EXIT_OK, EXIT_ROW_ERRORS = 0, 1
 
 def _items(arguments: list[str]) -> tuple[Iterator, int | None]:
     """Stays (or read errors) of every INPUT, in order, and, when cheap to know, how many there are (for
-    the progress bar). An INPUT that cannot be used at all stops the run before any output, named."""
+    the progress bar). A lone INPUT that cannot be used at all stops the run before any output; one of
+    several becomes an error row named by its argument, as a bad file in a folder does."""
     from itertools import chain
     from pathlib import Path
 
-    from medai.timeline.io import read_stays
+    from medai.timeline.sources import FOLDER_SUFFIXES, read_stays
 
     streams, total = [], 0
     for argument in arguments:
         path = Path(argument)
-        count = len([p for p in path.rglob("*.txt") if not p.name.startswith(".")]) if path.is_dir() else None
+        files = [p.suffix.lower() for p in path.rglob("*") if p.suffix.lower() in FOLDER_SUFFIXES
+                 and not p.name.startswith(".")] if path.is_dir() else []
+        count = len(files) if path.is_dir() and set(files) <= {".txt"} else None  # one PhysioNet file a patient
         total = None if total is None or count is None else total + count
         iterator = read_stays(path)
         try:
             first = next(iterator, None)  # raises InputError now if INPUT cannot be used at all
+            if first is None:
+                raise InputError("It holds no patient." if len(arguments) > 1 else "The input holds no patient.")
         except InputError as exc:
-            raise InputError(f"{argument}: {exc}" if len(arguments) > 1 else str(exc)) from exc
-        if first is None:
-            raise InputError(f"{argument} holds no patient." if len(arguments) > 1 else "The input holds no patient.")
+            if len(arguments) == 1:
+                raise
+            streams.append([(argument, exc)])
+            continue
         streams.append(chain([first], iterator))
     return chain.from_iterable(streams), total
 

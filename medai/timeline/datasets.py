@@ -9,7 +9,8 @@ import numpy as np
 
 from medai import config
 from medai.errors import DataNotFoundError
-from medai.timeline.io import Stay, read_stays
+from medai.timeline.io import Stay
+from medai.timeline.sources import read_stays
 
 SETS = ("a", "b")
 

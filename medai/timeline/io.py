@@ -1,4 +1,5 @@
-"""Read ICU time series: PhysioNet 2012 per-stay files (a folder or a ``.tar.gz``) and a long CSV.
+"""Read ICU time series: a PhysioNet 2012 per-stay file and a long CSV (folders, archives and uploads:
+:mod:`medai.timeline.sources`).
 
 Long CSV (what a hospital can export), one observation per row, header required::
 
@@ -15,7 +16,8 @@ named as a malformed row; unknown variables are kept in :attr:`Stay.unknown` and
 variable's plausible range (``variables.csv``) are set aside in :attr:`Stay.out_of_range` and not
 used by the models; a value in another unit ``units.csv`` knows (°F, µmol/L, kPa, ...) is converted
 and noted in :attr:`Stay.converted`, and values without a unit that look like another unit are noted
-in :attr:`Stay.unit_doubts` (:mod:`medai.timeline.vocabulary`); a malformed row gets a message
+in :attr:`Stay.doubts` (:mod:`medai.timeline.vocabulary`), as are ``HH:MM`` times that go back by over
+12 h (clock times across midnight); a malformed row gets a message
 naming its line and the rest is still read.
 """
 
@@ -24,11 +26,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
-import tarfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -37,7 +36,6 @@ from medai.timeline.vocabulary import (column_name, conversion_note, descriptors
                                        table_row, to_own_unit, unit_doubt, variable_names)
 
 MAX_FILE_BYTES = 20 * 2**20  # one stay file, or one long CSV
-MAX_ARCHIVE_BYTES = 500 * 2**20  # a .tar.gz of stay files (uncompressed members counted)
 MAX_ROWS = 200_000  # observations of one stay
 MAX_STAYS = 50_000
 MAX_MESSAGES = 20  # row messages kept per stay (the rest are counted)
@@ -68,8 +66,10 @@ class Stay:
         One line per skipped row (line number and why), or per variable and unit not understood.
     converted : tuple of str
         One line per variable read in another unit and converted (``"Temperature: 12 values read in °F, …"``).
-    unit_doubts : tuple of str
-        One line per variable given without a unit whose values look like another unit (not converted).
+    doubts : tuple of str
+        One line per doubt about how values or times were written, none changed: a variable given without a
+        unit whose values look like another unit; ``HH:MM`` times that go back by over 12 h, as clock times
+        crossing midnight do (``HH:MM`` is read as hours since admission).
     renamed : tuple of str
         One line per other name read as ours, e.g. ``"'SpO2' read as O2 saturation (SaO2): 24 rows"``.
     """
@@ -83,7 +83,7 @@ class Stay:
     out_of_range: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     converted: tuple[str, ...] = ()
-    unit_doubts: tuple[str, ...] = ()
+    doubts: tuple[str, ...] = ()
     renamed: tuple[str, ...] = ()
 
     @property
@@ -153,12 +153,24 @@ class _Builder:
         self.unknown_units: dict[tuple[str, str], list[int]] = {}  # (variable, unit) → [rows, first line]
         self.unitless: dict[str, list[float]] = {}
         self.renamed: dict[tuple[str, str], int] = {}
+        self.last_clock: dict[str, tuple[float, str]] = {}  # variable → its last HH:MM time (h, as written)
+        self.clock_doubt = ""
 
     def problem(self, line: int, why: str) -> None:
         if len(self.problems) < MAX_MESSAGES:
             self.problems.append(f"line {line}: {why}")
         else:
             self.extra_problems += 1
+
+    def check_clock(self, line: int, name: str, hours: float, written: str) -> None:
+        """Note once when a variable's ``HH:MM`` time goes back by over 12 h in file order (23:00 then
+        00:30): clock times crossing midnight, which would be read as hours since admission."""
+        last = self.last_clock.get(name)
+        if last is not None and hours < last[0] - 12 and not self.clock_doubt:
+            self.clock_doubt = (f"{label_of(name)}: time goes back from {last[1]} to {written} (line {line}); HH:MM is "
+                                "read as hours since admission, not a clock time: give hours since admission or "
+                                "dates with times")
+        self.last_clock[name] = hours, written
 
     def add(self, line: int, time_text: str, given: str, value_text: str, unit: str = "") -> None:
         given, desc = given.strip(), descriptors()
@@ -173,6 +185,8 @@ class _Builder:
         except ValueError:
             self.problem(line, f"time '{time_text.strip()[:20]}' is not hours, HH:MM or an ISO timestamp")
             return
+        if ":" in time_text and isinstance(when, float):
+            self.check_clock(line, name, when, time_text.strip())
         if not value_text.strip():
             return self.problem(line, f"{name} has no value")
         try:
@@ -235,7 +249,8 @@ class _Builder:
             f"{' or '.join([table_row(name).unit, *other_units(name)])} "
             f"(first on line {line})" for (name, unit), (count, line) in self.unknown_units.items()]
         converted = tuple(conversion_note(name, unit, count) for (name, unit), count in self.converted.items())
-        doubts = tuple(filter(None, (unit_doubt(name, values) for name, values in self.unitless.items())))
+        doubts = tuple(filter(None, [*(unit_doubt(name, values) for name, values in self.unitless.items()),
+                                     self.clock_doubt]))
         renamed = tuple(f"'{given[:30]}' read as {label_of(name)} ({name}): {count} row{'s' * (count > 1)}"
                         for (given, name), count in self.renamed.items())
         return Stay(self.patient_id, time, variable, value, desc, dict(self.unknown), tuple(self.out_of_range),
@@ -291,6 +306,8 @@ def read_long_csv(data: bytes) -> list[Stay]:
         Empty, not text, or the header lacks a required column.
     """
     text = _text(data)
+    if not text.strip():
+        raise InputError("The file is empty.")
     delimiter = max(",;\t", key=text.split("\n", 1)[0].count)  # European exports use ';' (and decimal commas)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [column_name(c) for c in next(reader, [])]  # also MIMIC's subject_id, charttime, valuenum, ...
@@ -322,78 +339,3 @@ def read_long_csv(data: bytes) -> list[Stay]:
         builders[patient].add(number, time, row[at["variable"]], value,
                               row[at["unit"]] if "unit" in at else "")
     return [builder.build() for builder in builders.values()]
-
-
-def iter_tar(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:
-    """(member name, bytes) of every ``.txt`` file in a ``.tar.gz``, sorted by name, without extracting to disk."""
-    total = 0
-    try:
-        with tarfile.open(path, "r:gz") as archive:
-            members = sorted((m for m in archive.getmembers() if m.isfile() and m.name.endswith(".txt")
-                              and not Path(m.name).name.startswith(".")), key=lambda m: m.name)
-            if len(members) > MAX_STAYS:
-                raise InputTooLargeError(f"The archive holds more than {MAX_STAYS:,} files.")
-            for member in members:
-                total += member.size
-                if total > MAX_ARCHIVE_BYTES:
-                    raise InputTooLargeError(f"The archive unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB.")
-                handle = archive.extractfile(member)
-                yield member.name, handle.read() if handle else b""
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise InputError("The archive cannot be read as a .tar.gz.") from exc
-
-
-def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError]]:
-    """Every stay in a folder of PhysioNet files, a ``.tar.gz`` of them, one PhysioNet file, a long CSV or a FHIR Bundle.
-
-    Yields a :class:`Stay`, or ``(name, error)`` for a file that cannot be read, in sorted file order
-    (long CSV: order of first appearance), so one bad file never stops a batch.
-
-    Raises
-    ------
-    InputError
-        The path does not exist or holds nothing readable at all.
-    """
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*.txt") if not p.name.startswith("."))
-        if not files:
-            raise InputError("The folder holds no PhysioNet .txt files.")
-        sources: Iterator[tuple[str, bytes]] = ((p.name, p.read_bytes()) for p in files)
-    elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
-        sources = iter_tar(path)
-    elif path.is_file():
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputTooLargeError(f"The file is larger than {MAX_FILE_BYTES // 2**20} MB.")
-        data = path.read_bytes()
-        if data.lstrip().startswith(b"Time,Parameter,Value") or data.startswith(b"\xef\xbb\xbfTime,"):
-            sources = iter([(path.name, data)])
-        elif data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{"):
-            yield from read_upload(data, path.name)
-            return
-        else:
-            yield from read_long_csv(data)
-            return
-    else:
-        raise InputError("No such file or folder.")
-    for name, data in sources:
-        try:
-            yield read_physionet(data, name)
-        except InputError as exc:
-            yield Path(name).stem, exc
-
-
-def read_upload(data: bytes, name: str) -> list[Stay]:
-    """Stays from uploaded bytes: a PhysioNet file, or a long CSV (the page's single entry point)."""
-    if not data.strip():
-        raise InputError("The file is empty.")
-    if data.lstrip(b"\xef\xbb\xbf").startswith(b"Time,Parameter,Value"):
-        return [read_physionet(data, name)]
-    if data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{"):
-        from medai.timeline.fhir import read_bundle
-
-        return read_bundle(data)
-    stays = read_long_csv(data)
-    if not stays:
-        raise InputError("The CSV holds no observation rows.")
-    return stays

@@ -147,7 +147,7 @@ def sufficiency(stay: Stay) -> list[str]:
     if stay.problems:
         more = len(stay.problems) - 1
         notes.append(f"rows skipped: {stay.problems[0]}" + (f" (and {more} more)" if more else ""))
-    notes.extend(stay.unit_doubts)
+    notes.extend(stay.doubts)
     if stay.unknown:
         notes.append("unknown variables ignored: " + ", ".join(sorted(stay.unknown)[:5]))
     return notes

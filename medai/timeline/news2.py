@@ -91,6 +91,10 @@ class News2Series:
             return list(PARAMETER_LABELS)
         return [label for label, absent in zip(PARAMETER_LABELS, self.absent[-1]) if absent]
 
+    def single_three_now(self) -> bool:
+        """Whether one parameter of the last score scored 3 (the RCP's red score)."""
+        return bool(len(self.components) and self.components[-1].max() >= 3)
+
     @property
     def maximum(self) -> int:
         return int(self.total.max()) if len(self.total) else 0

@@ -58,6 +58,9 @@ class RiskResult:
         NEWS2 (points, 0–20): maximum over the hourly series, and at the last hour.
     news2_not_recorded : tuple of str
         NEWS2 parameters with no observation for the last score (each scored 0, as if normal).
+    news2_single_three : bool
+        One parameter of the last score scored 3 (the RCP's "red score": an urgent ward-based response
+        whatever the total).
     status : str
         ``ok``, ``flagged`` (a number is given but the data are thin or had problems; see ``message``) or ``error``.
     record_id : int or None
@@ -71,6 +74,7 @@ class RiskResult:
     news2_max: int | None = None
     news2_last: int | None = None
     news2_not_recorded: tuple[str, ...] = ()
+    news2_single_three: bool = False
     input_sha256: str = ""
     record_id: int | None = None
 
@@ -165,7 +169,7 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
                         ("Names read: " + "; ".join(item.renamed) + ".") if item.renamed else ""]
                 result = RiskResult(item.patient_id, "flagged" if notes else "ok", " ".join(filter(None, said)),
                                     float(risks[id(item)]), series.maximum, series.last,
-                                    tuple(series.unrecorded_now()), stay_hash(item))
+                                    tuple(series.unrecorded_now()), series.single_three_now(), stay_hash(item))
             record_id = _record(store, RISK_MODEL, result.input_sha256, result.status, result.message, user, source,
                                 None if result.mortality_risk is None else f"risk {result.mortality_risk:.3f}",
                                 None if result.mortality_risk is None else {"died_in_hospital": result.mortality_risk},

@@ -36,6 +36,7 @@ ARRAYS_FILE = "similar.npz"
 UNKNOWN_ICU = 0  # ICU type not given: neighbours from every type
 ICU_TYPES = {1: "coronary care unit", 2: "cardiac surgery recovery unit", 3: "medical ICU", 4: "surgical ICU",
              UNKNOWN_ICU: "any ICU type"}
+SAME_STAY_BELOW = 0.01  # a reference stay this close is the patient itself (it was in the training data): left out
 UNLIKE_PERCENTILE = 95.0  # neighbours further than for this share of validation stays: said to be less alike
 
 
@@ -169,6 +170,9 @@ class SimilarStaysModel:
         self.icu_type_ = icu_type(feature_matrix(stays))
         self.died_, self.survival_days_ = np.asarray(died, np.int8), np.asarray(survival_days, float)
         self.stay_days_ = np.asarray(stay_days, float)
+        counts = np.bincount(self.icu_type_, minlength=5)[1:]
+        if counts.min() <= NEIGHBOURS:  # a patient in the reference still has NEIGHBOURS others of its type
+            raise ValueError(f"each ICU type needs over {NEIGHBOURS} reference stays; counts {counts.tolist()}")
         self.radius_ = np.array([self._radius(reference) for reference in self.coordinates_])
         self.typical_distance_ = np.zeros((len(CUTOFFS_H), 101))
         return self
@@ -185,8 +189,9 @@ class SimilarStaysModel:
         return radius
 
     def neighbours(self, features: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
-        """Indices of the :data:`NEIGHBOURS` nearest reference stays (by locally scaled distance) and their
-        mean plain distance, shapes (n, NEIGHBOURS) and (n,), for (n, F) summary features compared at ``cutoff``."""
+        """Indices of the :data:`NEIGHBOURS` nearest reference stays (by locally scaled distance; the patient's
+        own stay left out when it is in the reference) and their mean plain distance, shapes (n, NEIGHBOURS)
+        and (n,), for (n, F) summary features compared at ``cutoff``."""
         k = CUTOFFS_H.index(cutoff)
         x = np.asarray(features, float)[:, likeness_columns()]
         z = np.clip((np.where(np.isnan(x), self.median_[k], x) - self.median_[k]) / self.scale_[k], -5, 5)
@@ -195,6 +200,7 @@ class SimilarStaysModel:
         for point, unit in zip(points, icu_type(features)):
             pool = np.flatnonzero(self.icu_type_ == unit) if unit != UNKNOWN_ICU else np.arange(len(reference))
             gaps = np.linalg.norm(reference[pool] - point, axis=1)
+            pool, gaps = pool[gaps >= SAME_STAY_BELOW], gaps[gaps >= SAME_STAY_BELOW]
             nearest = np.argsort(gaps - self.local_scaling_ * self.radius_[k][pool], kind="stable")[:NEIGHBOURS]
             chosen.append(pool[nearest]), distances.append(gaps[nearest].mean())
         return np.array(chosen), np.array(distances)

@@ -9,7 +9,7 @@ is not ranked: an unknown is not a low risk, so those patients are listed apart,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from medai import registry
@@ -20,8 +20,10 @@ from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.service import RISK_MODEL, Item, RiskResult, assess_risk
 
 CHANGE_OVER_H = 6.0  # the risk now against the risk from the data up to this many hours before the latest
-WARD_COLUMNS = ["rank", "patient_id", "mortality_risk", "risk_change_6h", "news2_last", "news2_max",
-                "hours_observed", "status", "message"]
+WARD_COLUMNS = ["rank", "patient_id", "mortality_risk", "risk_change_6h", "news2_last", "news2_response",
+                "news2_not_recorded", "news2_max", "hours_observed", "status", "message"]
+# The RCP's clinical response to the latest NEWS2 (Royal College of Physicians, NEWS2 2017, chart 3).
+RESPONSES = {"emergency": "emergency (≥ 7)", "urgent": "urgent (5–6)", "ward": "urgent ward review (a 3 in one parameter)"}
 
 
 @dataclass(frozen=True)
@@ -37,37 +39,49 @@ class WardEntry:
         (probability, −1 to 1); None when those earlier data are themselves too thin for a figure.
     hours_observed : float
         Hours since admission of the latest observation (0 when the stay could not be read).
+    position : int
+        Where the patient came in the input (0-based), so that a line leads back to its stay.
     rank : int or None
         1 for the highest risk; None for a patient not ranked (see :attr:`why_not_ranked`).
     why_not_ranked : str
         Empty for a ranked patient; else the reason (too little data, or the read error).
+    duplicate : str
+        Empty, or a note that the patient id came more than once in the input.
     """
 
     risk: RiskResult
     risk_change: float | None
     hours_observed: float
+    position: int
     rank: int | None = None
     why_not_ranked: str = ""
+    duplicate: str = ""
 
     @property
-    def news2_alert(self) -> str:
-        """The RCP's response to the latest NEWS2 (``"emergency"`` at 7 or more, ``"urgent"`` at 5–6), or ''."""
+    def news2_response(self) -> str:
+        """The RCP's response to the latest NEWS2 (a key of :data:`RESPONSES`), or '' (none beyond routine, or
+        too few of its parameters recorded to say)."""
         last = self.risk.news2_last
         if last is None or self.risk.news2_sparse:
             return ""
-        return "emergency" if last >= HIGH else "urgent" if last >= MEDIUM else ""
+        if last >= HIGH:
+            return "emergency"
+        return "urgent" if last >= MEDIUM else "ward" if self.risk.news2_single_three else ""
 
     def row(self) -> dict[str, object]:
-        """One CSV row (:data:`WARD_COLUMNS`); blanks where there is no figure."""
-        row = self.risk.row()
-        message = "; ".join(filter(None, [f"Not ranked: {self.why_not_ranked}." if self.why_not_ranked else "",
-                                          row["message"] if row["status"] != "error" else ""]))
+        """One CSV row (:data:`WARD_COLUMNS`); NEWS2 blank when most of its parameters were not recorded."""
+        row, sparse = self.risk.row(), self.risk.news2_sparse
+        thin = self.why_not_ranked and self.risk.status != "error"
+        message = " ".join(filter(None, [self.duplicate, "Not ranked (too little data)." if thin else "",
+                                         "NEWS2 not given: most of its parameters were not recorded." if sparse
+                                         and self.risk.news2_last is not None else "", str(row["message"])]))
         return {"rank": "" if self.rank is None else self.rank, "patient_id": row["patient_id"],
                 "mortality_risk": "" if self.rank is None else row["mortality_risk"],
                 "risk_change_6h": "" if self.risk_change is None else round(self.risk_change, 4),
-                "news2_last": row["news2_last"], "news2_max": row["news2_max"],
-                "hours_observed": round(self.hours_observed, 1), "status": row["status"],
-                "message": message or str(row["message"])}
+                "news2_last": "" if sparse else row["news2_last"], "news2_max": "" if sparse else row["news2_max"],
+                "news2_response": RESPONSES.get(self.news2_response, ""),
+                "news2_not_recorded": row["news2_not_recorded"], "hours_observed": round(self.hours_observed, 1),
+                "status": row["status"], "message": message}
 
 
 def _earlier_risks(stays: list[Stay]) -> dict[int, float]:
@@ -81,33 +95,48 @@ def _earlier_risks(stays: list[Stay]) -> dict[int, float]:
     return {id(s): float(r) for s, r in zip(enough, risks)}
 
 
+def _duplicates(results: list[RiskResult]) -> dict[int, str]:
+    """A note for each result (by position) whose patient id comes more than once in the input."""
+    positions: dict[str, list[int]] = {}
+    for position, result in enumerate(results):
+        positions.setdefault(result.patient_id, []).append(position)
+    notes = {}
+    for patient, where in positions.items():
+        if len(where) > 1:
+            same = len({results[p].input_sha256 for p in where}) == 1
+            notes.update({p: f"Patient id {patient} comes {len(where)} times in the input "
+                             f"({'the same data each time' if same else 'with different data'})." for p in where})
+    return notes
+
+
 def worklist(items: Iterable[Item], *, user: str = "anonymous", source: str = "python",
              store: AuditStore | None = None, progress: Callable[[int], None] | None = None) -> list[WardEntry]:
     """Every patient's worklist line: ranked ones first by risk (highest first; NEWS2 now breaks ties),
-    then the patients not ranked, in input order.
+    then the patients not ranked, in input order. A patient id that comes more than once is noted on
+    each of its lines (two files may hold the same patient, or two patients one id).
 
     Parameters
     ----------
     items : iterable of Stay or (name, MedAIError)
-        As read by :func:`medai.timeline.io.read_stays` or :func:`medai.timeline.io.read_upload`.
+        As read by :func:`medai.timeline.sources.read_stays` or :func:`medai.timeline.sources.read_upload`.
     """
     items = list(items)
     results = list(assess_risk(items, user=user, source=source, store=store, progress=progress))
     earlier = _earlier_risks([item for result, item in zip(results, items)
                               if isinstance(item, Stay) and result.mortality_risk is not None])
+    duplicates = _duplicates(results)
     entries = []
-    for result, item in zip(results, items):
+    for position, (result, item) in enumerate(zip(results, items)):
         stay = item if isinstance(item, Stay) else None
-        thin = too_little_data(stay) if stay is not None else []
-        why = ("; ".join(thin) if thin else "") if result.status != "error" else result.message
+        why = result.message if result.status == "error" else "; ".join(too_little_data(stay))
         change = (result.mortality_risk - earlier[id(stay)]
                   if stay is not None and id(stay) in earlier and result.mortality_risk is not None else None)
-        entries.append(WardEntry(result, None if why else change, stay.hours if stay is not None else 0.0,
-                                 why_not_ranked=why))
+        entries.append(WardEntry(result, None if why else change, stay.hours if stay is not None else 0.0, position,
+                                 why_not_ranked=why, duplicate=duplicates.get(position, "")))
     ranked = sorted((e for e in entries if not e.why_not_ranked),
                     key=lambda e: (-e.risk.mortality_risk, -(e.risk.news2_last or 0)))
-    ranked = [WardEntry(e.risk, e.risk_change, e.hours_observed, rank) for rank, e in enumerate(ranked, 1)]
+    ranked = [replace(e, rank=rank) for rank, e in enumerate(ranked, 1)]
     return ranked + [e for e in entries if e.why_not_ranked]
 
 
-__all__ = ["CHANGE_OVER_H", "WARD_COLUMNS", "WardEntry", "worklist"]
+__all__ = ["CHANGE_OVER_H", "RESPONSES", "WARD_COLUMNS", "WardEntry", "worklist"]

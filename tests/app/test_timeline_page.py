@@ -45,7 +45,7 @@ def test_sample_patient(timeline_page):
     assert any(h.value == "Stays like this one" for h in timeline_page.subheader)
     died = next(m for m in timeline_page.metric if m.label == "Died in hospital")
     assert died.value.endswith(" of 50") and 0 <= int(died.value.split()[0]) <= 50
-    assert any("most like this one at 48 h of their stays" in c.value and "ROC-AUC" in c.value
+    assert any("most like this patient's at 48 h of their stays" in c.value and "% of the time" in c.value
                for c in timeline_page.caption)
     timeline_page.selectbox[0].set_value("132551.txt").run()
     assert not timeline_page.exception and _records() == 2 * MODELS

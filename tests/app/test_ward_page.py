@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from medai.store import AuditStore
+from medai.timeline.ward import RESPONSES
 from tests.conftest import REPO
 
 TIMEOUT = 240
@@ -32,8 +33,9 @@ def test_sample_ward_is_ranked_by_risk_and_recorded_once(ward_page):
     assert list(table["rank"]) == list(range(1, 13))
     risks = list(table["risk of death in hospital"])
     assert risks == sorted(risks, reverse=True) and 0 < min(risks) and max(risks) < 100
-    assert set(table["NEWS2 response"]) <= {"", "urgent (5–6)", "emergency (≥ 7)"}
-    assert any(c.value.startswith("How sure: in validation") for c in ward_page.caption)
+    assert set(table["NEWS2 response"]) <= {"", *RESPONSES.values()}
+    assert any(c.value.startswith("How sure: in validation") and "with 12 h of data" in c.value
+               for c in ward_page.caption)
     assert _records() == 12
     ward_page.run()  # a rerun draws again without recording again
     assert _records() == 12
@@ -50,12 +52,25 @@ def test_uploads_thin_and_unreadable_patients_are_listed_apart(ward_page):
     assert any(w.value.startswith("Not ranked") for w in ward_page.warning)
     ranked, apart = ward_page.dataframe[0].value, ward_page.dataframe[1].value
     assert len(ranked) == 12 and list(apart["patient"]) == ["thin", "bad.csv"]
-    assert apart["notes"][0].startswith("only 2.0 h of data") and "patient_id" in apart["notes"][1]
+    assert apart["notes"][0].startswith("Not ranked (too little data). Read with care: only 2.0 h of data")
+    assert "patient_id" in apart["notes"][1]
+    assert list(ranked["file"]) == ["ward.csv"] * 12, "several files: each line says its file"
+
+
+def test_a_patient_id_in_two_files_is_warned_of(ward_page):
+    ward_page.radio[0].set_value("Upload files").run()
+    ward_page.file_uploader[0]._files = [("f1", "a.csv", SAMPLE_WARD.read_bytes(), "text/csv"),
+                                         ("f2", "b.csv", SAMPLE_WARD.read_bytes(), "text/csv")]
+    ward_page.run()
+    assert not ward_page.exception
+    assert any("come more than once" in w.value for w in ward_page.warning)
+    table = ward_page.dataframe[0].value
+    assert len(table) == 24 and table["notes"].str.contains("comes 2 times in the input").all()
 
 
 def test_a_patient_handed_over_opens_on_the_timeline(ward_page):
     patient = ward_page.dataframe[0].value["patient"][0]
-    ward_page.session_state["timeline_from_ward"] = (SAMPLE_WARD.name, SAMPLE_WARD.read_bytes(), patient)
+    ward_page.session_state["timeline_from_ward"] = (SAMPLE_WARD.name, SAMPLE_WARD.read_bytes(), patient)  # as the button
     ward_page.switch_page("pages/timeline.py").run()
     assert not ward_page.exception
     assert ward_page.radio(key="timeline_how").value == "From the ward overview"

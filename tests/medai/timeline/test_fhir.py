@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from medai.errors import InputError
-from medai.timeline.io import read_upload
+from medai.timeline.sources import read_upload
 
 pytest.importorskip("fhir.resources")
 

@@ -1,9 +1,6 @@
-"""Readers: PhysioNet files (one, a folder, a .tar.gz), the long CSV, malformed rows, empty files, caps."""
+"""Readers: a PhysioNet file, the long CSV, malformed rows, clock times across midnight, empty files, caps."""
 
 from __future__ import annotations
-
-import io
-import tarfile
 
 import numpy as np
 import pytest
@@ -46,8 +43,8 @@ def test_physionet_file():
 def test_not_physionet_and_empty():
     with pytest.raises(InputError):
         tio.read_physionet(b"a,b\n1,2\n")
-    with pytest.raises(InputError):
-        tio.read_upload(b"", "x.csv")
+    with pytest.raises(InputError, match="The file is empty"):
+        tio.read_long_csv(b" \n")
     with pytest.raises(InputError, match="patient_id"):
         tio.read_long_csv(b"id,t\n1,2\n")
     with pytest.raises(InputError, match=r"lacks the column value \(it needs patient_id, time, variable, value\); a unit"):
@@ -69,23 +66,6 @@ def test_long_csv_all_time_forms():
     assert "Temperature: 1 row in 'K' skipped, expected °C or °F (first on line 5)" in first.problems
     assert list(second.time) == [0.0, 2.5]
     assert any("line 8" in p for p in second.problems)
-
-
-def test_tar_and_folder(tmp_path):
-    archive = tmp_path / "set.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for name, data in (("set/1.txt", PHYSIONET), ("set/2.txt", b"garbage")):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    read = list(tio.read_stays(archive))
-    assert isinstance(read[0], tio.Stay) and read[1][0] == "2" and isinstance(read[1][1], InputError)
-    folder = tmp_path / "folder"
-    folder.mkdir()
-    (folder / "132539.txt").write_bytes(PHYSIONET)
-    assert [s.patient_id for s in tio.read_stays(folder)] == ["132539"]
-    with pytest.raises(InputError):
-        list(tio.read_stays(tmp_path / "missing"))
 
 
 def test_caps(monkeypatch):
@@ -166,7 +146,7 @@ def test_values_without_a_unit_that_look_like_another_unit_are_doubted_not_conve
     rows = ["7,1,Glucose,12.5", "7,2,Glucose,14.1", "7,1,PaO2,11.2", "7,1,Creatinine,95", "7,1,HR,80"]
     (stay,) = tio.read_long_csv(("patient_id,time,variable,value\n" + "\n".join(rows)).encode())
     assert stay.series("Glucose")[1].tolist() == [12.5, 14.1], "possible in mg/dL value by value: kept as given"
-    assert stay.unit_doubts == (
+    assert stay.doubts == (
         "Glucose was given without a unit and its median, 13.3 mg/dL, looks like mmol/L: give the unit column to be sure",
         "Arterial PaO2 was given without a unit and its median, 11.2 mmHg, looks like kPa: give the unit column to be sure")
     assert stay.series("Creatinine")[1] == pytest.approx([95 * 0.0113122]), "95 mg/dL is impossible: µmol/L"
@@ -186,3 +166,14 @@ def test_no_other_name_means_two_variables():
     from medai.timeline.vocabulary import _other_names
 
     assert _other_names()["spo2"] == "SaO2"  # building the table raises on an ambiguous name
+
+
+def test_clock_times_across_midnight_are_doubted_not_reordered_silently():
+    rows = ["patient_id,time,variable,value"] + [f"n,{h % 24:02d}:00,HR,{80 + h}" for h in range(20, 31)]
+    (stay,) = tio.read_long_csv("\n".join(rows).encode())
+    assert stay.doubts == ("Heart rate: time goes back from 23:00 to 00:00 (line 6); HH:MM is read as hours since "
+                           "admission, not a clock time: give hours since admission or dates with times",)
+    sorted_by_variable = ["patient_id,time,variable,value"] + [f"n,{h:02d}:00,{v},{80 + h}" for v in ("HR", "Temp")
+                                                              for h in range(30)]
+    (stay,) = tio.read_long_csv("\n".join(sorted_by_variable).encode())
+    assert stay.doubts == (), "each variable's times go forward: no doubt"

@@ -9,7 +9,7 @@ import pytest
 
 from medai.cli import main
 from medai.store import AuditStore
-from medai.timeline.io import read_stays
+from medai.timeline.sources import read_stays
 from medai.timeline.service import assess_risk, forecast_all, stay_hash, timeline
 from tests.medai.timeline.conftest import SAMPLES, sample_stay
 
@@ -136,4 +136,10 @@ def test_risk_takes_several_inputs_in_order(tmp_path):
     assert main(["timeline", "risk", first, second, "--output", str(out), "--quiet", "--no-audit"]) == 0
     with open(out, newline="") as handle:
         assert [row["patient_id"] for row in csv.DictReader(handle)] == ["132539", "demo-132540"]
-    assert main(["timeline", "risk", first, str(tmp_path / "missing.csv"), "--output", str(out), "--quiet"]) == 2
+    # One of several INPUTs that cannot be used is an error row named by its argument, as the page lists it.
+    missing = str(tmp_path / "missing.csv")
+    assert main(["timeline", "risk", first, missing, "--output", str(out), "--quiet", "--no-audit"]) == 1
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["patient_id"], r["status"], r["message"]) for r in rows][1] == (missing, "error", "No such file or folder.")
+    assert main(["timeline", "risk", missing, "--output", str(out), "--quiet"]) == 2, "a lone INPUT: could not run"

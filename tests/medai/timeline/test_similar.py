@@ -12,23 +12,23 @@ from medai import registry
 from medai.cli import main
 from medai.timeline import similar
 from medai.timeline.features import feature_matrix
-from medai.timeline.io import read_stays, read_upload
+from medai.timeline.sources import read_upload
 from medai.timeline.service import SIMILAR_COLUMNS, find_similar
-from tests.medai.timeline.conftest import SAMPLES
+from tests.medai.timeline.conftest import SAMPLES, sample_stay
 
 WARD = SAMPLES / "ward_set_a.csv"
 
 
 @pytest.fixture(scope="module")
 def stays() -> list:
-    return [s for s in read_stays(SAMPLES)] + read_upload(WARD.read_bytes(), WARD.name)
+    return [sample_stay(p.name) for p in sorted(SAMPLES.glob("*.txt"))] + read_upload(WARD.read_bytes(), WARD.name)
 
 
 @pytest.fixture
 def small(monkeypatch, stays) -> similar.SimilarStaysModel:
-    """A reference of the 17 sample stays, 2 components, 3 neighbours (fitted here, in a second)."""
+    """A reference of the 17 sample stays (3 to 5 of each ICU type), 2 components, 2 neighbours (fitted here)."""
     monkeypatch.setattr(similar, "COMPONENTS", 2)
-    monkeypatch.setattr(similar, "NEIGHBOURS", 3)
+    monkeypatch.setattr(similar, "NEIGHBOURS", 2)
     monkeypatch.setattr(similar, "RADIUS_NEIGHBOURS", 2)
     died = np.arange(len(stays)) % 2
     return similar.SimilarStaysModel().fit(stays, died, np.full(len(stays), -1.0), np.full(len(stays), 7.0))
@@ -38,14 +38,14 @@ def test_nearest_cutoff():
     assert [similar.nearest_cutoff(h) for h in (3, 17.9, 18.1, 47.5, 60)] == [12, 12, 24, 48, 48]
 
 
-def test_a_reference_stay_is_its_own_nearest_and_neighbours_share_its_icu_type(small, stays):
+def test_a_reference_stay_is_not_its_own_neighbour_and_neighbours_share_its_icu_type(small, stays):
     full = [s for s in stays if s.hours > 47]
     chosen, distance = small.neighbours(feature_matrix(full), 48.0)
     types = similar.icu_type(feature_matrix(full))
     for stay, row, unit in zip(full, chosen, types):
-        assert stays[row[0]] is stay
+        assert not any(stays[i] is stay for i in row), "the patient's own stay would count its own outcome"
         assert (small.icu_type_[row] == unit).all()
-    assert (distance >= 0).all()
+    assert (distance >= similar.SAME_STAY_BELOW).all()
 
 
 def test_an_unknown_icu_type_draws_from_every_type(small, stays):
@@ -53,7 +53,7 @@ def test_an_unknown_icu_type_draws_from_every_type(small, stays):
     features[:, similar.feature_names().index("desc_ICUType")] = np.nan
     assert similar.icu_type(features)[0] == similar.UNKNOWN_ICU
     chosen, _ = small.neighbours(features, 48.0)
-    assert len(chosen[0]) == 3
+    assert len(chosen[0]) == 2
 
 
 def test_local_scaling_moves_neighbours_towards_sparse_reference_stays(small, stays):

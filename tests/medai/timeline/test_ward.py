@@ -12,9 +12,9 @@ from medai import registry
 from medai.cli import main
 from medai.errors import InputError
 from medai.store import AuditStore
-from medai.timeline.io import read_upload
+from medai.timeline.sources import read_upload
 from medai.timeline.service import RISK_MODEL
-from medai.timeline.ward import CHANGE_OVER_H, WARD_COLUMNS, worklist
+from medai.timeline.ward import CHANGE_OVER_H, RESPONSES, WARD_COLUMNS, worklist
 from tests.medai.timeline.conftest import SAMPLES, sample_stay
 
 WARD = SAMPLES / "ward_set_a.csv"
@@ -53,12 +53,26 @@ def test_change_is_risk_now_minus_risk_from_the_earlier_data():
     assert short.rank == 1 and short.risk_change is None
 
 
-def test_news2_alert_follows_the_rcp_thresholds(ward_items):
+def test_news2_response_follows_the_rcp_chart(ward_items):
     for entry in worklist(ward_items):
-        last = entry.risk.news2_last
-        expected = "" if last is None or entry.risk.news2_sparse else (
-            "emergency" if last >= 7 else "urgent" if last >= 5 else "")
-        assert entry.news2_alert == expected
+        last, risk = entry.risk.news2_last, entry.risk
+        expected = "" if last is None or risk.news2_sparse else (
+            "emergency" if last >= 7 else "urgent" if last >= 5 else "ward" if risk.news2_single_three else "")
+        assert entry.news2_response == expected
+    red = "\n".join(["patient_id,time,variable,value"] + [f"red,{h},{v},{x}" for h in range(8) for v, x in
+                     (("HR", 80), ("RespRate", 16), ("SaO2", 88), ("NISysABP", 125), ("Temp", 37), ("GCS", 15),
+                      ("FiO2", 0.21))])
+    (entry,) = worklist(read_upload(red.encode(), "red.csv"))
+    assert entry.risk.news2_last == 3 and entry.news2_response == "ward", "SpO2 88 % alone scores 3: a red score"
+
+
+def test_a_patient_id_twice_is_said_on_both_lines(ward_items):
+    twice = read_upload(_thin_csv(), "a.csv") + read_upload(_thin_csv(), "b.csv")
+    entries = worklist(twice + ward_items[:1])
+    assert [e.duplicate for e in entries if e.risk.patient_id == "thin"] == [
+        "Patient id thin comes 2 times in the input (the same data each time)."] * 2
+    assert not entries[0].duplicate
+    assert sorted(e.position for e in entries) == [0, 1, 2]
 
 
 def test_cli_ward_writes_the_ranked_rows(tmp_path):
@@ -71,4 +85,8 @@ def test_cli_ward_writes_the_ranked_rows(tmp_path):
     assert [r["rank"] for r in rows] == [str(k) for k in range(1, 13)] + [""]
     risks = np.array([float(r["mortality_risk"]) for r in rows[:12]])
     assert (np.diff(risks) <= 0).all()
-    assert rows[-1]["mortality_risk"] == "" and rows[-1]["message"].startswith("Not ranked: only 2.0 h of data")
+    assert rows[-1]["mortality_risk"] == "" and rows[-1]["message"].startswith(
+        "Not ranked (too little data). NEWS2 not given: most of its parameters were not recorded. Read with care: "
+        "only 2.0 h of data")
+    assert rows[-1]["news2_last"] == "" and "respiration rate" in rows[-1]["news2_not_recorded"]
+    assert {r["news2_response"] for r in rows} <= {"", *RESPONSES.values()}

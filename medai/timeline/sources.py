@@ -1,0 +1,102 @@
+"""Where stays come from: a folder (PhysioNet files, long CSVs, FHIR Bundles), a ``.tar.gz`` of PhysioNet
+files, one file, or an upload's bytes — each read by :mod:`medai.timeline.io` or :mod:`medai.timeline.fhir`.
+
+A file that cannot be read becomes a ``(name, error)`` item in its place, so one bad file never stops a batch.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from pathlib import Path
+from typing import Iterator
+
+from medai.errors import InputError, InputTooLargeError
+from medai.timeline.io import MAX_FILE_BYTES, MAX_STAYS, Stay, read_long_csv, read_physionet
+
+MAX_ARCHIVE_BYTES = 500 * 2**20  # a .tar.gz of stay files (uncompressed members counted)
+FOLDER_SUFFIXES = (".txt", ".csv", ".json")  # PhysioNet files, long CSVs, FHIR Bundles
+
+
+def iter_tar(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:
+    """(member name, bytes) of every ``.txt`` file in a ``.tar.gz``, sorted by name, without extracting to disk."""
+    total = 0
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            members = sorted((m for m in archive.getmembers() if m.isfile() and m.name.endswith(".txt")
+                              and not Path(m.name).name.startswith(".")), key=lambda m: m.name)
+            if len(members) > MAX_STAYS:
+                raise InputTooLargeError(f"The archive holds more than {MAX_STAYS:,} files.")
+            for member in members:
+                total += member.size
+                if total > MAX_ARCHIVE_BYTES:
+                    raise InputTooLargeError(f"The archive unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB.")
+                handle = archive.extractfile(member)
+                yield member.name, handle.read() if handle else b""
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise InputError("The archive cannot be read as a .tar.gz.") from exc
+
+
+def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError]]:
+    """Every stay in a folder (of PhysioNet files, long CSVs and FHIR Bundles), a ``.tar.gz`` of PhysioNet
+    files, one PhysioNet file, a long CSV or a FHIR Bundle.
+
+    Yields a :class:`Stay`, or ``(name, error)`` for a file that cannot be read, in sorted file order
+    (within a long CSV or Bundle: order of first appearance), so one bad file never stops a batch.
+
+    Raises
+    ------
+    InputError
+        The path does not exist or holds nothing readable at all.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES
+                       and not p.name.startswith("."))
+        if not files:
+            raise InputError("The folder holds no .txt (PhysioNet), .csv (long CSV) or .json (FHIR) files.")
+        for file in files:  # each in its place; a file that cannot be read is one error item
+            try:
+                if file.stat().st_size > MAX_FILE_BYTES:
+                    raise InputTooLargeError(f"{file.name} is larger than {MAX_FILE_BYTES // 2**20} MB.")
+                if file.suffix.lower() == ".txt":  # PhysioNet's own files
+                    yield read_physionet(file.read_bytes(), file.name)
+                else:
+                    yield from read_upload(file.read_bytes(), file.name)
+            except InputError as exc:
+                yield file.stem if file.suffix.lower() == ".txt" else file.name, exc
+    elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
+        for name, data in iter_tar(path):
+            try:
+                yield read_physionet(data, name)
+            except InputError as exc:
+                yield Path(name).stem, exc
+    elif path.is_file():
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputTooLargeError(f"The file is larger than {MAX_FILE_BYTES // 2**20} MB.")
+        data = path.read_bytes()
+        if data.lstrip().startswith(b"Time,Parameter,Value") or data.startswith(b"\xef\xbb\xbfTime,"):
+            try:
+                yield read_physionet(data, path.name)
+            except InputError as exc:
+                yield path.stem, exc
+        else:
+            yield from read_upload(data, path.name)
+    else:
+        raise InputError("No such file or folder.")
+
+
+def read_upload(data: bytes, name: str) -> list[Stay]:
+    """Stays from uploaded bytes: a PhysioNet file, or a long CSV (the page's single entry point)."""
+    if not data.strip():
+        raise InputError("The file is empty.")
+    if data.lstrip(b"\xef\xbb\xbf").startswith(b"Time,Parameter,Value"):
+        return [read_physionet(data, name)]
+    if data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{"):
+        from medai.timeline.fhir import read_bundle
+
+        return read_bundle(data)
+    stays = read_long_csv(data)
+    if not stays:
+        raise InputError("The CSV holds no observation rows.")
+    return stays

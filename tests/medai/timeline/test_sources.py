@@ -1,0 +1,51 @@
+"""Where stays come from: a .tar.gz, a folder of PhysioNet files, long CSVs and FHIR Bundles (a bad file is
+an error item in its place), one file, an upload; empty inputs named as such."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+
+import pytest
+
+from medai.errors import InputError
+from medai.timeline import sources
+from medai.timeline.io import Stay
+from tests.medai.timeline.test_io import PHYSIONET
+
+LONG_CSV = b"patient_id,time,variable,value\nbed1,1,HR,80\nbed1,2,HR,82\nbed2,1,HR,90\n"
+
+
+def test_tar_and_folder(tmp_path):
+    archive = tmp_path / "set.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in (("set/1.txt", PHYSIONET), ("set/2.txt", b"garbage")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    read = list(sources.read_stays(archive))
+    assert isinstance(read[0], Stay) and read[1][0] == "2" and isinstance(read[1][1], InputError)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "132539.txt").write_bytes(PHYSIONET)
+    assert [s.patient_id for s in sources.read_stays(folder)] == ["132539"]
+    with pytest.raises(InputError):
+        list(sources.read_stays(tmp_path / "missing"))
+
+
+def test_a_folder_reads_long_csvs_too_and_names_a_bad_file_in_its_place(tmp_path):
+    (tmp_path / "132539.txt").write_bytes(PHYSIONET)
+    (tmp_path / "ward.csv").write_bytes(LONG_CSV)
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "notes.md").write_text("not read: not a stay format")
+    read = list(sources.read_stays(tmp_path))
+    assert [r.patient_id if isinstance(r, Stay) else r[0] for r in read] == ["132539", "empty.csv", "bed1", "bed2"]
+    assert str(read[1][1]) == "The file is empty."
+
+
+def test_one_empty_file_is_named_empty(tmp_path):
+    (tmp_path / "empty.csv").write_bytes(b"\n")
+    with pytest.raises(InputError, match="The file is empty"):
+        list(sources.read_stays(tmp_path / "empty.csv"))
+    with pytest.raises(InputError, match="The file is empty"):
+        sources.read_upload(b"", "x.csv")
