@@ -70,7 +70,7 @@ def table(entries: list[WardEntry], sources: list[tuple[str, bytes, str]], sever
                                         and "Not ranked (too little data).", e.risk.message]))} for e in entries])
 
 
-CHANGE = f"risk change over {CHANGE_OVER_H:g} h (percentage points)"
+CHANGE = f"change over {CHANGE_OVER_H:g} h (% points)"
 COLUMNS = {"risk of death in hospital": st.column_config.ProgressColumn(
                "risk of death in hospital", format="%.1f %%", min_value=0, max_value=100),
            CHANGE: st.column_config.NumberColumn(
@@ -80,6 +80,10 @@ COLUMNS = {"risk of death in hospital": st.column_config.ProgressColumn(
                     "were too thin for a figure."),
            "NEWS2 now": st.column_config.NumberColumn("NEWS2 now", help="Blank when most of its parameters "
                                                       "were not recorded (each would score 0, as if normal)."),
+           "NEWS2 response": st.column_config.TextColumn(
+               "NEWS2 response", width="medium", help="The RCP's clinical response to NEWS2 now: an urgent ward-based review when "
+                                      "one parameter scores 3, an urgent response at 5–6, an emergency response at 7 "
+                                      "or more."),
            "NEWS2 not recorded": st.column_config.TextColumn(
                "NEWS2 not recorded", help="Parameters with no observation in the last 24 h: each scored 0, as if "
                                           "normal, so the true score may be higher."),
@@ -130,10 +134,11 @@ with area.container():
     sources, several_files = st.session_state.ward_sources, st.session_state.ward_several_files
     ranked = [e for e in entries if e.rank is not None]
     apart = [e for e in entries if e.rank is None]
-    alerts = sum(bool(e.news2_response) for e in entries)
+    responses = [RESPONSES[key].split(" (")[0] + f" **{count}**" for key in RESPONSES
+                 if (count := sum(e.news2_response == key for e in entries))]
     st.markdown(f"**{len(ranked)} patient{'s' * (len(ranked) != 1)} ranked**"
                 + (f", **{len(apart)} not ranked** (below)" if apart else "")
-                + (f"; NEWS2 calls for an urgent or emergency response for **{alerts}**" if alerts else "") + ".")
+                + (f". NEWS2 calls for a response: {', '.join(responses)}" if responses else "") + ".")
     twice = sorted({e.risk.patient_id for e in entries if e.duplicate})
     if twice:
         st.warning(f"Patient id{'s' * (len(twice) > 1)} {', '.join(twice)} come{'s' * (len(twice) == 1)} more than "

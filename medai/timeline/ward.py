@@ -23,7 +23,7 @@ CHANGE_OVER_H = 6.0  # the risk now against the risk from the data up to this ma
 WARD_COLUMNS = ["rank", "patient_id", "mortality_risk", "risk_change_6h", "news2_last", "news2_response",
                 "news2_not_recorded", "news2_max", "hours_observed", "status", "message"]
 # The RCP's clinical response to the latest NEWS2 (Royal College of Physicians, NEWS2 2017, chart 3).
-RESPONSES = {"emergency": "emergency (≥ 7)", "urgent": "urgent (5–6)", "ward": "urgent ward review (a 3 in one parameter)"}
+RESPONSES = {"emergency": "emergency (≥ 7)", "urgent": "urgent (5–6)", "ward": "ward review (a single 3)"}
 
 
 @dataclass(frozen=True)
