@@ -1,8 +1,10 @@
-"""Timeline benchmark: risk and forecast for the 4,000 stays of PhysioNet 2012 set B (read from the .tar.gz).
+"""Timeline benchmark: risk, forecast, ward worklist and similar stays for the 4,000 stays of PhysioNet 2012
+set B (read from the .tar.gz).
 
 ``python benchmarks/timeline.py [--limit N] [--audit]`` prints a table and writes
-``benchmarks/results/timeline.json``: wall time of reading, risk (mortality + NEWS2) and forecast
-(6 h), stays per second, and the peak resident memory of the process. Predictions are not audited
+``benchmarks/results/timeline.json``: wall time of reading, risk (mortality + NEWS2), forecast (6 h), the
+ward worklist (risk, its 6-hour change and the ranking) and similar stays, stays per second, and the peak
+resident memory of the process. Predictions are not audited
 unless ``--audit`` (then into a throw-away SQLite file), so the figures are those of the models.
 """
 
@@ -25,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 from medai import registry  # noqa: E402
 from medai.timeline.datasets import physionet_dir  # noqa: E402
 from medai.timeline.sources import read_stays  # noqa: E402
-from medai.timeline.service import assess_risk, forecast_all  # noqa: E402
+from medai.timeline.service import assess_risk, find_similar, forecast_all  # noqa: E402
+from medai.timeline.ward import worklist  # noqa: E402
 
 
 def peak_mb() -> float:
@@ -46,6 +49,7 @@ def main() -> None:
     started = time.perf_counter()
     registry.load("icu-mortality")
     registry.load("icu-vitals-forecast")
+    registry.load("icu-similar-stays")
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     stays = list(islice(read_stays(archive), args.limit))
@@ -56,9 +60,16 @@ def main() -> None:
     started = time.perf_counter()
     forecasts = list(forecast_all(stays, 6, store=store, source="benchmark"))
     forecast_s = time.perf_counter() - started
+    started = time.perf_counter()
+    worklist(stays, store=store, source="benchmark")
+    ward_s = time.perf_counter() - started
+    started = time.perf_counter()
+    list(find_similar(stays, store=store, source="benchmark"))
+    similar_s = time.perf_counter() - started
     n = len(stays)
     rows = [("load models", load_s, None), ("read set B (.tar.gz)", read_s, n / read_s),
             ("risk + NEWS2", risk_s, n / risk_s), ("forecast 6 h", forecast_s, n / forecast_s),
+            ("ward worklist", ward_s, n / ward_s), ("similar stays", similar_s, n / similar_s),
             ("read + risk (CLI risk)", read_s + risk_s, n / (read_s + risk_s))]
     print(f"{n} stays, audit {'on' if args.audit else 'off'}, {os.cpu_count()} CPUs")
     print(f"{'step':<26}{'seconds':>10}{'stays/s':>10}")

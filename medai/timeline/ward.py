@@ -17,7 +17,7 @@ from medai.store import AuditStore
 from medai.timeline.io import Stay
 from medai.timeline.mortality import too_little_data
 from medai.timeline.news2 import HIGH, MEDIUM
-from medai.timeline.service import RISK_MODEL, Item, RiskResult, assess_risk
+from medai.timeline.service import BATCH, RISK_MODEL, Item, RiskResult, assess_risk
 
 CHANGE_OVER_H = 6.0  # the risk now against the risk from the data up to this many hours before the latest
 WARD_COLUMNS = ["rank", "patient_id", "mortality_risk", "risk_change_6h", "news2_last", "news2_response",
@@ -91,8 +91,11 @@ def _earlier_risks(stays: list[Stay]) -> dict[int, float]:
     enough = [s for s in stays if not too_little_data(s.until(earlier[id(s)]))]
     if not enough:
         return {}
-    risks = registry.load(RISK_MODEL).predict(enough, [earlier[id(s)] for s in enough])
-    return {id(s): float(r) for s, r in zip(enough, risks)}
+    model, risks = registry.load(RISK_MODEL), {}
+    for start in range(0, len(enough), BATCH):  # in batches, as assess_risk: a ward of thousands stays small in memory
+        batch = enough[start:start + BATCH]
+        risks.update(zip(map(id, batch), map(float, model.predict(batch, [earlier[id(s)] for s in batch]))))
+    return risks
 
 
 def _duplicates(results: list[RiskResult]) -> dict[int, str]:
