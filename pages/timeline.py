@@ -48,7 +48,8 @@ def patient_input() -> tuple[str, bytes]:
     options = ["Sample patient", "Upload a file"] + ([FROM_WARD] if "timeline_ward" in st.session_state else [])
     how = st.radio("Patient", options, horizontal=True, key="timeline_how")
     if how == FROM_WARD:
-        name, data, _ = st.session_state.timeline_ward
+        name, data, patient = st.session_state.timeline_ward
+        st.caption(f"Patient {patient} of {name}, opened from the Ward overview.")
         return name, data
     if how == "Upload a file":
         upload = st.file_uploader("A PhysioNet 2012 file (Time,Parameter,Value), a long CSV "

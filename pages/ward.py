@@ -14,7 +14,7 @@ from medai import registry
 from medai.errors import MedAIError
 from medai.timeline.sources import read_upload
 from medai.timeline.service import RISK_MODEL
-from medai.timeline.ward import CHANGE_OVER_H, RESPONSES, WardEntry, worklist
+from medai.timeline.ward import ACTING_ON, CHANGE_OVER_H, RESPONSES, WARD_COLUMNS, WardEntry, worklist
 from pages.common import audit_store, current_user, keep_across_pages, load_or_stop, results_area, through_router
 
 through_router("pages/ward.py")
@@ -35,7 +35,17 @@ def ward_input() -> list[tuple[str, bytes]]:
     uploads = st.file_uploader("A long CSV (patient_id,time,variable,value[,unit]) with many patients, a FHIR R4 "
                                "Bundle of Observations (JSON), or PhysioNet 2012 files (one per patient)",
                                type=["csv", "txt", "json"], accept_multiple_files=True)
-    return [(u.name, u.getvalue()) for u in uploads or []]
+    if uploads:
+        st.session_state.ward_last_upload = [(u.name, u.getvalue()) for u in uploads]
+    elif st.session_state.get("ward_last_upload"):  # back from a patient: the browser forgets uploads, we do not
+        names = [name for name, _ in st.session_state.ward_last_upload]
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.caption(f"Showing your last upload ({', '.join(names[:3])}{' …' if len(names) > 3 else ''}). Upload "
+                     "files to replace it.")
+        if right.button("Forget it", icon=":material/delete:"):
+            del st.session_state.ward_last_upload
+            st.rerun()
+    return st.session_state.get("ward_last_upload", []) if not uploads else st.session_state.ward_last_upload
 
 
 def read_all(files: list[tuple[str, bytes]]) -> tuple[list, list[tuple[str, bytes, str]]]:
@@ -59,6 +69,8 @@ def table(entries: list[WardEntry], sources: list[tuple[str, bytes, str]], sever
     return pd.DataFrame([{
         "rank": e.rank, "patient": e.risk.patient_id,
         **({"file": sources[e.position][0]} if several_files else {}),
+        "data": "read with care" if e.risk.status == "flagged" else "could not be read" if e.risk.status == "error"
+        else "",
         "risk of death in hospital": None if e.rank is None else 100 * e.risk.mortality_risk,
         CHANGE: None if e.risk_change is None else 100 * e.risk_change,
         "NEWS2 now": None if e.risk.news2_sparse else e.risk.news2_last,
@@ -87,6 +99,9 @@ COLUMNS = {"risk of death in hospital": st.column_config.ProgressColumn(
            "NEWS2 not recorded": st.column_config.TextColumn(
                "NEWS2 not recorded", help="Parameters with no observation in the last 24 h: each scored 0, as if "
                                           "normal, so the true score may be higher."),
+           "data": st.column_config.TextColumn("data", help="'read with care': thin data, implausible values set "
+                                                            "aside, skipped rows or doubts about units or times; the "
+                                                            "notes say which."),
            "notes": st.column_config.TextColumn("notes", width="large")}
 
 
@@ -134,7 +149,7 @@ with area.container():
     sources, several_files = st.session_state.ward_sources, st.session_state.ward_several_files
     ranked = [e for e in entries if e.rank is not None]
     apart = [e for e in entries if e.rank is None]
-    responses = [RESPONSES[key].split(" (")[0] + f" **{count}**" for key in RESPONSES
+    responses = [RESPONSES[key].split(" (")[0] + f" **{count}**" for key in ACTING_ON
                  if (count := sum(e.news2_response == key for e in entries))]
     st.markdown(f"**{len(ranked)} patient{'s' * (len(ranked) != 1)} ranked**"
                 + (f", **{len(apart)} not ranked** (below)" if apart else "")
@@ -151,16 +166,25 @@ with area.container():
                              height=ROW_PX * (min(len(ranked), SHOWN_ROWS) + 1) + 3,  # a small ward whole, unscrolled
                              column_config=COLUMNS)
         st.caption(how_sure())
+    missed = None
     if apart:
         st.warning("Not ranked: too little data for a figure, or the file could not be read. An unknown is not a "
                    "low risk: look at these patients too.", icon=":material/warning:")
-        st.dataframe(table(apart, sources, several_files).drop(columns=["rank", "risk of death in hospital"]),
-                     hide_index=True, width="stretch", placeholder="—", key="ward_apart", column_config=COLUMNS)
-    selected = event.selection.rows if event is not None else []
-    if selected:
-        chosen = ranked[selected[0]]
-        if st.button(f"Open patient {chosen.risk.patient_id} on the Patient timeline", icon=":material/monitor_heart:"):
+        missed = st.dataframe(table(apart, sources, several_files).drop(columns=["rank", "risk of death in hospital"]),
+                              hide_index=True, width="stretch", placeholder="—", key="ward_apart", on_select="rerun",
+                              selection_mode="single-row", column_config=COLUMNS)
+    picked = [group[selected[0]] for group, chart in ((ranked, event), (apart, missed))
+              if chart is not None and (selected := chart.selection.rows)]
+    for chosen in picked:
+        twice = f" ({sources[chosen.position][0]})" if chosen.duplicate and several_files else ""
+        if chosen.risk.status == "error":
+            st.info(f"{chosen.risk.patient_id} could not be read: there is no patient to open.", icon=":material/info:")
+        elif st.button(f"Open patient {chosen.risk.patient_id}{twice} on the Patient timeline",
+                       icon=":material/monitor_heart:", key=f"open_{chosen.position}"):
             st.session_state.timeline_from_ward = sources[chosen.position]  # that line's own file, not its id's
             st.switch_page("pages/timeline.py")
-    st.download_button("Download the worklist (CSV)", pd.DataFrame([e.row() for e in entries]).to_csv(index=False),
+    rows = pd.DataFrame([e.row() for e in entries], columns=WARD_COLUMNS)
+    if several_files:
+        rows["file"] = [sources[e.position][0] for e in entries]
+    st.download_button("Download the worklist (CSV)", rows.to_csv(index=False),
                        "worklist.csv", "text/csv", on_click="ignore", icon=":material/download:")

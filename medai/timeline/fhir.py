@@ -7,11 +7,13 @@ system ``http://loinc.org``); the value is ``valueQuantity.value`` and its ``uni
 table's UCUM unit (``ucum`` column), its display unit, or one ``units.csv`` converts from. Time is
 ``effectiveDateTime`` (or ``effectivePeriod.start``), counted in hours from the patient's earliest
 observation. The patient is the ``subject`` reference (``Patient/<id>``). ``Patient`` resources give
-Gender; other resource types are counted as unknown.
+Gender, and Age from ``birthDate`` (years at the earliest observation) where no Age observation does;
+other resource types are counted as unknown.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import replace
 from typing import Any
@@ -37,6 +39,17 @@ def _error_text(exc: Exception) -> str:
     return type(exc).__name__
 
 
+def _add_age(target: _Builder, number: int, born: dt.date) -> None:
+    """The age (years) at the patient's earliest timed observation, from ``Patient.birthDate``, unless an Age
+    observation gave it; read like any Age row (so an implausible one is set aside and named)."""
+    stamps = [when for when, _, _ in target.rows if isinstance(when, dt.datetime)]
+    if "Age" in target.desc or not stamps:
+        return
+    first = min(stamps)
+    years = (first.date() - born).days / 365.25
+    target.add(number, first.isoformat(), "Age", f"{years:.1f}")
+
+
 def read_bundle(data: bytes) -> list[Stay]:
     """Stays of a FHIR R4 Bundle of Observations, in order of first appearance.
 
@@ -58,6 +71,7 @@ def read_bundle(data: bytes) -> list[Stay]:
         raise InputError("The JSON is not a FHIR Bundle (resourceType must be 'Bundle').")
     codes = _by_loinc()
     builders: dict[str, _Builder] = {}
+    births: dict[str, tuple[int, dt.date]] = {}  # patient → (entry number, birth date)
     orphans: list[str] = []
 
     def builder(patient: str) -> _Builder:
@@ -80,6 +94,8 @@ def read_bundle(data: bytes) -> list[Stay]:
             if patient.gender in ("male", "female"):
                 builder(patient.id or f"entry-{number}").add(number, "0", "Gender",
                                                              "1" if patient.gender == "male" else "0")
+            if patient.birthDate:
+                births[patient.id or f"entry-{number}"] = (number, patient.birthDate)
             continue
         if kind != "Observation":
             continue
@@ -107,6 +123,8 @@ def read_bundle(data: bytes) -> list[Stay]:
         target.add(number, stamp, name, str(quantity.value), unit)
     if not builders:
         raise InputError("The Bundle holds no Observation or Patient resource.")
+    for patient, (number, born) in births.items():
+        _add_age(builders[patient], number, born)
     stays = [b.build() for b in builders.values()]
     if orphans:
         first = stays[0]

@@ -33,8 +33,9 @@ RISK_COLUMNS = ["patient_id", "mortality_risk", "news2_max", "news2_last", "news
 # ``time``: hours since admission; ``unit``: of p10 / p50 / p90 (the variable's, ``variables.csv``).
 FORECAST_COLUMNS = ["patient_id", "variable", "hours_ahead", "time", "p10", "p50", "p90", "status", "message", "unit"]
 # Counts among the NEIGHBOURS training stays most like the patient (``medai.timeline.similar``).
-SIMILAR_COLUMNS = ["patient_id", "cutoff_h", "icu_type", "similar_stays", "died_in_hospital", "alive_at_1_year",
-                   "survivors_stay_days_median", "survivors_stay_days_iqr", "distance_percentile", "status", "message"]
+SIMILAR_COLUMNS = ["patient_id", "cutoff_h", "icu_type", "similar_stays", "died_in_hospital", "died_in_hospital_ci95",
+                   "alive_at_1_year", "survivors_stay_days_median", "survivors_stay_days_iqr", "distance_percentile",
+                   "status", "message"]
 BATCH = 256
 T = TypeVar("T")
 MODELS_DISAGREE_BY = 0.05  # survival at a year above the chance of leaving hospital alive by more than this
@@ -249,11 +250,12 @@ def find_similar(items: Iterable[Item], *, user: str = "anonymous", source: str 
                 result = SimilarResult(item.patient_id, "error", "No usable observation in this stay.",
                                        input_sha256=stay_hash(item))
             else:
-                similar, thin = found[id(item)], too_little_data(item)
-                said = [f"Too little data: {'; '.join(thin)}; alike only in what little was measured." if thin else "",
+                similar, thin, notes = found[id(item)], too_little_data(item), sufficiency(item)
+                said = ["Alike only in what little was measured." if thin else "",
+                        ("Read with care: " + "; ".join(notes) + ".") if notes else "",
                         "Unlike most stays: the nearest lie further than for 95 % of validation stays."
                         if similar.unlike_most else ""]
-                result = SimilarResult(item.patient_id, "flagged" if thin or similar.unlike_most else "ok",
+                result = SimilarResult(item.patient_id, "flagged" if notes or similar.unlike_most else "ok",
                                        " ".join(filter(None, said)), similar, stay_hash(item))
             summary = result.similar and f"{result.similar.died_in_hospital} of {result.similar.stays} similar stays died"
             record_id = _record(store, SIMILAR_MODEL, result.input_sha256, result.status, result.message, user, source,

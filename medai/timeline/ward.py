@@ -23,7 +23,9 @@ CHANGE_OVER_H = 6.0  # the risk now against the risk from the data up to this ma
 WARD_COLUMNS = ["rank", "patient_id", "mortality_risk", "risk_change_6h", "news2_last", "news2_response",
                 "news2_not_recorded", "news2_max", "hours_observed", "status", "message"]
 # The RCP's clinical response to the latest NEWS2 (Royal College of Physicians, NEWS2 2017, chart 3).
-RESPONSES = {"emergency": "emergency (≥ 7)", "urgent": "urgent (5–6)", "ward": "ward review (a single 3)"}
+RESPONSES = {"emergency": "emergency (≥ 7)", "urgent": "urgent (5–6)", "ward": "urgent ward review (a single 3)",
+             "nurse": "nurse assessment (1–4)"}
+ACTING_ON = ("emergency", "urgent", "ward")  # responses beyond a registered nurse's assessment
 
 
 @dataclass(frozen=True)
@@ -59,14 +61,14 @@ class WardEntry:
 
     @property
     def news2_response(self) -> str:
-        """The RCP's response to the latest NEWS2 (a key of :data:`RESPONSES`), or '' (none beyond routine, or
-        too few of its parameters recorded to say)."""
+        """The RCP's response to the latest NEWS2 (a key of :data:`RESPONSES`), or '' (0: routine monitoring;
+        or too few of its parameters recorded to say)."""
         last = self.risk.news2_last
         if last is None or self.risk.news2_sparse:
             return ""
         if last >= HIGH:
             return "emergency"
-        return "urgent" if last >= MEDIUM else "ward" if self.risk.news2_single_three else ""
+        return "urgent" if last >= MEDIUM else "ward" if self.risk.news2_single_three else "nurse" if last else ""
 
     def row(self) -> dict[str, object]:
         """One CSV row (:data:`WARD_COLUMNS`); NEWS2 blank when most of its parameters were not recorded."""
@@ -78,10 +80,10 @@ class WardEntry:
         return {"rank": "" if self.rank is None else self.rank, "patient_id": row["patient_id"],
                 "mortality_risk": "" if self.rank is None else row["mortality_risk"],
                 "risk_change_6h": "" if self.risk_change is None else round(self.risk_change, 4),
-                "news2_last": "" if sparse else row["news2_last"], "news2_max": "" if sparse else row["news2_max"],
+                "news2_last": "" if sparse else row["news2_last"],
                 "news2_response": RESPONSES.get(self.news2_response, ""),
-                "news2_not_recorded": row["news2_not_recorded"], "hours_observed": round(self.hours_observed, 1),
-                "status": row["status"], "message": message}
+                "news2_not_recorded": row["news2_not_recorded"], "news2_max": "" if sparse else row["news2_max"],
+                "hours_observed": round(self.hours_observed, 1), "status": row["status"], "message": message}
 
 
 def _earlier_risks(stays: list[Stay]) -> dict[int, float]:
@@ -142,4 +144,4 @@ def worklist(items: Iterable[Item], *, user: str = "anonymous", source: str = "p
     return ranked + [e for e in entries if e.why_not_ranked]
 
 
-__all__ = ["CHANGE_OVER_H", "RESPONSES", "WARD_COLUMNS", "WardEntry", "worklist"]
+__all__ = ["ACTING_ON", "CHANGE_OVER_H", "RESPONSES", "WARD_COLUMNS", "WardEntry", "worklist"]

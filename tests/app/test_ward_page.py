@@ -76,3 +76,17 @@ def test_a_patient_handed_over_opens_on_the_timeline(ward_page):
     assert ward_page.radio(key="timeline_how").value == "From the ward overview"
     assert ward_page.selectbox[0].value == patient
     assert any(m.value.startswith(f"**Patient {patient}**") for m in ward_page.markdown)
+
+
+def test_an_upload_is_still_shown_after_a_visit_to_another_page(ward_page):
+    ward_page.radio[0].set_value("Upload files").run()
+    thin = "\n".join(["patient_id,time,variable,value"] + [f"thin,{h},HR,{80 + h}" for h in range(3)])
+    ward_page.file_uploader[0]._files = [("f1", "ward.csv", SAMPLE_WARD.read_bytes(), "text/csv"),
+                                         ("f2", "thin.csv", thin.encode(), "text/csv")]
+    ward_page.run()
+    ward_page.switch_page("pages/timeline.py").run()
+    back = ward_page.switch_page("pages/ward.py").run()
+    assert not back.exception
+    assert any(c.value.startswith("Showing your last upload (ward.csv, thin.csv)") for c in back.caption)
+    assert len(back.dataframe[0].value) == 12 and list(back.dataframe[1].value["patient"]) == ["thin"]
+    assert back.dataframe[1].value["data"][0] == "read with care"

@@ -61,7 +61,7 @@ def test_ward_overview_ranks_the_sample_ward_and_opens_a_patient(server):
             page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's selection box, under the header
             page.get_by_role("button", name="Open patient").click()
             expect(page.get_by_text("Mortality risk (in hospital)")).to_be_visible(timeout=TIMEOUT_MS)
-            expect(page.get_by_text("From the ward overview")).to_be_visible(timeout=TIMEOUT_MS)
+            expect(page.get_by_text("opened from the Ward overview")).to_be_visible(timeout=TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_ward_to_timeline.png"), full_page=True)
         finally:
             browser.close()

@@ -43,6 +43,17 @@ def test_bundle_of_observations():
     assert stay.unknown == {"LOINC 99999-9": 1}
 
 
+def test_age_from_the_patient_birth_date_unless_an_age_observation_gives_it():
+    entries = [{"resource": {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1940-01-01"}},
+               _observation(1, "8867-4", 88, "/min", "2024-05-01T10:00:00Z")]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    (stay,) = read_upload(json.dumps(bundle).encode(), "bundle.json")
+    assert stay.descriptors["Age"] == pytest.approx(84.3, abs=0.05)
+    entries.append(_observation(2, "30525-0", 70, "a", "2024-05-01T10:00:00Z"))  # an Age observation wins
+    (stay,) = read_upload(json.dumps(bundle).encode(), "bundle.json")
+    assert stay.descriptors["Age"] == 70
+
+
 def test_not_a_bundle():
     with pytest.raises(InputError, match="Bundle"):
         read_upload(b'{"resourceType": "Patient"}', "x.json")
