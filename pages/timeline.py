@@ -36,6 +36,7 @@ PANELS = (("Heart rate", ("HR",)), ("Blood pressure, arterial line", ("SysABP", 
 COLOURS = {"HR": "#9467bd", "SysABP": "#1f77b4", "NISysABP": "#1f77b4", "DiasABP": "#d62728", "NIDiasABP": "#d62728",
            "MAP": "#2ca02c", "NIMAP": "#2ca02c", "RespRate": "#ff7f0e", "Temp": "#8c564b", "SaO2": "#17becf"}
 FROM_WARD = "From the ward overview"
+KEPT_VIEWS = 20  # patients whose figures a session keeps, so that going back to one records nothing new
 OLD_INPUT_H = 2.0  # a forecast resting on an observation older than this is named under the chart
 
 
@@ -43,8 +44,9 @@ def patient_input() -> tuple[str, bytes]:
     """(file name, bytes) the user chose; empty bytes when nothing yet. A patient opened from the Ward
     overview comes with that ward's file (and is chosen in it: ``timeline_ward_patient``)."""
     handed = st.session_state.pop("timeline_from_ward", None)
-    if handed:
-        st.session_state.timeline_ward, st.session_state.timeline_how = handed, FROM_WARD
+    if handed:  # the kept copy too: coming back through the sidebar keeps the ward's patient
+        st.session_state.timeline_ward = handed
+        st.session_state.timeline_how = st.session_state["_kept_timeline_how"] = FROM_WARD
     options = ["Sample patient", "Upload a file"] + ([FROM_WARD] if "timeline_ward" in st.session_state else [])
     how = st.radio("Patient", options, horizontal=True, key="timeline_how")
     if how == FROM_WARD:
@@ -194,6 +196,9 @@ if len(stays) > 1:
     stay = next(s for s in stays if s.patient_id == chosen)
 
 request = hashlib.sha256(data).hexdigest() + stay.patient_id
+views = st.session_state.setdefault("timeline_views", {})  # this session's patients, each assessed (and recorded) once
+if request in views:
+    st.session_state.timeline_view, st.session_state.timeline_request = views[request], request
 changed = st.session_state.get("timeline_request") != request
 area = results_area(changed)  # another patient blanks the previous patient's figures at once
 if changed:
@@ -209,6 +214,9 @@ if changed:
             st.error(str(exc), icon=":material/error:")
             st.stop()
     st.session_state.timeline_request = request
+    views[request] = st.session_state.timeline_view
+    while len(views) > KEPT_VIEWS:
+        views.pop(next(iter(views)))
 
 
 def band_bias(evidence: dict, outcome: str) -> str:
@@ -232,6 +240,8 @@ def similar_section(similar: SimilarStays) -> None:
     died.metric("Died in hospital", f"{similar.died_in_hospital} of {similar.stays}")
     died.caption(f"{100 * similar.died_in_hospital / similar.stays:.0f} % (95 % interval {100 * low:.0f}–{100 * high:.0f} %)")
     alive.metric("Alive at a year", f"{similar.alive_at_1_year} of {similar.stays}")
+    low, high = similar.alive_ci95
+    alive.caption(f"{100 * similar.alive_at_1_year / similar.stays:.0f} % (95 % interval {100 * low:.0f}–{100 * high:.0f} %)")
     first, median, third = similar.survivors_stay_days
     stay_days.metric("Hospital stay of those who left alive", "—" if median != median else f"{median:.0f} days")
     if median == median:
@@ -242,10 +252,12 @@ def similar_section(similar: SimilarStays) -> None:
                f"labs (last, lowest and highest values) and age were most like this patient's at {similar.cutoff_h:g} h "
                "of their stays: what happened to them, a count, not a prediction for this patient, so it may differ "
                "from the models' figures above. In validation, a stay that died had more deaths among such stays than "
-               f"one that survived {100 * card['roc_auc']:.0f} % of the time"
-               + (f" (the risk model ranked them right {100 * model_auc:.0f} % of the time)" if model_auc else "")
-               + ". Alike in measurements, not in diagnosis or treatment, which the data do not hold; the patient's "
-               "own stay, if it is in the training data, is left out.")
+               f"one that survived {100 * card['roc_auc']:.0f} % of the time (95 % interval "
+               f"{100 * card['roc_auc_95ci'][0]:.0f}–{100 * card['roc_auc_95ci'][1]:.0f} %)"
+               + (f"; the risk model ranked them right {100 * model_auc:.0f} % of the time" if model_auc else "")
+               + ". Alike in measurements, not in diagnosis or treatment, which the data do not hold. The patient's own "
+               "stay is left out when it is among them (the sample patients are training stays). Counts of past "
+               "outcomes: no feedback is asked for them.")
     if similar.unlike_most:
         st.warning(f"This stay is unlike most: its nearest stays lie further from it than for "
                    f"{UNLIKE_PERCENTILE:.0f} % of validation stays, so they are less alike than usual.",
@@ -333,6 +345,9 @@ def draw(view: TimelineView) -> None:
 
     if view.similar is not None and not thin:
         similar_section(view.similar)
+    for name, why in view.unavailable.items():
+        st.info(f"{name} could not be used, so its panel is missing: {why} The Admin page lists each model's state.",
+                icon=":material/info:")
     labs = labs_figure(stay)
     if labs is not None:
         st.subheader("Labs")

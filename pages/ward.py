@@ -118,8 +118,9 @@ def how_sure() -> str:
 
 st.title("Ward overview")
 st.caption(f"Every patient of a file ranked by the risk of death in hospital ({RISK_MODEL}), with how it moved over the "
-           f"last {CHANGE_OVER_H:g} hours and NEWS2 now. A ranking to help decide whom to look at first: research use "
-           "only, not triage, and no substitute for NEWS2 or clinical judgement.")
+           f"last {CHANGE_OVER_H:g} hours and NEWS2 now. Research use only: a ranking to read beside NEWS2 and "
+           "clinical judgement, not a triage tool. Each patient's risk is recorded in the audit log; its feedback is "
+           "given on the Patient timeline.")
 files = ward_input()
 if not files:
     st.info("Pick the sample ward or upload files to begin.")

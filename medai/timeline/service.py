@@ -259,9 +259,7 @@ def find_similar(items: Iterable[Item], *, user: str = "anonymous", source: str 
                                        " ".join(filter(None, said)), similar, stay_hash(item))
             summary = result.similar and f"{result.similar.died_in_hospital} of {result.similar.stays} similar stays died"
             record_id = _record(store, SIMILAR_MODEL, result.input_sha256, result.status, result.message, user, source,
-                                summary or None, {"died_in_hospital_share": result.similar.died_in_hospital
-                                                  / result.similar.stays} if result.similar else None,
-                                share_ms if result.similar else None)
+                                summary or None, duration_ms=share_ms if result.similar else None)  # a count: no P
             yield replace(result, record_id=record_id)
         if progress:
             progress(len(batch))
@@ -291,6 +289,9 @@ class TimelineView:
         The same for death within a year against the survival model's ``1 - survival[-1]``.
     similar : SimilarStays or None
         What happened to the training stays most like this one (None when that model is not installed).
+    unavailable : dict
+        Optional model (survival, similar stays) → why it could not be used (a damaged install), so that
+        the rest of the view still stands.
     """
 
     stay: Stay
@@ -306,6 +307,7 @@ class TimelineView:
     risk_evidence: dict | None = None
     survival_evidence: dict | None = None
     similar: SimilarStays | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     @property
     def disagreement(self) -> str:
@@ -322,6 +324,18 @@ class TimelineView:
                 f"year): read both as rough for this patient.")
 
 
+def _optional(name: str, unavailable: dict[str, str]):
+    """An optional model of the view, loaded; None when not installed, or when damaged (why in ``unavailable``:
+    an optional panel never takes the rest of the view down)."""
+    if name not in registry.names():
+        return None
+    try:
+        return registry.load(name)
+    except MedAIError as exc:
+        unavailable[name] = str(exc)
+        return None
+
+
 def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
              store: AuditStore | None = None) -> TimelineView:
     """Risk (with its hourly curve and drivers), NEWS2, forecasts and survival of one stay; audited once per model."""
@@ -333,9 +347,9 @@ def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
     hours, curve = model.risk_curve(stay)
     forecast = next(forecast_all([stay], user=user, source=source, store=store))
     record_ids = {RISK_MODEL: risk.record_id, FORECAST_MODEL: forecast.record_id}
-    days, survival, survival_evidence = np.zeros(0), np.zeros(0), None
-    if SURVIVAL_MODEL in registry.names():
-        (days, survival), took_ms = _timed(lambda: registry.load(SURVIVAL_MODEL).curve(stay), 1)
+    days, survival, survival_evidence, unavailable = np.zeros(0), np.zeros(0), None, {}
+    if (survival_model := _optional(SURVIVAL_MODEL, unavailable)) is not None:
+        (days, survival), took_ms = _timed(lambda: survival_model.curve(stay), 1)
         survival_evidence = outcomes_in_bin(1.0 - float(survival[-1]),
                                             registry.card(SURVIVAL_MODEL)["curves"]["reliability"])
         survival_record = _record(store, SURVIVAL_MODEL, risk.input_sha256, risk.status, risk.message, user, source,
@@ -343,10 +357,10 @@ def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
                                   took_ms)
         record_ids[SURVIVAL_MODEL] = survival_record
     similar = None
-    if SIMILAR_MODEL in registry.names():
+    if _optional(SIMILAR_MODEL, unavailable) is not None:
         found = next(find_similar([stay], user=user, source=source, store=store))
         similar, record_ids[SIMILAR_MODEL] = found.similar, found.record_id
     evidence = outcomes_in_bin(risk.mortality_risk, registry.card(RISK_MODEL)["curves"]["reliability"])
     return TimelineView(stay, risk, news2(stay), hours, curve, model.occlusion(stay), forecast.forecasts, days,
                         survival, {k: v for k, v in record_ids.items() if v is not None}, evidence, survival_evidence,
-                        similar)
+                        similar, unavailable)

@@ -18,6 +18,7 @@ et al., ICLR 2018); the factor is chosen on validation, where the share is then 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +37,7 @@ ARRAYS_FILE = "similar.npz"
 UNKNOWN_ICU = 0  # ICU type not given: neighbours from every type
 ICU_TYPES = {1: "coronary care unit", 2: "cardiac surgery recovery unit", 3: "medical ICU", 4: "surgical ICU",
              UNKNOWN_ICU: "any ICU type"}
-SAME_STAY_BELOW = 0.01  # a reference stay this close is the patient itself (it was in the training data): left out
+FINGERPRINT_H = 6.0  # a stay is known again by its first hours (every patient with figures has at least these)
 UNLIKE_PERCENTILE = 95.0  # neighbours further than for this share of validation stays: said to be less alike
 
 
@@ -53,9 +54,28 @@ def icu_type(features: np.ndarray) -> np.ndarray:
     return np.where(np.isin(types, (1, 2, 3, 4)), np.nan_to_num(types), UNKNOWN_ICU).astype(np.int8)
 
 
+def fingerprint(stay: Stay) -> int:
+    """A 64-bit digest of the stay's descriptors and first :data:`FINGERPRINT_H` hours, rounded (minutes, 2
+    decimals) so that the same stay read from a PhysioNet file or re-written as a long CSV digests alike:
+    a patient who is one of the reference stays (a sample patient) is known and left out of its own neighbours."""
+    early = stay.until(FINGERPRINT_H)
+    rows = np.column_stack([np.round(early.time * 60), early.variable, np.round(early.value, 2)])
+    heads = np.round([early.descriptors.get(name, np.nan) for name in sorted(early.descriptors)], 1)
+    digest = hashlib.sha256(np.nan_to_num(heads, nan=-1.0).tobytes() + rows.astype("<f8").tobytes()).digest()
+    return int.from_bytes(digest[:8], "little", signed=True)
+
+
 def nearest_cutoff(hours: float) -> float:
     """The reference cut-off (h) nearest to a stay's hours of data."""
     return min(CUTOFFS_H, key=lambda cutoff: abs(cutoff - hours))
+
+
+def _wilson(count: int, total: int) -> tuple[float, float]:
+    """Wilson 95 % interval of ``count`` of ``total`` (0–1)."""
+    from scipy.stats import binomtest
+
+    interval = binomtest(count, total).proportion_ci(method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 @dataclass(frozen=True)
@@ -90,10 +110,12 @@ class SimilarStays:
     @property
     def died_ci95(self) -> tuple[float, float]:
         """Wilson 95 % interval of the share who died in hospital (0–1)."""
-        from scipy.stats import binomtest
+        return _wilson(self.died_in_hospital, self.stays)
 
-        interval = binomtest(self.died_in_hospital, self.stays).proportion_ci(method="wilson")
-        return float(interval.low), float(interval.high)
+    @property
+    def alive_ci95(self) -> tuple[float, float]:
+        """Wilson 95 % interval of the share alive at a year (0–1)."""
+        return _wilson(self.alive_at_1_year, self.stays)
 
     @property
     def unlike_most(self) -> bool:
@@ -129,6 +151,8 @@ class SimilarStaysModel:
         In-hospital death.
     survival_days_, stay_days_ : ndarray, shape (n,)
         PhysioNet ``Survival`` (-1 = not known to have died) and ``Length_of_stay`` (days).
+    fingerprint_ : ndarray of int64, shape (n,)
+        :func:`fingerprint` of each reference stay.
     radius_ : ndarray, shape (K, n)
         Each reference stay's local radius at each cut-off (mean distance to its :data:`RADIUS_NEIGHBOURS`
         nearest reference stays of the same ICU type).
@@ -148,6 +172,7 @@ class SimilarStaysModel:
     died_: np.ndarray | None = None
     survival_days_: np.ndarray | None = None
     stay_days_: np.ndarray | None = None
+    fingerprint_: np.ndarray | None = None
     radius_: np.ndarray | None = None
     local_scaling_: float = 0.0
     typical_distance_: np.ndarray | None = None
@@ -172,6 +197,7 @@ class SimilarStaysModel:
         self.icu_type_ = icu_type(feature_matrix(stays))
         self.died_, self.survival_days_ = np.asarray(died, np.int8), np.asarray(survival_days, float)
         self.stay_days_ = np.asarray(stay_days, float)
+        self.fingerprint_ = np.array([fingerprint(stay) for stay in stays], np.int64)
         counts = np.bincount(self.icu_type_, minlength=5)[1:]
         if counts.min() <= NEIGHBOURS:  # a patient in the reference still has NEIGHBOURS others of its type
             raise ValueError(f"each ICU type needs over {NEIGHBOURS} reference stays; counts {counts.tolist()}")
@@ -190,19 +216,22 @@ class SimilarStaysModel:
             radius[pool] = gaps[:, 1:RADIUS_NEIGHBOURS + 1].mean(axis=1)
         return radius
 
-    def neighbours(self, features: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
-        """Indices of the :data:`NEIGHBOURS` nearest reference stays (by locally scaled distance; the patient's
-        own stay left out when it is in the reference) and their mean plain distance, shapes (n, NEIGHBOURS)
-        and (n,), for (n, F) summary features compared at ``cutoff``."""
+    def neighbours(self, features: np.ndarray, cutoff: float,
+                   fingerprints: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the :data:`NEIGHBOURS` nearest reference stays (by locally scaled distance) and their
+        mean plain distance, shapes (n, NEIGHBOURS) and (n,), for (n, F) summary features compared at
+        ``cutoff``; a reference stay with the patient's ``fingerprints[i]`` (its own stay) is left out."""
         k = CUTOFFS_H.index(cutoff)
         x = np.asarray(features, float)[:, likeness_columns()]
         z = np.clip((np.where(np.isnan(x), self.median_[k], x) - self.median_[k]) / self.scale_[k], -5, 5)
         points, reference = z @ self.components_[k].T, self.coordinates_[k].astype(float)
         chosen, distances = [], []
-        for point, unit in zip(points, icu_type(features)):
-            pool = np.flatnonzero(self.icu_type_ == unit) if unit != UNKNOWN_ICU else np.arange(len(reference))
+        for row, (point, unit) in enumerate(zip(points, icu_type(features))):
+            keep = np.ones(len(reference), bool) if unit == UNKNOWN_ICU else self.icu_type_ == unit
+            if fingerprints is not None:
+                keep &= self.fingerprint_ != fingerprints[row]
+            pool = np.flatnonzero(keep)
             gaps = np.linalg.norm(reference[pool] - point, axis=1)
-            pool, gaps = pool[gaps >= SAME_STAY_BELOW], gaps[gaps >= SAME_STAY_BELOW]
             nearest = np.argsort(gaps - self.local_scaling_ * self.radius_[k][pool], kind="stable")[:NEIGHBOURS]
             chosen.append(pool[nearest]), distances.append(gaps[nearest].mean())
         return np.array(chosen), np.array(distances)
@@ -213,7 +242,7 @@ class SimilarStaysModel:
         for stay in stays:
             cutoff = nearest_cutoff(stay.hours)
             features = feature_matrix([stay])
-            (chosen,), (distance,) = self.neighbours(features, cutoff)
+            (chosen,), (distance,) = self.neighbours(features, cutoff, np.array([fingerprint(stay)]))
             survival, survived = self.survival_days_[chosen], self.died_[chosen] == 0
             alive = (survival < 0) | (survival > HORIZON_DAYS)
             days = self.stay_days_[chosen][survived & (self.stay_days_[chosen] >= 0)]
@@ -230,7 +259,8 @@ def load(spec: ModelSpec) -> SimilarStaysModel:
     with np.load(spec.path(ARRAYS_FILE)) as saved:
         return SimilarStaysModel(spec.name, spec.version, saved["median"], saved["scale"], saved["components"],
                                  saved["coordinates"], saved["icu_type"], saved["died"], saved["survival_days"],
-                                 saved["stay_days"], saved["radius"], float(spec.parameters["local_scaling"]),
+                                 saved["stay_days"], saved["fingerprint"], saved["radius"],
+                                 float(spec.parameters["local_scaling"]),
                                  saved["typical_distance"])
 
 

@@ -90,3 +90,21 @@ def test_an_upload_is_still_shown_after_a_visit_to_another_page(ward_page):
     assert any(c.value.startswith("Showing your last upload (ward.csv, thin.csv)") for c in back.caption)
     assert len(back.dataframe[0].value) == 12 and list(back.dataframe[1].value["patient"]) == ["thin"]
     assert back.dataframe[1].value["data"][0] == "read with care"
+
+
+def test_a_patient_opened_again_in_the_session_is_not_recorded_again(ward_page):
+    """Going back to a patient already assessed in this session shows it again without recording it again
+    (the typed user's name across st.switch_page is checked in the browser: tests/e2e/test_timeline_e2e.py)."""
+    ward_page.session_state["ward_table"] = {"selection": {"rows": [0], "columns": []}}  # the first row selected
+    ward_page.run()
+    assert any(b.label.startswith("Open patient ward-") for b in ward_page.button)
+    patient = ward_page.dataframe[0].value["patient"][0]
+    ward_page.session_state["timeline_from_ward"] = (SAMPLE_WARD.name, SAMPLE_WARD.read_bytes(), patient)
+    ward_page.switch_page("pages/timeline.py").run()  # what the button does (AppTest does not follow st.switch_page)
+    assert not ward_page.exception and ward_page.radio(key="timeline_how").value == "From the ward overview"
+    opened = _records()
+    ward_page.radio(key="timeline_how").set_value("Sample patient").run()
+    sample = _records() - opened
+    ward_page.radio(key="timeline_how").set_value("From the ward overview").run()
+    ward_page.radio(key="timeline_how").set_value("Sample patient").run()
+    assert not ward_page.exception and sample > 0 and _records() == opened + sample

@@ -44,13 +44,18 @@ def test_ward_overview_ranks_the_sample_ward_and_opens_a_patient(server):
     """The worklist's first row selected in the grid opens that patient on the Patient timeline."""
     from playwright.sync_api import expect, sync_playwright
 
-    url, _ = server
+    url, db_url = server
+    before = {r.id for r in AuditStore(db_url).recent_predictions(limit=10_000)}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1400})
             page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{url}/ward", timeout=TIMEOUT_MS)
+            page.goto(url, timeout=TIMEOUT_MS)
+            name = page.get_by_label("Your name (for the audit trail)")
+            name.fill("dr.ward")
+            name.press("Enter")
+            page.get_by_role("link", name="Ward overview").click()
             grid = page.locator("[data-testid='stDataFrame']").first
             try:
                 expect(page.get_by_text("12 patients ranked")).to_be_visible(timeout=TIMEOUT_MS)
@@ -65,3 +70,6 @@ def test_ward_overview_ranks_the_sample_ward_and_opens_a_patient(server):
             page.screenshot(path=str(ARTIFACTS / "e2e_ward_to_timeline.png"), full_page=True)
         finally:
             browser.close()
+    added = [r for r in AuditStore(db_url).recent_predictions(limit=10_000) if r.id not in before]
+    assert {r.model_name for r in added} >= set(TIMELINE_MODELS)
+    assert {r.user for r in added} == {"dr.ward"}, "the typed name survives st.switch_page to the timeline"

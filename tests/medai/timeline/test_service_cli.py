@@ -143,3 +143,22 @@ def test_risk_takes_several_inputs_in_order(tmp_path):
         rows = list(csv.DictReader(handle))
     assert [(r["patient_id"], r["status"], r["message"]) for r in rows][1] == (missing, "error", "No such file or folder.")
     assert main(["timeline", "risk", missing, "--output", str(out), "--quiet"]) == 2, "a lone INPUT: could not run"
+
+
+def test_a_damaged_optional_model_leaves_the_rest_of_the_view(monkeypatch):
+    """A similar-stays install missing its arrays: the view keeps risk, forecast and survival and says why."""
+    from medai import registry
+    from medai.errors import MedAIError
+    from medai.timeline.service import SIMILAR_MODEL
+
+    load = registry.load
+
+    def damaged(name):
+        if name == SIMILAR_MODEL:
+            raise MedAIError(f"Model '{name}' is missing its file similar.npz.")
+        return load(name)
+
+    monkeypatch.setattr(registry, "load", damaged)
+    view = timeline(sample_stay())
+    assert view.similar is None and view.risk.mortality_risk is not None and view.forecasts
+    assert view.unavailable == {SIMILAR_MODEL: "Model 'icu-similar-stays' is missing its file similar.npz."}

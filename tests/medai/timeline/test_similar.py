@@ -40,12 +40,22 @@ def test_nearest_cutoff():
 
 def test_a_reference_stay_is_not_its_own_neighbour_and_neighbours_share_its_icu_type(small, stays):
     full = [s for s in stays if s.hours > 47]
-    chosen, distance = small.neighbours(feature_matrix(full), 48.0)
+    marks = np.array([similar.fingerprint(s) for s in full])
+    chosen, _ = small.neighbours(feature_matrix(full), 48.0, marks)
     types = similar.icu_type(feature_matrix(full))
     for stay, row, unit in zip(full, chosen, types):
         assert not any(stays[i] is stay for i in row), "the patient's own stay would count its own outcome"
         assert (small.icu_type_[row] == unit).all()
-    assert (distance >= similar.SAME_STAY_BELOW).all()
+    without_marks, distance = small.neighbours(feature_matrix(full), 48.0)
+    assert all(stays[row[0]] is stay for stay, row in zip(full, without_marks)), "unmarked, itself is nearest"
+
+
+def test_a_stay_digests_alike_from_its_physionet_file_and_as_a_long_csv():
+    from medai.timeline.sources import read_upload
+
+    written = read_upload((SAMPLES / "long_format_132540.csv").read_bytes(), "long.csv")[0]
+    assert similar.fingerprint(written) == similar.fingerprint(sample_stay("132540.txt"))
+    assert similar.fingerprint(written) != similar.fingerprint(sample_stay("132539.txt"))
 
 
 def test_an_unknown_icu_type_draws_from_every_type(small, stays):
@@ -72,6 +82,8 @@ def test_shipped_model_counts_and_audit(stays):
         assert 0 <= answer.alive_at_1_year <= answer.stays and answer.cutoff_h == 48.0
         low, high = answer.died_ci95
         assert low <= answer.died_in_hospital / answer.stays <= high
+        low, high = answer.alive_ci95
+        assert low <= answer.alive_at_1_year / answer.stays <= high
         assert 0 <= answer.distance_percentile <= 100
     result = next(find_similar([stays[0]]))
     assert result.status in ("ok", "flagged") and result.similar is not None
