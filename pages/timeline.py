@@ -42,7 +42,8 @@ OLD_INPUT_H = 2.0  # a forecast resting on an observation older than this is nam
 
 def patient_input() -> tuple[str, bytes]:
     """(file name, bytes) the user chose; empty bytes when nothing yet. A patient opened from the Ward
-    overview comes with that ward's file (and is chosen in it: ``timeline_ward_patient``)."""
+    overview comes with its own file, (name, bytes, patient id) in ``timeline_ward``; the patient is then
+    preselected in the file's list."""
     handed = st.session_state.pop("timeline_from_ward", None)
     if handed:  # the kept copy too: coming back through the sidebar keeps the ward's patient
         st.session_state.timeline_ward = handed

@@ -174,13 +174,13 @@ with area.container():
         missed = st.dataframe(table(apart, sources, several_files).drop(columns=["rank", "risk of death in hospital"]),
                               hide_index=True, width="stretch", placeholder="—", key="ward_apart", on_select="rerun",
                               selection_mode="single-row", column_config=COLUMNS)
-    picked = [group[selected[0]] for group, chart in ((ranked, event), (apart, missed))
-              if chart is not None and (selected := chart.selection.rows)]
+    picked = [group[selected[0]] for group, chart in ((ranked, event), (apart, missed))  # a stale selection: none
+              if chart is not None and (selected := chart.selection.rows) and selected[0] < len(group)]
     for chosen in picked:
-        twice = f" ({sources[chosen.position][0]})" if chosen.duplicate and several_files else ""
+        from_file = f" ({sources[chosen.position][0]})" if chosen.duplicate and several_files else ""
         if chosen.risk.status == "error":
             st.info(f"{chosen.risk.patient_id} could not be read: there is no patient to open.", icon=":material/info:")
-        elif st.button(f"Open patient {chosen.risk.patient_id}{twice} on the Patient timeline",
+        elif st.button(f"Open patient {chosen.risk.patient_id}{from_file} on the Patient timeline",
                        icon=":material/monitor_heart:", key=f"open_{chosen.position}"):
             st.session_state.timeline_from_ward = sources[chosen.position]  # that line's own file, not its id's
             st.switch_page("pages/timeline.py")
