@@ -72,6 +72,7 @@ def table(entries: list[WardEntry], sources: list[tuple[str, bytes, str]], sever
         "data": "read with care" if e.risk.status == "flagged" else "could not be read" if e.risk.status == "error"
         else "",
         "risk of death in hospital": None if e.rank is None else 100 * e.risk.mortality_risk,
+        "died when scored alike": e.scored_alike,
         CHANGE: None if e.risk_change is None else 100 * e.risk_change,
         "NEWS2 now": None if e.risk.news2_sparse else e.risk.news2_last,
         "NEWS2 response": RESPONSES.get(e.news2_response, ""),
@@ -85,6 +86,9 @@ def table(entries: list[WardEntry], sources: list[tuple[str, bytes, str]], sever
 CHANGE = f"change over {CHANGE_OVER_H:g} h (% points)"
 COLUMNS = {"risk of death in hospital": st.column_config.ProgressColumn(
                "risk of death in hospital", format="%.1f %%", min_value=0, max_value=100),
+           "died when scored alike": st.column_config.TextColumn(
+               "died when scored alike", help="How sure: of the validation stays the model scored in the same tenth, "
+                                              "how many died in hospital, with a 95 % interval."),
            CHANGE: st.column_config.NumberColumn(
                CHANGE, format="%+.1f",
                help=f"The risk now minus the risk from the data up to {CHANGE_OVER_H:g} h before the latest "
@@ -93,7 +97,7 @@ COLUMNS = {"risk of death in hospital": st.column_config.ProgressColumn(
            "NEWS2 now": st.column_config.NumberColumn("NEWS2 now", help="Blank when most of its parameters "
                                                       "were not recorded (each would score 0, as if normal)."),
            "NEWS2 response": st.column_config.TextColumn(
-               "NEWS2 response", width="medium", help="The RCP's clinical response to NEWS2 now: an urgent ward-based review when "
+               "NEWS2 response", help="The RCP's clinical response to NEWS2 now: an urgent ward-based review when "
                                       "one parameter scores 3, an urgent response at 5–6, an emergency response at 7 "
                                       "or more."),
            "NEWS2 not recorded": st.column_config.TextColumn(
@@ -171,8 +175,9 @@ with area.container():
     if apart:
         st.warning("Not ranked: too little data for a figure, or the file could not be read. An unknown is not a "
                    "low risk: look at these patients too.", icon=":material/warning:")
-        missed = st.dataframe(table(apart, sources, several_files).drop(columns=["rank", "risk of death in hospital"]),
-                              hide_index=True, width="stretch", placeholder="—", key="ward_apart", on_select="rerun",
+        unranked = table(apart, sources, several_files).drop(
+            columns=["rank", "risk of death in hospital", "died when scored alike"])
+        missed = st.dataframe(unranked, hide_index=True, width="stretch", placeholder="—", key="ward_apart", on_select="rerun",
                               selection_mode="single-row", column_config=COLUMNS)
     picked = [group[selected[0]] for group, chart in ((ranked, event), (apart, missed))  # a stale selection: none
               if chart is not None and (selected := chart.selection.rows) and selected[0] < len(group)]

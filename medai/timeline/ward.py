@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from medai import registry
+from medai.cards import outcomes_in_bin
 from medai.store import AuditStore
 from medai.timeline.io import Stay
 from medai.timeline.mortality import too_little_data
@@ -20,8 +21,8 @@ from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.service import BATCH, RISK_MODEL, Item, RiskResult, assess_risk
 
 CHANGE_OVER_H = 6.0  # the risk now against the risk from the data up to this many hours before the latest
-WARD_COLUMNS = ["rank", "patient_id", "mortality_risk", "risk_change_6h", "news2_last", "news2_response",
-                "news2_not_recorded", "news2_max", "hours_observed", "status", "message"]
+WARD_COLUMNS = ["rank", "patient_id", "mortality_risk", "scored_alike_died", "risk_change_6h", "news2_last",
+                "news2_response", "news2_not_recorded", "news2_max", "hours_observed", "status", "message"]
 # The RCP's clinical response to the latest NEWS2 (Royal College of Physicians, NEWS2 2017, chart 3).
 RESPONSES = {"emergency": "emergency (≥ 7)", "urgent": "urgent (5–6)", "ward": "urgent ward review (a single 3)",
              "nurse": "nurse assessment (1–4)"}
@@ -49,6 +50,9 @@ class WardEntry:
         Empty for a ranked patient; else the reason (too little data, or the read error).
     duplicate : str
         Empty, or a note that the patient id came more than once in the input.
+    evidence : dict or None
+        How often validation stays scored in the same tenth died, with a 95 % interval
+        (:func:`medai.cards.outcomes_in_bin`); None for a patient not ranked.
     """
 
     risk: RiskResult
@@ -58,6 +62,15 @@ class WardEntry:
     rank: int | None = None
     why_not_ranked: str = ""
     duplicate: str = ""
+    evidence: dict | None = None
+
+    @property
+    def scored_alike(self) -> str:
+        """The evidence in a few words: "50 % (35–65 %)" of validation stays scored alike died; '' without it."""
+        if not self.evidence:
+            return ""
+        low, high = self.evidence["ci95"]
+        return f"{100 * self.evidence['observed']:.0f} % ({100 * low:.0f}–{100 * high:.0f} %)"
 
     @property
     def news2_response(self) -> str:
@@ -79,7 +92,7 @@ class WardEntry:
                                          and self.risk.news2_last is not None else "", str(row["message"])]))
         return {"rank": "" if self.rank is None else self.rank, "patient_id": row["patient_id"],
                 "mortality_risk": "" if self.rank is None else row["mortality_risk"],
-                "risk_change_6h": "" if self.risk_change is None else round(self.risk_change, 4),
+                "scored_alike_died": self.scored_alike, "risk_change_6h": "" if self.risk_change is None else round(self.risk_change, 4),
                 "news2_last": "" if sparse else row["news2_last"],
                 "news2_response": RESPONSES.get(self.news2_response, ""),
                 "news2_not_recorded": row["news2_not_recorded"], "news2_max": "" if sparse else row["news2_max"],
@@ -140,7 +153,9 @@ def worklist(items: Iterable[Item], *, user: str = "anonymous", source: str = "p
                                  why_not_ranked=why, duplicate=duplicates.get(position, "")))
     ranked = sorted((e for e in entries if not e.why_not_ranked),
                     key=lambda e: (-e.risk.mortality_risk, -(e.risk.news2_last or 0)))
-    ranked = [replace(e, rank=rank) for rank, e in enumerate(ranked, 1)]
+    reliability = registry.card(RISK_MODEL)["curves"]["reliability"]
+    ranked = [replace(e, rank=rank, evidence=outcomes_in_bin(e.risk.mortality_risk, reliability))
+              for rank, e in enumerate(ranked, 1)]
     return ranked + [e for e in entries if e.why_not_ranked]
 
 

@@ -37,6 +37,9 @@ def test_ranked_by_risk_and_unknowns_listed_apart(ward_items):
     assert [e.rank for e in ranked] == list(range(1, len(ranked) + 1)) and len(ranked) == 12
     risks = [e.risk.mortality_risk for e in ranked]
     assert risks == sorted(risks, reverse=True)
+    for entry in ranked:  # each figure with how validation stays scored alike fared, as the timeline's "How sure"
+        assert entry.evidence["low"] <= entry.risk.mortality_risk <= entry.evidence["high"]
+        assert entry.scored_alike.endswith(" %)") and entry.row()["scored_alike_died"] == entry.scored_alike
     apart = entries[len(ranked):]
     assert [e.risk.patient_id for e in apart] == ["thin", "broken.txt"], "not ranked, in input order, at the end"
     assert apart[0].why_not_ranked.startswith("only 2.0 h of data")
