@@ -97,9 +97,9 @@ COLUMNS = {"risk of death in hospital": st.column_config.ProgressColumn(
            "NEWS2 now": st.column_config.NumberColumn("NEWS2 now", help="Blank when most of its parameters "
                                                       "were not recorded (each would score 0, as if normal)."),
            "NEWS2 response": st.column_config.TextColumn(
-               "NEWS2 response", help="The RCP's clinical response to NEWS2 now: an urgent ward-based review when "
-                                      "one parameter scores 3, an urgent response at 5–6, an emergency response at 7 "
-                                      "or more."),
+               "NEWS2 response", help="The RCP's clinical response to NEWS2 now: a registered nurse's assessment "
+                                      "at 1–4, an urgent ward-based review when one parameter scores 3, an urgent "
+                                      "response at 5–6, an emergency response at 7 or more."),
            "NEWS2 not recorded": st.column_config.TextColumn(
                "NEWS2 not recorded", help="Parameters with no observation in the last 24 h: each scored 0, as if "
                                           "normal, so the true score may be higher."),
