@@ -75,8 +75,9 @@ def vitals_figure(view) -> go.Figure:
     stay = view.stay
     rows = [(title, [n for n in names if n in stay.observed()]) for title, names in PANELS]
     rows = [(title, names) for title, names in rows if names]
-    titles = [f"{t} ({unit(n[0])})" for t, n in rows] + ["NEWS2 (points)",
-                                                          "Mortality risk (%, line) and its hourly change (pp, bars)"]
+    risk_title = "Mortality risk (%, line) and its hourly change (pp, bars)" + (
+        ": rough guesses, too little data" if too_little_data(stay) else "")  # as the headline's "—" says
+    titles = [f"{t} ({unit(n[0])})" for t, n in rows] + ["NEWS2 (points)", risk_title]
     # The risk panel's bars get their own axis on the right: a change in percentage points is not a risk.
     specs = [[{}]] * (len(titles) - 1) + [[{"secondary_y": True}]]
     figure = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.03,

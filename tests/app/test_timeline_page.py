@@ -76,6 +76,8 @@ def test_uploaded_long_csv_with_two_patients(timeline_page):
                for i in timeline_page.info)
     assert not any(h.value == "Stays like this one" for h in timeline_page.subheader)
     assert any(c.value.startswith("From this little data the forecasts are rough guesses") for c in timeline_page.caption)
+    figure = json.loads(timeline_page.get("plotly_chart")[0].proto.spec)
+    assert any(a["text"].endswith(": rough guesses, too little data") for a in figure["layout"]["annotations"])
     assert timeline_page.selectbox[0].options == ["a", "b"]
 
 
