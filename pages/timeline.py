@@ -19,6 +19,7 @@ from medai.timeline.sources import read_upload
 from medai.timeline.vocabulary import reference_ranges, variables
 from medai.timeline.mortality import too_little_data
 from medai.timeline.news2 import HIGH, MEDIUM
+from medai.timeline.news2 import PARAMETERS as NEWS2_PARAMETERS
 from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SIMILAR_MODEL, SURVIVAL_MODEL, TimelineView, timeline
 from medai.timeline.similar import ICU_TYPES, UNLIKE_PERCENTILE, SimilarStays
 from pages.common import audit_store, cached_model, current_user, keep_across_pages, results_area, through_router
@@ -60,7 +61,8 @@ def patient_input() -> tuple[str, bytes]:
                                   type=["csv", "txt", "json"])
         return (upload.name, upload.getvalue()) if upload else ("", b"")
     name = st.selectbox("Sample patient (PhysioNet 2012 set A, ODC-BY 1.0)", key="timeline_sample",
-                        options=sorted(p.name for p in SAMPLES.glob("*") if p.suffix in (".txt", ".csv")),
+                        options=sorted([p.name for p in SAMPLES.glob("*.txt")]
+                                       + [p.name for p in SAMPLES.glob("long_format_*.csv")]),  # not the ward's file
                         help="These stays are in the models' training data: their figures illustrate, they are no "
                              "evidence of accuracy (the model cards have that).")
     return name, (SAMPLES / name).read_bytes()
@@ -77,7 +79,9 @@ def vitals_figure(view) -> go.Figure:
     rows = [(title, names) for title, names in rows if names]
     risk_title = "Mortality risk (%, line) and its hourly change (pp, bars)" + (
         ": rough guesses, too little data" if too_little_data(stay) else "")  # as the headline's "—" says
-    titles = [f"{t} ({unit(n[0])})" for t, n in rows] + ["NEWS2 (points)", risk_title]
+    unscored = bool(len(view.news2.missing)) and bool((view.news2.missing > len(NEWS2_PARAMETERS) / 2).all())
+    news2_title = "NEWS2 (points)" + (": not scored, most of its parameters not recorded" if unscored else "")
+    titles = [f"{t} ({unit(n[0])})" for t, n in rows] + [news2_title, risk_title]
     # The risk panel's bars get their own axis on the right: a change in percentage points is not a risk.
     specs = [[{}]] * (len(titles) - 1) + [[{"secondary_y": True}]]
     figure = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.03,
@@ -104,7 +108,9 @@ def vitals_figure(view) -> go.Figure:
                                             name=f"{shown_name} forecast (median)"), row=row, col=1)
     news_row, risk_row = len(rows) + 1, len(rows) + 2
     # Fixed colours: the same line looks the same for every patient, and never like the red / green bars.
-    figure.add_trace(go.Scatter(x=view.news2.hours, y=view.news2.total, mode="lines",
+    # An hour when most parameters were unrecorded is no score (each would count 0, as if normal): a gap, as "—".
+    scored = np.where(view.news2.missing > len(NEWS2_PARAMETERS) / 2, np.nan, view.news2.total)
+    figure.add_trace(go.Scatter(x=view.news2.hours, y=scored, mode="lines",
                                 line={"shape": "hv", "color": "#444444"}, name="NEWS2"), row=news_row, col=1)
     # Labels on the right, over the forecast hours, where the NEWS2 line has ended.
     for level, colour, meaning in ((MEDIUM, "orange", "urgent review"), (HIGH, "red", "emergency")):
@@ -307,7 +313,8 @@ def draw(view: TimelineView) -> None:
     age = stay.descriptors.get("Age", float("nan"))
     st.markdown(f"**Patient {risk.patient_id}** · " + (f"age {age:.0f} years" if age == age else "age not given")
                 + f" · {len(stay.time)} observation{'s' * (len(stay.time) != 1)}")
-    feedback_control(view.record_ids.get(RISK_MODEL), registry.get_spec(RISK_MODEL).labels,
+    more_likely = "died_in_hospital" if (risk.mortality_risk or 0) >= 0.5 else "survived"  # the model's own reading
+    feedback_control(view.record_ids.get(RISK_MODEL), registry.get_spec(RISK_MODEL).labels, given=more_likely,
                      title="Feedback on the mortality risk")
 
     st.plotly_chart(vitals_figure(view), width="stretch")

@@ -68,17 +68,17 @@ def table(entries: list[WardEntry], sources: list[tuple[str, bytes, str]], sever
     """The worklist as the page shows it: per cent, percentage points and plain column names."""
     return pd.DataFrame([{
         "rank": e.rank, "patient": e.risk.patient_id,
-        **({"file": sources[e.position][0]} if several_files else {}),
-        "data": "read with care" if e.risk.status == "flagged" else "could not be read" if e.risk.status == "error"
-        else "",
         "risk of death in hospital": None if e.rank is None else 100 * e.risk.mortality_risk,
+        "NEWS2 now": None if e.risk.news2_sparse else e.risk.news2_last,
+        "NEWS2 response": RESPONSES.get(e.news2_response, ""),  # what a nurse acts on: in sight, not scrolled to
         "died when scored alike": e.scored_alike,
         CHANGE: None if e.risk_change is None else 100 * e.risk_change,
-        "NEWS2 now": None if e.risk.news2_sparse else e.risk.news2_last,
-        "NEWS2 response": RESPONSES.get(e.news2_response, ""),
+        "data": "read with care" if e.risk.status == "flagged" else "could not be read" if e.risk.status == "error"
+        else "",
         "NEWS2 not recorded": ", ".join(e.risk.news2_not_recorded),
         "NEWS2 max": None if e.risk.news2_sparse else e.risk.news2_max,
         "hours of data": round(e.hours_observed, 1),
+        **({"file": sources[e.position][0]} if several_files else {}),
         "notes": " ".join(filter(None, [e.duplicate, e.why_not_ranked and e.risk.status != "error"
                                         and "Not ranked (too little data).", e.risk.message]))} for e in entries])
 
@@ -161,9 +161,9 @@ with area.container():
                 + (f". NEWS2 calls for a response: {', '.join(responses)}" if responses else "") + ".")
     twice = sorted({e.risk.patient_id for e in entries if e.duplicate})
     if twice:
-        st.warning(f"Patient id{'s' * (len(twice) > 1)} {', '.join(twice)} come{'s' * (len(twice) == 1)} more than "
-                   "once: the same patient in two files, or two patients with one id. Each line is kept; check "
-                   "before acting on either.", icon=":material/content_copy:")
+        st.warning(f"Given more than once (an id twice, or the same data under two ids): {', '.join(twice)}. The "
+                   "same patient in two files, or two patients with one id; each line is kept, and its notes say "
+                   "which. Check before acting on either.", icon=":material/content_copy:")
     event = None
     if ranked:
         event = st.dataframe(table(ranked, sources, several_files), hide_index=True, width="stretch",

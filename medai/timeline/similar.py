@@ -127,7 +127,7 @@ class SimilarStays:
         low, median, high = self.survivors_stay_days
         return {"cutoff_h": self.cutoff_h, "icu_type": self.icu_type, "similar_stays": self.stays,
                 "died_in_hospital": self.died_in_hospital,
-                "died_in_hospital_ci95": "-".join(f"{100 * bound:.0f}%" for bound in self.died_ci95),
+                "died_in_hospital_ci95": "{:.0f}–{:.0f} %".format(*(100 * bound for bound in self.died_ci95)),
                 "alive_at_1_year": self.alive_at_1_year,
                 "survivors_stay_days_median": "" if median != median else round(median, 1),
                 "survivors_stay_days_iqr": "" if median != median else f"{low:.0f}-{high:.0f}",

@@ -114,7 +114,8 @@ def _earlier_risks(stays: list[Stay]) -> dict[int, float]:
 
 
 def _duplicates(results: list[RiskResult]) -> dict[int, str]:
-    """A note for each result (by position) whose patient id comes more than once in the input."""
+    """A note for each result (by position) whose patient id comes more than once in the input, or whose data
+    come again under another id."""
     positions: dict[str, list[int]] = {}
     for position, result in enumerate(results):
         positions.setdefault(result.patient_id, []).append(position)
@@ -124,6 +125,16 @@ def _duplicates(results: list[RiskResult]) -> dict[int, str]:
             same = len({results[p].input_sha256 for p in where}) == 1
             notes.update({p: f"Patient id {patient} comes {len(where)} times in the input "
                              f"({'the same data each time' if same else 'with different data'})." for p in where})
+    by_data: dict[str, list[int]] = {}
+    for position, result in enumerate(results):
+        if result.input_sha256:
+            by_data.setdefault(result.input_sha256, []).append(position)
+    for where in by_data.values():  # one stay under two ids (a file and its export, say): also said
+        ids = sorted({results[p].patient_id for p in where})
+        if len(ids) > 1:
+            for p in where:
+                others = ", ".join(i for i in ids if i != results[p].patient_id)
+                notes[p] = f"The same data as patient {others}: one stay under {len(ids)} ids."
     return notes
 
 

@@ -78,6 +78,8 @@ def test_uploaded_long_csv_with_two_patients(timeline_page):
     assert any(c.value.startswith("From this little data the forecasts are rough guesses") for c in timeline_page.caption)
     figure = json.loads(timeline_page.get("plotly_chart")[0].proto.spec)
     assert any(a["text"].endswith(": rough guesses, too little data") for a in figure["layout"]["annotations"])
+    assert "NEWS2 (points): not scored, most of its parameters not recorded" in [
+        a["text"] for a in figure["layout"]["annotations"]], "no flat 0 line where the headline says '—'"
     assert timeline_page.selectbox[0].options == ["a", "b"]
 
 
@@ -133,6 +135,7 @@ def test_override_of_the_mortality_risk_is_kept_with_the_outcome(timeline_page):
     next(r for r in timeline_page.radio if (r.key or "").startswith("verdict_")).set_value(
         "override").run()
     label = next(s for s in timeline_page.selectbox if (s.key or "").startswith("label_"))
+    assert label.options == ["died_in_hospital"], "a 0.6 % risk reads 'survived': overriding to it would agree"
     label.set_value("died_in_hospital").run()
     next(b for b in timeline_page.button if b.label == "Save feedback").click().run()
     assert not timeline_page.exception

@@ -77,6 +77,10 @@ def test_a_patient_id_twice_is_said_on_both_lines(ward_items):
         "Patient id thin comes 2 times in the input (the same data each time)."] * 2
     assert not entries[0].duplicate
     assert sorted(e.position for e in entries) == [0, 1, 2]
+    renamed = _thin_csv().replace(b"thin,", b"bed7,")  # the same stay exported under another id
+    entries = worklist(read_upload(_thin_csv(), "a.csv") + read_upload(renamed, "b.csv"))
+    assert [e.duplicate for e in entries] == ["The same data as patient bed7: one stay under 2 ids.",
+                                              "The same data as patient thin: one stay under 2 ids."]
 
 
 def test_cli_ward_writes_the_ranked_rows(tmp_path):
