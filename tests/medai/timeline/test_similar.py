@@ -51,8 +51,6 @@ def test_a_reference_stay_is_not_its_own_neighbour_and_neighbours_share_its_icu_
 
 
 def test_a_stay_digests_alike_from_its_physionet_file_and_as_a_long_csv():
-    from medai.timeline.sources import read_upload
-
     written = read_upload((SAMPLES / "long_format_132540.csv").read_bytes(), "long.csv")[0]
     assert similar.fingerprint(written) == similar.fingerprint(sample_stay("132540.txt"))
     assert similar.fingerprint(written) != similar.fingerprint(sample_stay("132539.txt"))
