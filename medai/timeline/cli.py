@@ -75,26 +75,17 @@ def _run(args: argparse.Namespace, kind: str) -> int:
         writer = csv.DictWriter(output, fieldnames=columns)
         writer.writeheader()
         with tqdm(total=total, unit="patient", file=sys.stderr, disable=args.quiet) as bar:
-            if kind == "risk":
-                for result in service.assess_risk(items, user=args.user, source="cli", store=store,
-                                                  progress=bar.update):
-                    writer.writerow(result.row())
-                    errors += result.status == "error"
-                    patients += 1
-            elif kind == "similar":
-                for result in service.find_similar(items, user=args.user, source="cli", store=store,
-                                                   progress=bar.update):
-                    writer.writerow(result.row())
-                    errors += result.status == "error"
-                    patients += 1
-            elif kind == "ward":  # ranking needs every patient: the rows come out together at the end
+            if kind == "ward":  # ranking needs every patient: the rows come out together at the end
                 entries = worklist(items, user=args.user, source="cli", store=store, progress=bar.update)
                 writer.writerows(entry.row() for entry in entries)
                 errors, patients = sum(e.risk.status == "error" for e in entries), len(entries)
             else:
-                for result in service.forecast_all(items, args.horizon, user=args.user, source="cli", store=store,
-                                                   progress=bar.update):
-                    writer.writerows(result.rows())
+                options = {"user": args.user, "source": "cli", "store": store, "progress": bar.update}
+                results = {"risk": lambda: service.assess_risk(items, **options),
+                           "similar": lambda: service.find_similar(items, **options),
+                           "forecast": lambda: service.forecast_all(items, args.horizon, **options)}[kind]()
+                for result in results:  # one row per patient, or per forecast point
+                    writer.writerows(result.rows() if kind == "forecast" else [result.row()])
                     errors += result.status == "error"
                     patients += 1
     finally:
