@@ -22,7 +22,7 @@ from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoosti
                               RandomForestClassifier, RandomForestRegressor)
 
 from medai import cards
-from medai.drug import datasets, evaluate
+from medai.drug import datasets, evaluate, external
 from medai.drug.catalog import DRUG_MODELS, DrugModelInfo
 from medai.drug.featurize import MORGAN_BITS, packed_bits
 from medai.drug.graphs import graphs_of
@@ -31,6 +31,7 @@ from medai.drug.models import Calibration, ColumnTree, FeatureScaler, PropertyMo
 from medai.drug.network import train_network
 from medai.drug.reference import approved_drug_inputs
 from medai.drug.store_model import save
+from medai.errors import DataNotFoundError
 
 MEMBERS = 5
 TREE_MEMBERS = 3  # single-task models; multi-task models keep one tree member per task (file size)
@@ -191,6 +192,11 @@ def train(model_dir: Path, members: int = MEMBERS, epochs: int | None = None) ->
                  similarity, members, seconds, len(graph_networks))
     if kind == "classification":
         _add_notation_check(card, info)
+    if info.name == external.MODEL:
+        try:
+            external.add_to_card(card, model)
+        except DataNotFoundError as exc:
+            log(f"external check left out: {exc}")
     card["metrics"]["validation_candidates"] = {label: round(v, 4) for label, v in candidate_scores.items()}
     (model_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     return card
