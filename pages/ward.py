@@ -190,7 +190,6 @@ with area.container():
             st.session_state.timeline_from_ward = sources[chosen.position]  # that line's own file, not its id's
             st.switch_page("pages/timeline.py")
     rows = pd.DataFrame([e.row() for e in entries], columns=WARD_COLUMNS)
-    if several_files:
-        rows["file"] = [sources[e.position][0] for e in entries]
+    rows["file"] = [sources[e.position][0] for e in entries]  # as the CLI's CSV
     st.download_button("Download the worklist (CSV)", rows.to_csv(index=False),
                        "worklist.csv", "text/csv", on_click="ignore", icon=":material/download:")

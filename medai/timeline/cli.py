@@ -51,6 +51,13 @@ def _items(arguments: list[str]) -> tuple[Iterator, int | None]:
     return chain.from_iterable(streams), total
 
 
+def _noting_files(items: Iterator, files: list[str]) -> Iterator:
+    """``items`` unchanged, appending each one's file to ``files`` as it passes (an error item's name)."""
+    for item in items:
+        files.append(item[0] if isinstance(item, tuple) else item.source)
+        yield item
+
+
 def _run(args: argparse.Namespace, kind: str) -> int:
     from tqdm import tqdm
 
@@ -70,14 +77,16 @@ def _run(args: argparse.Namespace, kind: str) -> int:
     output = sys.stdout if args.output == "-" else _open_output(args.output)
     errors = patients = 0
     try:
-        columns = {"risk": service.RISK_COLUMNS, "forecast": service.FORECAST_COLUMNS, "ward": WARD_COLUMNS,
+        columns = {"risk": service.RISK_COLUMNS, "forecast": service.FORECAST_COLUMNS, "ward": [*WARD_COLUMNS, "file"],
                    "similar": service.SIMILAR_COLUMNS}[kind]
         writer = csv.DictWriter(output, fieldnames=columns)
         writer.writeheader()
         with tqdm(total=total, unit="patient", file=sys.stderr, disable=args.quiet) as bar:
             if kind == "ward":  # ranking needs every patient: the rows come out together at the end
-                entries = worklist(items, user=args.user, source="cli", store=store, progress=bar.update)
-                writer.writerows(entry.row() for entry in entries)
+                files: list[str] = []  # each line's file, by its position in the input
+                entries = worklist(_noting_files(items, files), user=args.user, source="cli", store=store,
+                                   progress=bar.update)
+                writer.writerows({**entry.row(), "file": files[entry.position]} for entry in entries)
                 errors, patients = sum(e.risk.status == "error" for e in entries), len(entries)
             else:
                 options = {"user": args.user, "source": "cli", "store": store, "progress": bar.update}

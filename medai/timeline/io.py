@@ -72,6 +72,8 @@ class Stay:
         crossing midnight do (``HH:MM`` is read as hours since admission).
     renamed : tuple of str
         One line per other name read as ours, e.g. ``"'SpO2' read as O2 saturation (SaO2): 24 rows"``.
+    source : str
+        The file it was read from, as :func:`medai.timeline.sources.read_stays` names it ('' when unknown).
     """
 
     patient_id: str
@@ -85,6 +87,7 @@ class Stay:
     converted: tuple[str, ...] = ()
     doubts: tuple[str, ...] = ()
     renamed: tuple[str, ...] = ()
+    source: str = ""
 
     @property
     def hours(self) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -38,7 +39,7 @@ def iter_tar(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:
 
 
 def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError]]:
-    """Every stay in a folder (of PhysioNet files, long CSVs and FHIR Bundles), a ``.tar.gz`` of PhysioNet
+    """Every stay (its :attr:`~medai.timeline.io.Stay.source` the file it came from) in a folder (of PhysioNet files, long CSVs and FHIR Bundles), a ``.tar.gz`` of PhysioNet
     files, one PhysioNet file, a long CSV or a FHIR Bundle.
 
     Yields a :class:`Stay`, or ``(name, error)`` for a file that cannot be read, in sorted file order
@@ -60,15 +61,15 @@ def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError
                 if file.stat().st_size > MAX_FILE_BYTES:
                     raise InputTooLargeError(f"{file.name} is larger than {MAX_FILE_BYTES // 2**20} MB.")
                 if file.suffix.lower() == ".txt":  # PhysioNet's own files
-                    yield read_physionet(file.read_bytes(), file.name)
+                    yield _from(read_physionet(file.read_bytes(), file.name), file, path)
                 else:
-                    yield from read_upload(file.read_bytes(), file.name)
+                    yield from (_from(stay, file, path) for stay in read_upload(file.read_bytes(), file.name))
             except InputError as exc:
                 yield file.stem if file.suffix.lower() == ".txt" else file.name, exc
     elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
         for name, data in iter_tar(path):
             try:
-                yield read_physionet(data, name)
+                yield replace(read_physionet(data, name), source=f"{path.name}/{name}")
             except InputError as exc:
                 yield Path(name).stem, exc
     elif path.is_file():
@@ -77,13 +78,18 @@ def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError
         data = path.read_bytes()
         if data.lstrip().startswith(b"Time,Parameter,Value") or data.startswith(b"\xef\xbb\xbfTime,"):
             try:
-                yield read_physionet(data, path.name)
+                yield replace(read_physionet(data, path.name), source=path.name)
             except InputError as exc:
                 yield path.stem, exc
         else:
-            yield from read_upload(data, path.name)
+            yield from (replace(stay, source=path.name) for stay in read_upload(data, path.name))
     else:
         raise InputError("No such file or folder.")
+
+
+def _from(stay: Stay, file: Path, folder: Path) -> Stay:
+    """``stay`` named by its file's path within ``folder``."""
+    return replace(stay, source=file.relative_to(folder).as_posix())
 
 
 def read_upload(data: bytes, name: str) -> list[Stay]:

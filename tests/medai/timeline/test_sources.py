@@ -25,6 +25,7 @@ def test_tar_and_folder(tmp_path):
             tar.addfile(info, io.BytesIO(data))
     read = list(sources.read_stays(archive))
     assert isinstance(read[0], Stay) and read[1][0] == "2" and isinstance(read[1][1], InputError)
+    assert read[0].source == "set.tar.gz/set/1.txt"
     folder = tmp_path / "folder"
     folder.mkdir()
     (folder / "132539.txt").write_bytes(PHYSIONET)
@@ -41,6 +42,8 @@ def test_a_folder_reads_long_csvs_too_and_names_a_bad_file_in_its_place(tmp_path
     read = list(sources.read_stays(tmp_path))
     assert [r.patient_id if isinstance(r, Stay) else r[0] for r in read] == ["132539", "empty.csv", "bed1", "bed2"]
     assert str(read[1][1]) == "The file is empty."
+    assert [r.source for r in read if isinstance(r, Stay)] == ["132539.txt", "ward.csv", "ward.csv"]
+    assert [s.source for s in sources.read_stays(tmp_path / "ward.csv")] == ["ward.csv", "ward.csv"]
 
 
 def test_one_empty_file_is_named_empty(tmp_path):

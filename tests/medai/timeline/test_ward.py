@@ -89,7 +89,8 @@ def test_cli_ward_writes_the_ranked_rows(tmp_path):
     out = tmp_path / "worklist.csv"
     assert main(["timeline", "ward", str(WARD), str(thin), "--output", str(out), "--quiet"]) == 0
     rows = list(csv.DictReader(out.open()))
-    assert list(rows[0]) == WARD_COLUMNS and len(rows) == 13
+    assert list(rows[0]) == [*WARD_COLUMNS, "file"] and len(rows) == 13
+    assert [r["file"] for r in rows] == [WARD.name] * 12 + ["thin.csv"], "each line names its file"
     assert [r["rank"] for r in rows] == [str(k) for k in range(1, 13)] + [""]
     risks = np.array([float(r["mortality_risk"]) for r in rows[:12]])
     assert (np.diff(risks) <= 0).all()
