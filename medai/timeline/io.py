@@ -42,6 +42,11 @@ MAX_MESSAGES = 20  # row messages kept per stay (the rest are counted)
 MISSING = -1.0
 
 
+def clipped(text: str, length: int) -> str:
+    """``text`` for a message: at most ``length`` characters, an ellipsis marking a cut."""
+    return text if len(text) <= length else text[:length - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Stay:
     """One ICU stay as read.
@@ -186,7 +191,7 @@ class _Builder:
         try:
             when = parse_time(time_text)
         except ValueError:
-            self.problem(line, f"time '{time_text.strip()[:20]}' is not hours, HH:MM or an ISO timestamp")
+            self.problem(line, f"time '{clipped(time_text.strip(), 20)}' is not hours, HH:MM or an ISO timestamp")
             return
         if ":" in time_text and isinstance(when, float):
             self.check_clock(line, name, when, time_text.strip())
@@ -195,14 +200,14 @@ class _Builder:
         try:
             value = float(value_text)
         except ValueError:
-            self.problem(line, f"{name} value '{value_text.strip()[:20]}' is not a number")
+            self.problem(line, f"{name} value '{clipped(value_text.strip(), 20)}' is not a number")
             return
         if value == MISSING or not np.isfinite(value):
             return
         known = table_row(name)
         read = to_own_unit(name, value, unit)
         if read is None:  # counted per variable and unit: one note, not one per row
-            self.unknown_units.setdefault((name, unit.strip()[:12]), [0, line])[0] += 1
+            self.unknown_units.setdefault((name, clipped(unit.strip(), 12)), [0, line])[0] += 1
             return
         value, read_in = read
         if read_in:
@@ -254,7 +259,7 @@ class _Builder:
         converted = tuple(conversion_note(name, unit, count) for (name, unit), count in self.converted.items())
         doubts = tuple(filter(None, [*(unit_doubt(name, values) for name, values in self.unitless.items()),
                                      self.clock_doubt]))
-        renamed = tuple(f"'{given[:30]}' read as {label_of(name)} ({name}): {count} row{'s' * (count > 1)}"
+        renamed = tuple(f"'{clipped(given, 40)}' read as {label_of(name)} ({name}): {count} row{'s' * (count > 1)}"
                         for (given, name), count in self.renamed.items())
         return Stay(self.patient_id, time, variable, value, desc, dict(self.unknown), tuple(self.out_of_range),
                     tuple(self.problems), converted, doubts, renamed)

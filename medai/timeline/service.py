@@ -85,11 +85,14 @@ class RiskResult:
         return len(self.news2_not_recorded) > len(NEWS2_PARAMETERS) / 2
 
     def row(self) -> dict[str, object]:
-        """One CSV row (:data:`RISK_COLUMNS`)."""
-        return {"patient_id": self.patient_id, "status": self.status, "message": self.message,
+        """One CSV row (:data:`RISK_COLUMNS`); NEWS2 blank when most of its parameters were not recorded."""
+        sparse = self.news2_sparse and self.news2_last is not None
+        message = " ".join(filter(None, ["NEWS2 not given: most of its parameters were not recorded." if sparse
+                                         else "", self.message]))
+        return {"patient_id": self.patient_id, "status": self.status, "message": message,
                 "mortality_risk": "" if self.mortality_risk is None else round(self.mortality_risk, 4),
-                "news2_max": "" if self.news2_max is None else self.news2_max,
-                "news2_last": "" if self.news2_last is None else self.news2_last,
+                "news2_max": "" if self.news2_max is None or sparse else self.news2_max,
+                "news2_last": "" if self.news2_last is None or sparse else self.news2_last,
                 "news2_not_recorded": "; ".join(self.news2_not_recorded)}
 
 

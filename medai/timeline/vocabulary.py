@@ -91,7 +91,8 @@ def variable_names() -> tuple[str, ...]:
 # Other names hospital exports give the long CSV's columns (MIMIC's subject_id and charttime, ...).
 COLUMN_ALIASES = {"subject_id": "patient_id", "patientid": "patient_id", "patient": "patient_id",
                   "recordid": "patient_id", "timestamp": "time", "charttime": "time", "datetime": "time",
-                  "hours": "time", "parameter": "variable", "valuenum": "value", "valueuom": "unit"}
+                  "hours": "time", "parameter": "variable", "label": "variable", "valuenum": "value",
+                  "valueuom": "unit"}
 
 
 def column_name(header: str) -> str:

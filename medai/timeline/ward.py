@@ -85,17 +85,16 @@ class WardEntry:
 
     def row(self) -> dict[str, object]:
         """One CSV row (:data:`WARD_COLUMNS`); NEWS2 blank when most of its parameters were not recorded."""
-        row, sparse = self.risk.row(), self.risk.news2_sparse
+        row = self.risk.row()  # NEWS2 already blank there when most of its parameters were not recorded
         thin = self.why_not_ranked and self.risk.status != "error"
         message = " ".join(filter(None, [self.duplicate, "Not ranked (too little data)." if thin else "",
-                                         "NEWS2 not given: most of its parameters were not recorded." if sparse
-                                         and self.risk.news2_last is not None else "", str(row["message"])]))
+                                         str(row["message"])]))
         return {"rank": "" if self.rank is None else self.rank, "patient_id": row["patient_id"],
                 "mortality_risk": "" if self.rank is None else row["mortality_risk"],
                 "scored_alike_died": self.scored_alike, "risk_change_6h": "" if self.risk_change is None else round(self.risk_change, 4),
-                "news2_last": "" if sparse else row["news2_last"],
+                "news2_last": row["news2_last"],
                 "news2_response": RESPONSES.get(self.news2_response, ""),
-                "news2_not_recorded": row["news2_not_recorded"], "news2_max": "" if sparse else row["news2_max"],
+                "news2_not_recorded": row["news2_not_recorded"], "news2_max": row["news2_max"],
                 "hours_observed": round(self.hours_observed, 1), "status": row["status"], "message": message}
 
 

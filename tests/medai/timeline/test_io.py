@@ -177,3 +177,21 @@ def test_clock_times_across_midnight_are_doubted_not_reordered_silently():
                                                               for h in range(30)]
     (stay,) = tio.read_long_csv("\n".join(sorted_by_variable).encode())
     assert stay.doubts == (), "each variable's times go forward: no doubt"
+
+
+def test_a_mimic_lab_export_is_read_with_its_own_names_and_units():
+    # MIMIC-IV's labevents joined to d_labitems: its `label` column, its names, pH in "units".
+    rows = ["subject_id,charttime,label,valuenum,valueuom", "9,2154-04-26 08:01:00,pH,7.31,units",
+            "9,2154-04-26 08:01:00,pO2,84,mm Hg", "9,2154-04-26 08:01:00,pCO2,41,mm Hg",
+            "9,2154-04-26 09:00:00,Asparate Aminotransferase (AST),40,IU/L",
+            "9,2154-04-26 09:00:00,Alanine Aminotransferase (ALT),35,IU/L",
+            "9,2154-04-26 09:00:00,\"Bilirubin, Total\",0.8,mg/dL", "9,2154-04-26 09:00:00,\"Calcium, Total\",8.4,mg/dL"]
+    (stay,) = tio.read_long_csv("\n".join(rows).encode())
+    assert set(stay.observed()) == {"pH", "PaO2", "PaCO2", "AST", "ALT", "Bilirubin"}, stay.problems
+    assert stay.unknown == {"Calcium, Total": 1}
+    assert "'Asparate Aminotransferase (AST)' read as Aspartate aminotransferase (AST): 1 row" in stay.renamed
+
+
+def test_a_long_name_is_cut_visibly_in_messages():
+    assert tio.clipped("Alanine Aminotransferase (ALT)", 40) == "Alanine Aminotransferase (ALT)"
+    assert tio.clipped("x" * 50, 10) == "x" * 9 + "…"

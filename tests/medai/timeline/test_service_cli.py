@@ -81,6 +81,25 @@ def test_thin_or_implausible_data_is_flagged_not_silent():
     assert "h of data" in result.message and "implausible" in result.message and "HR 0 bpm" in result.message
 
 
+def test_a_laboratory_export_without_vital_signs_is_flagged_and_its_news2_left_blank():
+    from medai.timeline.io import read_long_csv
+
+    labs = ["Na", "K", "HCO3", "BUN", "Creatinine", "Glucose", "HCT", "WBC", "Platelets", "Mg"]
+    rows = [f"lab,{h},{name},{value}" for h in (1, 12, 24) for name, value in
+            zip(labs, (140, 4.1, 24, 18, 1.0, 110, 35, 9.0, 250, 2.0))]
+    rows += [f"lab,30,Unknown {k},1" for k in range(7)]
+    (result,) = assess_risk(read_long_csv(("patient_id,time,variable,value\n" + "\n".join(rows)).encode()))
+    assert result.status == "flagged" and result.mortality_risk is not None
+    assert "no vital sign recorded" in result.message
+    assert "unknown variables ignored: 'Unknown 0', 'Unknown 1', 'Unknown 2', 'Unknown 3', 'Unknown 4' (and 2 more)" \
+        in result.message
+    row = result.row()
+    assert row["news2_last"] == row["news2_max"] == "", "a NEWS2 of 0 from seven unrecorded parameters is not a score"
+    assert row["message"].startswith("NEWS2 not given: most of its parameters were not recorded.")
+    (with_vitals,) = assess_risk([sample_stay()])
+    assert "no vital sign" not in with_vitals.message
+
+
 def test_converted_units_are_said_in_the_risk_message():
     from medai.timeline.io import read_long_csv
 
