@@ -157,8 +157,8 @@ def sufficiency(stay: Stay) -> list[str]:
     if stay.unknown:
         names = sorted(stay.unknown)
         more = len(names) - UNKNOWN_NAMED
-        notes.append("unknown variables ignored: " + ", ".join(f"'{clipped(name, 40)}'" for name in names[:UNKNOWN_NAMED])
-                     + (f" (and {more} more)" if more > 0 else ""))
+        named = ", ".join(f"'{clipped(name, 40)}'" for name in names[:UNKNOWN_NAMED])
+        notes.append(f"unknown variables ignored: {named}" + (f" (and {more} more)" if more > 0 else ""))
     return notes
 
 

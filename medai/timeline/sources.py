@@ -39,8 +39,8 @@ def iter_tar(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:
 
 
 def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError]]:
-    """Every stay (its :attr:`~medai.timeline.io.Stay.source` the file it came from) in a folder (of PhysioNet files, long CSVs and FHIR Bundles), a ``.tar.gz`` of PhysioNet
-    files, one PhysioNet file, a long CSV or a FHIR Bundle.
+    """Every stay in a folder (of PhysioNet files, long CSVs and FHIR Bundles), a ``.tar.gz`` of PhysioNet
+    files, one PhysioNet file, a long CSV or a FHIR Bundle, its ``source`` the file it came from.
 
     Yields a :class:`Stay`, or ``(name, error)`` for a file that cannot be read, in sorted file order
     (within a long CSV or Bundle: order of first appearance), so one bad file never stops a batch.
