@@ -3,7 +3,8 @@
 A clinician's comment is free text, and identifiers end up in it (``patient DOE^JANE MRN-555-1234``
 was once stored word for word). The rules below remove the forms that can be recognised without
 knowing the patient: names written the DICOM way (``FAMILY^GIVEN``), capitalised names after a
-title or a word for a person (``Dr John Smith``, ``patient Jane Doe``, ``Mrs. O'Neil``), names in
+title, a word for a person or a label (``Dr John Smith``, ``patient Jane Doe``, ``Mrs. O'Neil``, ``baby Sam
+Roe``, ``Name: Jane Roe``), names in
 lower case after an honorific (``mr john smith``) or as ``Smith, John``, record numbers, e-mail
 addresses, phone numbers, long digit runs and dates. They err towards removing too much, because a
 lost word in a comment costs less than a stored identifier. A name written in plain words with nothing before it
@@ -32,7 +33,7 @@ _BEFORE_PHONES = [re.compile(pattern, re.IGNORECASE) for pattern in (
     # March 3, 2024; March 3rd; March 2024
     rf"\b{_MONTH}\s+(?:{_DAY}(?:,?\s+\d{{4}})?|\d{{4}})\b",
     # A labelled record number: MRN-555-1234, MRN 5551234, NHS no. 943 476 5919, patient ID: AB12345
-    r"\b(?:MRN|MR\s*no\.?|medical\s+record\s+(?:number|no\.?)|hospital\s+(?:number|no\.?)"
+    r"\b(?:MRN|MR\s*no\.?|medical\s+record\s+(?:number|no\.?)|hosp(?:ital|\.)?\s+(?:number|no\.?|\#)"
     r"|NHS(?:\s+(?:number|no\.?))?|patient\s+(?:id|number|no\.?)|PID)\s*[:#]?\s*[-:#]?\s*"
     r"[A-Z]{0,4}\d(?:[ -]?\d)*\b",
 )]
@@ -54,14 +55,18 @@ _AFTER_PHONES = [re.compile(pattern, re.IGNORECASE) for pattern in (
 # a row of nine or more digits of whole numbers ("HR 120 110 100 95") goes too, erring as above.
 _DIGIT_GROUPS = re.compile(r"\+?\(?\d[\d ()-]{7,}\d")
 MIN_PHONE_DIGITS = 9
-# "Family, Given" (Smith, John): two capitalised words around a comma.
-_COMMA_NAME = re.compile(r"\b[A-Z][a-z'’-]+,\s+[A-Z][a-z'’-]+\b")
+# Titles, words for a person (a paediatric comment names the baby or the mum) and labels before a name.
+_PERSON_WORDS = (r"dr|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|sister|brother|patient|pt|name|mother|mum|mom"
+                 r"|father|dad|son|daughter|baby|infant|child|boy|girl|grandmother|grandfather|grandma|grandpa"
+                 r"|granny|aunt|uncle|guardian|carer|husband|wife|partner|re|seen\s+by|reviewed\s+by|discussed\s+with")
+# "Family, Given" (Smith, John): two capitalised words around a comma, the second not a label ("Roe, Name:").
+_COMMA_NAME = re.compile(rf"\b[A-Z][a-z'’-]+,\s+(?!(?i:{_PERSON_WORDS})\b)[A-Z][a-z'’-]+\b")
 
 
-# A title or a word for a person, then one to three capitalised words or initials: the title stays.
+# A title, a word for a person or a label ("Patient:"), then one to three capitalised words or initials:
+# the title stays.
 _TITLED_NAME = re.compile(
-    r"\b((?i:dr|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|sister|patient|pt|mother|father|son|daughter"
-    r"|husband|wife|partner|seen\s+by|reviewed\s+by|discussed\s+with)\.?\s+)"
+    rf"\b((?i:{_PERSON_WORDS})\.?:?\s+)"
     r"[A-Z][\w'’-]*\.?(?:\s+[A-Z][\w'’-]*\.?){0,2}")
 
 

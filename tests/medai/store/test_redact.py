@@ -41,6 +41,11 @@ def test_clinical_text_is_kept(clinical):
     ("Smith, John (MRN A1234567) agrees", f"{REMOVED} ({REMOVED}) agrees"),
     ("mr john smith, email john.smith@nhs.net, tel 020 7946 0958, Smith, John agrees",
      f"mr {REMOVED}, email {REMOVED}, tel {REMOVED}, {REMOVED} agrees"),
+    # A trial's comments: a label with a colon, and the words a paediatric note puts before a name.
+    ("first reading: Patient: Jane Roe, Name: Zebedee Quixote",
+     f"first reading: Patient: {REMOVED}, Name: {REMOVED}"),
+    ("baby Zebedee Quixote, mum Jane Roe, guardian Ada Roe", f"baby {REMOVED}, mum {REMOVED}, guardian {REMOVED}"),
+    ("re Zebedee Quixote, hosp no 99887", f"re {REMOVED}, {REMOVED}"),
 ])
 def test_a_name_after_a_title_or_a_word_for_a_person_is_removed(typed, stored):
     assert redact_identifiers(typed) == stored
@@ -50,6 +55,7 @@ def test_a_name_after_a_title_or_a_word_for_a_person_is_removed(typed, stored):
     "discussed with the radiology team; patient stable, son at bedside",
     "Dr to review in the morning",
     "dr to review, mr will call back",
+    "child stable, mum at bedside; Name not given",
 ])
 def test_titles_without_a_name_are_kept(clinical):
     assert redact_identifiers(clinical) == clinical
