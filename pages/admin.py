@@ -69,13 +69,13 @@ with log_tab:
     recorded_download("Export audit log (CSV)", kind="export.audit-log", data=table.to_csv(index=False),
                       file_name="medai-audit-log.csv", key="admin_log_export",
                       details={"rows": len(table), "filters": {k: v for k, v in filters.items() if v}})
-    st.subheader("Sign-ins and exports")
+    st.subheader("Sign-ins, exports and changed verdicts")
     events = store.events(limit=500)
     st.dataframe([{"id": e.id, "when (UTC)": e.created_at, "user": e.user, "event": e.kind,
                    "details": event_details(e.details)} for e in events], placeholder="—", hide_index=True, width="stretch",
                  key="admin_events")
     if not events:
-        st.caption("No sign-ins or exports recorded yet.")
+        st.caption("No sign-ins, exports or changed verdicts recorded yet.")
 
 with models_tab:
     rows = []

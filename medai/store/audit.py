@@ -11,18 +11,16 @@ import json
 import logging
 import re
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from sqlalchemy import create_engine, event, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import StaticPool
 
 from medai import config
 from medai.errors import StoreError
 from medai.store import schema
+from medai.store.engine import dialect_insert, engine_for, masked
 from medai.store.models import COMMENT_CHARS, LABEL_CHARS, AuditEvent, Base, FeedbackRecord, PredictionRecord
 from medai.store.redact import redact_identifiers
 
@@ -35,7 +33,6 @@ EVENT_KINDS = ("sign-in", "export.audit-log", "export.feedback", "export.report"
 # Keys that would name or locate a patient: never accepted in input_metadata or event details.
 IDENTIFYING_KEY = re.compile(r"patient|birth|address|phone|accession|institution|physician|operator|file_?name"
                              r"|path|^name$|uid$", re.IGNORECASE)
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 log = logging.getLogger(__name__)
 
 
@@ -60,17 +57,17 @@ class AuditStore:
     def __init__(self, url: str | None = None):
         self.url = url or config.db_url()
         try:
-            self.engine = _engine(self.url)
+            self.engine = engine_for(self.url)
             schema.upgrade(self.engine)
         except SQLAlchemyError as exc:
-            log.error("audit database %s cannot be opened: %s", _masked(self.url), type(exc).__name__)
+            log.error("audit database %s cannot be opened: %s", masked(self.url), type(exc).__name__)
             raise StoreError("The audit database cannot be opened, so nothing can be recorded; "
                              "ask the administrator to check MEDAI_DB_URL and the database server.") from exc
 
     @property
     def masked_url(self) -> str:
         """The database URL with any password replaced by ``***`` (for display)."""
-        return _masked(self.url)
+        return masked(self.url)
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[Session]:
@@ -144,7 +141,9 @@ class AuditStore:
         """Store a clinician's verdict on prediction ``prediction_id``; return the feedback id.
 
         One verdict per user and prediction: saving again updates that row (and its time) instead
-        of adding another, atomically (``INSERT ... ON CONFLICT DO UPDATE`` on the unique index).
+        of adding another, atomically (``INSERT ... ON CONFLICT DO UPDATE`` on the unique index); the
+        verdict it replaces goes to the append-only audit log as a ``feedback.superseded`` entry, in
+        the same transaction, so a changed call stays visible.
         The comment and a typed corrected label are passed through :func:`redact_identifiers` first
         (then cut to the columns' widths, since a removal can lengthen the text).
 
@@ -166,8 +165,15 @@ class AuditStore:
         }
         keys = {"prediction_id": prediction_id, "user": user or "anonymous"}
         with self._transaction("feedback") as session:
+            previous = session.scalars(select(FeedbackRecord).filter_by(**keys).with_for_update()).first()
+            if previous is not None:
+                session.add(AuditEvent(created_at=values["created_at"], user=keys["user"], kind="feedback.superseded",
+                                       details={"feedback_id": previous.id, "prediction_id": prediction_id,
+                                                "verdict": previous.verdict, "corrected_label": previous.corrected_label,
+                                                "comment": previous.comment, "had_correction": bool(previous.correction),
+                                                "saved_at": previous.created_at.isoformat()}))
             if self.engine.dialect.name in ("sqlite", "postgresql"):
-                insert = _dialect_insert(self.engine.dialect.name)
+                insert = dialect_insert(self.engine.dialect.name)
                 statement = (insert(FeedbackRecord).values(**keys, **values)
                              .on_conflict_do_update(index_elements=["prediction_id", "user"], set_=values)
                              .returning(FeedbackRecord.id))
@@ -339,45 +345,6 @@ def _as_utc(moment: dt.date | dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(dt.timezone.utc)
-
-
-def _engine(url: str) -> Engine:
-    """An engine; SQLite files get WAL, a busy timeout and foreign-key checks, and their folder."""
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    memory = url in ("sqlite://", "sqlite:///:memory:")
-    if not memory:
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-                           **({"poolclass": StaticPool} if memory else {}))
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(connection, _record) -> None:
-        cursor = connection.cursor()
-        if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    return engine
-
-
-def _dialect_insert(dialect: str):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
-def _masked(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is shown as its scheme only
-        return url.partition(":")[0] + "://…"
 
 
 def _json(value: Any) -> Any:

@@ -22,6 +22,19 @@ def test_saving_twice_updates_the_same_row(tmp_path):
     assert store.feedback_counts() == {prediction: 1}
 
 
+def test_a_changed_verdict_keeps_the_one_it_replaces_in_the_audit_log(tmp_path):
+    store, prediction = _store_with_prediction(tmp_path)
+    store.record_feedback(prediction, user="dr.b", verdict="override", corrected_label="pneumonia", comment="left base")
+    assert store.events(kind="feedback.superseded") == [], "a first verdict replaces nothing"
+    store.record_feedback(prediction, user="dr.b", verdict="agree", comment="changed my mind")
+    (entry,) = store.events(kind="feedback.superseded")
+    assert entry.user == "dr.b"
+    assert {k: entry.details[k] for k in ("prediction_id", "verdict", "corrected_label", "comment")} == {
+        "prediction_id": prediction, "verdict": "override", "corrected_label": "pneumonia", "comment": "left base"}
+    (only,) = store.feedback_for(prediction)
+    assert (only.verdict, only.comment) == ("agree", "changed my mind")
+
+
 def test_another_user_adds_a_row_and_latest_is_the_last_saved(tmp_path):
     store, prediction = _store_with_prediction(tmp_path)
     assert store.latest_feedback(prediction) is None
