@@ -115,14 +115,14 @@ def external_check(model: PropertyModel, known: dict[str, float], path: Path | N
         "source": "Huuskonen J, J Chem Inf Comput Sci 40:773-777 (2000); RDKit's copy (BSD-3-Clause)",
         "file": HUUSKONEN_FILE.as_posix(),
         "molecules": int(len(smiles)),
-        "in_our_data_file": {"rows": int(shared.sum()),
+        "also_in_our_esol_file": {"rows": int(shared.sum()),
                              "values_rmse_between_sources": float(np.sqrt(np.mean(difference ** 2))),
                              "share_with_the_same_value": float(np.mean(np.abs(difference) < SAME_VALUE))},
         "checked": metrics,
-        "how": "Predicted, never trained on: the molecules of Huuskonen's training file that are not in our "
-               "ESOL file (standardised alike). The two compilations share most of their values, so these may "
-               "include ESOL's held-out rows, which is why they are not trained on. Baselines: each family of "
-               "the ensemble alone, on the same rows."})
+        "how": "Predicted, never trained on and never used for any choice: the molecules of Huuskonen's training "
+               "file that are not in our ESOL file (standardised alike). The two compilations share most of their "
+               "values, so these may include ESOL's held-out rows; this check only reports. Baselines: each family "
+               "of the ensemble alone, on the same rows."})
 
 
 def known_values(name: str = "esol") -> dict[str, float]:
@@ -136,9 +136,13 @@ def add_to_card(card: dict[str, Any], model: PropertyModel) -> None:
     external = external_check(model, known_values())
     checked = external["checked"]
     card["metrics"]["external"] = external
-    card["headline"] = [h for h in card["headline"] if h.get("split") != "external"] + [cards.headline(
-        f"{TASK}: RMSE on {checked['rows']} molecules of another compilation", checked["rmse"], checked["rmse_95ci"],
-        split="external", higher_is_better=False, baseline=checked["baselines"])]
+    inside = checked["in_domain"]
+    # Boosted trees first, the comparator of the validation headline (the page compares with the first).
+    baselines = dict(sorted(checked["baselines"].items(), key=lambda item: item[0] != "boosted trees"))
+    card["headline"] = [h for h in card["headline"] if not str(h.get("split", "")).startswith("external")] + [cards.headline(
+        f"{TASK}: RMSE on Huuskonen's {checked['rows']} molecules outside our data ({inside['rows']} in domain: "
+        f"{inside['rmse']:.2f})", checked["rmse"], checked["rmse_95ci"], split="external (another compilation)",
+        higher_is_better=False, baseline=baselines)]
     card["limitations"] = [item for item in card["limitations"] if not item.startswith("On Huuskonen")] + [
         f"On Huuskonen's molecules outside our data ({checked['rows']}, an external check) the RMSE is "
         f"{checked['rmse']:.2f} (95 % CI {checked['rmse_95ci'][0]:.2f}-{checked['rmse_95ci'][1]:.2f}): "

@@ -36,9 +36,9 @@ def test_molecules_in_our_file_are_compared_not_predicted(tmp_path):
     known = {"CCO": 0.0, "c1ccccc1": -1.64}  # two in "our file", one with another value
     check = external.external_check(model, known, path)
     assert check["molecules"] == 5
-    assert check["in_our_data_file"]["rows"] == 2
-    assert check["in_our_data_file"]["share_with_the_same_value"] == pytest.approx(0.0)  # 0.4 and 0.04 apart
-    assert check["in_our_data_file"]["values_rmse_between_sources"] == pytest.approx(np.sqrt((0.16 + 0.0016) / 2),
+    assert check["also_in_our_esol_file"]["rows"] == 2
+    assert check["also_in_our_esol_file"]["share_with_the_same_value"] == pytest.approx(0.0)  # 0.4 and 0.04 apart
+    assert check["also_in_our_esol_file"]["values_rmse_between_sources"] == pytest.approx(np.sqrt((0.16 + 0.0016) / 2),
                                                                                      abs=1e-4)
     rest = ["Clc1ccc(Cl)cc1", "CCCCCCCC", "OCC(O)CO"]
     features = np.stack([to_features(Chem.MolFromSmiles(s)) for s in rest])
@@ -55,8 +55,9 @@ def test_the_shipped_card_carries_the_check_as_a_headline_and_a_limitation():
     checked = card["metrics"]["external"]["checked"]
     assert checked["rows"] > 400
     assert checked["rmse_95ci"][0] <= checked["rmse"] <= checked["rmse_95ci"][1]
-    figure = next(h for h in card["headline"] if h["split"] == "external")
+    figure = next(h for h in card["headline"] if h["split"].startswith("external"))
     assert figure["value"] == checked["rmse"] and not figure["higher_is_better"]
+    assert next(iter(figure["baseline"])) == "boosted trees", "the validation headline's comparator comes first"
     assert sum(item.startswith("On Huuskonen") for item in card["limitations"]) == 1
 
 
