@@ -162,15 +162,18 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     if image.pixel_spacing_mm:
         numbers.caption(f"Pixel spacing {image.pixel_spacing_mm[0]:.3f} × {image.pixel_spacing_mm[1]:.3f} mm")
     # Callables: the PDF and PNG are built only when a download is asked for, not on every rerun.
-    requested_by = current_user()  # the report must name whom the audit record names
+    exported_by = current_user()  # who downloads; the report names whom the audit record names
+    record = audit_store().prediction(outcome.record_id) if outcome.record_id is not None else None
+    requested_by = record.user if record is not None else exported_by
     numbers.download_button("One-page report (PDF)",
                             logged_export(lambda: _pdf(outcome, opacity, fixed, requested_by), what="pdf report",
-                                          prediction_id=outcome.record_id, user=requested_by),
+                                          prediction_id=outcome.record_id, user=exported_by),
                             f"report_{outcome.record_id}.pdf", "application/pdf", key=f"pdf_{outcome.record_id}")
-    numbers.download_button("Heat-map values, full size (16-bit grey PNG, without the film)",
+    numbers.download_button("Heat map, full size (16-bit PNG)",
                             logged_export(lambda: heatmap_png(diagnosis.heatmap, (height, width)),
-                                          what="heat map png", prediction_id=outcome.record_id, user=requested_by),
-                            f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}")
+                                          what="heat map png", prediction_id=outcome.record_id, user=exported_by),
+                            f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}",
+                            help="The Grad-CAM values alone (0–65,535), at the film's own size, without the film.")
     with numbers:
         feedback_control(outcome.record_id, labels, given=diagnosis.label)
 
@@ -230,8 +233,11 @@ for column in (positive_column, "uncertainty"):  # per cent and percentage point
 st.dataframe(shown_table, placeholder="—", hide_index=True, width="stretch",  # blank → "—"
              column_config={positive_column: st.column_config.NumberColumn(f"P({spec.labels[-1]})", format="%.2f %%"),
                             "uncertainty": st.column_config.NumberColumn("SD of the models (points)", format="%.1f")})
-st.download_button("Download results (CSV)", table.to_csv(index=False).encode(), "diagnose_results.csv",
-                   "text/csv")
+results_csv = table.to_csv(index=False).encode()
+st.download_button("Download results (CSV)", logged_export(lambda: results_csv, what="results csv", prediction_id=None,
+                                                           user=current_user(), settings={"records": [
+                                                               o.record_id for o in outcomes if o.record_id is not None]}),
+                   "diagnose_results.csv", "text/csv", on_click="ignore")
 
 shown = [o.diagnosis for o in outcomes if o.status == "ok" and o.diagnosis is not None]
 opacity, fixed = 0.4, False

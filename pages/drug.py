@@ -21,7 +21,8 @@ from medai.drug.reference import approved_drug_count
 from medai.drug.service import (SCREEN_MODELS, ScreenResult, prediction_columns, prediction_units,
                                 screen)
 from medai.errors import MedAIError
-from pages.common import audit_store, cached_model, current_user, keep_across_pages, results_area, through_router
+from pages.common import (audit_store, cached_model, current_user, keep_across_pages, logged_export, results_area,
+                          through_router)
 from pages.feedback import feedback_control
 
 through_router("pages/drug.py")
@@ -204,11 +205,13 @@ def draw(result: ScreenResult) -> None:
                "set the molecule is furthest from, for its cut-off); each model's figures are under 'All predictions' below. Structures are drawn for the "
                f"first {THUMBNAILS} rows. Scroll the table sideways for descriptors, percentiles and messages.")
     download_csv, download_sdf = st.columns(2)
-    download_csv.download_button("Download results (CSV)", rows.to_csv(index=False).encode(), "screen_results.csv",
-                                 "text/csv", on_click="ignore")  # no rerun: the other button stays valid
-    download_sdf.download_button("Download valid molecules (SDF with properties)",
-                                 lambda: to_sdf(result.molecules, columns).encode(), "screen_results.sdf",
-                                 "chemical/x-mdl-sdfile", on_click="ignore")
+    screened_csv, screen_records = rows.to_csv(index=False).encode(), {"records": result.record_ids}
+    download_csv.download_button("Download results (CSV)", logged_export(
+        lambda: screened_csv, what="screen csv", prediction_id=None, user=current_user(), settings=screen_records),
+        "screen_results.csv", "text/csv", on_click="ignore")  # no rerun: the other button stays valid
+    download_sdf.download_button("Download valid molecules (SDF with properties)", logged_export(
+        lambda: to_sdf(result.molecules, columns).encode(), what="screen sdf", prediction_id=None,
+        user=current_user(), settings=screen_records), "screen_results.sdf", "chemical/x-mdl-sdfile", on_click="ignore")
 
     st.divider()
     valid_rows = [i for i, m in enumerate(result.molecules) if m.valid]
@@ -320,7 +323,9 @@ def draw(result: ScreenResult) -> None:
                             margin={"l": 40, "r": 20, "t": 30, "b": 40},
                             title="red: Pareto front — no other analogue, nor the lead, beats it on every weighted objective")
         st.plotly_chart(front, width="stretch")
-        st.download_button("Download analogues (CSV)", analogues.drop(columns="structure").to_csv(index=False).encode(),
+        analogues_csv = analogues.drop(columns="structure").to_csv(index=False).encode()
+        st.download_button("Download analogues (CSV)", logged_export(lambda: analogues_csv, what="analogues csv",
+                                                                     prediction_id=None, user=current_user()),
                            "analogues.csv", "text/csv", on_click="ignore")
 
 

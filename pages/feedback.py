@@ -36,8 +36,8 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
     """
     if record_id is None:
         return
-    store = audit_store()
-    saved = store.latest_feedback(record_id)
+    store, user = audit_store(), current_user()
+    saved = store.latest_feedback(record_id, user=user)  # this user's own verdict: one per user and record
     with st.popover(f"{title} ✓ saved" if saved else title, key=f"feedback_{record_id}"):
         verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{record_id}", horizontal=True)
         st.warning(IDENTIFIER_WARNING, icon=":material/privacy_tip:")  # above every field it concerns
@@ -57,11 +57,19 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
                      "asked above), or choose 'agree'. Nothing was saved.", icon=":material/error:")
         elif pressed:
             try:
-                store.record_feedback(record_id, user=current_user(), verdict=verdict, corrected_label=corrected,
+                store.record_feedback(record_id, user=user, verdict=verdict, corrected_label=corrected,
                                       comment=comment or None, correction=details)
-                saved = store.latest_feedback(record_id)
+                saved = store.latest_feedback(record_id, user=user)
             except MedAIError as exc:  # a failed write is shown, never swallowed
                 st.error(f"Feedback was not saved: {exc}", icon=":material/error:")
     if saved:
-        reading = "agree" if saved.verdict == "agree" else f"override to {saved.corrected_label or 'a correction'}"
-        st.caption(f"Feedback saved for record {record_id}: {reading} ({saved.user}).")
+        stored = f" Comment as stored: “{saved.comment}”." if saved.comment else ""  # after the scrubbing
+        st.caption(f"Your feedback on record {record_id}: {_reading(saved)} ({saved.user}).{stored}")
+    others = [f"{_reading(f)} ({f.user})" for f in store.feedback_for(record_id) if f.user != user]
+    if others:
+        st.caption(f"Other readers of record {record_id}: {'; '.join(others)}.")
+
+
+def _reading(feedback: Any) -> str:
+    """A saved verdict in a few words: "agree" or "override to pneumonia"."""
+    return "agree" if feedback.verdict == "agree" else f"override to {feedback.corrected_label or 'a correction'}"

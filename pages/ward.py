@@ -15,7 +15,8 @@ from medai.errors import MedAIError
 from medai.timeline.sources import read_upload
 from medai.timeline.service import RISK_MODEL
 from medai.timeline.ward import ACTING_ON, CHANGE_OVER_H, RESPONSES, WARD_COLUMNS, WardEntry, worklist
-from pages.common import audit_store, current_user, keep_across_pages, load_or_stop, results_area, through_router
+from pages.common import (audit_store, current_user, keep_across_pages, load_or_stop, logged_export, results_area,
+                          through_router)
 
 through_router("pages/ward.py")
 keep_across_pages("ward_how")
@@ -191,5 +192,8 @@ with area.container():
             st.switch_page("pages/timeline.py")
     rows = pd.DataFrame([e.row() for e in entries], columns=WARD_COLUMNS)
     rows["file"] = [sources[e.position][0] for e in entries]  # as the CLI's CSV
-    st.download_button("Download the worklist (CSV)", rows.to_csv(index=False),
-                       "worklist.csv", "text/csv", on_click="ignore", icon=":material/download:")
+    worklist_csv = rows.to_csv(index=False)
+    st.download_button("Download the worklist (CSV)", logged_export(
+        lambda: worklist_csv, what="worklist csv", prediction_id=None, user=current_user(),
+        settings={"records": [e.risk.record_id for e in entries if e.risk.record_id is not None]}),
+        "worklist.csv", "text/csv", on_click="ignore", icon=":material/download:")

@@ -228,6 +228,11 @@ class AuditStore:
             query = query.order_by(FeedbackRecord.created_at.desc(), FeedbackRecord.id.desc()).limit(1)
             return session.scalars(query).first()
 
+    def prediction(self, prediction_id: int) -> PredictionRecord | None:
+        """One prediction record, or ``None``."""
+        with self.reading("the audit log") as session:
+            return session.get(PredictionRecord, prediction_id)
+
     def recent_predictions(self, limit: int = 50) -> list[PredictionRecord]:
         """The newest predictions first."""
         with self.reading("the audit log") as session:

@@ -132,9 +132,14 @@ def test_feedback_shows_as_saved_when_drawn_again(diagnose_page):
     diagnose_page.multiselect[0].set_value([FILMS[2]]).run()
     diagnose_page.button(key=next(b.key for b in diagnose_page.button if b.key.startswith("save_"))).click().run()
     assert not diagnose_page.exception
-    assert "Feedback saved for record" in _text(diagnose_page)
+    assert "Your feedback on record" in _text(diagnose_page)
     diagnose_page.slider[0].set_value(0.6).run()
-    assert "Feedback saved for record" in _text(diagnose_page) and _records() == 1
+    assert "Your feedback on record" in _text(diagnose_page) and _records() == 1
+    # Another reader at the same screen sees that verdict as someone else's, and gives their own.
+    diagnose_page.session_state["user"] = "Dr Other"  # the sidebar's name (AppTest runs the page without the router)
+    diagnose_page.run()
+    assert "Your feedback on record" not in _text(diagnose_page)
+    assert "Other readers of record" in _text(diagnose_page) and "agree (anonymous)" in _text(diagnose_page)
 
 
 def test_an_override_offers_only_the_other_labels(diagnose_page):

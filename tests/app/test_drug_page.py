@@ -118,7 +118,7 @@ def test_feedback_on_a_models_predictions_is_saved_once(drug_page):
     next(b for b in drug_page.button if b.label == "Save feedback").click().run()
     assert any("An override needs the correct answer" in e.value for e in drug_page.error)
     assert [f.verdict for f in store.feedback_for(record.id)] == ["agree"]
-    assert any("Feedback saved for record" in c.value and "agree" in c.value for c in drug_page.caption)
+    assert any("Your feedback on record" in c.value and "agree" in c.value for c in drug_page.caption)
 
 
 def test_pasted_molecules_and_their_screen_survive_a_visit_to_another_page(drug_page):

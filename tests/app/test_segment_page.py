@@ -175,10 +175,10 @@ def test_dicom_with_pixel_spacing_gives_areas_in_mm2_and_a_dicom_seg(segment_pag
 def test_feedback_is_saved_once_and_an_override_keeps_the_corrected_mask(cxr_page):
     record_id = next(b.key for b in cxr_page.button if b.key.startswith("save_")).removeprefix("save_")
     cxr_page.button(key=f"save_{record_id}").click().run()
-    assert not cxr_page.exception and "Feedback saved for record" in _text(cxr_page)
+    assert not cxr_page.exception and "Your feedback on record" in _text(cxr_page)
     cxr_page.slider(key="opacity").set_value(0.2).run()
     store = AuditStore()
-    assert "Feedback saved for record" in _text(cxr_page) and _records() == 1
+    assert "Your feedback on record" in _text(cxr_page) and _records() == 1
     assert [f.verdict for f in store.feedback_for(int(record_id))] == ["agree"]
 
     corrected = np.zeros((751, 943), np.uint8)

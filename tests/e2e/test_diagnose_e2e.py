@@ -63,6 +63,21 @@ def test_upload_sample_see_result_then_garbage_see_message(server, samples):
             assert "Requested by Dr Second" in pdf_text(download.value.path().read_bytes())
             (export,) = AuditStore(db_url).events("export.report", limit=1)  # recorded before it left
             assert export.user == "Dr Second" and export.details["format"] == "pdf report"
+            # Another reader downloads it later: the report still names the record's user, the export its own.
+            page.get_by_label("Your name (for the audit trail)").fill("Dr Third")
+            page.get_by_label("Your name (for the audit trail)").press("Enter")
+            page.wait_for_timeout(1000)
+            expect(page.locator("[data-testid='stApp']")).to_have_attribute("data-test-script-state", "notRunning",
+                                                                             timeout=TIMEOUT_MS)
+            with page.expect_download(timeout=TIMEOUT_MS) as download:
+                page.get_by_role("button", name="One-page report (PDF)").click()
+            assert "Requested by Dr Second" in pdf_text(download.value.path().read_bytes())
+            with page.expect_download(timeout=TIMEOUT_MS) as download:
+                page.get_by_role("button", name="Download results (CSV)").click()
+            assert download.value.path().read_bytes().startswith(b"file,")
+            results, report = AuditStore(db_url).events("export.report", limit=2)
+            assert (report.user, results.user, results.details["format"]) == ("Dr Third", "Dr Third", "results csv")
+            assert results.details["records"] == [export.details["prediction_id"]]
             upload.set_input_files(files=[{"name": "scan.png", "mimeType": "image/png", "buffer": b"garbage"}])
             message = page.get_by_role("alert").filter(has_text="not a PNG, JPEG or DICOM")
             expect(message).to_be_visible(timeout=TIMEOUT_MS)

@@ -33,7 +33,7 @@ def test_sample_patient_risk_charts_and_feedback(server):
             expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=TIMEOUT_MS)
             page.get_by_text("Feedback on the mortality risk").click()
             page.get_by_role("button", name="Save feedback").click()
-            expect(page.get_by_text("Feedback saved for record")).to_be_visible(timeout=TIMEOUT_MS)
+            expect(page.get_by_text("Your feedback on record")).to_be_visible(timeout=TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_timeline_feedback.png"), full_page=True)
         finally:
             browser.close()
