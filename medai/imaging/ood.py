@@ -63,7 +63,8 @@ def refusal_rule(image: MedicalImage) -> str | None:
         return (f"This image is more than {MAX_ASPECT_RATIO:g} times as long on one side as on the other; "
                 "that is not the shape of a chest X-ray.")
     if image.colorfulness > MAX_COLORFULNESS:
-        return "This is a colour image; chest X-rays are grey-scale. It looks like a photograph, not an X-ray."
+        return ("This is a colour image, but chest X-rays are grey-scale, so it was not read. A photograph is "
+                "refused so; an X-ray that was tinted or saved in colour can be saved as grey-scale and uploaded again.")
     if float(image.pixels.std()) < MIN_CONTRAST:
         return "This image is blank or almost uniform; there is nothing to read."
     return None

@@ -19,7 +19,7 @@ def _image(pixels, colour=0.0, modality=None):
 def test_rules():
     rng = np.random.default_rng(0)
     assert refusal_rule(_image(rng.random((200, 200)))) is None
-    assert "colour" in refusal_rule(_image(rng.random((200, 200)), colour=40.0))
+    assert "saved as grey-scale" in refusal_rule(_image(rng.random((200, 200)), colour=40.0))  # a tinted film too
     assert "blank" in refusal_rule(_image(np.full((200, 200), 0.5)))
     assert "3 times" in refusal_rule(_image(rng.random((200, 700))))
 
