@@ -67,19 +67,20 @@ def health(store: AuditStore) -> Health:
 
 
 def feedback_statistics(store: AuditStore) -> pd.DataFrame:
-    """Per model: predictions, reviewed predictions, agree and override verdicts, override share.
+    """Per model: answered predictions (those a reader can review), refused or failed ones, reviewed
+    predictions, agree and override verdicts, override share.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``model``, ``predictions``, ``reviewed``, ``agree``, ``override``, ``override share``;
-        one row per model seen in the log, sorted by name.
+        Columns ``model``, ``predictions``, ``refused or failed``, ``reviewed``, ``agree``, ``override``,
+        ``override share``; one row per model seen in the log, sorted by name.
     """
     import pandas as pd
 
     with store.reading("feedback statistics") as session:
-        predictions = dict(session.execute(select(PredictionRecord.model_name, func.count())
-                                           .group_by(PredictionRecord.model_name)).all())
+        by_status = session.execute(select(PredictionRecord.model_name, PredictionRecord.status, func.count())
+                                    .group_by(PredictionRecord.model_name, PredictionRecord.status)).all()
         reviewed = dict(session.execute(
             select(PredictionRecord.model_name, func.count(func.distinct(FeedbackRecord.prediction_id)))
             .join(PredictionRecord, PredictionRecord.id == FeedbackRecord.prediction_id)
@@ -89,13 +90,18 @@ def feedback_statistics(store: AuditStore) -> pd.DataFrame:
             .join(PredictionRecord, PredictionRecord.id == FeedbackRecord.prediction_id)
             .group_by(PredictionRecord.model_name, FeedbackRecord.verdict)).all()
     counts = {(model, verdict): count for model, verdict, count in verdicts}
+    answered: dict[tuple[str, bool], int] = {}
+    for model, status, count in by_status:
+        answered[model, status == "ok"] = answered.get((model, status == "ok"), 0) + count
     rows = []
-    for model in sorted(predictions):
+    for model in sorted({model for model, _ in answered}):
         agree, override = counts.get((model, "agree"), 0), counts.get((model, "override"), 0)
-        rows.append({"model": model, "predictions": predictions[model], "reviewed": reviewed.get(model, 0),
+        rows.append({"model": model, "predictions": answered.get((model, True), 0),
+                     "refused or failed": answered.get((model, False), 0), "reviewed": reviewed.get(model, 0),
                      "agree": agree, "override": override,
                      "override share": override / (agree + override) if agree + override else None})
-    return pd.DataFrame(rows, columns=["model", "predictions", "reviewed", "agree", "override", "override share"])
+    return pd.DataFrame(rows, columns=["model", "predictions", "refused or failed", "reviewed", "agree", "override",
+                                       "override share"])
 
 
 def feedback_dataset(store: AuditStore, model_name: str) -> pd.DataFrame:

@@ -20,6 +20,8 @@ def _seed(store: AuditStore, images: list[bytes]) -> list[int]:
             weights_sha256="ab" * 32))
     store.record_prediction(user="chem", source="cli", model_name="drug-solubility", model_version="1.0.0",
                             input_sha256="cd" * 32, status="ok", label="2 valid of 2 molecules")
+    store.record_prediction(user="dr.a", source="ui", model_name="cxr-pneumonia", model_version="1.0.0",
+                            input_sha256="ef" * 32, status="refused", label=None)  # nothing a reader can review
     store.record_feedback(ids[0], user="dr.b", verdict="agree")                                # normal
     store.record_feedback(ids[1], user="dr.b", verdict="override", corrected_label="normal")   # pneumonia → normal
     store.record_feedback(ids[1], user="dr.c", verdict="agree")                                # disagrees: pneumonia
@@ -31,7 +33,8 @@ def test_statistics_count_predictions_reviews_and_verdicts(db_url):
     store = AuditStore(db_url)
     _seed(store, [b"a", b"b", b"c", b"d"])
     table = reports.feedback_statistics(store).set_index("model")
-    assert table.loc["cxr-pneumonia", ["predictions", "reviewed", "agree", "override"]].tolist() == [4, 3, 2, 2]
+    assert table.loc["cxr-pneumonia", ["predictions", "refused or failed", "reviewed", "agree", "override"]
+                     ].tolist() == [4, 1, 3, 2, 2]
     assert table.loc["cxr-pneumonia", "override share"] == 0.5
     assert table.loc["drug-solubility", "reviewed"] == 0
 
@@ -79,4 +82,4 @@ def test_health_masks_the_password_and_reports_revision_and_rows(postgres_server
     health = reports.health(store)
     assert "s3cret-pw" not in health.url and "***" in health.url and health.backend == "postgresql"
     assert health.up_to_date and health.revision == "0002"
-    assert health.rows == {"predictions": 4, "feedback": 4, "audit_events": 1}
+    assert health.rows == {"predictions": 5, "feedback": 4, "audit_events": 1}
