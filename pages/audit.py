@@ -47,7 +47,9 @@ probability_columns = {name: st.column_config.NumberColumn(name, format="%.4f") 
                        for name in table.columns if name.startswith("P(")}
 st.dataframe(table, placeholder="—", hide_index=True, width="stretch", column_config={
     "when (UTC)": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-    "uncertainty": st.column_config.NumberColumn("uncertainty", format="%.3f"),
+    "uncertainty": st.column_config.NumberColumn("uncertainty (SD, 0–1)", format="%.3f",
+                                                 help="The models' spread on the probability scale (0–1); Diagnose "
+                                                      "shows it × 100, in percentage points"),
     "feedback": st.column_config.TextColumn("feedback", help="The latest verdict: agree, or override → the label given"),
     **probability_columns,
 })
