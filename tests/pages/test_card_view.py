@@ -43,6 +43,11 @@ def test_prose_nests_dicts_and_lists_of_records():
                                  "- **Ensemble:**", "  - Seed 100 · Val AUC 0.995", "  - Seed 101 · Val AUC 0.9955"]
 
 
+def test_a_group_of_figures_reads_on_one_line_with_its_intervals():
+    text = prose({"unseen_group": {"films": 1133, "roc_auc": 0.9961, "roc_auc_95ci": [0.9935, 0.9981], "ece": 0.01}})
+    assert text == "- **Unseen group:** Films 1,133 · ROC AUC 0.9961 (0.9935 – 0.9981) · ECE 0.01"
+
+
 def test_curves_become_plotly_figures_with_their_axes():
     roc = curve_figure("roc", FULL_CARD["curves"]["roc"])
     assert roc.layout.xaxis.title.text.startswith("False-positive rate")
