@@ -92,9 +92,12 @@ def test_card_sections_follow_the_shared_schema():
     validation = {"roc_auc": 0.85, "roc_auc_95ci": interval, "ece_calibrated": 0.02, "ece_uncalibrated": 0.05,
                   "at_threshold_in_sample": {"accuracy": 0.8, "sensitivity": 0.8, "specificity": 0.8,
                                              "accuracy_95ci": interval, "sensitivity_95ci": interval,
-                                             "specificity_95ci": interval}}
+                                             "specificity_95ci": interval},
+                  "at_threshold_cross_fitted": {"accuracy": 0.78, "sensitivity": 0.77, "specificity": 0.79}}
     sections = card_sections(validation, probabilities, labels, 0.5)
-    assert {h["name"] for h in sections["headline"]} >= {"ROC-AUC", "Sensitivity", "Specificity"}
+    named = {h["name"].split(" at the threshold")[0]: h for h in sections["headline"]}
+    assert set(named) >= {"ROC-AUC", "Sensitivity", "Specificity"}
+    assert named["Sensitivity"]["baseline"] == {"cross-fitted": 0.77}, "the in-sample figure beside its honest one"
     assert all(set(h) == {"name", "value", "ci95", "split", "higher_is_better", "baseline"}
                for h in sections["headline"])
     assert sections["confusion"]["labels"] == ["normal", "pneumonia"]
