@@ -33,6 +33,12 @@ REFUSAL_RECIPE = {
             "above the 99th percentile of validation X-rays (so about 1 in 100 children's films is flagged).",
 }
 
+# Reported by the independent evaluation (project issue 10), not measured here: disclosed, never tuned to.
+PREVIOUS_VERSION_EVALUATION = (
+    "An independent evaluation of version 1.1.0 on the 624 official test films (another period) found ROC-AUC "
+    "0.970, accuracy 0.889, sensitivity 0.972 but specificity 0.752 (normal films taken for pneumonia) and an "
+    "expected calibration error of 0.147. This version has not been evaluated there yet.")
+
 
 def card_for(spec: dict, counts: dict, members: list[dict], evaluation: dict, sections: dict,
              date: str) -> dict[str, Any]:
@@ -102,6 +108,7 @@ def card_for(spec: dict, counts: dict, members: list[dict], evaluation: dict, se
         "limitations": [
             "Validation comes from the same hospital and period as training; the official test set is known to "
             "differ, so expect lower figures on it and on other hospitals' images.",
+            PREVIOUS_VERSION_EVALUATION,
             "The probability is calibrated for a population where half the films show pneumonia; where pneumonia "
             "is rarer, the true chance for a given score is lower, and where it is commoner, higher.",
             "Heat maps show where the network looked, not where the disease is; they are coarse (8x8 grid).",
