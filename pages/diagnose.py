@@ -168,11 +168,12 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     numbers.download_button("One-page report (PDF)",
                             logged_export(lambda: _pdf(outcome, opacity, fixed, requested_by), what="pdf report",
                                           prediction_id=outcome.record_id, user=exported_by),
-                            f"report_{outcome.record_id}.pdf", "application/pdf", key=f"pdf_{outcome.record_id}")
+                            f"report_{outcome.record_id}.pdf", "application/pdf", key=f"pdf_{outcome.record_id}",
+                            on_click="ignore")  # no rerun: a rerun re-registers the files a quick second click needs
     numbers.download_button("Heat map, full size (16-bit PNG)",
                             logged_export(lambda: heatmap_png(diagnosis.heatmap, (height, width)),
                                           what="heat map png", prediction_id=outcome.record_id, user=exported_by),
-                            f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}",
+                            f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}", on_click="ignore",
                             help="The Grad-CAM values alone (0–65,535), at the film's own size, without the film.")
     with numbers:
         feedback_control(outcome.record_id, labels, given=diagnosis.label)
