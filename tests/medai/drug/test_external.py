@@ -68,3 +68,15 @@ def test_the_card_check_is_reproduced_by_the_shipped_weights():
     check = external.external_check(model, external.known_values())
     assert check["checked"]["rmse"] == pytest.approx(
         registry.card("drug-solubility")["metrics"]["external"]["checked"]["rmse"], abs=2e-3)
+
+
+def test_writing_the_check_twice_replaces_it(monkeypatch):
+    monkeypatch.setattr(external, "known_values", lambda: {})
+    monkeypatch.setattr(external, "external_check", lambda model, known: {
+        "checked": {"rows": 3, "rmse": 0.7, "rmse_95ci": [0.6, 0.8], "in_domain": {"rows": 2, "rmse": 0.6},
+                    "baselines": {"mlp ensemble": 0.75, "boosted trees": 0.71}}})
+    card = {"metrics": {}, "headline": [{"name": "logS: RMSE", "split": "validation"}], "limitations": ["As trained."]}
+    for _ in range(2):  # `python -m medai.drug.external` may be run again on a card that has it
+        external.add_to_card(card, model=None)
+    assert [h["split"] for h in card["headline"]] == ["validation", "external (another compilation)"]
+    assert len(card["limitations"]) == 2 and list(card["headline"][1]["baseline"])[0] == "boosted trees"
