@@ -40,6 +40,9 @@ class AuthConfig:
         Lower-case e-mail addresses, or ``@domain`` entries.
     role_claim : str or None
         Name of an identity claim holding role names, if roles come from the provider.
+    provider_problems : tuple of str
+        Why ``[auth]`` must not be trusted (a placeholder left from the example, a short cookie secret):
+        anyone who knows the secret could sign a session cookie, so nobody is let in until it is fixed.
     """
 
     required: bool = False
@@ -47,6 +50,7 @@ class AuthConfig:
     admins: frozenset[str] = frozenset()
     clinicians: frozenset[str] = frozenset()
     role_claim: str | None = None
+    provider_problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,32 @@ def _entries(value: Any) -> frozenset[str]:
     return frozenset(str(item).strip().lower() for item in items if str(item).strip())
 
 
+MIN_COOKIE_SECRET = 32  # characters; `secrets.token_hex(32)` gives 64
+PLACEHOLDER = "replace-with"  # how .streamlit/secrets.toml.example marks each value to fill in
+
+
+def provider_problems(section: Mapping[str, Any]) -> tuple[str, ...]:
+    """What makes an ``[auth]`` section unsafe to trust: placeholders, a missing or short cookie secret."""
+    problems = []
+    secret = str(section.get("cookie_secret") or "")
+    if len(secret) < MIN_COOKIE_SECRET or PLACEHOLDER in secret:
+        problems.append(f"cookie_secret must be a random string of at least {MIN_COOKIE_SECRET} characters "
+                        "(python -c \"import secrets; print(secrets.token_hex(32))\")")
+
+    def placeholders(values: Mapping[str, Any], prefix: str = "") -> list[str]:
+        found = []
+        for key, value in values.items():
+            if isinstance(value, Mapping):
+                found += placeholders(value, f"{prefix}{key}.")
+            elif key != "cookie_secret" and PLACEHOLDER in str(value):
+                found.append(prefix + key)
+        return found
+
+    if names := placeholders(section):
+        problems.append("still the example's placeholders: " + ", ".join(names))
+    return tuple(problems)
+
+
 def config_from(secrets: Mapping[str, Any], environ: Mapping[str, str]) -> AuthConfig:
     """The configuration from the secrets (``st.secrets`` as a dict) and the environment.
 
@@ -107,6 +137,7 @@ def config_from(secrets: Mapping[str, Any], environ: Mapping[str, str]) -> AuthC
         admins=_entries(roles.get("admins")) | _entries(environ.get("MEDAI_ADMINS")),
         clinicians=_entries(roles.get("clinicians")) | _entries(environ.get("MEDAI_CLINICIANS")),
         role_claim=roles.get("claim") or environ.get("MEDAI_ROLE_CLAIM") or None,
+        provider_problems=provider_problems(secrets["auth"]) if provider else (),
     )
 
 
@@ -137,7 +168,7 @@ def identify(claims: Mapping[str, Any] | None, config: AuthConfig) -> Identity:
     if not config.required:
         return Identity("demo", role=ADMIN)
     claims = claims or {}
-    if not claims.get("is_logged_in"):
+    if not claims.get("is_logged_in") or config.provider_problems:  # an untrusted secret vouches for no one
         return Identity("hosted")
     email = str(claims.get("email") or "").strip().lower() or None
     return Identity("hosted", signed_in=True, email=email, role=role_for(email, claims, config))

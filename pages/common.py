@@ -262,7 +262,10 @@ def sign_in_gate() -> auth.Identity:
         return identity
     if not identity.signed_in:
         st.title("MedAI Workbench")
-        if settings.provider_configured:
+        if settings.provider_problems:
+            st.error("Sign-in is switched off until the administrator fixes the [auth] section of "
+                     ".streamlit/secrets.toml: " + "; ".join(settings.provider_problems) + ".", icon=":material/lock:")
+        elif settings.provider_configured:
             st.info("Sign in with your organisation's account to continue.", icon=":material/lock:")
             st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")
         else:

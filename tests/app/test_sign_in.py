@@ -11,7 +11,7 @@ from pages.common import DEMO_BANNER
 from tests.conftest import REPO
 
 TIMEOUT = 180
-AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret",
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "0123456789abcdef" * 4,
         "client_id": "medai", "client_secret": "not-a-real-secret",
         "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration"}
 
@@ -82,3 +82,19 @@ def test_a_signed_in_stranger_has_no_role(hosted):
     assert any("has no role" in error.value for error in app.error)
     assert [button.label for button in app.button] == ["Sign out"]
     assert AuditStore().events() == []
+
+
+def test_the_examples_placeholder_secret_lets_nobody_in(hosted):
+    # Anyone who knows a published cookie secret can sign a session cookie for any address.
+    example = {**AUTH, "cookie_secret": "replace-with-a-long-random-string", "client_id": "replace-with-the-client-id"}
+    app = _app({"is_logged_in": True, "email": "boss@hospital.org"}, secrets={"auth": example})
+    (error,) = app.error
+    assert "Sign-in is switched off" in error.value and "cookie_secret" in error.value and "client_id" in error.value
+    assert not app.button and AuditStore().events() == []
+
+
+def test_sign_in_has_the_library_streamlit_needs():
+    # st.login refuses to start without Authlib (streamlit[auth]): hosted mode would lock everyone out.
+    from streamlit.auth_util import is_authlib_installed
+
+    assert is_authlib_installed(), "requirements.txt must install Authlib"

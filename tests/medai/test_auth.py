@@ -1,8 +1,9 @@
 """Roles from configuration and claims: demo mode open, hosted mode by e-mail lists, domains or a claim."""
 
+from medai import auth
 from medai.auth import ADMIN, CLINICIAN, config_from, identify, role_for
 
-SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "client_id": "x"},
+SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "client_id": "x", "cookie_secret": "c" * 64},
            "medai": {"roles": {"admins": ["Boss@Hospital.org"], "clinicians": ["@hospital.org", "gp@clinic.net"]}}}
 
 
@@ -49,3 +50,15 @@ def test_hosted_identity_needs_a_sign_in_and_a_role():
     assert clinician.email == "nurse@hospital.org" and clinician.can(CLINICIAN) and not clinician.can(ADMIN)
     admin = identify({"is_logged_in": True, "email": "boss@hospital.org"}, config)
     assert admin.can(ADMIN) and admin.can(CLINICIAN)
+
+
+def test_an_auth_section_with_placeholders_or_a_short_secret_is_not_trusted():
+    good = {"cookie_secret": "f" * 64, "client_id": "medai", "redirect_uri": "https://medai.example.org/oauth2callback"}
+    assert auth.provider_problems(good) == ()
+    assert len(auth.provider_problems({**good, "cookie_secret": "short"})) == 1
+    (problem,) = auth.provider_problems({**good, "google": {"client_secret": "replace-with-the-client-secret"}})
+    assert problem.endswith("google.client_secret")
+    config = auth.config_from({"auth": {**good, "cookie_secret": "replace-with-a-long-random-string"},
+                               "medai": {"roles": {"admins": ["boss@hospital.org"]}}}, {})
+    assert config.required and config.provider_problems
+    assert not auth.identify({"is_logged_in": True, "email": "boss@hospital.org"}, config).signed_in
