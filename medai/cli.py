@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Iterator, Sequence, TextIO
 
+from medai import config
 from medai.drug.cli import add_commands as add_drug_commands
 from medai.store.cli import add_commands as add_store_commands
 from medai.timeline.cli import add_commands as add_timeline_commands
@@ -253,6 +254,9 @@ def _show_defaults(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code instead of raising."""
     args = build_parser().parse_args(argv)
+    if problems := config.problems():  # a mistyped setting is named now, not met as a failed input
+        print("error: " + " ".join(problems), file=sys.stderr)
+        return EXIT_FAILED
     try:
         return args.run(args)
     except MedAIError as exc:

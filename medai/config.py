@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from medai.errors import ConfigurationError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_ROOT = Path(__file__).resolve().parent
 MODELS_DIR = PACKAGE_ROOT / "models"
@@ -36,14 +38,66 @@ def db_url() -> str:
     return os.environ.get("MEDAI_DB_URL", f"sqlite:///{default}")
 
 
+def _positive(name: str, default: str) -> float:
+    """The number in environment variable ``name``; :class:`ConfigurationError` naming it when it is not one."""
+    text = os.environ.get(name, default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:  # also NaN
+        raise ConfigurationError(f"{name} must be a positive number (it is {text!r}); unset it for the default "
+                                 f"{default}.")
+    return value
+
+
+def max_upload_mb() -> float:
+    """Largest accepted upload, in MB (default 64: a large uncompressed DICOM)."""
+    return _positive("MEDAI_MAX_UPLOAD_MB", "64")
+
+
 def max_upload_bytes() -> int:
-    """Largest accepted upload, in bytes (default 64 MB: a large uncompressed DICOM)."""
-    return int(float(os.environ.get("MEDAI_MAX_UPLOAD_MB", "64")) * 1024 * 1024)
+    """Largest accepted upload, in bytes."""
+    return int(max_upload_mb() * 1024 * 1024)
 
 
 def max_pixels() -> int:
     """Largest accepted image, in pixels (default 40 megapixels, e.g. 6000 x 6600)."""
-    return int(float(os.environ.get("MEDAI_MAX_MEGAPIXELS", "40")) * 1_000_000)
+    return int(_positive("MEDAI_MAX_MEGAPIXELS", "40") * 1_000_000)
+
+
+def problems() -> list[str]:
+    """What is wrong with the settings, one sentence each (empty when nothing is): checked as a server or
+    command starts, so that a typo is named then, not met as a failed upload."""
+    found = []
+    for check in (max_upload_bytes, max_pixels):
+        try:
+            check()
+        except ConfigurationError as exc:
+            found.append(str(exc))
+    url = db_url()
+    if url.startswith("postgres://"):
+        found.append("MEDAI_DB_URL starts with postgres://, which SQLAlchemy does not know: write "
+                     "postgresql+psycopg://user:password@host/database.")
+    return found
+
+
+def private_folder(path: Path) -> Path:
+    """``path``, each missing folder of it created readable by this user only (0700): audit data live there."""
+    for folder in reversed([path, *path.parents]):
+        if not folder.exists():
+            try:
+                folder.mkdir(mode=0o700)
+            except FileExistsError:  # made meanwhile by another process
+                pass
+    return path
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, readable by this user only (0600) whatever the umask."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
 
 
 def preload() -> bool:

@@ -48,3 +48,7 @@ class AccessDeniedError(MedAIError):
 
 class WorkerError(MedAIError):
     """A worker process of a batch stopped unexpectedly; the batch produced nothing."""
+
+
+class ConfigurationError(MedAIError):
+    """A setting (an environment variable) holds a value that cannot be used; the message names it."""

@@ -76,7 +76,7 @@ def salt() -> bytes:
         return os.environ["MEDAI_DEID_SALT"].encode()
     path = Path(os.environ.get("MEDAI_DEID_SALT_FILE", config.REPO_ROOT / "var" / "deid-salt"))
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        config.private_folder(path.parent)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_hex(32))
@@ -138,10 +138,10 @@ def keep(dataset: Dataset, folder: Path | None = None) -> Path:
     at all (``MEDAI_KEEP_DEIDENTIFIED=1``).
     """
     folder = Path(folder or os.environ.get("MEDAI_DEIDENTIFIED_DIR", config.REPO_ROOT / "var" / "deidentified"))
-    folder.mkdir(parents=True, exist_ok=True)
+    config.private_folder(folder)  # text burned into pixels is not removed: readable by the server's user only
     data = deidentified_bytes(dataset)
     path = folder / f"{hashlib.sha256(data).hexdigest()}.dcm"
-    path.write_bytes(data)
+    config.write_private(path, data)
     return path
 
 

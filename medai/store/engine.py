@@ -9,6 +9,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
+from medai import config
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -17,8 +19,11 @@ def engine_for(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     memory = url in ("sqlite://", "sqlite:///:memory:")
-    if not memory:
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if not memory:  # the audit data are readable by the server's user only (0600 in a 0700 folder)
+        database = Path(url.removeprefix("sqlite:///"))
+        config.private_folder(database.parent)
+        if not database.exists():
+            config.write_private(database, b"")  # SQLite reads an empty file as an empty database
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
                            **({"poolclass": StaticPool} if memory else {}))
 

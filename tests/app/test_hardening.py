@@ -4,6 +4,7 @@ uploads kept in memory (never a temp file), no secrets file in the repository.""
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import subprocess
 import tomllib
@@ -56,3 +57,60 @@ def test_a_demo_without_sign_in_listens_on_this_computer_only(monkeypatch, tmp_p
     assert serve.listen_options([], {"MEDAI_REQUIRE_LOGIN": "1"}) == []  # sign-in guards the network
     (tmp_path / "secrets.toml").write_text('[auth]\nredirect_uri = "https://medai.example.org/oauth2callback"\n')
     assert serve.listen_options([], {}) == []
+
+
+def test_the_log_says_who_can_sign_in_and_where_it_listens(monkeypatch, tmp_path):
+    import serve
+
+    monkeypatch.setattr(serve, "SECRETS", tmp_path / "secrets.toml")
+    demo = serve.mode_lines(["--server.port=8790"], {})
+    assert demo[0] == "listening on 127.0.0.1, port 8790." and "this computer only" in demo[1]
+    shared = serve.mode_lines(["--server.address", "0.0.0.0"], {})
+    assert "anyone who can reach it can use it" in shared[1]
+    assert "NOBODY CAN SIGN IN: no [auth]" in serve.mode_lines([], {"MEDAI_REQUIRE_LOGIN": "1"})[1]
+    (tmp_path / "secrets.toml").write_text('[auth]\ncookie_secret = "replace-with-a-long-random-string"\n')
+    assert "NOBODY CAN SIGN IN until the [auth] section" in serve.mode_lines([], {})[1]
+
+
+def test_streamlits_upload_cap_follows_medai_max_upload_mb(monkeypatch):
+    import serve
+
+    monkeypatch.setenv("MEDAI_MAX_UPLOAD_MB", "200")
+    assert serve.upload_options([], {}) == ["--server.maxUploadSize", "200"]
+    assert serve.upload_options(["--server.maxUploadSize", "10"], {}) == []  # the host chose
+
+
+@pytest.mark.parametrize(("name", "value"), [("MEDAI_MAX_UPLOAD_MB", "64MB"), ("MEDAI_MAX_MEGAPIXELS", "-1"),
+                                             ("MEDAI_DB_URL", "postgres://medai@db/medai")])
+def test_a_mistyped_setting_is_named_when_a_command_starts(monkeypatch, capsys, name, value):
+    from medai.cli import main
+
+    monkeypatch.setenv(name, value)
+    assert main(["card", "cxr-pneumonia"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and name in error and error.count("\n") == 1
+
+
+def test_audit_files_are_readable_by_the_servers_user_only(tmp_path):
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+
+    from medai.store import AuditStore
+    from medai.store.deid import keep
+
+    old = os.umask(0o022)  # a common default, under which plain files come out world-readable
+    try:
+        store = AuditStore(f"sqlite:///{tmp_path / 'var' / 'audit.sqlite'}")
+        store.record_event("sign-in", user="dr.a")
+        dataset = pydicom.Dataset()
+        dataset.file_meta = FileMetaDataset()
+        dataset.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
+        dataset.file_meta.MediaStorageSOPClassUID = pydicom.uid.SecondaryCaptureImageStorage
+        dataset.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
+        dataset.SOPClassUID, dataset.SOPInstanceUID = dataset.file_meta.MediaStorageSOPClassUID, pydicom.uid.generate_uid()
+        kept = keep(dataset, tmp_path / "kept")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "var").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "var" / "audit.sqlite").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "kept").stat().st_mode & 0o777 == 0o700 and kept.stat().st_mode & 0o777 == 0o600
