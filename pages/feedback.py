@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Callable, Sequence
 
 import streamlit as st
@@ -38,19 +39,21 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
         return
     store, user = audit_store(), current_user()
     saved = store.latest_feedback(record_id, user=user)  # this user's own verdict: one per user and record
-    with st.popover(f"{title} ✓ saved" if saved else title, key=f"feedback_{record_id}"):
-        verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{record_id}", horizontal=True)
+    # Each reader's own form: another name typed in the same browser must not inherit (and save) this one's.
+    key = f"{record_id}_{hashlib.sha256(user.encode()).hexdigest()[:12]}"
+    with st.popover(f"{title} ✓ saved" if saved else title, key=f"feedback_{key}"):
+        verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{key}", horizontal=True)
         st.warning(IDENTIFIER_WARNING, icon=":material/privacy_tip:")  # above every field it concerns
         corrected, details = None, None
         if verdict == "override":
             choices = [label for label in labels or () if label != given]
             if choices:
-                corrected = st.selectbox("Correct label", choices, key=f"label_{record_id}")
+                corrected = st.selectbox("Correct label", choices, key=f"label_{key}")
             elif label_prompt:
-                corrected = st.text_input(label_prompt, key=f"label_{record_id}", max_chars=80) or None
-            details = correction(f"correction_{record_id}") if correction else None
-        comment = st.text_input("Comment", key=f"comment_{record_id}")
-        pressed = st.button("Save feedback", key=f"save_{record_id}")
+                corrected = st.text_input(label_prompt, key=f"label_{key}", max_chars=80) or None
+            details = correction(f"correction_{key}") if correction else None
+        comment = st.text_input("Comment", key=f"comment_{key}")
+        pressed = st.button("Save feedback", key=f"save_{key}")
         if pressed and verdict == "override" and corrected is None and not details:
             # An empty override would count as a disagreement with nothing to learn from.
             st.error("An override needs the correct answer (a label, a measured value or a corrected mask, as "

@@ -35,7 +35,7 @@ _BEFORE_PHONES = [re.compile(pattern, re.IGNORECASE) for pattern in (
     # A labelled record number: MRN-555-1234, MRN 5551234, NHS no. 943 476 5919, patient ID: AB12345
     r"\b(?:MRN|MR\s*no\.?|medical\s+record\s+(?:number|no\.?)|hosp(?:ital|\.)?\s+(?:number|no\.?|\#)"
     r"|NHS(?:\s+(?:number|no\.?))?|patient\s+(?:id|number|no\.?)|PID)\s*[:#]?\s*[-:#]?\s*"
-    r"[A-Z]{0,4}\d(?:[ -]?\d)*\b",
+    r"[A-Z]{0,4}\d(?:[ /-]?\d)*\b",
 )]
 # Phone numbers (see _DIGIT_GROUPS) go between the two lists: before the digit-run rules cut them up.
 _AFTER_PHONES = [re.compile(pattern, re.IGNORECASE) for pattern in (
@@ -59,20 +59,50 @@ MIN_PHONE_DIGITS = 9
 _PERSON_WORDS = (r"dr|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|sister|brother|patient|pt|name|mother|mum|mom"
                  r"|father|dad|son|daughter|baby|infant|child|boy|girl|grandmother|grandfather|grandma|grandpa"
                  r"|granny|aunt|uncle|guardian|carer|husband|wife|partner|re|seen\s+by|reviewed\s+by|discussed\s+with")
-# "Family, Given" (Smith, John): two capitalised words around a comma, the second not a label ("Roe, Name:").
-_COMMA_NAME = re.compile(rf"\b[A-Z][a-z'’-]+,\s+(?!(?i:{_PERSON_WORDS})\b)[A-Z][a-z'’-]+\b")
+_UPPER = "A-ZÀ-ÖØ-Þ"  # capitals, accented ones too (José Álvarez)
+_PARTICLES = r"(?:(?:van|von|de|der|den|del|della|di|da|du|la|le|bin|ibn|al|el)\s+)*"  # van der Berg
+_CAPITALISED = rf"{_PARTICLES}[{_UPPER}][\w'’-]*\.?"
+# Between a title or label and the name: "Dr. ", "Patient: ", "Name:Jane", "Name - Jane", "mother of Jane".
+_AFTER_TITLE = r"(?:\.\s*|\s*:\s*|\s+[-–]\s+|\s+of\s+|\s+)"
+# Capitalised words that follow these titles in clinical notes and are not names ("re Pneumonia",
+# "Child Xray Normal", "discussed with Radiology"); short all-capital words are abbreviations (RLL, CT).
+_CLINICAL_WORDS = frozenset(
+    "pneumonia normal abnormal xray x-ray film films image images scan chest lung lungs heart right left bilateral "
+    "upper middle lower lobe lobes base bases radiology radiologist consolidation effusion opacity opacities nodule "
+    "fracture infection viral bacterial covid covid-19 agree agreed disagree review follow repeat report findings "
+    "finding team ward icu clinic the a an this that with no not stable unwell improving".split())
+MAX_ABBREVIATION = 3
 
 
-# A title, a word for a person or a label ("Patient:"), then one to three capitalised words or initials:
-# the title stays.
-_TITLED_NAME = re.compile(
-    rf"\b((?i:{_PERSON_WORDS})\.?:?\s+)"
-    r"[A-Z][\w'’-]*\.?(?:\s+[A-Z][\w'’-]*\.?){0,2}")
+def _clinical(word: str) -> bool:
+    word = word.strip(".")
+    return word.lower() in _CLINICAL_WORDS or (word.isupper() and len(word) <= MAX_ABBREVIATION)
 
 
-# A name typed in lower case after an honorific ("mr john smith"): the next one or two words, unless
-# they are the words that follow a title without a name ("dr to review").
-_HONORIFIC_LOWER = re.compile(r"\b((?i:dr|mr|mrs|ms|miss|mx|prof)\.?\s+)([a-z][\w'’-]*)(\s+[a-z][\w'’-]*)?")
+# "Family, Given" (Smith, John): two capitalised words around a comma, neither a clinical word nor the
+# second a label ("Pneumonia, Right lower lobe"; "Roe, Name:").
+_COMMA_NAME = re.compile(rf"\b([{_UPPER}][a-zà-ÿ'’-]+),\s+(?!(?i:{_PERSON_WORDS})\b)([{_UPPER}][a-zà-ÿ'’-]+)\b")
+
+
+def _comma_name(match: re.Match) -> str:
+    return match.group(0) if _clinical(match.group(1)) or _clinical(match.group(2)) else REMOVED
+
+
+# A title, a word for a person or a label, then one to three capitalised words or initials (the title
+# stays), unless what follows is another such word ("Patient Name: Jane Roe") or a clinical word.
+_TITLED_NAME = re.compile(rf"\b((?i:{_PERSON_WORDS}){_AFTER_TITLE})(?!(?i:{_PERSON_WORDS})\b)"
+                          rf"({_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}})")
+
+
+def _titled_name(match: re.Match) -> str:
+    first = match.group(2).split()[0]
+    return match.group(0) if _clinical(first) else f"{match.group(1)}{REMOVED}"
+
+
+# A name typed in lower case after an honorific ("mr john smith") or a label with a colon ("patient: jane
+# roe"): the next one or two words, unless they are the words that follow a title without a name ("dr to review").
+_HONORIFIC_LOWER = re.compile(r"\b((?i:dr|mr|mrs|ms|miss|mx|prof)\.?\s+|(?i:name|patient|pt|mother|mum|father|dad"
+                              r"|baby|child|guardian)\s*:\s*)([a-zà-ÿ][\w'’-]*)(\s+[a-zà-ÿ][\w'’-]*)?")
 _NOT_NAMES = frozenset("to the a an and or but is was were will would should could can may might has had have at in "
                        "on of for with by from as says said agrees agreed reviewed review reviews asked called noted "
                        "notes thinks feels wants saw seen".split())
@@ -80,7 +110,7 @@ _NOT_NAMES = frozenset("to the a an and or but is was were will would should cou
 
 def _lowercase_name(match: re.Match) -> str:
     title, first, second = match.group(1), match.group(2), match.group(3) or ""
-    if first in _NOT_NAMES:
+    if first in _NOT_NAMES or first in _CLINICAL_WORDS:
         return match.group(0)
     return f"{title}{REMOVED}{second if second.strip() in _NOT_NAMES else ''}"
 
@@ -115,6 +145,6 @@ def redact_identifiers(text: str) -> str:
     text = _DIGIT_GROUPS.sub(_phone, text)
     for pattern in _AFTER_PHONES:
         text = pattern.sub(REMOVED, text)
-    text = _COMMA_NAME.sub(REMOVED, text)
-    text = _TITLED_NAME.sub(rf"\1{REMOVED}", text)
+    text = _COMMA_NAME.sub(_comma_name, text)
+    text = _TITLED_NAME.sub(_titled_name, text)
     return _HONORIFIC_LOWER.sub(_lowercase_name, text)

@@ -135,11 +135,15 @@ def test_feedback_shows_as_saved_when_drawn_again(diagnose_page):
     assert "Your feedback on record" in _text(diagnose_page)
     diagnose_page.slider[0].set_value(0.6).run()
     assert "Your feedback on record" in _text(diagnose_page) and _records() == 1
-    # Another reader at the same screen sees that verdict as someone else's, and gives their own.
+    # The first reader starts another comment and leaves it unsaved; another reader then takes the screen:
+    # they see that verdict as someone else's, and a form of their own, not the first reader's draft.
+    first = next(t.key for t in diagnose_page.text_input if t.key.startswith("comment_"))
+    diagnose_page.text_input(key=first).input("draft of the first reader").run()
     diagnose_page.session_state["user"] = "Dr Other"  # the sidebar's name (AppTest runs the page without the router)
     diagnose_page.run()
     assert "Your feedback on record" not in _text(diagnose_page)
     assert "Other readers of record" in _text(diagnose_page) and "agree (anonymous)" in _text(diagnose_page)
+    assert [t.value for t in diagnose_page.text_input if t.key.startswith("comment_")] == [""]
 
 
 def test_an_override_offers_only_the_other_labels(diagnose_page):

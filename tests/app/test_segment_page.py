@@ -173,8 +173,9 @@ def test_dicom_with_pixel_spacing_gives_areas_in_mm2_and_a_dicom_seg(segment_pag
 
 
 def test_feedback_is_saved_once_and_an_override_keeps_the_corrected_mask(cxr_page):
-    record_id = next(b.key for b in cxr_page.button if b.key.startswith("save_")).removeprefix("save_")
-    cxr_page.button(key=f"save_{record_id}").click().run()
+    key = next(b.key for b in cxr_page.button if b.key.startswith("save_")).removeprefix("save_")
+    record_id = key.split("_")[0]  # the widgets are the record's and this reader's
+    cxr_page.button(key=f"save_{key}").click().run()
     assert not cxr_page.exception and "Your feedback on record" in _text(cxr_page)
     cxr_page.slider(key="opacity").set_value(0.2).run()
     store = AuditStore()
@@ -183,11 +184,11 @@ def test_feedback_is_saved_once_and_an_override_keeps_the_corrected_mask(cxr_pag
 
     corrected = np.zeros((751, 943), np.uint8)
     corrected[100:600, 80:450] = 255
-    cxr_page.radio(key=f"verdict_{record_id}").set_value("override").run()
-    cxr_page.text_input(key=f"label_{record_id}").input("right lung base missed").run()
-    cxr_page.selectbox(key=f"correction_{record_id}_structure").set_value("right_lung").run()
-    cxr_page.file_uploader(key=f"correction_{record_id}_mask").set_value(("fix.png", png_bytes(corrected), "image/png")).run()
-    cxr_page.button(key=f"save_{record_id}").click().run()
+    cxr_page.radio(key=f"verdict_{key}").set_value("override").run()
+    cxr_page.text_input(key=f"label_{key}").input("right lung base missed").run()
+    cxr_page.selectbox(key=f"correction_{key}_structure").set_value("right_lung").run()
+    cxr_page.file_uploader(key=f"correction_{key}_mask").set_value(("fix.png", png_bytes(corrected), "image/png")).run()
+    cxr_page.button(key=f"save_{key}").click().run()
     assert not cxr_page.exception
     (saved,) = store.feedback_for(int(record_id))  # one verdict per user: updated, not added
     assert saved.verdict == "override" and saved.corrected_label == "right lung base missed"
