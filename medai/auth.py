@@ -21,9 +21,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from medai.config import SWITCH_ON
+
 ADMIN, CLINICIAN = "admin", "clinician"
 RANK = {CLINICIAN: 1, ADMIN: 2}
-TRUE = ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def config_from(secrets: Mapping[str, Any], environ: Mapping[str, str]) -> AuthC
     roles = (secrets.get("medai") or {}).get("roles") or {}
     provider = bool(secrets.get("auth"))
     return AuthConfig(
-        required=provider or environ.get("MEDAI_REQUIRE_LOGIN", "").strip().lower() in TRUE,
+        required=provider or environ.get("MEDAI_REQUIRE_LOGIN", "").strip().lower() in SWITCH_ON,
         provider_configured=provider,
         admins=_entries(roles.get("admins")) | _entries(environ.get("MEDAI_ADMINS")),
         clinicians=_entries(roles.get("clinicians")) | _entries(environ.get("MEDAI_CLINICIANS")),

@@ -38,6 +38,10 @@ def db_url() -> str:
     return os.environ.get("MEDAI_DB_URL", f"sqlite:///{default}")
 
 
+SWITCHES = ("MEDAI_REQUIRE_LOGIN", "MEDAI_PRELOAD", "MEDAI_KEEP_DEIDENTIFIED")
+SWITCH_ON, SWITCH_OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
 def _positive(name: str, default: str) -> float:
     """The number in environment variable ``name``; :class:`ConfigurationError` naming it when it is not one."""
     text = os.environ.get(name, default)
@@ -45,7 +49,7 @@ def _positive(name: str, default: str) -> float:
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not value > 0:  # also NaN
+    if not 0 < value < float("inf"):  # also NaN
         raise ConfigurationError(f"{name} must be a positive number (it is {text!r}); unset it for the default "
                                  f"{default}.")
     return value
@@ -75,6 +79,10 @@ def problems() -> list[str]:
             check()
         except ConfigurationError as exc:
             found.append(str(exc))
+    for name in SWITCHES:  # a mistyped switch must not quietly mean "off" (MEDAI_REQUIRE_LOGIN=yess)
+        value = os.environ.get(name, "").strip().lower()
+        if value and value not in (*SWITCH_ON, *SWITCH_OFF):
+            found.append(f"{name} must be one of {', '.join(SWITCH_ON)} or {', '.join(SWITCH_OFF)} (it is {value!r}).")
     url = db_url()
     if url.startswith("postgres://"):
         found.append("MEDAI_DB_URL starts with postgres://, which SQLAlchemy does not know: write "
@@ -102,4 +110,4 @@ def write_private(path: Path, data: bytes) -> None:
 
 def preload() -> bool:
     """Whether a server loads (and traces) every model in the background as it starts."""
-    return os.environ.get("MEDAI_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
+    return os.environ.get("MEDAI_PRELOAD", "1").strip().lower() not in SWITCH_OFF

@@ -147,7 +147,7 @@ def keep(dataset: Dataset, folder: Path | None = None) -> Path:
 
 def keep_enabled() -> bool:
     """Whether de-identified DICOM files are kept (``MEDAI_KEEP_DEIDENTIFIED=1``; off by default)."""
-    return os.environ.get("MEDAI_KEEP_DEIDENTIFIED", "").strip().lower() in ("1", "true", "yes")
+    return os.environ.get("MEDAI_KEEP_DEIDENTIFIED", "").strip().lower() in config.SWITCH_ON
 
 
 def _remove_private(dataset: Dataset) -> int:

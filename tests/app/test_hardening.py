@@ -80,7 +80,8 @@ def test_streamlits_upload_cap_follows_medai_max_upload_mb(monkeypatch):
     assert serve.upload_options(["--server.maxUploadSize", "10"], {}) == []  # the host chose
 
 
-@pytest.mark.parametrize(("name", "value"), [("MEDAI_MAX_UPLOAD_MB", "64MB"), ("MEDAI_MAX_MEGAPIXELS", "-1"),
+@pytest.mark.parametrize(("name", "value"), [("MEDAI_MAX_UPLOAD_MB", "64MB"), ("MEDAI_MAX_UPLOAD_MB", "inf"),
+                                             ("MEDAI_MAX_MEGAPIXELS", "-1"), ("MEDAI_REQUIRE_LOGIN", "yess"),
                                              ("MEDAI_DB_URL", "postgres://medai@db/medai")])
 def test_a_mistyped_setting_is_named_when_a_command_starts(monkeypatch, capsys, name, value):
     from medai.cli import main
