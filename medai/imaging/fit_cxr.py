@@ -178,7 +178,9 @@ def validation_metrics(member_logits: np.ndarray, labels: np.ndarray, groups: np
     })
 
 
-IN_SAMPLE = "at the threshold (chosen on these films)"
+def in_sample(name: str, cross_fitted: float) -> str:
+    """A figure at the threshold chosen on the same films, named with its cross-fitted value beside it."""
+    return f"{name} at the threshold (chosen on these films; cross-fitted {cross_fitted:.3f})"
 
 
 def card_sections(validation: dict, probabilities: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
@@ -193,12 +195,12 @@ def card_sections(validation: dict, probabilities: np.ndarray, labels: np.ndarra
     return {
         "headline": [
             cards.headline("ROC-AUC", validation["roc_auc"], validation["roc_auc_95ci"], baseline={"chance": 0.5}),
-            cards.headline(f"Accuracy {IN_SAMPLE}", at_threshold["accuracy"], at_threshold["accuracy_95ci"],
-                           baseline={**majority, "cross-fitted": crossed["accuracy"]}),
-            cards.headline(f"Sensitivity {IN_SAMPLE}", at_threshold["sensitivity"], at_threshold["sensitivity_95ci"],
-                           baseline={"cross-fitted": crossed["sensitivity"]}),
-            cards.headline(f"Specificity {IN_SAMPLE}", at_threshold["specificity"], at_threshold["specificity_95ci"],
-                           baseline={"cross-fitted": crossed["specificity"]}),
+            cards.headline(in_sample("Accuracy", crossed["accuracy"]), at_threshold["accuracy"],
+                           at_threshold["accuracy_95ci"], baseline=majority),
+            cards.headline(in_sample("Sensitivity", crossed["sensitivity"]), at_threshold["sensitivity"],
+                           at_threshold["sensitivity_95ci"]),
+            cards.headline(in_sample("Specificity", crossed["specificity"]), at_threshold["specificity"],
+                           at_threshold["specificity_95ci"]),
             cards.headline("Expected calibration error (50 % prevalence)", validation["ece_calibrated"],
                            higher_is_better=False,
                            baseline={"uncalibrated": validation["ece_uncalibrated"]}),
