@@ -316,8 +316,8 @@ def logged_export(build: Callable[[], T], *, what: str, prediction_id: int | Non
     taken when the page is drawn: the callable runs outside the session's script run, where the sidebar's
     name is not seen."""
     def recorded_then_built() -> T:
-        audit_store().record_event("export.report", user=user, details={"prediction_id": prediction_id,
-                                                                        "format": what, **(settings or {})})
+        about = {"prediction_id": prediction_id} if prediction_id is not None else {}  # a table names its "records"
+        audit_store().record_event("export.report", user=user, details={**about, "format": what, **(settings or {})})
         return build()
     return recorded_then_built
 

@@ -305,7 +305,10 @@ def draw(view: TimelineView) -> None:
                    f"{100 * evidence['scored']:.0f} %), {100 * evidence['observed']:.0f} % died in hospital (95 % "
                    f"interval {100 * evidence['ci95'][0]:.0f}–{100 * evidence['ci95'][1]:.0f} %; the model card's "
                    "reliability curve)." + band_bias(evidence, "death in hospital"))
-    if risk.news2_not_recorded:
+    if risk.news2_sparse:
+        st.warning(f"NEWS2 is not scored: no {', '.join(risk.news2_not_recorded)} in the last 24 h, most of its "
+                   "parameters.", icon=":material/warning:")
+    elif risk.news2_not_recorded:
         st.warning(f"NEWS2 is incomplete: no {', '.join(risk.news2_not_recorded)} in the last 24 h. Each missing "
                    "parameter scores 0, as if normal, so the true score may be higher.", icon=":material/warning:")
     if view.disagreement:

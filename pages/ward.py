@@ -12,6 +12,7 @@ import streamlit as st
 
 from medai import registry
 from medai.errors import MedAIError
+from medai.timeline.mortality import NO_VITAL_SIGNS
 from medai.timeline.sources import read_upload
 from medai.timeline.service import RISK_MODEL
 from medai.timeline.ward import ACTING_ON, CHANGE_OVER_H, RESPONSES, WARD_COLUMNS, WardEntry, worklist
@@ -74,8 +75,8 @@ def table(entries: list[WardEntry], sources: list[tuple[str, bytes, str]], sever
         "NEWS2 response": RESPONSES.get(e.news2_response, ""),  # what a nurse acts on: in sight, not scrolled to
         "died when scored alike": e.scored_alike,
         CHANGE: None if e.risk_change is None else 100 * e.risk_change,
-        "data": "read with care" if e.risk.status == "flagged" else "could not be read" if e.risk.status == "error"
-        else "",
+        "data": ("could not be read" if e.risk.status == "error" else "" if e.risk.status != "flagged"
+                 else NO_VITAL_SIGNS if NO_VITAL_SIGNS in e.risk.message else "read with care"),
         "NEWS2 not recorded": ", ".join(e.risk.news2_not_recorded),
         "NEWS2 max": None if e.risk.news2_sparse else e.risk.news2_max,
         "hours of data": round(e.hours_observed, 1),

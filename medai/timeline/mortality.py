@@ -24,6 +24,7 @@ GBM_FILE, MLP_FILE, ARRAYS_FILE, GRU_FILE = "gbm.joblib", "mlp.npz", "arrays.npz
 MIN_HOURS, MIN_VARIABLES = 6.0, 8  # data sufficiency: below either, the risk is flagged
 # Bedside signs; a stay with none of them (a laboratory export) is flagged: 1.4 % of training stays were so.
 VITAL_SIGNS = ("HR", "RespRate", "Temp", "SysABP", "DiasABP", "MAP", "NISysABP", "NIDiasABP", "NIMAP", "SaO2", "GCS")
+NO_VITAL_SIGNS = "no vital sign recorded"  # the note's words, which the Ward overview's data column shows
 UNKNOWN_NAMED = 5  # unknown variables named in the note; the rest counted
 
 
@@ -152,8 +153,8 @@ def sufficiency(stay: Stay) -> list[str]:
         notes.append(f"rows skipped: {stay.problems[0]}" + (f" (and {more} more)" if more else ""))
     notes.extend(stay.doubts)
     if len(stay.time) and not set(stay.observed()) & set(VITAL_SIGNS):
-        notes.append("no vital sign recorded (heart rate, blood pressure, respiration, temperature, SpO2, GCS): "
-                     "the risk rests on the labs and descriptors alone")
+        notes.append(f"{NO_VITAL_SIGNS} (heart rate, blood pressure, respiration, temperature, SpO2, GCS): "
+                     "every figure rests on the labs and descriptors alone")
     if stay.unknown:
         names = sorted(stay.unknown)
         more = len(names) - UNKNOWN_NAMED

@@ -108,3 +108,14 @@ def test_a_patient_opened_again_in_the_session_is_not_recorded_again(ward_page):
     ward_page.radio(key="timeline_how").set_value("From the ward overview").run()
     ward_page.radio(key="timeline_how").set_value("Sample patient").run()
     assert not ward_page.exception and sample > 0 and _records() == opened + sample
+
+
+def test_a_laboratory_export_says_so_in_the_data_column(ward_page):
+    labs = ["Na", "K", "HCO3", "BUN", "Creatinine", "Glucose", "HCT", "WBC", "Platelets", "Mg"]
+    rows = ["patient_id,time,variable,value"] + [f"lab,{h},{name},{value}" for h in (1, 12, 24) for name, value in
+                                                 zip(labs, (140, 4.1, 24, 18, 1.0, 110, 35, 9.0, 250, 2.0))]
+    ward_page.radio[0].set_value("Upload files").run()
+    ward_page.file_uploader[0]._files = [("f1", "labs.csv", "\n".join(rows).encode(), "text/csv")]
+    ward_page.run()
+    assert not ward_page.exception
+    assert list(ward_page.dataframe[0].value["data"]) == ["no vital sign recorded"]
