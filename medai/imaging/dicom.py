@@ -48,6 +48,17 @@ COMPRESSED_STEP_BYTES = 64 * 1024
 COLOUR_SAMPLE_SIDE = 512  # colourfulness is a summary statistic: a subsample measures it well
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601, as PIL's convert("L")
 DAMAGED = "The DICOM file is damaged or holds no image."
+
+
+def no_image(dataset: pydicom.Dataset) -> str:
+    """Why a DICOM that reads well has nothing to show, naming what it is (a structured report, an RT plan)."""
+    try:
+        kind = pydicom.uid.UID(str(dataset.SOPClassUID)).name.removesuffix(" Storage")
+    except (AttributeError, ValueError):
+        kind = ""
+    modality = str(getattr(dataset, "Modality", "") or "")
+    what = ", ".join(filter(None, [kind, modality and f"Modality {modality}"]))
+    return f"This DICOM file holds no image{f' ({what})' if what else ''}: upload one that holds the picture itself."
 log = logging.getLogger(__name__)
 # pydicom's messages about invalid values quote the value, which may be a name or an ID: never emit them.
 pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
@@ -81,6 +92,8 @@ def decode_dicom(data: bytes) -> tuple[np.ndarray, tuple[float, float] | None, d
     """
     dataset = open_dataset(data)
     deidentify(dataset)
+    if "PixelData" not in dataset and "FloatPixelData" not in dataset and "DoubleFloatPixelData" not in dataset:
+        raise InputError(no_image(dataset))
     try:
         rows, columns = int(dataset.Rows), int(dataset.Columns)
         frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)

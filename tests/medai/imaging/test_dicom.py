@@ -244,3 +244,15 @@ def test_damaged_tags_are_input_errors_not_crashes(name, tag, vr, value, message
 def test_damaged_pixel_spacing_is_ignored():
     image = read_image(_with_raw_value("CT_small.dcm", 0x00280030, "DS", b"a\\b "))
     assert image.pixel_spacing_mm is None and image.shape == (128, 128)
+
+
+@pytest.mark.parametrize(("name", "named"), [("reportsi.dcm", "(Basic Text SR, Modality SR)"),
+                                             ("rtplan.dcm", "(RT Plan, Modality RTPLAN)"),
+                                             ("waveform_ecg.dcm", "(12-lead ECG Waveform, Modality ECG)")])
+def test_a_dicom_without_an_image_says_what_it_is(name, named):
+    # A structured report, an RT plan or an ECG is a sound DICOM file: not "damaged", just no picture.
+    with open(get_testdata_file(name), "rb") as handle:
+        data = handle.read()
+    with pytest.raises(InputError, match="holds no image") as raised:
+        read_image(data)
+    assert named in str(raised.value)
