@@ -75,8 +75,7 @@ MAX_ABBREVIATION = 3
 
 
 def _clinical(word: str) -> bool:
-    word = word.strip(".")
-    return word.lower() in _CLINICAL_WORDS or (word.isupper() and len(word) <= MAX_ABBREVIATION)
+    return word.strip(".").lower() in _CLINICAL_WORDS
 
 
 # "Family, Given" (Smith, John): two capitalised words around a comma, neither a clinical word nor the
@@ -95,8 +94,11 @@ _TITLED_NAME = re.compile(rf"\b((?i:{_PERSON_WORDS}){_AFTER_TITLE})(?!(?i:{_PERS
 
 
 def _titled_name(match: re.Match) -> str:
-    first = match.group(2).split()[0]
-    return match.group(0) if _clinical(first) else f"{match.group(1)}{REMOVED}"
+    words = match.group(2).split()
+    first = words[0].strip(".")
+    # An abbreviation stands alone ("re RLL consolidation"); capitals followed by more are a name ("ANN LEE").
+    abbreviation = first.isupper() and len(first) <= MAX_ABBREVIATION and len(words) == 1
+    return match.group(0) if first.lower() in _CLINICAL_WORDS or abbreviation else f"{match.group(1)}{REMOVED}"
 
 
 # A name typed in lower case after an honorific ("mr john smith") or a label with a colon ("patient: jane

@@ -51,6 +51,7 @@ def test_clinical_text_is_kept(clinical):
     ("Name:Jane Roe; Name: José Álvarez; Name: van der Berg", f"Name:{REMOVED}; Name: {REMOVED}; Name: {REMOVED}"),
     ("Name - Jane Roe, mother of Ada Roe, patient: jane roe, Hosp no: 12345/678",
      f"Name - {REMOVED}, mother of {REMOVED}, patient: {REMOVED}, {REMOVED}"),
+    ("patient ANN LEE, re RLL consolidation", f"patient {REMOVED}, re RLL consolidation"),
 ])
 def test_a_name_after_a_title_or_a_word_for_a_person_is_removed(typed, stored):
     assert redact_identifiers(typed) == stored
