@@ -9,6 +9,8 @@ this off (each model then loads when a page first needs it).
 
 Without sign-in (demo mode) it listens on 127.0.0.1 only, so a demo is not open to the whole network;
 configure sign-in, or pass ``--server.address`` (or set ``STREAMLIT_SERVER_ADDRESS``), to serve others.
+It first checks the settings (a mistyped one stops it, named), then says where it listens and who can
+sign in, and sets Streamlit's upload cap to ``MEDAI_MAX_UPLOAD_MB`` unless one is given.
 """
 
 import math
