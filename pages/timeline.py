@@ -20,9 +20,11 @@ from medai.timeline.vocabulary import reference_ranges, variables
 from medai.timeline.mortality import too_little_data
 from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.news2 import PARAMETERS as NEWS2_PARAMETERS
-from medai.timeline.service import FORECAST_MODEL, RISK_MODEL, SIMILAR_MODEL, SURVIVAL_MODEL, TimelineView, timeline
+from medai.timeline.service import (FORECAST_MODEL, RISK_COLUMNS, RISK_MODEL, SIMILAR_MODEL, SURVIVAL_MODEL,
+                                    TimelineView, timeline)
 from medai.timeline.similar import ICU_TYPES, UNLIKE_PERCENTILE, SimilarStays
-from pages.common import audit_store, cached_model, current_user, keep_across_pages, results_area, through_router
+from pages.common import (audit_store, cached_model, current_user, keep_across_pages, logged_export, results_area,
+                          through_router)
 from pages.feedback import feedback_control
 
 through_router("pages/timeline.py")
@@ -371,6 +373,15 @@ def draw(view: TimelineView) -> None:
         st.dataframe(forecast_table(view.forecasts), placeholder="—", hide_index=True, width="stretch",
                      column_config={name: one_decimal for name in ("time since admission (h)", "low (p10)",
                                                                    "median (p50)", "high (p90)")})
+    risk_csv = pd.DataFrame([risk.row()], columns=RISK_COLUMNS).to_csv(index=False)  # as `timeline risk` writes it
+    forecast_csv = forecast_table(view.forecasts).to_csv(index=False)
+    downloads = [("Download the risk (CSV)", risk_csv, "risk.csv", RISK_MODEL),
+                 ("Download the forecast (CSV)", forecast_csv, "forecast.csv", FORECAST_MODEL)]
+    for column, (label, data, name, model) in zip(st.columns(2), downloads):
+        record = view.record_ids.get(model)
+        column.download_button(label, logged_export(lambda data=data: data, what=name, prediction_id=record,
+                                                    user=current_user()),
+                               name, "text/csv", on_click="ignore", icon=":material/download:")
     if stay.unknown or stay.out_of_range or stay.problems or stay.converted or stay.doubts or stay.renamed:
         with st.expander("Reading notes"):
             for line in [*stay.doubts, *stay.problems,

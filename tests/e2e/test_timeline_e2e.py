@@ -35,6 +35,12 @@ def test_sample_patient_risk_charts_and_feedback(server):
             page.get_by_role("button", name="Save feedback").click()
             expect(page.get_by_text("Your feedback on record")).to_be_visible(timeout=TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_timeline_feedback.png"), full_page=True)
+            page.keyboard.press("Escape")  # close the feedback popover
+            with page.expect_download(timeout=TIMEOUT_MS) as download:  # an export, logged before it leaves
+                page.get_by_role("button", name="Download the risk (CSV)").click()
+            assert download.value.path().read_bytes().startswith(b"patient_id,mortality_risk,news2_max")
+            (export,) = AuditStore(db_url).events("export.report", limit=1)
+            assert export.details["format"] == "risk.csv" and export.details["prediction_id"] is not None
         finally:
             browser.close()
     assert len(AuditStore(db_url).recent_predictions(limit=10_000)) - before == len(TIMELINE_MODELS)
