@@ -6,6 +6,9 @@
 ``MEDAI_MAX_UPLOAD_MB`` / ``MEDAI_MAX_MEGAPIXELS``  caps on one uploaded image.
 ``MEDAI_PRELOAD``    ``1`` (default): a server loads every model in the background as it starts;
                      ``0``: each model loads when a page first needs it (less memory, slower first use).
+
+:func:`problems` names a mistyped setting as a server or command starts; :func:`private_folder` and
+:func:`write_private` keep the audit data readable by the server's user only.
 """
 
 from __future__ import annotations
