@@ -42,17 +42,22 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
     # Each reader's own form: another name typed in the same browser must not inherit (and save) this one's.
     key = f"{record_id}_{hashlib.sha256(user.encode()).hexdigest()[:12]}"
     with st.popover(f"{title} ✓ saved" if saved else title, key=f"feedback_{key}"):
-        verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{key}", horizontal=True)
+        # The form starts from this reader's saved verdict (a reader back at the screen must not save "agree"
+        # over their own override by one click).
+        verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{key}", horizontal=True,
+                           index=1 if saved and saved.verdict == "override" else 0)
         st.warning(IDENTIFIER_WARNING, icon=":material/privacy_tip:")  # above every field it concerns
         corrected, details = None, None
         if verdict == "override":
             choices = [label for label in labels or () if label != given]
+            before = saved.corrected_label if saved and saved.verdict == "override" else None
             if choices:
-                corrected = st.selectbox("Correct label", choices, key=f"label_{key}")
+                corrected = st.selectbox("Correct label", choices, key=f"label_{key}",
+                                         index=choices.index(before) if before in choices else 0)
             elif label_prompt:
-                corrected = st.text_input(label_prompt, key=f"label_{key}", max_chars=80) or None
+                corrected = st.text_input(label_prompt, before or "", key=f"label_{key}", max_chars=80) or None
             details = correction(f"correction_{key}") if correction else None
-        comment = st.text_input("Comment", key=f"comment_{key}")
+        comment = st.text_input("Comment", (saved.comment or "") if saved else "", key=f"comment_{key}")
         pressed = st.button("Save feedback", key=f"save_{key}")
         if pressed and verdict == "override" and corrected is None and not details:
             # An empty override would count as a disagreement with nothing to learn from.
@@ -62,9 +67,10 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
             try:
                 store.record_feedback(record_id, user=user, verdict=verdict, corrected_label=corrected,
                                       comment=comment or None, correction=details)
-                saved = store.latest_feedback(record_id, user=user)
             except MedAIError as exc:  # a failed write is shown, never swallowed
                 st.error(f"Feedback was not saved: {exc}", icon=":material/error:")
+            else:
+                st.rerun()  # the popover's label and the caption then say "saved", from the store
     if saved:
         stored = f" Comment as stored: “{saved.comment}”." if saved.comment else ""  # after the scrubbing
         st.caption(f"Your feedback on record {record_id}: {_reading(saved)} ({saved.user}).{stored}")

@@ -118,10 +118,10 @@ def mask_correction(outcome: SegmentOutcome, structures: tuple[str, ...]):
     The mask is stored at the working size (a binary PNG, a few kB) as ``{"structure", "mask_png_base64"}``.
     """
     def draw(prefix: str) -> dict[str, str] | None:
-        structure = st.selectbox("Corrected structure", structures, format_func=label, key=f"{prefix}_structure")
         fixed = st.file_uploader("Corrected mask (PNG, optional)", type=["png"], key=f"{prefix}_mask")
-        if fixed is None:
+        if fixed is None:  # the structure is asked with its mask: alone it would be stored nowhere
             return None
+        structure = st.selectbox("Structure this mask marks", structures, format_func=label, key=f"{prefix}_structure")
         try:
             mask, _ = read_mask_png(fixed.getvalue(), outcome.original_shape)
         except MedAIError as exc:

@@ -185,3 +185,19 @@ def test_results_are_still_there_after_visiting_another_page(diagnose_page):
     assert FILMS[0] in back.dataframe[0].value["file"].tolist()
     back.multiselect[0].set_value([FILMS[1]]).run()  # a new request replaces them
     assert back.dataframe[0].value["file"].tolist() == [FILMS[1]] and _records() == 2
+
+
+def test_a_reader_back_at_the_screen_finds_their_own_override_in_the_form(diagnose_page):
+    def as_reader(name: str, widget=None):  # the sidebar's name, set again for each run (AppTest has no router)
+        diagnose_page.session_state["user"] = name
+        return widget if widget is not None else diagnose_page
+
+    as_reader("Dr A", diagnose_page.multiselect[0].set_value([FILMS[2]])).run()
+    key = next(b.key for b in diagnose_page.button if b.key.startswith("save_")).removeprefix("save_")
+    as_reader("Dr A", diagnose_page.radio(key=f"verdict_{key}").set_value("override")).run()
+    as_reader("Dr A", diagnose_page.text_input(key=f"comment_{key}").input("left base")).run()
+    as_reader("Dr A", diagnose_page.button(key=f"save_{key}").click()).run()
+    as_reader("Dr B").run()  # away and back: Streamlit forgets the widgets of a form it did not draw
+    as_reader("Dr A").run()
+    assert diagnose_page.radio(key=f"verdict_{key}").value == "override"
+    assert diagnose_page.text_input(key=f"comment_{key}").value == "left base"

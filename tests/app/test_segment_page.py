@@ -186,8 +186,8 @@ def test_feedback_is_saved_once_and_an_override_keeps_the_corrected_mask(cxr_pag
     corrected[100:600, 80:450] = 255
     cxr_page.radio(key=f"verdict_{key}").set_value("override").run()
     cxr_page.text_input(key=f"label_{key}").input("right lung base missed").run()
-    cxr_page.selectbox(key=f"correction_{key}_structure").set_value("right_lung").run()
     cxr_page.file_uploader(key=f"correction_{key}_mask").set_value(("fix.png", png_bytes(corrected), "image/png")).run()
+    cxr_page.selectbox(key=f"correction_{key}_structure").set_value("right_lung").run()
     cxr_page.button(key=f"save_{key}").click().run()
     assert not cxr_page.exception
     (saved,) = store.feedback_for(int(record_id))  # one verdict per user: updated, not added

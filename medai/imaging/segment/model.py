@@ -191,11 +191,10 @@ class Segmenter:
         """A plain reason to refuse by the image's colour, or None."""
         if self.channels == 1 and image.colorfulness > MAX_COLOUR_FOR_XRAYS:
             return (f"This is a colour photograph, but this model reads {self.kind} (grey-scale), so it was not "
-                    "segmented. If another model here reads this kind of image, pick it.")
+                    "segmented.")  # the page and CLI name a model that reads it, when one does
         if self.channels == 3 and image.format != "dicom" and image.colorfulness < MIN_COLOUR_FOR_PHOTOGRAPHS:
             return (f"This image is grey-scale, but this model reads {self.kind} with its colours (a red-free or "
-                    "grey copy lacks what it learned from), so it was not segmented. If another model here reads "
-                    "this kind of image, pick it.")
+                    "grey copy lacks what it learned from), so it was not segmented.")
         return None
 
     def predict_one(self, image: MedicalImage) -> Segmentation:

@@ -117,7 +117,7 @@ def read_mask_png(data: bytes, shape: tuple[int, int]) -> tuple[np.ndarray, bool
     height, width = shape
     if abs(grey.shape[1] / grey.shape[0] - width / height) > ASPECT_TOLERANCE * width / height:
         raise InputError(f"The mask is {grey.shape[1]}×{grey.shape[0]} pixels but the image is {width}×{height}; "
-                         "a mask must have the image's size (or at least its shape).")
+                         "a mask must have the image's size, or its proportions (it is then resized to it).")
     mask = grey > 0 if grey.max() <= 1 else grey >= 128
     return resize_mask(mask, shape), grey.shape != tuple(shape)
 
