@@ -13,6 +13,8 @@ from medai.timeline.io import Stay
 from medai.timeline.sources import read_stays
 
 SETS = ("a", "b")
+CITATION = ("Silva I et al. Predicting in-hospital mortality of ICU patients: the PhysioNet/Computing in Cardiology "
+            "Challenge 2012. CinC 39:245-248 (2012)")
 
 
 def physionet_dir():

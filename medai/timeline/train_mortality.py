@@ -27,7 +27,7 @@ from sklearn.model_selection import train_test_split
 from medai import cards
 from medai.calibration import PlattCalibrator, bootstrap_interval
 from medai.registry import sha256_of
-from medai.timeline.datasets import development_data
+from medai.timeline.datasets import CITATION, development_data
 from medai.timeline.features import feature_matrix, feature_names
 from medai.timeline.mortality import ARRAYS_FILE, GBM_FILE, GRU_FILE, MLP_FILE, DenseNet, MortalityModel, _logit
 from medai.timeline.news2 import news2
@@ -208,8 +208,7 @@ def train(model_dir: Path, epochs: int | None = None, **_: object) -> dict:
                         "figures are measured on; expect slightly lower figures on new data.",
                         "NEWS2 is computed from ICU data with stand-ins (SaO2 for SpO2, GCS for AVPU).",
                         "Risks from fewer than 6 h or fewer than 8 variables are flagged, not withheld."],
-        "citation": "Silva I et al. Predicting in-hospital mortality of ICU patients: the PhysioNet/Computing in "
-                    "Cardiology Challenge 2012. CinC 39:245-248 (2012)",
+        "citation": CITATION,
     }
     (model_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     log(f"done in {minutes:.1f} min")

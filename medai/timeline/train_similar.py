@@ -21,7 +21,7 @@ from sklearn.metrics import roc_auc_score
 from medai import cards
 from medai.calibration import bootstrap_interval
 from medai.registry import sha256_of
-from medai.timeline.datasets import development_data
+from medai.timeline.datasets import CITATION, development_data
 from medai.timeline.features import feature_matrix
 from medai.timeline.similar import (ARRAYS_FILE, COMPONENTS, CUTOFFS_H, NEIGHBOURS, RADIUS_NEIGHBOURS, STATS,
                                     SimilarStaysModel)
@@ -141,8 +141,7 @@ def train(model_dir: Path, **_: object) -> dict:
         "limitations": ["Neighbours are alike in the measured values, not in diagnosis or treatment, which the data "
                         "do not hold.", "The reference stays are from one US hospital group (2001-2008); care has changed.",
                         "Each answer is 50 stays: a count, with the uncertainty of a count."],
-        "citation": "Silva I et al. Predicting in-hospital mortality of ICU patients: the PhysioNet/Computing in "
-                    "Cardiology Challenge 2012. CinC 39:245-248 (2012)",
+        "citation": CITATION,
     }
     (model_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     log(f"done in {minutes:.1f} min")
