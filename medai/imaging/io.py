@@ -19,6 +19,7 @@ from medai.errors import InputError, InputTooLargeError, UnsupportedFormatError
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 MIN_SIDE_PX = 32
+MARKS_SHARE = 0.05  # coloured marks on a grey film (arrows, labels) cover less of it than this
 
 
 @dataclass(frozen=True)
@@ -215,8 +216,15 @@ def rescale_to_unit(values: np.ndarray) -> np.ndarray:
 
 
 def colorfulness(rgb: np.ndarray) -> float:
-    """Hasler & Suesstrunk (2003) colourfulness of an (H, W, 3) uint8 image; 0 for grey."""
-    channels = rgb.astype(np.float32)
+    """Hasler & Suesstrunk (2003) colourfulness of an (H, W, 3) image in 0–255; 0 for grey.
+
+    Measured over all but the most chromatic :data:`MARKS_SHARE` of the pixels, so arrows or labels
+    drawn in colour on a grey film (as figures in papers have) leave it grey.
+    """
+    channels = rgb.reshape(-1, 3).astype(np.float32)
+    chroma = channels.max(axis=1) - channels.min(axis=1)
+    kept = max(1, int(round((1 - MARKS_SHARE) * len(channels))))
+    channels = channels[np.argsort(chroma, kind="stable")[:kept]]
     red_green = channels[..., 0] - channels[..., 1]
     yellow_blue = 0.5 * (channels[..., 0] + channels[..., 1]) - channels[..., 2]
     spread = np.hypot(red_green.std(), yellow_blue.std())

@@ -55,6 +55,15 @@ def test_grey_rgb_equals_grey_and_colour_is_measured():
     assert read_image(png_bytes(colour)).colorfulness > 50
 
 
+def test_coloured_marks_on_a_grey_film_leave_it_grey():
+    # A figure from a paper: a grey film with red arrows drawn on it (about 2 % of the pixels).
+    film = np.repeat(np.tile(np.linspace(0, 255, 256, dtype=np.uint8), (256, 1))[..., None], 3, axis=2)
+    film[100:105, 40:160] = film[40:160, 200:205] = (255, 0, 0)
+    assert read_image(png_bytes(film)).colorfulness < 2.0
+    film[:, :96] = (200, 40, 40)  # a photograph-like share of colour is still measured
+    assert read_image(png_bytes(film)).colorfulness > 12.0
+
+
 def test_jpeg_reads():
     image = read_image(jpeg_bytes(RAMP))
     assert image.format == "jpeg" and abs(float(image.pixels.mean()) - 0.5) < 0.02
