@@ -71,7 +71,7 @@ def run_screen(args: argparse.Namespace) -> int:
 
 def run_optimize(args: argparse.Namespace) -> int:
     """Propose, screen and rank analogues of a lead SMILES."""
-    from medai.drug.lead import OBJECTIVES, optimize
+    from medai.drug.lead import ANALOGUE_COLUMNS, OBJECTIVES, optimize
 
     if Path(args.smiles).is_file():  # a likely slip: the lead is one SMILES, not a molecule file
         raise InputError(f"optimize takes one lead SMILES, not a file: screen {args.smiles} first "
@@ -83,10 +83,9 @@ def run_optimize(args: argparse.Namespace) -> int:
                                 source="cli", store=_store(args))
         if not lead.valid:
             raise InputError(f"The lead is not a valid molecule: {lead.message}")
-        rows = [item.row() for item in ranked]
-        writer = csv.DictWriter(output, fieldnames=list(rows[0]) if rows else ["smiles"])
+        writer = csv.DictWriter(output, fieldnames=ANALOGUE_COLUMNS)  # the whole header, even with no analogue
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(item.row() for item in ranked)
     finally:
         if output is not sys.stdout:
             output.close()
@@ -98,15 +97,33 @@ def run_optimize(args: argparse.Namespace) -> int:
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``screen`` and ``optimize`` on the ``python -m medai`` parser."""
     user = os.environ.get("USER", "cli")
-    screen = commands.add_parser("screen", help="screen molecules (CSV with a smiles column, .smi, SDF) into a CSV")
-    screen.add_argument("input", metavar="INPUT")
+    screen = commands.add_parser(
+        "screen", help="screen molecules (CSV with a smiles column, .smi, SDF) into a CSV",
+        description="Screen molecules into a CSV: one row per input molecule, in input order: id, smiles (as given), "
+                    "canonical_smiles, valid, message (why a molecule is invalid, alerts named, what standardisation "
+                    "changed), the descriptors and rules (mw, clogp, tpsa, hbd, hba, rotatable_bonds, qed, sa_score, "
+                    "lipinski_violations, veber_violations, pains_alerts, brenk_alerts, alerts), the predictions (logS, "
+                    "logD, tox21_<task> for the 12 Tox21 tasks, bbb_penetration, clinical_toxicity, bace1_active: "
+                    "probabilities for the classifications), each with <column>_std, then nearest_train_similarity and "
+                    "in_domain (of the strictest model), <column>_approved_pct (percentile among approved drugs), and "
+                    "the input's other columns. Exit codes: 0 written (an invalid molecule is a row with valid false); "
+                    "2 the input cannot be read at all (one line on stderr).")
+    screen.add_argument("input", metavar="INPUT", help="CSV or TSV with a header naming a SMILES column (and "
+                        "optionally an id or name column), .smi, or SDF")
     screen.add_argument("--output", "-o", default="-", help="CSV file to write ('-' = standard output)")
     screen.add_argument("--user", default=user, help="name for the audit trail")
     screen.add_argument("--no-audit", action="store_true", help="do not record the screen in the audit store")
     screen.add_argument("--quiet", action="store_true", help="no progress bar")
     screen.set_defaults(run=run_screen)
 
-    optimize = commands.add_parser("optimize", help="propose and rank better analogues of a lead SMILES")
+    optimize = commands.add_parser(
+        "optimize", help="propose and rank better analogues of a lead SMILES",
+        description="Propose analogues of a lead (substituent swaps, ring and linker changes, BRICS recombination), "
+                    "keep those similar to it and free of alerts, and rank them by the weighted objectives, best "
+                    "first. Output columns: smiles, edit, similarity_to_lead, score, better_than_lead, lead_score, "
+                    "pareto_front, activity_bace1, solubility, safety, qed (objectives, 0-1, higher is better), "
+                    "in_domain, logS, logD, clinical_toxicity, bbb_penetration. Exit codes: 0 written (perhaps no "
+                    "analogue, said on stderr); 2 the lead is not a valid molecule.")
     optimize.add_argument("smiles", metavar="SMILES")
     optimize.add_argument("--n", type=int, default=20, help="analogues to keep (best first)")
     optimize.add_argument("--min-similarity", type=float, default=0.4, help="Tanimoto bound to the lead (0-1)")

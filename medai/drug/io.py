@@ -109,7 +109,7 @@ def read_csv(data: bytes) -> list[MoleculeInput]:
         if smiles_at >= len(cells):
             rows.append(MoleculeInput(identifier or f"row {number}", "", f"Row {number} has no SMILES cell.", carried))
             continue
-        rows.append(MoleculeInput(identifier or f"row {number}", cells[smiles_at].strip(), "", carried))
+        rows.append(MoleculeInput(identifier or f"row {number}", cells[smiles_at], "", carried))  # as given
     return _capped(rows)
 
 

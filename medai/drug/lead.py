@@ -28,6 +28,9 @@ DEFAULT_WEIGHTS = {"activity": 1.0, "solubility": 1.0, "safety": 1.0, "qed": 1.0
 OBJECTIVE_MODELS = {"activity": ("drug-bace",), "solubility": ("drug-solubility",),
                     "safety": ("drug-clintox", "drug-tox21"), "qed": ()}  # whose predictions each objective reads
 FRAGMENTS_FILE = Path(__file__).with_name("approved_brics_fragments.txt")
+PREDICTION_COLUMNS = ("logS", "logD", "clinical_toxicity", "bbb_penetration")  # P(BACE-1) is activity_bace1
+ANALOGUE_COLUMNS = ("smiles", "edit", "similarity_to_lead", "score", "better_than_lead", "lead_score", "pareto_front",
+                    *OBJECTIVE_COLUMNS.values(), "in_domain", *PREDICTION_COLUMNS)  # of :meth:`RankedAnalogue.row`
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,7 @@ class RankedAnalogue:
                 "better_than_lead": self.score > self.lead_score, "lead_score": round(self.lead_score, 4),
                 "pareto_front": self.pareto, **{OBJECTIVE_COLUMNS[k]: round(v, 4) for k, v in self.objectives.items()},
                 "in_domain": self.result.in_domain,
-                **{k: round(v[0], 4) for k, v in self.result.predictions.items()
-                   if k in ("logS", "logD", "clinical_toxicity", "bbb_penetration")}}  # P(BACE-1) is activity_bace1
+                **{k: round(v[0], 4) for k, v in self.result.predictions.items() if k in PREDICTION_COLUMNS}}
 
 
 @lru_cache(maxsize=1)

@@ -236,8 +236,8 @@ def screen(inputs: Sequence[MoleculeInput], model_names: Sequence[str] = SCREEN_
     installed = set(registry.names())
     names = tuple(name for name in model_names if name in installed)
     models = {name: registry.load(name) for name in names}
-    chunks = map_chunks(partial(evaluate_chunk, names), [item.smiles if not item.error else "" for item in inputs],
-                        progress, workers)
+    given = [item.smiles.strip() if not item.error else "" for item in inputs]  # the row keeps them as given
+    chunks = map_chunks(partial(evaluate_chunk, names), given, progress, workers)
     prepared = [molecule for chunk in chunks for molecule in chunk.prepared]
     valid = [i for i, p in enumerate(prepared) if not p.error]
     predictions, similarity = _joined([chunk for chunk in chunks if chunk.valid], models)

@@ -3,6 +3,7 @@
 import csv
 
 from medai.cli import main
+from medai.drug.lead import ANALOGUE_COLUMNS
 
 SAMPLE = "sample_data/drug/molecules.csv"
 
@@ -59,6 +60,14 @@ def test_optimize_writes_ranked_analogues(tmp_path):
     assert all((r["better_than_lead"] == "True") == (float(r["score"]) > lead_score) for r in rows)
     assert main(["optimize", "not a smiles", "--output", str(tmp_path / "b.csv")]) == 2
     assert main(["optimize", SAMPLE, "--output", str(tmp_path / "c.csv")]) == 2  # a file, not a lead SMILES
+    assert list(rows[0]) == list(ANALOGUE_COLUMNS)
+
+
+def test_optimize_without_any_analogue_still_writes_the_whole_header(tmp_path, capsys):
+    out = tmp_path / "none.csv"
+    assert main(["optimize", "CCO", "--n", "5", "--output", str(out), "--no-audit"]) == 0  # ethanol: nothing similar
+    assert out.read_text().strip() == ",".join(ANALOGUE_COLUMNS)
+    assert "No analogue passed" in capsys.readouterr().err
 
 
 def test_large_input_uses_worker_processes_through_python_m_medai(tmp_path):

@@ -103,3 +103,17 @@ def test_a_carried_name_never_lands_on_another():
     inputs = [MoleculeInput("a", "CCO", carried=(("logS", "-1.7"), ("input_logS", "x"), ("Notes", "n")))]
     assert carried_names(inputs, ["id", "logS"]) == {"logS": "input_logS_2", "input_logS": "input_logS",
                                                      "Notes": "Notes"}
+
+
+def test_smiles_come_back_as_given_even_with_spaces_around_them():
+    """ESOL's file has trailing spaces in 190 of its SMILES: the output's ``smiles`` keeps them, so a
+    reader can join the results to the input on it, while the molecule is read without them."""
+    from medai.drug.io import read_csv
+
+    rows = read_csv(b"name,smiles\nethanol,CCO  \nbenzene, c1ccccc1\nblank,  \n")
+    assert [r.smiles for r in rows] == ["CCO  ", " c1ccccc1", "  "]
+    ethanol, benzene, blank = screen(rows, ["drug-solubility"], workers=1).molecules
+    assert ethanol.row(["smiles", "canonical_smiles", "valid"]) == {"smiles": "CCO  ", "canonical_smiles": "CCO",
+                                                                    "valid": True}
+    assert benzene.smiles == " c1ccccc1" and benzene.canonical_smiles == "c1ccccc1"
+    assert not blank.valid and "Empty" in blank.message
