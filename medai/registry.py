@@ -152,7 +152,13 @@ def load(name: str) -> Any:
     with _lock_for(key):
         if key not in _loaded:
             verify(spec)
-            _loaded[key] = resolve(spec.loader)(spec)
+            try:
+                _loaded[key] = resolve(spec.loader)(spec)
+            except MedAIError:
+                raise
+            except Exception as exc:  # files that verify but do not fit this code: an upgrade left half done
+                raise ModelIntegrityError(f"Model '{spec.name}' {spec.version} could not be built from its files "
+                                          f"({type(exc).__name__}: {exc}); reinstall or retrain it.") from exc
         return _loaded[key]
 
 

@@ -4,8 +4,9 @@ by risk, the highest first (ward: a worklist).
 
 INPUT is a folder (of PhysioNet 2012 files, long CSVs, FHIR Bundles), a ``.tar.gz`` of PhysioNet files,
 or one such file; several may be given. Exit codes as ``python -m medai diagnose``: 0 every patient has a
-result (``ok`` or ``flagged``); 1 at least one patient (or one of several INPUTs) is an ``error`` row;
-2 the command could not run, with one line on stderr.
+row that is ``ok``, ``flagged`` or ``refused`` (nothing to forecast or compare); 1 at least one patient (or
+one of several INPUTs) is an ``error`` row (a file that cannot be read); 2 the command could not run, with
+one line on stderr.
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ def _items(arguments: list[str]) -> tuple[Iterator, int | None]:
     from itertools import chain
     from pathlib import Path
 
-    from medai.timeline.sources import FOLDER_SUFFIXES, read_stays
+    from medai.timeline.sources import ARCHIVES, FOLDER_SUFFIXES, read_stays
 
     streams, total = [], 0
     for argument in arguments:
         path = Path(argument)
-        files = [p.suffix.lower() for p in path.rglob("*") if p.suffix.lower() in FOLDER_SUFFIXES
-                 and not p.name.startswith(".")] if path.is_dir() else []
-        count = len(files) if path.is_dir() and set(files) <= {".txt"} else None  # one PhysioNet file a patient
+        files = [p.name.lower() for p in path.rglob("*") if not p.name.startswith(".")
+                 and (p.suffix.lower() in FOLDER_SUFFIXES or p.name.lower().endswith(ARCHIVES))] if path.is_dir() else []
+        # One PhysioNet file a patient (PhysioNet's outcomes tables are not patients)
+        patients = [name for name in files if not name.startswith("outcomes")]
+        count = len(patients) if path.is_dir() and all(name.endswith(".txt") for name in files) else None
         total = None if total is None or count is None else total + count
         iterator = read_stays(path)
         try:
@@ -125,6 +128,24 @@ def run_similar(args: argparse.Namespace) -> int:
     return _run(args, "similar")
 
 
+OUTPUTS = {
+    "risk": "Output, one row per patient in input order: patient_id (a PhysioNet file's RecordID), mortality_risk "
+            "(calibrated probability of in-hospital death from the data so far), news2_max and news2_last (blank "
+            "when most NEWS2 parameters were not recorded), news2_not_recorded, status (ok, flagged: read the "
+            "message; error: not read), message.",
+    "forecast": "Output, one row per patient, variable and hour: patient_id, variable (HR, RespRate, Temp, SysABP "
+                "or NISysABP, MAP or NIMAP, ...), hours_ahead (1..H after the patient's latest timestamp), time (hours "
+                "since admission), p10, p50, p90 (80 % interval and median, in unit), status, message, unit. A patient "
+                "with nothing to forecast is one row with status refused; one whose file cannot be read, error.",
+    "ward": "Output, one row per patient, the highest risk first: the worklist's columns and the file each came "
+            "from.",
+    "similar": "Output, one row per patient: how many of the most similar training stays died in hospital, how "
+               "alike they are, status and message.",
+}
+EXIT_CODES = (" Exit codes: 0 every patient has a row (ok, flagged or refused); 1 at least one file could not be "
+              "read (its row says error, the others are written); 2 nothing could run (one line on stderr).")
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``timeline risk``, ``forecast``, ``ward`` and ``similar`` on the ``python -m medai`` parser."""
     timeline = commands.add_parser("timeline", help="ICU time series: mortality risk, NEWS2, vitals forecasts, ward worklist")
@@ -133,7 +154,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                                ("forecast", run_forecast, "next-hours forecasts of the vitals"),
                                ("ward", run_ward, "a worklist: patients ranked by risk, with its 6 h change and NEWS2"),
                                ("similar", run_similar, "what happened to the training stays most like each patient")):
-        action = actions.add_parser(name, help=text)
+        action = actions.add_parser(name, help=text, description=f"{text[0].upper()}{text[1:]}.",
+                                    epilog=OUTPUTS[name] + EXIT_CODES)
         action.add_argument("inputs", metavar="INPUT", nargs="+",
                             help="PhysioNet file, folder or .tar.gz of them, long CSV or FHIR Bundle (one or more)")
         if name == "forecast":

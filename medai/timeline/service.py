@@ -1,7 +1,8 @@
 """The one path the Timeline page, ``python -m medai timeline`` and Python callers take.
 
 stays (or read errors) → features → registry models → result dataclasses (status ``ok`` / ``flagged``
-/ ``error``, message) → one audit record per patient and model, keyed by the SHA-256 of the
+/ ``refused`` (a forecast or comparison with nothing to start from) / ``error`` (a file that cannot be
+read), message) → one audit record per patient and model, keyed by the SHA-256 of the
 patient's data as the models saw it (never the patient id).
 """
 
@@ -98,7 +99,8 @@ class RiskResult:
 
 @dataclass(frozen=True)
 class ForecastResult:
-    """One patient's forecasts from the end of the data, or why there are none."""
+    """One patient's forecasts from the end of the data, or why there are none (``refused``: no recent vital
+    sign to start from; ``error``: the file could not be read)."""
 
     patient_id: str
     status: str
@@ -150,12 +152,12 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
                 ) -> Iterator[RiskResult]:
     """Mortality risk and NEWS2 of each stay, in input order (a generator: rows stream out in batches).
 
-    A read error, or a stay with no usable observation, becomes an ``error`` result; thin data
+    A read error, or a stay with neither an observation nor a descriptor, becomes an ``error`` result; thin data
     (see :func:`medai.timeline.mortality.sufficiency`) a ``flagged`` one with the reasons in ``message``.
     """
     model = registry.load(RISK_MODEL)
     for batch in _batches(items):
-        usable = [item for item in batch if isinstance(item, Stay) and len(item.time)]
+        usable = [item for item in batch if isinstance(item, Stay) and _assessable(item)]
         risks, share_ms = _timed(lambda: dict(zip(map(id, usable), model.predict(usable))) if usable else {},
                                  len(usable))
         for item in batch:
@@ -210,8 +212,8 @@ def forecast_all(items: Iterable[Item], horizon: int = MAX_HORIZON, *, user: str
                 result = ForecastResult(item.patient_id, "flagged" if thin or missing else "ok",
                                         " ".join(filter(None, said)), tuple(predicted[id(item)]), stay_hash(item))
             else:
-                result = ForecastResult(item.patient_id, "error", "No recent HR, RespRate, Temp, blood pressure or "
-                                        "MAP observation to forecast from.", input_sha256=stay_hash(item))
+                result = ForecastResult(item.patient_id, "refused", "Nothing to forecast: no recent HR, RespRate, "
+                                        "Temp, blood pressure or MAP observation.", input_sha256=stay_hash(item))
             record_id = _record(store, FORECAST_MODEL, result.input_sha256, result.status, result.message, user,
                                 source, f"{len(result.forecasts)} forecast points" if result.forecasts else None,
                                 duration_ms=share_ms if result.forecasts else None)
@@ -237,6 +239,12 @@ class SimilarResult:
                 "status": self.status, "message": self.message}
 
 
+def _assessable(stay: Stay) -> bool:
+    """Whether a risk can be given at all: an observation, or at least a descriptor (age, sex, ICU type…).
+    From descriptors alone it is a rough guess, and flagged so (10 of the 8,000 training stays had nothing else)."""
+    return bool(len(stay.time)) or any(np.isfinite(value) for value in stay.descriptors.values())
+
+
 def find_similar(items: Iterable[Item], *, user: str = "anonymous", source: str = "python",
                  store: AuditStore | None = None, progress: Callable[[int], None] | None = None
                  ) -> Iterator[SimilarResult]:
@@ -250,7 +258,7 @@ def find_similar(items: Iterable[Item], *, user: str = "anonymous", source: str 
             if not isinstance(item, Stay):
                 result = SimilarResult(item[0], "error", str(item[1]))
             elif id(item) not in found:
-                result = SimilarResult(item.patient_id, "error", "No usable observation in this stay.",
+                result = SimilarResult(item.patient_id, "refused", "No observation to compare with other stays.",
                                        input_sha256=stay_hash(item))
             else:
                 similar, thin, notes = found[id(item)], too_little_data(item), sufficiency(item)

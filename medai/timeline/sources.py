@@ -17,6 +17,8 @@ from medai.timeline.io import MAX_FILE_BYTES, MAX_STAYS, Stay, read_long_csv, re
 
 MAX_ARCHIVE_BYTES = 500 * 2**20  # a .tar.gz of stay files (uncompressed members counted)
 FOLDER_SUFFIXES = (".txt", ".csv", ".json")  # PhysioNet files, long CSVs, FHIR Bundles
+ARCHIVES = (".tar.gz", ".tgz")  # of PhysioNet files, as PhysioNet ships its sets
+OUTCOMES_HEADER = b"RecordID,"  # PhysioNet's Outcomes-a.txt, skipped in a folder as the README beside it is
 
 
 def iter_tar(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:
@@ -52,26 +54,31 @@ def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError
     """
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES
-                       and not p.name.startswith("."))
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+                       and (p.suffix.lower() in FOLDER_SUFFIXES or p.name.lower().endswith(ARCHIVES)))
         if not files:
-            raise InputError("The folder holds no .txt (PhysioNet), .csv (long CSV) or .json (FHIR) files.")
+            raise InputError("The folder holds no .txt (PhysioNet), .csv (long CSV), .json (FHIR) or .tar.gz files.")
         for file in files:  # each in its place; a file that cannot be read is one error item
+            if file.name.lower().endswith(ARCHIVES):
+                try:
+                    yield from _from_archive(file, f"{file.relative_to(path).as_posix()}/")
+                except InputError as exc:
+                    yield file.name, exc
+                continue
             try:
                 if file.stat().st_size > MAX_FILE_BYTES:
                     raise InputTooLargeError(f"{file.name} is larger than {MAX_FILE_BYTES // 2**20} MB.")
+                data = file.read_bytes()
+                if data.startswith(OUTCOMES_HEADER):  # PhysioNet's outcomes table beside its set: not a patient
+                    continue
                 if file.suffix.lower() == ".txt":  # PhysioNet's own files
-                    yield _from(read_physionet(file.read_bytes(), file.name), file, path)
+                    yield _from(read_physionet(data, file.name), file, path)
                 else:
-                    yield from (_from(stay, file, path) for stay in read_upload(file.read_bytes(), file.name))
+                    yield from (_from(stay, file, path) for stay in read_upload(data, file.name))
             except InputError as exc:
                 yield file.stem if file.suffix.lower() == ".txt" else file.name, exc
-    elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
-        for name, data in iter_tar(path):
-            try:
-                yield replace(read_physionet(data, name), source=f"{path.name}/{name}")
-            except InputError as exc:
-                yield Path(name).stem, exc
+    elif path.is_file() and path.name.lower().endswith(ARCHIVES):
+        yield from _from_archive(path, f"{path.name}/")
     elif path.is_file():
         if path.stat().st_size > MAX_FILE_BYTES:
             raise InputTooLargeError(f"The file is larger than {MAX_FILE_BYTES // 2**20} MB.")
@@ -85,6 +92,17 @@ def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError
             yield from (replace(stay, source=path.name) for stay in read_upload(data, path.name))
     else:
         raise InputError("No such file or folder.")
+
+
+def _from_archive(path: Path, prefix: str) -> Iterator[Stay | tuple[str, InputError]]:
+    """Every PhysioNet file of a ``.tar.gz``, its ``source`` ``prefix`` + the member's name."""
+    for name, data in iter_tar(path):
+        if data.startswith(OUTCOMES_HEADER):
+            continue
+        try:
+            yield replace(read_physionet(data, name), source=f"{prefix}{name}")
+        except InputError as exc:
+            yield Path(name).stem, exc
 
 
 def _from(stay: Stay, file: Path, folder: Path) -> Stay:

@@ -50,6 +50,17 @@ def test_tampered_weights_are_refused(tmp_path, monkeypatch):
         registry.verify(spec)
 
 
+def test_files_that_do_not_fit_the_code_are_named_not_a_traceback(tmp_path, monkeypatch):
+    """Weights that verify but break their loader (code upgraded without them) give one plain error."""
+    model = tmp_path / "broken"
+    model.mkdir()
+    (model / "spec.json").write_text(json.dumps({"name": "broken", "version": "1.0.0", "task": "x",
+                                                 "labels": [], "input": {}, "loader": "json:loads", "files": {}}))
+    monkeypatch.setattr(registry, "models_dir", lambda: tmp_path)
+    with pytest.raises(ModelIntegrityError, match=r"'broken' 1.0.0 could not be built from its files \(TypeError"):
+        registry.load("broken")
+
+
 def test_load_is_lazy_and_cached():
     first = registry.load("cxr-pneumonia")
     assert registry.is_loaded("cxr-pneumonia")

@@ -181,3 +181,23 @@ def test_a_damaged_optional_model_leaves_the_rest_of_the_view(monkeypatch):
     view = timeline(sample_stay())
     assert view.similar is None and view.risk.mortality_risk is not None and view.forecasts
     assert view.unavailable == {SIMILAR_MODEL: "Model 'icu-similar-stays' is missing its file similar.npz."}
+
+
+def test_a_stay_with_descriptors_only_gets_a_flagged_risk_and_no_forecast(tmp_path):
+    """10 of the 8,000 training stays had nothing but descriptors: a rough, flagged risk, not an error; with
+    no vital sign there is nothing to forecast (``refused``), and neither makes the CLI fail."""
+    descriptors_only = b"Time,Parameter,Value\n00:00,RecordID,140501\n00:00,Age,31\n00:00,Gender,1\n00:00,ICUType,3\n"
+    (tmp_path / "140501.txt").write_bytes(descriptors_only)
+    stay = next(read_stays(tmp_path / "140501.txt"))
+    (risk,) = assess_risk([stay])
+    assert risk.status == "flagged" and 0 < risk.mortality_risk < 1 and "0.0 h of data" in risk.message
+    (forecast,) = forecast_all([stay])
+    assert forecast.status == "refused" and forecast.message.startswith("Nothing to forecast")
+    out = tmp_path / "out.csv"
+    for command in ("risk", "forecast"):
+        assert main(["timeline", command, str(tmp_path / "140501.txt"), "-o", str(out), "--quiet", "--no-audit"]) == 0
+    nothing = next(read_stays(tmp_path / "140501.txt"))
+    from dataclasses import replace
+
+    (empty,) = assess_risk([replace(nothing, descriptors={})])
+    assert empty.status == "error" and empty.mortality_risk is None

@@ -52,3 +52,19 @@ def test_one_empty_file_is_named_empty(tmp_path):
         list(sources.read_stays(tmp_path / "empty.csv"))
     with pytest.raises(InputError, match="The file is empty"):
         sources.read_upload(b"", "x.csv")
+
+
+def test_a_folder_laid_out_as_physionet_ships_a_set_reads_its_archive_and_skips_the_outcomes(tmp_path):
+    """``set-c.tar.gz`` beside ``Outcomes-c.txt`` and a README, as in the shared PhysioNet folder."""
+    with tarfile.open(tmp_path / "set-c.tar.gz", "w:gz") as tar:
+        info = tarfile.TarInfo("set-c/132539.txt")
+        info.size = len(PHYSIONET)
+        tar.addfile(info, io.BytesIO(PHYSIONET))
+    (tmp_path / "Outcomes-c.txt").write_bytes(b"RecordID,SAPS-I,SOFA,Length_of_stay,Survival,In-hospital_death\n"
+                                              b"132539,6,1,5,-1,0\n")
+    (tmp_path / "README.md").write_text("PhysioNet 2012")
+    read = list(sources.read_stays(tmp_path))
+    assert [(s.patient_id, s.source) for s in read] == [("132539", "set-c.tar.gz/set-c/132539.txt")]
+    (tmp_path / "set-d.tar.gz").write_bytes(b"not an archive")
+    assert [r[0] if isinstance(r, tuple) else r.patient_id for r in sources.read_stays(tmp_path)] == \
+        ["132539", "set-d.tar.gz"]
