@@ -105,6 +105,23 @@ def outcomes_in_bin(probability: float, reliability: dict[str, list[float]], bin
     return None
 
 
+def band_bias(evidence: dict[str, Any], outcome: str, shown: str = "risk") -> str:
+    """A sentence when the mean score of a band (:func:`outcomes_in_bin`) lies outside the 95 % interval of
+    how often ``outcome`` came to the validation cases in it, at the whole percent a reader sees ('' otherwise):
+    the band, not the one case, is then miscalibrated. ``shown``: ``"risk"`` when the figure shown is the
+    outcome's probability, ``"survival"`` when it is one minus it, so the sentence speaks of that figure."""
+    low, high = (round(100 * bound) for bound in evidence["ci95"])
+    scored = round(100 * evidence["scored"])
+    if low <= scored <= high:
+        return ""
+    over = scored > high  # the outcome's probability was overestimated
+    if shown == "survival":
+        return (f" In this band the model {'under' if over else 'over'}estimated survival in validation: the "
+                f"chance of being alive is likely {'higher' if over else 'lower'} than its figure.")
+    return (f" In this band the model {'over' if over else 'under'}estimated the risk of {outcome} in validation: "
+            f"read its figure as {'high' if over else 'low'}.")
+
+
 def parity_points(truth: np.ndarray, predicted: np.ndarray, points: int = 300) -> dict[str, list[float]]:
     """Measured (x) vs predicted (y) for a regression model, an evenly spaced subsample of rows."""
     order = np.argsort(truth)

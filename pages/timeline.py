@@ -13,6 +13,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from medai import registry
+from medai.cards import band_bias
 from medai.errors import MedAIError
 from medai.timeline.forecast import MAX_STALE_H, input_ages, not_forecast
 from medai.timeline.sources import read_upload
@@ -20,8 +21,8 @@ from medai.timeline.vocabulary import reference_ranges, variables
 from medai.timeline.mortality import too_little_data
 from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.news2 import PARAMETERS as NEWS2_PARAMETERS
-from medai.timeline.service import (FORECAST_MODEL, RISK_COLUMNS, RISK_MODEL, SIMILAR_MODEL, SURVIVAL_MODEL,
-                                    TimelineView, timeline)
+from medai.timeline.service import (FORECAST_COLUMNS, FORECAST_MODEL, RISK_COLUMNS, RISK_MODEL, SIMILAR_MODEL,
+                                    SURVIVAL_MODEL, TimelineView, timeline)
 from medai.timeline.similar import ICU_TYPES, UNLIKE_PERCENTILE, SimilarStays
 from pages.common import (audit_store, cached_model, current_user, keep_across_pages, logged_export, results_area,
                           through_router)
@@ -229,19 +230,6 @@ if changed:
         views.pop(next(iter(views)))
 
 
-def band_bias(evidence: dict, outcome: str) -> str:
-    """A sentence when the model's mean score in this band lies outside the 95 % interval of how often
-    ``outcome`` came to the validation stays in it ('' otherwise): the band, not this one stay, is then
-    miscalibrated. A stay's own figure may differ from the band's outcome rate without any bias: the
-    band holds stays scored from its low to its high edge."""
-    low, high = evidence["ci95"]
-    if low <= evidence["scored"] <= high:
-        return ""
-    over = evidence["scored"] > high
-    return (f" In this band the model {'over' if over else 'under'}estimated the risk of {outcome} in validation: "
-            f"read its figure as {'high' if over else 'low'}.")
-
-
 def similar_section(similar: SimilarStays) -> None:
     """What happened to the training stays most like this one, as counts, with how far to trust them."""
     st.subheader("Stays like this one")
@@ -313,20 +301,22 @@ def draw(view: TimelineView) -> None:
     elif risk.news2_not_recorded:
         st.warning(f"NEWS2 is incomplete: no {', '.join(risk.news2_not_recorded)} in the last 24 h. Each missing "
                    "parameter scores 0, as if normal, so the true score may be higher.", icon=":material/warning:")
-    if view.disagreement:
+    if view.disagreement and not thin:  # with no figure shown there is nothing to compare
         st.warning(view.disagreement, icon=":material/compare_arrows:")
     age = stay.descriptors.get("Age", float("nan"))
     st.markdown(f"**Patient {risk.patient_id}** · " + (f"age {age:.0f} years" if age == age else "age not given")
                 + f" · {len(stay.time)} observation{'s' * (len(stay.time) != 1)}")
     more_likely = "died_in_hospital" if (risk.mortality_risk or 0) >= 0.5 else "survived"  # the model's own reading
-    feedback_control(view.record_ids.get(RISK_MODEL), registry.get_spec(RISK_MODEL).labels, given=more_likely,
-                     title="Feedback on the mortality risk")
+    if not thin:  # no verdict is asked on a figure that is not shown
+        feedback_control(view.record_ids.get(RISK_MODEL), registry.get_spec(RISK_MODEL).labels, given=more_likely,
+                         title="Feedback on the mortality risk")
 
     st.plotly_chart(vitals_figure(view), width="stretch")
-    st.caption(("From this little data the forecasts are rough guesses. " if thin else "")
-               + f"Dashed: forecast median for the hours after {stay.hours:.1f} h (the stay's last timestamp), drawn "
-               "from each variable's last observation; shaded: 80 % interval. " + forecast_inputs_note(stay)
-               + f"NEWS2 dotted lines at {MEDIUM} (urgent review) and {HIGH} (emergency response). Risk: recomputed from "
+    forecasts_said = (("From this little data the forecasts are rough guesses. " if thin else "")
+                      + f"Dashed: forecast median for the hours after {stay.hours:.1f} h (the stay's last timestamp), "
+                      "drawn from each variable's last observation; shaded: 80 % interval. ")
+    st.caption((forecasts_said if view.forecasts else "No forecast: no recent vital sign to start from. ")
+               + forecast_inputs_note(stay) + f"NEWS2 dotted lines at {MEDIUM} (urgent review) and {HIGH} (emergency response). Risk: recomputed from "
                "the data up to each hour; bars show which hours pushed it up (red) or down (green).")
 
     drivers, survival = st.columns(2)
@@ -340,7 +330,9 @@ def draw(view: TimelineView) -> None:
                                    "change in risk (percentage points)": round(100 * d, 2),
                                    "direction": "raises" if d > 0 else "lowers"} for n, d in view.drivers[:10]])
             st.dataframe(table, placeholder="—", hide_index=True, width="stretch")
-            st.caption("Occlusion: the risk with all data minus the risk with that variable's observations removed.")
+            st.caption("Occlusion: the risk with all data minus the risk with that variable's observations removed, "
+                       "as if never measured. Whether a variable was measured carries meaning too (in ICU data, "
+                       "no respiratory rate is often a ventilated patient), so read a driver with that in mind.")
     with survival:
         if len(view.survival) and not thin:
             st.subheader("Survival curve")
@@ -355,7 +347,7 @@ def draw(view: TimelineView) -> None:
                            f"{100 * (1 - died['high']):.0f}–{100 * (1 - died['low']):.0f} % to be alive at a year "
                            f"(on average {100 * (1 - died['scored']):.0f} %), {100 * (1 - died['observed']):.0f} % "
                            f"were (95 % interval {100 * (1 - died['ci95'][1]):.0f}–{100 * (1 - died['ci95'][0]):.0f} "
-                           "%)." + band_bias(died, "death within a year"))
+                           "%)." + band_bias(died, "death within a year", shown="survival"))
 
     if view.similar is not None and not thin:
         similar_section(view.similar)
@@ -368,15 +360,17 @@ def draw(view: TimelineView) -> None:
         st.plotly_chart(labs, width="stretch")
         st.caption("Green band: a typical adult reference interval (your laboratory's may differ); none is drawn for "
                    "troponins, whose limits depend on the assay.")
-    with st.expander("Forecast table"):
-        one_decimal = st.column_config.NumberColumn(format="%.1f")  # "83.0" beside "85.5", not "83"
-        st.dataframe(forecast_table(view.forecasts), placeholder="—", hide_index=True, width="stretch",
-                     column_config={name: one_decimal for name in ("time since admission (h)", "low (p10)",
-                                                                   "median (p50)", "high (p90)")})
-    risk_csv = pd.DataFrame([risk.row()], columns=RISK_COLUMNS).to_csv(index=False)  # as `timeline risk` writes it
-    forecast_csv = forecast_table(view.forecasts).to_csv(index=False)
-    downloads = [("Download the risk (CSV)", risk_csv, "risk.csv", RISK_MODEL),
-                 ("Download the forecast (CSV)", forecast_csv, "forecast.csv", FORECAST_MODEL)]
+    if view.forecasts:
+        with st.expander("Forecast table"):
+            one_decimal = st.column_config.NumberColumn(format="%.1f")  # "83.0" beside "85.5", not "83"
+            st.dataframe(forecast_table(view.forecasts), placeholder="—", hide_index=True, width="stretch",
+                         column_config={name: one_decimal for name in ("time since admission (h)", "low (p10)",
+                                                                       "median (p50)", "high (p90)")})
+    # Both as `timeline risk` and `timeline forecast` write them, with their status and message.
+    risk_csv = pd.DataFrame([risk.row()], columns=RISK_COLUMNS).to_csv(index=False)
+    forecast_csv = pd.DataFrame(view.forecast_rows, columns=FORECAST_COLUMNS).to_csv(index=False)
+    downloads = [("Download the risk (CSV)", risk_csv, "risk.csv", RISK_MODEL)] + (
+        [("Download the forecast (CSV)", forecast_csv, "forecast.csv", FORECAST_MODEL)] if view.forecasts else [])
     for column, (label, data, name, model) in zip(st.columns(2), downloads):
         record = view.record_ids.get(model)
         column.download_button(label, logged_export(lambda data=data: data, what=name, prediction_id=record,

@@ -101,7 +101,7 @@ COLUMNS = {"risk of death in hospital": st.column_config.ProgressColumn(
            "NEWS2 response": st.column_config.TextColumn(
                "NEWS2 response", help="The RCP's clinical response to NEWS2 now: a registered nurse's assessment "
                                       "at 1–4, an urgent ward-based review when one parameter scores 3, an urgent "
-                                      "response at 5–6, an emergency response at 7 or more."),
+                                      "response at 5–6, an emergency response at 7 or more; routine monitoring at 0."),
            "NEWS2 not recorded": st.column_config.TextColumn(
                "NEWS2 not recorded", help="Parameters with no observation in the last 24 h: each scored 0, as if "
                                           "normal, so the true score may be higher."),

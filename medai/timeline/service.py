@@ -289,6 +289,8 @@ class TimelineView:
     drivers : list of (variable, change in risk)
         Occlusion: risk with all data minus risk without that variable, largest first.
     forecasts : tuple of Forecast
+    forecast_rows : list of dict
+        The forecast as ``timeline forecast`` writes it (:data:`FORECAST_COLUMNS`, with status and message).
     survival_days, survival : ndarray, shape (d,)
         Days since admission and survival probability (empty when the model is not installed).
     record_ids : dict
@@ -319,6 +321,7 @@ class TimelineView:
     survival_evidence: dict | None = None
     similar: SimilarStays | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
+    forecast_rows: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def disagreement(self) -> str:
@@ -374,4 +377,4 @@ def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
     evidence = outcomes_in_bin(risk.mortality_risk, registry.card(RISK_MODEL)["curves"]["reliability"])
     return TimelineView(stay, risk, news2(stay), hours, curve, model.occlusion(stay), forecast.forecasts, days,
                         survival, {k: v for k, v in record_ids.items() if v is not None}, evidence, survival_evidence,
-                        similar, unavailable)
+                        similar, unavailable, forecast.rows())

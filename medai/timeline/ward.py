@@ -25,7 +25,7 @@ WARD_COLUMNS = ["rank", "patient_id", "mortality_risk", "scored_alike_died", "ri
                 "news2_response", "news2_not_recorded", "news2_max", "hours_observed", "status", "message"]
 # The RCP's clinical response to the latest NEWS2 (Royal College of Physicians, NEWS2 2017, chart 3).
 RESPONSES = {"emergency": "emergency (≥ 7)", "urgent": "urgent (5–6)", "ward": "urgent ward review (a single 3)",
-             "nurse": "nurse assessment (1–4)"}
+             "nurse": "nurse assessment (1–4)", "routine": "routine monitoring (0)"}
 ACTING_ON = ("emergency", "urgent", "ward")  # responses beyond a registered nurse's assessment
 
 
@@ -74,14 +74,14 @@ class WardEntry:
 
     @property
     def news2_response(self) -> str:
-        """The RCP's response to the latest NEWS2 (a key of :data:`RESPONSES`), or '' (0: routine monitoring;
-        or too few of its parameters recorded to say)."""
+        """The RCP's response to the latest NEWS2 (a key of :data:`RESPONSES`), or '' (too few of its parameters
+        recorded to say)."""
         last = self.risk.news2_last
         if last is None or self.risk.news2_sparse:
             return ""
         if last >= HIGH:
             return "emergency"
-        return "urgent" if last >= MEDIUM else "ward" if self.risk.news2_single_three else "nurse" if last else ""
+        return "urgent" if last >= MEDIUM else "ward" if self.risk.news2_single_three else "nurse" if last else "routine"
 
     def row(self) -> dict[str, object]:
         """One CSV row (:data:`WARD_COLUMNS`); NEWS2 blank when most of its parameters were not recorded."""

@@ -115,6 +115,20 @@ def test_a_semicolon_export_in_fahrenheit_is_read_converted_and_noted(timeline_p
     assert (table["median (p50)"].between(36, 39.5) | (table["variable"] != "Temperature")).all()
 
 
+def test_a_stay_of_descriptors_only_shows_no_figure_to_judge_and_no_forecast(timeline_page):
+    """No headline figure, so no feedback asked on it, no two models said to disagree, and no forecast offered."""
+    timeline_page.radio[0].set_value("Upload a file").run()
+    data = b"Time,Parameter,Value\n00:00,RecordID,1\n00:00,Age,70\n00:00,Gender,1\n00:00,ICUType,2\n"
+    timeline_page.file_uploader[0]._files = [("f1", "descriptors.txt", data, "text/plain")]
+    timeline_page.run()
+    assert not timeline_page.exception and not timeline_page.error
+    assert {m.label: m.value for m in timeline_page.metric}["Mortality risk (in hospital)"] == "—"
+    assert not any((r.key or "").startswith("verdict_") for r in timeline_page.radio)
+    assert not any("The two models disagree" in w.value for w in timeline_page.warning)
+    assert any(c.value.startswith("No forecast: no recent vital sign") for c in timeline_page.caption)
+    assert [b.label for b in timeline_page.get("download_button")] == ["Download the risk (CSV)"]
+
+
 def test_an_empty_upload_is_named_not_ignored(timeline_page):
     timeline_page.radio[0].set_value("Upload a file").run()
     timeline_page.file_uploader[0]._files = [("f1", "empty.csv", b"", "text/csv")]

@@ -32,3 +32,18 @@ def test_every_shipped_card_says_how_to_retrain_it():
     assert "about 4 min on 2 CPU cores" in reproduction({"name": "x", "recipe": {"training_seconds": 240}})
     assert "min on" not in reproduction({"name": "x"})
     assert "under a minute" in reproduction({"name": "x", "recipe": {"training_minutes_on_2_cpu_cores": 0.4}})
+
+
+def test_band_bias_speaks_of_the_figure_shown_and_at_the_precision_shown():
+    from medai.cards import band_bias
+
+    # Death within a year: scored 6.5 %, observed 2-5 %: the model overestimated death, so survival is higher.
+    over = {"scored": 0.065, "ci95": (0.02, 0.05)}
+    assert "read its figure as high" in band_bias(over, "death in hospital")
+    assert band_bias(over, "death within a year", shown="survival") == (
+        " In this band the model underestimated survival in validation: the chance of being alive is likely higher "
+        "than its figure.")
+    under = {"scored": 0.01, "ci95": (0.02, 0.05)}
+    assert "likely lower" in band_bias(under, "death within a year", shown="survival")
+    # 6.4 % against an interval ending at 6.0 %: both read 6 %, so no bias is claimed.
+    assert band_bias({"scored": 0.0644, "ci95": (0.03, 0.0601)}, "death within a year", shown="survival") == ""

@@ -61,7 +61,7 @@ def test_news2_response_follows_the_rcp_chart(ward_items):
         last, risk = entry.risk.news2_last, entry.risk
         expected = "" if last is None or risk.news2_sparse else (
             "emergency" if last >= 7 else "urgent" if last >= 5 else "ward" if risk.news2_single_three
-            else "nurse" if last else "")
+            else "nurse" if last else "routine")
         assert entry.news2_response == expected
     red = "\n".join(["patient_id,time,variable,value"] + [f"red,{h},{v},{x}" for h in range(8) for v, x in
                      (("HR", 80), ("RespRate", 16), ("SaO2", 88), ("NISysABP", 125), ("Temp", 37), ("GCS", 15),
