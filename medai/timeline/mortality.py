@@ -8,7 +8,7 @@ page or in a 4,000-patient batch); training checks the NumPy outputs against Ker
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import joblib
 import numpy as np
@@ -62,26 +62,29 @@ class DenseNet:
 class MortalityModel:
     """Calibrated in-hospital mortality risk of a stay from its data up to a cut-off.
 
+    Each family has one member per cross-fitting fold, each trained without that fold's stays; a
+    family's logit is the mean of its members'.
+
     Attributes
     ----------
-    gbm : HistGradientBoostingClassifier
+    gbms : list of HistGradientBoostingClassifier
         On summary features.
-    net : DenseNet
+    nets : list of DenseNet
         On summary features.
     blend : float
-        Weight of the network's logit against the trees' (0 = trees only), chosen on validation.
+        Weight of the networks' logit against the trees' (0 = trees only), chosen on held-out folds.
     sequence : SequenceModel
         GRUs on the hourly grid.
     sequence_weight : float
-        Weight of the GRUs' logit against the trees + network blend, chosen on validation.
+        Weight of the GRUs' logit against the trees + network blend, chosen on held-out folds.
     calibrator : PlattCalibrator
         Maps the final logit to a probability.
     """
 
     name: str
     version: str
-    gbm: object
-    net: DenseNet
+    gbms: list
+    nets: list[DenseNet]
     blend: float
     sequence: SequenceModel
     sequence_weight: float
@@ -90,10 +93,18 @@ class MortalityModel:
     def combined_logit(self, features: np.ndarray, sequence_logit: np.ndarray) -> np.ndarray:
         """Uncalibrated logit, shape (n,), from summary features (n, F) and the GRUs' logit (n,)."""
         features = np.asarray(features, dtype=np.float32)
-        tabular = (1 - self.blend) * _logit(self.gbm.predict_proba(features)[:, 1]) if self.blend < 1 else 0.0
+        tabular = 0.0
+        if self.blend < 1:
+            trees = np.mean([_logit(gbm.predict_proba(features)[:, 1]) for gbm in self.gbms], axis=0)
+            tabular = (1 - self.blend) * trees
         if self.blend > 0:
-            tabular = tabular + self.blend * self.net.logit(features)
+            tabular = tabular + self.blend * np.mean([net.logit(features) for net in self.nets], axis=0)
         return (1 - self.sequence_weight) * tabular + self.sequence_weight * np.asarray(sequence_logit)
+
+    def member(self, fold: int) -> "MortalityModel":
+        """The model made of one cross-fitting fold's members alone, which never saw that fold's stays."""
+        sequence = SequenceModel([self.sequence.nets[fold]], self.sequence.scaling)
+        return replace(self, gbms=[self.gbms[fold]], nets=[self.nets[fold]], sequence=sequence)
 
     def predict(self, stays: list[Stay], cutoffs: list[float | None] | None = None) -> np.ndarray:
         """Risk of each stay from its data up to ``cutoffs[i]`` h (default: all of it), shape (n,)."""
@@ -163,19 +174,33 @@ def sufficiency(stay: Stay) -> list[str]:
     return notes
 
 
+def _layers(saved, prefix: str) -> list[np.ndarray]:
+    """The arrays ``{prefix}0``, ``{prefix}1``, … of an ``.npz`` as float32."""
+    count = sum(1 for key in saved.files if key.startswith(prefix))
+    return [saved[f"{prefix}{k}"].astype(np.float32) for k in range(count)]
+
+
+def net_arrays(nets: list[DenseNet]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The networks as named arrays for ``np.savez``: (layers as float16, scaling), read back by :func:`load`."""
+    layers, scaling = {}, {}
+    for m, net in enumerate(nets):
+        layers.update({f"m{m}_w{k}": w.astype(np.float16) for k, w in enumerate(net.weights)})
+        layers.update({f"m{m}_b{k}": b.astype(np.float16) for k, b in enumerate(net.biases)})
+        scaling.update({f"median_{m}": net.median, f"scale_{m}": net.scale})
+    return layers, scaling
+
+
 def load(spec: ModelSpec) -> MortalityModel:
     """Build the model from a registry spec (files already verified)."""
-    gbm = joblib.load(spec.path(GBM_FILE))
+    gbms = joblib.load(spec.path(GBM_FILE))
     with np.load(spec.path(MLP_FILE)) as saved, np.load(spec.path(ARRAYS_FILE)) as arrays:
-        layers = len(saved.files) // 2
-        net = DenseNet([saved[f"w{k}"].astype(np.float32) for k in range(layers)],
-                       [saved[f"b{k}"].astype(np.float32) for k in range(layers)],
-                       arrays["median"], arrays["scale"])
+        nets = [DenseNet(*(_layers(saved, f"m{m}_{kind}") for kind in ("w", "b")),
+                         arrays[f"median_{m}"], arrays[f"scale_{m}"]) for m in range(len(gbms))]
     with np.load(spec.path(GRU_FILE)) as saved:
         sequence = SequenceModel.from_arrays(saved)
     parameters = spec.parameters
     calibrator = PlattCalibrator(parameters["platt_slope"], parameters["platt_intercept"])
-    return MortalityModel(spec.name, spec.version, gbm, net, float(parameters["blend"]), sequence,
+    return MortalityModel(spec.name, spec.version, gbms, nets, float(parameters["blend"]), sequence,
                           float(parameters["sequence_weight"]), calibrator)
 
 

@@ -48,10 +48,10 @@ def _hourly_loss(weights: np.ndarray):
     return loss
 
 
-def fit_sequence_model(stays: list[Stay], death: np.ndarray, train_idx: np.ndarray, *, members: int, epochs: int,
-                       units: int, input_dropout: float, learning_rate: float,
+def fit_sequence_model(stays: list[Stay], death: np.ndarray, train_idx: np.ndarray, *, seeds: list[int],
+                       scaling: Scaling, epochs: int, units: int, input_dropout: float, learning_rate: float,
                        log: Callable[[str], None]) -> tuple[SequenceModel, list[int]]:
-    """Train ``members`` GRUs (seeds 0..members-1) on the training stays.
+    """Train one GRU per seed on the training stays, inputs scaled by ``scaling``.
 
     Returns
     -------
@@ -59,12 +59,11 @@ def fit_sequence_model(stays: list[Stay], death: np.ndarray, train_idx: np.ndarr
     """
     import keras
 
-    scaling = Scaling.fit([stays[i] for i in train_idx])
     fit_idx, stop_idx = train_test_split(train_idx, test_size=0.15, stratify=death[train_idx], random_state=1)
     x_fit, x_stop = input_tensor([stays[i] for i in fit_idx], scaling), input_tensor([stays[i] for i in stop_idx], scaling)
     y_fit, y_stop = death[fit_idx].astype(np.float32), death[stop_idx]
     nets, chosen = [], []
-    for seed in range(members):
+    for seed in seeds:
         keras.utils.set_random_seed(seed)
         network = _network(units, input_dropout)
         network.compile(keras.optimizers.Adam(learning_rate), _hourly_loss(hour_weights()))

@@ -26,7 +26,7 @@ from medai.timeline.features import feature_matrix
 from medai.timeline.similar import (ARRAYS_FILE, COMPONENTS, CUTOFFS_H, NEIGHBOURS, RADIUS_NEIGHBOURS, STATS,
                                     SimilarStaysModel)
 from medai.timeline.survival import KEY_VARIABLES
-from medai.timeline.train_mortality import log, split
+from medai.timeline.train_mortality import development_folds, held_out_risk, log, split
 
 VERSION = "1.0.0"
 SEED = 0
@@ -34,12 +34,13 @@ LOCAL_SCALINGS = (0.0, 0.25, 0.5, 0.75, 1.0)
 NAME = "icu-similar-stays"
 
 
-def _mortality_auc(stays: list, cutoff: float, died: np.ndarray) -> float | None:
-    """``icu-mortality``'s validation ROC-AUC from the data up to ``cutoff`` h, or None when not installed."""
+def _mortality_auc(stays: list, folds: np.ndarray, cutoff: float, died: np.ndarray) -> float | None:
+    """``icu-mortality``'s ROC-AUC from the data up to ``cutoff`` h, each stay scored by the members of its
+    cross-fitting fold (``folds``, which never saw it), or None when that model is not installed."""
     try:
         from medai import registry
 
-        return float(roc_auc_score(died, registry.load("icu-mortality").predict(stays, [cutoff] * len(stays))))
+        return float(roc_auc_score(died, held_out_risk(registry.load("icu-mortality"), stays, folds, cutoff)))
     except Exception:  # the mortality model is only a comparison here
         return None
 
@@ -83,7 +84,8 @@ def train(model_dir: Path, **_: object) -> dict:
         by_cutoff[f"{cutoff:g}_h"] = {
             "roc_auc": auc, "roc_auc_95ci": list(bootstrap_interval(roc_auc_score, share, val_died, rounds=500)),
             "mean_share_died": float(share.mean()), "observed_died": float(val_died.mean()),
-            "icu_mortality_roc_auc_same_hours": _mortality_auc(val_stays, cutoff, val_died)}
+            "icu_mortality_roc_auc_same_hours": _mortality_auc(val_stays, development_folds(died)[val_idx], cutoff,
+                                                               val_died)}
         log(f"{cutoff:g} h: neighbours' death share ROC-AUC {auc:.3f}")
         if cutoff == CUTOFFS_H[-1]:
             reliability = cards.reliability_points(val_died.astype(float), share)

@@ -25,7 +25,7 @@ from medai.timeline.datasets import development_data
 from medai.timeline.features import feature_matrix
 from medai.timeline.survival import (ARRAYS_FILE, BOOSTERS_FILE, HORIZON_DAYS, CoxModel, booster_log_odds, outcome,
                                      selected_features)
-from medai.timeline.train_mortality import log, split
+from medai.timeline.train_mortality import development_folds, held_out_risk, log, split
 
 VERSION = "1.1.0"
 PENALTIES = (0.01, 0.03, 0.1, 0.3, 1.0)
@@ -130,7 +130,8 @@ def train(model_dir: Path, **_: object) -> dict:
                  "SAPS-I": concordance_index(duration[val_idx][scored], -saps[scored], event[val_idx][scored])}
     try:
         from medai import registry
-        mortality = registry.load("icu-mortality").predict([stays[i] for i in val_idx])
+        mortality = held_out_risk(registry.load("icu-mortality"), [stays[i] for i in val_idx],
+                                  development_folds(data["death"])[val_idx])  # by members that never saw them
         baselines["icu-mortality risk"] = concordance_index(duration[val_idx], -mortality, event[val_idx])
     except Exception:  # the mortality model is optional here
         pass

@@ -36,6 +36,25 @@ def test_mortality_model():
     assert abs(drivers[0][1]) >= abs(drivers[-1][1])
 
 
+def test_the_mortality_cards_cross_fitted_figure_is_reproduced_by_the_shipped_members():
+    """Each stay scored by the members of its fold, which never saw it, as the card's figures were measured."""
+    from sklearn.metrics import roc_auc_score
+
+    from medai import config
+    from medai.timeline.datasets import development_data
+    from medai.timeline.train_mortality import development_folds, held_out_risk, split
+
+    if not (config.data_dir() / "timeline" / "physionet2012").is_dir():
+        pytest.skip("PhysioNet 2012 sets not available (MEDAI_DATA_DIR)")
+    stays, data = development_data()
+    _, validation = split(data["death"])
+    model = registry.load("icu-mortality")
+    risk = held_out_risk(model, [stays[i] for i in validation], development_folds(data["death"])[validation])
+    card = registry.card("icu-mortality")["metrics"]["validation"]["earlier_validation_stays"]
+    assert roc_auc_score(data["death"][validation], risk) == pytest.approx(card["roc_auc"], abs=1e-3)
+    assert len(model.gbms) == len(model.nets) == len(model.sequence.nets) == 5
+
+
 def test_sufficiency_flags_thin_data():
     from medai.timeline.mortality import sufficiency
 
