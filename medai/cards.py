@@ -149,6 +149,6 @@ def reproduction(card: dict[str, Any]) -> str:
     took = ("" if minutes is None else "; it took under a minute on 2 CPU cores" if minutes < 1
             else f"; it took about {minutes:.0f} min on 2 CPU cores")
     return (f"Retrain on the CPU with `python -m medai train {card['name']}`: it reads the data named under Data from "
-            f"MEDAI_DATA_DIR (default ../shared/data), re-measures every figure here on the same validation split "
-            f"and rewrites this card{took}. The validation split comes from the same source as the training data; "
+            f"MEDAI_DATA_DIR (default ../shared/data), re-measures its figures on the same validation data (the same "
+            f"split, or the same folds) and rewrites this card{took}. The validation split comes from the same source as the training data; "
             "data from another hospital or population may do worse.")

@@ -24,7 +24,7 @@ ACRONYMS = {"auc": "AUC", "roc": "ROC", "ece": "ECE", "ppv": "PPV", "npv": "NPV"
             "mse": "MSE", "r2": "R²", "sd": "SD", "ci": "CI", "95ci": "95 % CI", "ci95": "95 % CI", "id": "ID",
             "cnn": "CNN", "pca": "PCA", "iou": "IoU", "smiles": "SMILES", "ood": "OOD", "auprc": "AUPRC",
             "gru": "GRU", "cpu": "CPU", "mlp": "MLP", "news2": "NEWS2"}
-WHOLE_KEYS = {"c_index": "C-index", "baselines_c_index": "Baselines C-index"}
+WHOLE_KEYS = {"c_index": "C-index", "baselines_c_index": "Baselines C-index", "one_fit_1_1_0": "1.1.0 (one fit)"}
 CI_SUFFIXES = ("_95ci", "_ci95", "_ci")
 CURVE_AXES = {  # curve name → (title, x label, y label, reference diagonal)
     "roc": ("ROC curve", "False-positive rate (1 − specificity)", "True-positive rate (sensitivity)", True),

@@ -162,7 +162,7 @@ def train(model_dir: Path, **_: object) -> dict:
         "data": {"source": "PhysioNet/CinC Challenge 2012, sets A and B (ODC-BY 1.0)",
                  "train_stays": len(train_idx), "calibration_stays": len(calibration_idx),
                  "evaluation_stays": len(test_idx), "train_rows": int(len(y_train)), "evaluation_rows": result["rows"],
-                 "split": "the icu-mortality split; validation stays halved: conformal margin / evaluation",
+                 "split": "icu-mortality 1.1.0's 80/20 split; validation stays halved: conformal margin / evaluation",
                  "held_out": "set C is kept aside for independent evaluation and never seen"},
         "recipe": {"command": "python -m medai train icu-vitals-forecast",
                    "origins": f"latest observation before {ORIGINS_PER_TRAINING_STAY} random cut-offs (4-44 h) per "

@@ -118,8 +118,9 @@ def train(model_dir: Path, **_: object) -> dict:
         "curves": {"reliability": reliability},
         "data": {"source": "PhysioNet/CinC Challenge 2012, sets A and B (ODC-BY 1.0)",
                  "reference_stays": len(train_idx), "validation_stays": len(val_idx),
-                 "split": "the icu-mortality split (stratified 80/20 on in-hospital death, seed 0): the reference "
-                          "is the training stays; the figures are measured on the validation stays",
+                 "split": "icu-mortality 1.1.0's split (stratified 80/20 on in-hospital death, seed 0): the reference "
+                          "is the training stays; the figures are measured on the validation stays (icu-mortality's "
+                          "beside them by its members that never saw those stays)",
                  "held_out": "set C is kept aside for independent evaluation and never seen"},
         "recipe": {"command": f"python -m medai train {NAME}",
                    "likeness": f"{len(KEY_VARIABLES)} key variables' {', '.join(STATS)} values and the age, "

@@ -163,7 +163,7 @@ def train(model_dir: Path, **_: object) -> dict:
                  "events_within_1_year_validation": int(event[val_idx].sum()),
                  "outcome": "Survival days; -1 (not known to have died) = alive at 365 days; deaths after 365 "
                             "days censored at 365",
-                 "split": "the icu-mortality split (stratified 80/20 on in-hospital death, seed 0)",
+                 "split": "icu-mortality 1.1.0's split (stratified 80/20 on in-hospital death, seed 0)",
                  "held_out": "set C is kept aside for independent evaluation and never seen"},
         "recipe": {"command": "python -m medai train icu-survival",
                    "features": f"{len(names) - 1} summary features (key variables last/min/max/mean/count, age, "

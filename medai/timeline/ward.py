@@ -26,7 +26,7 @@ WARD_COLUMNS = ["rank", "patient_id", "mortality_risk", "scored_alike_died", "ri
 # The RCP's clinical response to the latest NEWS2 (Royal College of Physicians, NEWS2 2017, chart 3).
 RESPONSES = {"emergency": "emergency (≥ 7)", "urgent": "urgent (5–6)", "ward": "urgent ward review (a single 3)",
              "nurse": "nurse assessment (1–4)", "routine": "routine monitoring (0)"}
-ACTING_ON = ("emergency", "urgent", "ward")  # responses beyond a registered nurse's assessment
+ACTING_ON = ("emergency", "urgent", "ward", "nurse")  # the RCP's responses to a NEWS2 above 0
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,10 @@ def test_sample_ward_is_ranked_by_risk_and_recorded_once(ward_page):
     risks = list(table["risk of death in hospital"])
     assert risks == sorted(risks, reverse=True) and 0 < min(risks) and max(risks) < 100
     assert set(table["NEWS2 response"]) <= {"", *RESPONSES.values()}
+    # Every RCP response above 0 is counted in the summary, a registered nurse's assessment too.
+    nurse = sum(table["NEWS2 response"] == RESPONSES["nurse"])
+    summary = next(m.value for m in ward_page.markdown if "patients ranked" in m.value)
+    assert (f"nurse assessment **{nurse}**" in summary) == bool(nurse)
     assert any(c.value.startswith("How sure: in validation") and "with 12 h of data" in c.value
                for c in ward_page.caption)
     assert _records() == 12
