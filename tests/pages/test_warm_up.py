@@ -56,8 +56,10 @@ def test_first_result_models_then_tracing_when_idle_then_the_rest(fake_models, m
     common._load_all(failures, stop, first_ready)
     assert EVENTS == ["load a-classifier", "load cxr-lungs", "idle", "prepare a-classifier",
                       "diagnose a-classifier", "load drug-x"]
-    assert failures == {"broken": "could not be loaded (ValueError)"}
-    assert "broken 1.0.0 · failed: could not be loaded (ValueError)" in common.model_status(
+    said = ("Model 'broken' 1.0.0 could not be built from its files (ValueError: weights unreadable); "
+            "reinstall or retrain it.")
+    assert failures == {"broken": said}
+    assert f"broken 1.0.0 · failed: {said}" in common.model_status(
         common.WarmUp(threading.Thread(target=lambda: None), stop, first_ready, failures))
 
 
