@@ -150,5 +150,6 @@ def reproduction(card: dict[str, Any]) -> str:
             else f"; it took about {minutes:.0f} min on 2 CPU cores")
     return (f"Retrain on the CPU with `python -m medai train {card['name']}`: it reads the data named under Data from "
             f"MEDAI_DATA_DIR (default ../shared/data), re-measures its figures on the same validation data (the same "
-            f"split, or the same folds) and rewrites this card{took}. The validation split comes from the same source as the training data; "
+            f"split, or the same folds) and rewrites this card{took}. The validation split comes from the same source "
+            "as the training data; "
             "data from another hospital or population may do worse.")

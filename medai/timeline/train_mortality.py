@@ -133,7 +133,7 @@ class CrossFit:
 
 
 def development_folds(death: np.ndarray) -> np.ndarray:
-    """Cross-fitting fold of each development stay, shape (n,): the shipped model's member ``k`` never saw fold ``k``."""
+    """Cross-fitting fold of each development stay, shape (n,): the shipped member ``k`` never saw fold ``k``."""
     fold_of = np.zeros(len(death), int)
     for fold, (_, out_at) in enumerate(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(death, death)):
         fold_of[out_at] = fold
@@ -174,7 +174,8 @@ def cross_fit(stays: list, death: np.ndarray, indices: np.ndarray, scaling: Scal
         x_fit, owners = training_rows(stays, fit_idx, TRUNCATIONS, SEED + fold)
         gbm = HistGradientBoostingClassifier(**TREES, random_state=SEED + fold).fit(x_fit, death[owners])
         net = fit_network(x_fit, death[owners], SEED + fold, epochs)
-        sequence, chosen = fit_sequence_model(stays, death, fit_idx, seeds=[SEED + fold], scaling=scaling, log=log, **GRU)
+        sequence, chosen = fit_sequence_model(stays, death, fit_idx, seeds=[SEED + fold], scaling=scaling, log=log,
+                                              **GRU)
         out = [stays[i] for i in indices[out_at]]
         fold_of[out_at] = fold
         x_out = feature_matrix(out)
@@ -198,7 +199,7 @@ def choose_blend(fit: CrossFit, truth: np.ndarray) -> tuple[float, float, dict, 
 
 
 def train(model_dir: Path, epochs: int | None = None, **_: object) -> dict:
-    """Train, write ``gbm.joblib``, ``mlp.npz``, ``arrays.npz``, ``gru.npz``, ``spec.json``, ``card.json``; return the card."""
+    """Train; write ``gbm.joblib``, ``mlp.npz``, ``arrays.npz``, ``gru.npz``, ``spec.json``, ``card.json``; return the card."""
     started = time.perf_counter()
     stays, outcome = development_data()
     death = outcome["death"]
