@@ -71,6 +71,8 @@ def run_screen(args: argparse.Namespace) -> int:
 
 def run_optimize(args: argparse.Namespace) -> int:
     """Propose, screen and rank analogues of a lead SMILES."""
+    from tqdm import tqdm
+
     from medai.drug.lead import ANALOGUE_COLUMNS, OBJECTIVES, optimize
 
     if Path(args.smiles).is_file():  # a likely slip: the lead is one SMILES, not a molecule file
@@ -79,8 +81,10 @@ def run_optimize(args: argparse.Namespace) -> int:
     weights = dict(zip(OBJECTIVES, args.weights)) if args.weights else None
     output = _open_output(args.output)
     try:
-        lead, ranked = optimize(args.smiles, args.n, weights, args.min_similarity, args.seed, user=args.user,
-                                source="cli", store=_store(args))
+        with tqdm(unit="molecule", desc="screening the lead and its analogues", file=sys.stderr,
+                  disable=args.quiet) as bar:
+            lead, ranked = optimize(args.smiles, args.n, weights, args.min_similarity, args.seed, user=args.user,
+                                    source="cli", store=_store(args), progress=bar.update)
         if not lead.valid:
             raise InputError(f"The lead is not a valid molecule: {lead.message}")
         writer = csv.DictWriter(output, fieldnames=ANALOGUE_COLUMNS)  # the whole header, even with no analogue
@@ -135,4 +139,5 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     optimize.add_argument("--output", "-o", default="-", help="CSV file to write ('-' = standard output)")
     optimize.add_argument("--user", default=user, help="name for the audit trail")
     optimize.add_argument("--no-audit", action="store_true", help="do not record in the audit store")
+    optimize.add_argument("--quiet", action="store_true", help="no progress bar")
     optimize.set_defaults(run=run_optimize)
