@@ -18,7 +18,8 @@ from medai.timeline.io import MAX_FILE_BYTES, MAX_STAYS, Stay, read_long_csv, re
 MAX_ARCHIVE_BYTES = 500 * 2**20  # a .tar.gz of stay files (uncompressed members counted)
 FOLDER_SUFFIXES = (".txt", ".csv", ".json")  # PhysioNet files, long CSVs, FHIR Bundles
 ARCHIVES = (".tar.gz", ".tgz")  # of PhysioNet files, as PhysioNet ships its sets
-OUTCOMES_HEADER = b"RecordID,"  # PhysioNet's Outcomes-a.txt, skipped in a folder as the README beside it is
+# PhysioNet's Outcomes-a.txt, skipped in a folder as the README beside it is (a long CSV may start "RecordID,time")
+OUTCOMES_HEADER = b"RecordID,SAPS-I,SOFA,"
 
 
 def iter_tar(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:

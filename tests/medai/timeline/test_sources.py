@@ -65,6 +65,10 @@ def test_a_folder_laid_out_as_physionet_ships_a_set_reads_its_archive_and_skips_
     (tmp_path / "README.md").write_text("PhysioNet 2012")
     read = list(sources.read_stays(tmp_path))
     assert [(s.patient_id, s.source) for s in read] == [("132539", "set-c.tar.gz/set-c/132539.txt")]
+    # A long CSV whose id column is named RecordID is a patient, not the outcomes table.
+    (tmp_path / "ward.csv").write_bytes(b"RecordID,time,variable,value\nbed1,1,HR,80\n")
+    assert [s.patient_id for s in sources.read_stays(tmp_path)] == ["132539", "bed1"]
+    (tmp_path / "ward.csv").unlink()
     (tmp_path / "set-d.tar.gz").write_bytes(b"not an archive")
     assert [r[0] if isinstance(r, tuple) else r.patient_id for r in sources.read_stays(tmp_path)] == \
         ["132539", "set-d.tar.gz"]
