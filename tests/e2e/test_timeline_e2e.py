@@ -36,8 +36,13 @@ def test_sample_patient_risk_charts_and_feedback(server):
             expect(page.get_by_text("Your feedback on record")).to_be_visible(timeout=TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_timeline_feedback.png"), full_page=True)
             page.keyboard.press("Escape")  # close the feedback popover
+            # Saving reruns the page: a click while it redraws can land on a button about to be replaced.
+            expect(page.locator("[data-testid='stApp']")).to_have_attribute("data-test-script-state", "notRunning",
+                                                                            timeout=TIMEOUT_MS)
+            button = page.get_by_role("button", name="Download the risk (CSV)")
+            button.scroll_into_view_if_needed()
             with page.expect_download(timeout=TIMEOUT_MS) as download:  # an export, logged before it leaves
-                page.get_by_role("button", name="Download the risk (CSV)").click()
+                button.click()
             assert download.value.path().read_bytes().startswith(b"patient_id,mortality_risk,news2_max")
             (export,) = AuditStore(db_url).events("export.report", limit=1)
             assert export.details["format"] == "risk.csv" and export.details["prediction_id"] is not None
