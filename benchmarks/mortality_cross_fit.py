@@ -44,9 +44,7 @@ def main() -> None:
     train_idx, val_idx = recipe.split(death)
     fit = recipe.cross_fit(stays, death, train_idx, Scaling.fit([stays[i] for i in train_idx]))
     blend, sequence_weight, _, _ = recipe.choose_blend(fit, death[train_idx])
-    held = fit.held_out
-    held_logit = (1 - sequence_weight) * ((1 - blend) * held["trees"] + blend * held["network"]) \
-        + sequence_weight * held["gru"]
+    held_logit = fit.blended_logit(blend, sequence_weight)
     calibrator = PlattCalibrator().fit(held_logit, death[train_idx])
     model = MortalityModel("check", "check", fit.gbms, fit.nets, blend, fit.sequence, sequence_weight, calibrator)
     validation, truth = [stays[i] for i in val_idx], death[val_idx]

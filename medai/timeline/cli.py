@@ -29,13 +29,12 @@ def _items(arguments: list[str]) -> tuple[Iterator, int | None]:
     from itertools import chain
     from pathlib import Path
 
-    from medai.timeline.sources import ARCHIVES, FOLDER_SUFFIXES, read_stays
+    from medai.timeline.sources import read_stays, stay_files
 
     streams, total = [], 0
     for argument in arguments:
         path = Path(argument)
-        files = [p.name.lower() for p in path.rglob("*") if not p.name.startswith(".")
-                 and (p.suffix.lower() in FOLDER_SUFFIXES or p.name.lower().endswith(ARCHIVES))] if path.is_dir() else []
+        files = [p.name.lower() for p in stay_files(path)] if path.is_dir() else []
         # One PhysioNet file a patient (PhysioNet's outcomes tables are not patients)
         patients = [name for name in files if not name.startswith("outcomes")]
         count = len(patients) if path.is_dir() and all(name.endswith(".txt") for name in files) else None

@@ -41,6 +41,13 @@ def iter_tar(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:
         raise InputError("The archive cannot be read as a .tar.gz.") from exc
 
 
+def stay_files(folder: Path) -> list[Path]:
+    """The files of a folder (and its sub-folders) that may hold stays, sorted: PhysioNet files, long CSVs,
+    FHIR Bundles and ``.tar.gz`` archives; hidden files left out."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
+                  and (p.suffix.lower() in FOLDER_SUFFIXES or p.name.lower().endswith(ARCHIVES)))
+
+
 def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError]]:
     """Every stay in a folder (of PhysioNet files, long CSVs and FHIR Bundles), a ``.tar.gz`` of PhysioNet
     files, one PhysioNet file, a long CSV or a FHIR Bundle, its ``source`` the file it came from.
@@ -55,8 +62,7 @@ def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError
     """
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-                       and (p.suffix.lower() in FOLDER_SUFFIXES or p.name.lower().endswith(ARCHIVES)))
+        files = stay_files(path)
         if not files:
             raise InputError("The folder holds no .txt (PhysioNet), .csv (long CSV), .json (FHIR) or .tar.gz files.")
         for file in files:  # each in its place; a file that cannot be read is one error item

@@ -131,9 +131,15 @@ class CrossFit:
     fold_of: np.ndarray
     held_out: dict[str, np.ndarray]
 
+    def blended_logit(self, blend: float, sequence_weight: float) -> np.ndarray:
+        """Each stay's held-out logit, the families blended as :meth:`MortalityModel.combined_logit` does, shape (n,)."""
+        tabular = (1 - blend) * self.held_out["trees"] + blend * self.held_out["network"]
+        return (1 - sequence_weight) * tabular + sequence_weight * self.held_out["gru"]
+
 
 def development_folds(death: np.ndarray) -> np.ndarray:
-    """Cross-fitting fold of each development stay, shape (n,): the shipped member ``k`` never saw fold ``k``."""
+    """Cross-fitting fold of each stay, stratified by outcome, shape (n,): on the development stays, the shipped
+    member ``k`` never saw fold ``k``."""
     fold_of = np.zeros(len(death), int)
     for fold, (_, out_at) in enumerate(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(death, death)):
         fold_of[out_at] = fold
@@ -166,18 +172,17 @@ def recipe_check() -> dict | None:
 def cross_fit(stays: list, death: np.ndarray, indices: np.ndarray, scaling: Scaling, epochs: int = EPOCHS) -> CrossFit:
     """Train every family on each of :data:`FOLDS` stratified folds of ``indices`` without that fold."""
     held_out = {family: np.zeros(len(indices)) for family in ("trees", "network", "gru")}
-    fold_of = np.zeros(len(indices), int)
+    fold_of = development_folds(death[indices])
     gbms, nets, grus, gru_epochs = [], [], [], []
-    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(indices, death[indices])
-    for fold, (fit_at, out_at) in enumerate(folds):
-        fit_idx = indices[fit_at]
+    for fold in range(FOLDS):
+        out_at = np.flatnonzero(fold_of == fold)
+        fit_idx = indices[fold_of != fold]
         x_fit, owners = training_rows(stays, fit_idx, TRUNCATIONS, SEED + fold)
         gbm = HistGradientBoostingClassifier(**TREES, random_state=SEED + fold).fit(x_fit, death[owners])
         net = fit_network(x_fit, death[owners], SEED + fold, epochs)
         sequence, chosen = fit_sequence_model(stays, death, fit_idx, seeds=[SEED + fold], scaling=scaling, log=log,
                                               **GRU)
         out = [stays[i] for i in indices[out_at]]
-        fold_of[out_at] = fold
         x_out = feature_matrix(out)
         held_out["trees"][out_at] = _logit(gbm.predict_proba(x_out)[:, 1])
         held_out["network"][out_at] = net.logit(x_out)
@@ -206,8 +211,7 @@ def train(model_dir: Path, epochs: int | None = None, **_: object) -> dict:
     everyone = np.arange(len(stays))
     fit = cross_fit(stays, death, everyone, Scaling.fit(stays), epochs or EPOCHS)
     blend, sequence_weight, candidates, sequence_candidates = choose_blend(fit, death)
-    held_logit = (1 - sequence_weight) * ((1 - blend) * fit.held_out["trees"] + blend * fit.held_out["network"]) \
-        + sequence_weight * fit.held_out["gru"]
+    held_logit = fit.blended_logit(blend, sequence_weight)
     calibrator = PlattCalibrator().fit(held_logit, death)
     model = MortalityModel("icu-mortality", VERSION, fit.gbms, fit.nets, blend, fit.sequence, sequence_weight, calibrator)
     p_held = calibrator.predict(held_logit)
