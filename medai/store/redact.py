@@ -4,8 +4,8 @@ A clinician's comment is free text, and identifiers end up in it (``patient DOE^
 was once stored word for word). The rules below remove the forms that can be recognised without
 knowing the patient: names written the DICOM way (``FAMILY^GIVEN``), capitalised names after a
 title, a word for a person or a label (``Dr John Smith``, ``patient Jane Doe``, ``Mrs. O'Neil``, ``baby Sam
-Roe``, ``Name: Jane Roe``), names in
-lower case after an honorific (``mr john smith``) or as ``Smith, John``, record numbers, e-mail
+Roe``, ``Name: Jane Roe``), names in lower case after the same words (``mr john smith``, ``patient jane roe``,
+``wife mary jones``) or as ``Smith, John``, record numbers, e-mail
 addresses, phone numbers, long digit runs and dates. They err towards removing too much, because a
 lost word in a comment costs less than a stored identifier. A name written in plain words with nothing before it
 ("Jane Doe said") cannot be told from other words and is not caught: the page asks users not to
@@ -101,20 +101,35 @@ def _titled_name(match: re.Match) -> str:
     return match.group(0) if first.lower() in _CLINICAL_WORDS or abbreviation else f"{match.group(1)}{REMOVED}"
 
 
-# A name typed in lower case after an honorific ("mr john smith") or a label with a colon ("patient: jane
-# roe"): the next one or two words, unless they are the words that follow a title without a name ("dr to review").
-_HONORIFIC_LOWER = re.compile(r"\b((?i:dr|mr|mrs|ms|miss|mx|prof)\.?\s+|(?i:name|patient|pt|mother|mum|father|dad"
-                              r"|baby|child|guardian)\s*:\s*)([a-zà-ÿ][\w'’-]*)(\s+[a-zà-ÿ][\w'’-]*)?")
-_NOT_NAMES = frozenset("to the a an and or but is was were will would should could can may might has had have at in "
-                       "on of for with by from as says said agrees agreed reviewed review reviews asked called noted "
-                       "notes thinks feels wants saw seen".split())
+# A name typed in lower case after an honorific ("mr john smith"), a word for a person ("patient jane roe",
+# "spoke to wife mary jones") or a label ("name: jane roe"): the next one or two words, unless they are the
+# words that follow such a word without a name ("patient has", "mother reports", "dr to review", "pt
+# improving"). Names rarely end in -ing, -ed or -ly, so words that do are read as words.
+_HONORIFIC_LOWER = re.compile(rf"\b((?i:dr|mr|mrs|ms|miss|mx|prof)\.?\s+|(?i:{_PERSON_WORDS})(?:\s*:\s*|\s+))"
+                              r"([a-zà-ÿ][\w'’-]*)(\s+[a-zà-ÿ][\w'’-]*)?")
+_NOT_NAMES = frozenset("to the a an and or but is are be been was were will would should could can may might has had "
+                       "have did does do at in on of for with without by from as says said agrees agreed reviewed "
+                       "review reviews asked called noted notes note thinks feels felt wants saw seen looks looked "
+                       "appears appeared seems seemed reports reported denies denied complains complained presents "
+                       "presented developed underwent received known now currently still also previously who whose "
+                       "whom which that born aged age year years old male female transferred admitted discharged "
+                       "refused declined remains remained went came states stated here there today yesterday "
+                       "tomorrow tonight then very well much more less got gets needs needed requires required "
+                       "requested consultant registrar surgeon surgeons physician physicians family parents parent "
+                       "staff colleague colleagues nurses doctors".split())
+_WORD_ENDINGS = ("ing", "ed", "ly")
+
+
+def _plain_word(word: str) -> bool:
+    word = word.strip().lower()
+    return word in _NOT_NAMES or word in _CLINICAL_WORDS or (len(word) > 4 and word.endswith(_WORD_ENDINGS))
 
 
 def _lowercase_name(match: re.Match) -> str:
     title, first, second = match.group(1), match.group(2), match.group(3) or ""
-    if first in _NOT_NAMES or first in _CLINICAL_WORDS:
+    if _plain_word(first):
         return match.group(0)
-    return f"{title}{REMOVED}{second if second.strip() in _NOT_NAMES else ''}"
+    return f"{title}{REMOVED}{second if not second or _plain_word(second) else ''}"
 
 
 def _phone(match: re.Match) -> str:
@@ -123,7 +138,7 @@ def _phone(match: re.Match) -> str:
 
 
 def redact_identifiers(text: str) -> str:
-    """Replace names (DICOM ``^`` form, capitalised after a title, any case after an honorific, or
+    """Replace names (DICOM ``^`` form, capitalised after a title, any case after a title or a word for a person, or
     "Family, Given"), record numbers, e-mail addresses, phone numbers, long digit runs and dates by
     ``[removed]``.
 

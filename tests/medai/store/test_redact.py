@@ -72,3 +72,22 @@ def test_titles_without_a_name_are_kept(clinical):
 
 def test_decimals_in_a_row_are_not_taken_for_a_phone_number():
     assert redact_identifiers("glucose 12.5 13.2 14.1, BP 120/80") == "glucose 12.5 13.2 14.1, BP 120/80"
+
+
+@pytest.mark.parametrize(("typed", "stored"), [  # a tablet trial's comments: names typed in lower case
+    ("patient jane roe, call 0161 555 1234", f"patient {REMOVED}, call {REMOVED}"),
+    ("the patient jane roe was seen", f"the patient {REMOVED} was seen"),
+    ("Patient jane roe", f"Patient {REMOVED}"), ("pt jane roe", f"pt {REMOVED}"), ("baby sam roe", f"baby {REMOVED}"),
+    ("mother jane roe", f"mother {REMOVED}"), ("spoke to wife mary jones", f"spoke to wife {REMOVED}"),
+])
+def test_a_lower_case_name_after_a_word_for_a_person_is_removed(typed, stored):
+    assert redact_identifiers(typed) == stored
+
+
+@pytest.mark.parametrize("clinical", [
+    "patient has pneumonia", "patient improving", "mother reports cough", "child coughing since tuesday",
+    "patient developed fever", "patient looks well", "baby born at term", "pt on oxygen",
+    "patient transferred to ward", "nurse says fine",
+])
+def test_words_after_a_word_for_a_person_are_kept(clinical):
+    assert redact_identifiers(clinical) == clinical
