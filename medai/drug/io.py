@@ -166,6 +166,9 @@ def read_molecules(data: bytes, file_name: str = "") -> list[MoleculeInput]:
     head = data[:1 << 16]
     if b"$$$$" in data or b"M  END" in head:
         return read_sdf(data)
+    if file_name.lower().endswith((".sdf", ".sd", ".mol")):
+        raise InputError("This is not a readable SD file: no record ends with 'M  END' and '$$$$'. Export it "
+                         "again from your chemistry software, or upload a CSV with a SMILES column.")
     if file_name.lower().endswith((".smi", ".smiles", ".txt")):
         return read_smiles_lines(data)
     return read_csv(data)

@@ -127,7 +127,15 @@ def read_upload(data: bytes, name: str) -> list[Stay]:
         from medai.timeline.fhir import read_bundle
 
         return read_bundle(data)
-    stays = read_long_csv(data)
+    if name.lower().endswith(".json"):
+        raise InputError("This .json file is not a FHIR Bundle: a Bundle is a JSON object, starting with '{'.")
+    try:
+        stays = read_long_csv(data)
+    except InputError as exc:
+        if name.lower().endswith(".txt"):
+            raise InputError(f"This .txt file is not a PhysioNet 2012 file (its first line would be "
+                             f"'Time,Parameter,Value') nor a long CSV: {exc}") from exc
+        raise
     if not stays:
         raise InputError("The CSV holds no observation rows.")
     return stays

@@ -46,6 +46,11 @@ def test_binary_file_is_refused():
         read_molecules(b"\x89PNG\r\n\x1a\n\x00\x00\x00", "x.csv")
 
 
+def test_a_broken_sd_file_is_told_as_one():  # it was told "The CSV has no SMILES column"
+    with pytest.raises(InputError, match="not a readable SD file"):
+        read_molecules(b"foo bar\nbaz", "garbage.sdf")
+
+
 def test_smiles_lines_with_names_comments_and_header():
     rows = read_smiles_lines("smiles name\nCCO ethanol\n# comment\n\nc1ccccc1\n")
     assert [(r.smiles, r.id) for r in rows] == [("CCO", "ethanol"), ("c1ccccc1", "row 2")]

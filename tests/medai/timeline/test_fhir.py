@@ -59,3 +59,7 @@ def test_not_a_bundle():
         read_upload(b'{"resourceType": "Patient"}', "x.json")
     with pytest.raises(InputError, match="JSON"):
         read_upload(b"{not json", "x.json")
+    with pytest.raises(InputError, match="not a FHIR Bundle"):  # it was told "The CSV lacks the columns …"
+        read_upload(b"not json at all", "broken.json")
+    with pytest.raises(InputError, match="not a PhysioNet 2012 file"):
+        read_upload(b"hello world\n1,2", "notes.txt")
