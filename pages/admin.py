@@ -10,9 +10,9 @@ from medai import registry
 from medai.errors import MedAIError
 from medai.store import reports
 from pages.card_view import render_card
-from pages.common import audit_store, recorded_download, require_role, through_router
+from pages.common import audit_store, recorded_download, require_role, open_page
 
-through_router("pages/admin.py")
+open_page("pages/admin.py")
 require_role("admin")
 
 ALL = "all"

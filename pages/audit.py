@@ -8,9 +8,9 @@ import datetime as dt
 import streamlit as st
 
 from medai.errors import MedAIError
-from pages.common import audit_store, recorded_download, through_router
+from pages.common import audit_store, recorded_download, open_page
 
-through_router("pages/audit.py")
+open_page("pages/audit.py")
 
 ALL = "all"
 MOST_ROWS = 1000

@@ -154,16 +154,20 @@ def audit_store() -> AuditStore:
     return AuditStore()
 
 
-def through_router(page_file: str) -> None:
-    """Send a page run that bypassed ``app.py`` back through it, then on to ``page_file``.
+def open_page(page_file: str) -> None:
+    """Start a page: send a run that bypassed ``app.py`` back through it, then say research use.
 
     Because the repository has a ``pages/`` folder, Streamlit runs a deep link (``/diagnose``) that
     arrives before any session has called ``st.navigation`` as a bare script, without the router's
     sidebar and banner. ``app.py`` sets ``ROUTER_FLAG`` on every run and resumes ``RESUME_KEY``.
+    The research-use line is repeated at the top of every page but Home (which shows it in full),
+    since a narrow screen (a tablet held upright) folds the sidebar, and its copy, away.
     """
     if not st.session_state.get(ROUTER_FLAG):
         st.session_state[RESUME_KEY] = page_file
         st.switch_page("app.py")
+    if page_file != "pages/home.py":
+        st.caption(f":material/warning: {RESEARCH_USE}")
 
 
 def free_on_close() -> None:

@@ -22,10 +22,10 @@ from medai.imaging.lung_focus import LUNG_OUTLINE_RGB, NO_LUNG_FIELDS, low_focus
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, member_spread, percent, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display, repeated_images
 from pages.card_view import render_card
-from pages.common import audit_store, current_user, load_or_stop, logged_export, through_router
+from pages.common import audit_store, current_user, load_or_stop, logged_export, open_page
 from pages.feedback import feedback_control
 
-through_router("pages/diagnose.py")
+open_page("pages/diagnose.py")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 RESULTS = "diagnose_results"  # session state: request key → display-size DiagnoseOutcome

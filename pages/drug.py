@@ -22,10 +22,10 @@ from medai.drug.service import (SCREEN_MODELS, ScreenResult, prediction_columns,
                                 screen)
 from medai.errors import MedAIError
 from pages.common import (audit_store, cached_model, current_user, keep_across_pages, logged_export, results_area,
-                          through_router)
+                          open_page)
 from pages.feedback import feedback_control
 
-through_router("pages/drug.py")
+open_page("pages/drug.py")
 keep_across_pages("drug_how", "drug_text", "drug_sample")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "drug"

@@ -58,6 +58,9 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
                 corrected = st.text_input(label_prompt, before or "", key=f"label_{key}", max_chars=80) or None
             details = correction(f"correction_{key}") if correction else None
         comment = st.text_input("Comment", (saved.comment or "") if saved else "", key=f"comment_{key}")
+        # The name field sits in the sidebar, which a portrait tablet keeps folded away.
+        signed = "" if user != "anonymous" else " (type your name under 'Your name' in the sidebar, », to sign it)"
+        st.caption(f"Record {record_id}, saved as {user}{signed}.")
         pressed = st.button("Save feedback", key=f"save_{key}")
         if pressed and verdict == "override" and corrected is None and not details:
             # An empty override would count as a disagreement with nothing to learn from.

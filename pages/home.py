@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from pages.common import RESEARCH_USE, through_router
+from pages.common import RESEARCH_USE, open_page
 
-through_router("pages/home.py")
+open_page("pages/home.py")
 
 st.title("MedAI Workbench")
 st.error(RESEARCH_USE, icon=":material/warning:")

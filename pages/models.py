@@ -6,9 +6,9 @@ import streamlit as st
 
 from medai import registry
 from pages.card_view import render_card
-from pages.common import through_router
+from pages.common import open_page
 
-through_router("pages/models.py")
+open_page("pages/models.py")
 
 st.title("Model cards")
 names = registry.names()

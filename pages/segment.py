@@ -26,10 +26,10 @@ from medai.imaging.segment.recipes import RECIPES
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure, models_that_take, segment
 from pages.card_view import render_card
 from pages.common import (audit_store, current_user, keep_across_pages, load_or_stop, logged_export,
-                          through_router)
+                          open_page)
 from pages.feedback import feedback_control
 
-through_router("pages/segment.py")
+open_page("pages/segment.py")
 keep_across_pages("model", "sample")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"

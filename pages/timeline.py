@@ -25,10 +25,10 @@ from medai.timeline.service import (FORECAST_COLUMNS, FORECAST_MODEL, RISK_COLUM
                                     SURVIVAL_MODEL, TimelineView, timeline)
 from medai.timeline.similar import ICU_TYPES, UNLIKE_PERCENTILE, SimilarStays
 from pages.common import (audit_store, cached_model, current_user, keep_across_pages, logged_export, results_area,
-                          through_router)
+                          open_page)
 from pages.feedback import feedback_control
 
-through_router("pages/timeline.py")
+open_page("pages/timeline.py")
 keep_across_pages("timeline_how", "timeline_sample")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "timeline"

@@ -17,9 +17,9 @@ from medai.timeline.sources import read_upload
 from medai.timeline.service import RISK_MODEL
 from medai.timeline.ward import ACTING_ON, CHANGE_OVER_H, RESPONSES, WARD_COLUMNS, WardEntry, worklist
 from pages.common import (audit_store, current_user, keep_across_pages, load_or_stop, logged_export, results_area,
-                          through_router)
+                          open_page)
 
-through_router("pages/ward.py")
+open_page("pages/ward.py")
 keep_across_pages("ward_how")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "timeline" / "ward_set_a.csv"

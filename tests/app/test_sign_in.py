@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medai.store import AuditStore
-from pages.common import DEMO_BANNER
+from pages.common import DEMO_BANNER, RESEARCH_USE
 from tests.conftest import REPO
 
 TIMEOUT = 180
@@ -39,6 +39,14 @@ def test_demo_mode_is_open_with_a_banner_and_a_name_field():
     assert any(DEMO_BANNER in warning.value for warning in app.sidebar.warning)
     assert app.text_input(key="user") is not None
     assert AuditStore().events() == []
+
+
+def test_every_page_says_research_use_in_its_main_area():
+    """A portrait tablet folds the sidebar, and its statement, away; Home shows it in full already."""
+    app = _app()
+    assert not any(RESEARCH_USE in caption.value for caption in app.main.caption)
+    app.switch_page("pages/audit.py").run()
+    assert any(RESEARCH_USE in caption.value for caption in app.main.caption)
 
 
 def test_hosted_mode_stops_at_sign_in(hosted):
