@@ -231,9 +231,15 @@ positive_column = f"p_{spec.labels[-1]}"
 shown_table = table[["file", "status", "label", positive_column, "uncertainty", "message"]].replace({"": None})
 for column in (positive_column, "uncertainty"):  # per cent and percentage points, as the results below say them
     shown_table[column] = pd.to_numeric(shown_table[column], errors="coerce") * 100
+# Narrow number columns and short headers, so that the message still shows at a tablet's width.
 st.dataframe(shown_table, placeholder="—", hide_index=True, width="stretch",  # blank → "—"
-             column_config={positive_column: st.column_config.NumberColumn(f"P({spec.labels[-1]})", format="%.2f %%"),
-                            "uncertainty": st.column_config.NumberColumn("SD of the models (points)", format="%.1f")})
+             column_config={"status": st.column_config.TextColumn(width="small"),
+                            "label": st.column_config.TextColumn(width="small"),
+                            positive_column: st.column_config.NumberColumn(f"P({spec.labels[-1]})", format="%.2f %%",
+                                                                           width="small"),
+                            "uncertainty": st.column_config.NumberColumn(
+                                "SD (pp)", format="%.1f", width="small",
+                                help="Spread of the ensemble's models, in percentage points")})
 results_csv = table.to_csv(index=False).encode()
 st.download_button("Download results (CSV)", logged_export(lambda: results_csv, what="results csv", prediction_id=None,
                                                            user=current_user(), settings={"records": [

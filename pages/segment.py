@@ -37,8 +37,9 @@ SHIPPED_MASKS = SAMPLES / "segment" / "masks"  # masks/<target>/<sample stem>.pn
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
 DEFAULT_MODEL = "cxr-lungs"  # the one chosen first when several segmentation models are installed
 RESULTS = "segment_results"  # session state: request key → display-size SegmentOutcome
-CTR_NOTE = ("Cardiothoracic ratio = widest heart ÷ widest chest (inside the ribs). Above 0.5 on a PA film "
-            "suggests an enlarged heart; an AP film magnifies the heart, so read it with care there.")
+CTR_NOTE = ("Cardiothoracic ratio = widest heart ÷ widest chest (inside the ribs). Above 0.5 on an adult's PA "
+            "film suggests an enlarged heart; an AP film magnifies the heart, and in infants and young children "
+            "a ratio up to about 0.6 is usual (the thymus widens the mediastinum), so read it with care there.")
 
 
 def label(name: str) -> str:
@@ -121,7 +122,12 @@ def mask_correction(outcome: SegmentOutcome, structures: tuple[str, ...]):
         fixed = st.file_uploader("Corrected mask (PNG, optional)", type=["png"], key=f"{prefix}_mask")
         if fixed is None:  # the structure is asked with its mask: alone it would be stored nowhere
             return None
-        structure = st.selectbox("Structure this mask marks", structures, format_func=label, key=f"{prefix}_structure")
+        # No default: a silent first choice stored a mask of both lungs as a right lung's.
+        structure = st.selectbox("Structure this mask marks", structures, format_func=label, key=f"{prefix}_structure",
+                                 index=None, placeholder="Choose one structure")
+        if structure is None:
+            st.caption("A corrected mask marks one structure (the right and the left lung are two).")
+            return None
         try:
             mask, _ = read_mask_png(fixed.getvalue(), outcome.original_shape)
         except MedAIError as exc:
@@ -174,10 +180,11 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
     structures, model = seg.structures, outcome.model_name
     colours = structure_colours(structures)
     controls = st.columns([3, 1, 1])
-    # The lesion layers start hidden: they mark normal children's lungs (LESION_CAVEAT); a reader adds them.
+    # The lesion layers start hidden on every image: they mark normal children's lungs (LESION_CAVEAT); a
+    # reader adds them. Keyed by the image, as the thresholds are, so a choice does not follow to the next.
     shown = controls[0].multiselect("Structures shown", structures, format_func=label,
                                     default=[name for name in structures if name not in LESIONS],
-                                    key=f"shown_{model}")
+                                    key=f"shown_{model}_{image.sha256[:16]}")
     outline = controls[2].toggle("Outline only", key="outline", help="Each mask's 1-px boundary, drawn opaque.")
     opacity = controls[1].slider("Opacity", 0.0, 1.0, 0.45, 0.05, key="opacity",
                                  help="Of the filled masks and of the disagreement with a ground truth.")
@@ -214,9 +221,15 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
                           "area (px)": [m.area_px for m in measurements],
                           **({"area (mm²)": [round(m.area_mm2, 1) for m in measurements]} if spacing else {}),
                           "share of image": [f"{m.share_of_image:.1%}" for m in measurements]})
-    numbers.dataframe(table, placeholder="—", hide_index=True, width="stretch", column_config={  # short headers fit a narrow column
-        "validation Dice": st.column_config.NumberColumn("val. Dice", help="Dice on the model card's validation images"),
-        "share of image": st.column_config.TextColumn("% of image")})
+    # Short headers and narrow number columns: at a tablet's width the names took the column, areas unseen.
+    small = {"width": "small"}
+    numbers.dataframe(table, placeholder="—", hide_index=True, width="stretch", column_config={
+        "structure": st.column_config.TextColumn(width="medium"),
+        "validation Dice": st.column_config.NumberColumn("val. Dice", help="Dice on the model card's validation images",
+                                                         **small),
+        "area (px)": st.column_config.NumberColumn("px", help="Area in pixels", **small),
+        "area (mm²)": st.column_config.NumberColumn("mm²", help="Area in mm², from the DICOM pixel spacing", **small),
+        "share of image": st.column_config.TextColumn("% of image", **small)})
     numbers.caption((f"Pixel spacing {spacing[0]:.3f} × {spacing[1]:.3f} mm (from the DICOM file)." if spacing else
                      "No pixel spacing in this file, so areas are in pixels only.")
                     + (" Validation Dice (model card): how closely the model matched the experts' masks on "
@@ -292,8 +305,9 @@ if request is None:
 
 key, name, source = request
 if key not in results:
-    for moved in [k for k in st.session_state if str(k).startswith(f"threshold_{model_name}_")]:
-        del st.session_state[moved]  # the previous image's sliders (a new image gets its own)
+    per_image = (f"threshold_{model_name}_", f"shown_{model_name}_")
+    for moved in [k for k in st.session_state if str(k).startswith(per_image)]:
+        del st.session_state[moved]  # the previous image's sliders and layers (a new image gets its own)
     load_or_stop(model_name)
     with slot.container(), st.spinner("Segmenting…"):
         data = source.read_bytes() if isinstance(source, Path) else source

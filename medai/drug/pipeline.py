@@ -30,6 +30,7 @@ INORGANIC_NOTE = ("No carbon atom: an inorganic species. The models learnt from 
 METAL_COMPLEX_NOTE = ("A metal complex written as separate fragments: screened whole, not cut to its largest "
                       "fragment. Few training molecules hold such a metal: treat every figure as a guess.")
 CHUNK = 500
+PROGRESS_STEPS = 5  # a small screen still moves its progress bar this many times
 T = TypeVar("T")
 
 
@@ -116,13 +117,17 @@ def _one_thread_each() -> None:
 
 def map_chunks(function: Callable[[list[str]], T], smiles: Sequence[str],
                progress: Callable[[int], None] | None = None, workers: int = 2) -> list[T]:
-    """``function`` over chunks of ``CHUNK`` SMILES, in order; large batches use ``workers`` processes.
+    """``function`` over chunks of SMILES, in order; large batches use ``workers`` processes (chunks of
+    ``CHUNK``), small ones run here in ``PROGRESS_STEPS`` chunks, so that ``progress`` moves.
 
     ``function`` must be importable by name (a worker process is spawned, not forked).
     """
-    chunks = [list(smiles[i:i + CHUNK]) for i in range(0, len(smiles), CHUNK)]
+    serial = len(smiles) < PARALLEL_FROM or workers < 2
+    # In one process a chunk costs little more than its molecules, so a small screen is cut finer.
+    size = max(1, min(CHUNK, -(-len(smiles) // PROGRESS_STEPS))) if serial else CHUNK
+    chunks = [list(smiles[i:i + size]) for i in range(0, len(smiles), size)]
     results: list[T] = []
-    if len(smiles) < PARALLEL_FROM or workers < 2:
+    if serial:
         for chunk in chunks:
             results.append(function(chunk))
             if progress:

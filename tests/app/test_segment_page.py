@@ -69,16 +69,21 @@ def test_sample_shows_overlay_measurements_and_cardiothoracic_ratio(cxr_page):
     assert 0.9 < dice["Right lung"] <= 1.0 and dice["Consolidation"] < dice["Right lung"]  # from the model card
     assert 0.2 < float(_metric(cxr_page, "Cardiothoracic ratio")) < 1.0
     text = _text(cxr_page)
-    assert "Above 0.5 on a PA film suggests an enlarged heart" in text
+    assert "Above 0.5 on an adult's PA film suggests an enlarged heart" in text and "young children" in text
     assert "Share of each lung covered" in text and "No pixel spacing" in text
     assert "Right lung" in text and "#1f77b4" in text  # the legend's swatch
     # The lesion layers (learned from adult COVID-19 films) start hidden, with their caveat as a warning.
-    assert cxr_page.multiselect(key="shown_cxr-lungs").value == ["right_lung", "left_lung", "cardiomediastinum"]
+    assert _layers(cxr_page).value == ["right_lung", "left_lung", "cardiomediastinum"]
     assert any("lesion layers are hidden" in w.value for w in cxr_page.warning)
     assert any(e.label.startswith("Lesion share of each lung") for e in cxr_page.expander)  # folded, like its layers
     (outcome,) = cxr_page.session_state["segment_results"].values()
     assert outcome.original_shape == (751, 943) and max(outcome.image.pixels.shape) <= 768
     assert _records() == 1
+
+
+def _layers(page):
+    (shown,) = [m for m in page.multiselect if str(m.key).startswith("shown_cxr-lungs_")]
+    return shown
 
 
 def _right_lung_threshold(page):
@@ -90,7 +95,7 @@ def test_moving_the_controls_redraws_without_recording_again(cxr_page):
     before = _areas(cxr_page)["Right lung"]
     cxr_page.slider(key="opacity").set_value(0.9).run()
     cxr_page.toggle(key="outline").set_value(True).run()
-    cxr_page.multiselect(key="shown_cxr-lungs").set_value(["left_lung"]).run()
+    _layers(cxr_page).set_value(["left_lung"]).run()
     _right_lung_threshold(cxr_page).set_value(0.99).run()
     assert not cxr_page.exception
     assert _areas(cxr_page)["Right lung"] < before  # measured again at the new threshold, not segmented again
@@ -103,8 +108,10 @@ def test_a_new_image_starts_at_the_validated_thresholds(cxr_page):
     first = _right_lung_threshold(cxr_page)
     validated = first.value
     first.set_value(0.99).run()
+    _layers(cxr_page).set_value(["right_lung", "ground_glass_opacity"]).run()
     cxr_page.selectbox(key="sample_cxr-lungs").set_value("cxr_normal_NORMAL2-IM-1427-0001.jpeg").run()
     assert not cxr_page.exception
+    assert _layers(cxr_page).value == ["right_lung", "left_lung", "cardiomediastinum"]  # lesions hidden again
     # A new slider, not the old one reset: a browser would send the old one's moved value back.
     assert _right_lung_threshold(cxr_page).key != first.key
     assert _right_lung_threshold(cxr_page).value == validated != 0.99
@@ -187,6 +194,7 @@ def test_feedback_is_saved_once_and_an_override_keeps_the_corrected_mask(cxr_pag
     cxr_page.radio(key=f"verdict_{key}").set_value("override").run()
     cxr_page.text_input(key=f"label_{key}").input("right lung base missed").run()
     cxr_page.file_uploader(key=f"correction_{key}_mask").set_value(("fix.png", png_bytes(corrected), "image/png")).run()
+    assert cxr_page.selectbox(key=f"correction_{key}_structure").value is None  # no silent structure
     cxr_page.selectbox(key=f"correction_{key}_structure").set_value("right_lung").run()
     cxr_page.button(key=f"save_{key}").click().run()
     assert not cxr_page.exception

@@ -20,7 +20,10 @@ def die(smiles: list[str]) -> int:
 
 def test_chunks_come_back_in_order_with_progress():
     seen = []
-    assert map_chunks(lengths, ["C"] * (CHUNK + 7), seen.append) == [CHUNK, 7] and seen == [CHUNK, 7]
+    assert map_chunks(lengths, ["C"] * 14, seen.append) == [3, 3, 3, 3, 2] == seen  # a small screen's bar moves
+    seen = []
+    assert map_chunks(lengths, ["C"] * (PARALLEL_FROM + 7), seen.append, workers=2) == (
+        [CHUNK] * (PARALLEL_FROM // CHUNK) + [7]) == seen
 
 
 def test_a_worker_that_dies_gives_a_plain_error_not_a_traceback():
