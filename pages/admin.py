@@ -10,7 +10,7 @@ from medai import registry
 from medai.errors import MedAIError
 from medai.store import reports
 from pages.card_view import render_card
-from pages.common import audit_store, recorded_download, require_role, open_page
+from pages.common import audit_columns, audit_store, open_page, recorded_download, require_role
 
 open_page("pages/admin.py")
 require_role("admin")
@@ -64,7 +64,8 @@ with log_tab:
     filters = {"user": None if user == ALL else user, "model_name": None if model == ALL else model,
                "status": None if status == ALL else status}
     table = store.prediction_table(**filters, limit=MOST_ROWS)
-    st.dataframe(table, placeholder="—", hide_index=True, width="stretch", key="admin_log")
+    st.dataframe(table, placeholder="—", hide_index=True, width="stretch", key="admin_log",
+                 column_config=audit_columns(table))
     st.caption(f"{len(table)} prediction record(s), newest first.")
     recorded_download("Export audit log (CSV)", kind="export.audit-log", data=table.to_csv(index=False),
                       file_name="medai-audit-log.csv", key="admin_log_export",

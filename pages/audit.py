@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from medai.errors import MedAIError
-from pages.common import audit_store, recorded_download, open_page
+from pages.common import audit_columns, audit_store, open_page, recorded_download
 
 open_page("pages/audit.py")
 
@@ -43,16 +43,7 @@ if table.empty:
     st.info("No records match these filters.")
     st.stop()
 
-probability_columns = {name: st.column_config.NumberColumn(name, format="%.4f")  # 0.9998 is not 1.000
-                       for name in table.columns if name.startswith("P(")}
-st.dataframe(table, placeholder="—", hide_index=True, width="stretch", column_config={
-    "when (UTC)": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-    "uncertainty": st.column_config.NumberColumn("uncertainty (SD, 0–1)", format="%.3f",
-                                                 help="The models' spread on the probability scale (0–1); Diagnose "
-                                                      "shows it × 100, in percentage points"),
-    "feedback": st.column_config.TextColumn("feedback", help="The latest verdict: agree, or override → the label given"),
-    **probability_columns,
-})
+st.dataframe(table, placeholder="—", hide_index=True, width="stretch", column_config=audit_columns(table))
 shown = f"{len(table)} record{'s' if len(table) != 1 else ''}, newest first"
 st.caption(shown + (f" (the newest {MOST_ROWS}; narrow the filters to see older ones)" if len(table) == MOST_ROWS else ""))
 filters = {"user": user, "model": model, "status": status, "since": str(since or ""), "until": str(until or "")}

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
 
+import pandas as pd
 import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.runtime import RuntimeState
@@ -168,6 +169,22 @@ def open_page(page_file: str) -> None:
         st.switch_page("app.py")
     if page_file != "pages/home.py":
         st.caption(f":material/warning: {RESEARCH_USE}")
+
+
+def audit_columns(table: pd.DataFrame) -> dict:
+    """Column settings of an audit-log table (the Audit log and Admin pages show the same one): the record
+    pinned, short columns narrow, so that the label, probability and feedback fit a tablet's width."""
+    small = {"width": "small"}
+    return {"id": st.column_config.NumberColumn("id", pinned=True, **small),
+            "when (UTC)": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            **{name: st.column_config.TextColumn(name, **small) for name in ("via", "version", "status")},
+            "uncertainty": st.column_config.NumberColumn("SD (0–1)", format="%.3f", **small,
+                                                         help="The models' spread on the probability scale (0–1); "
+                                                              "Diagnose shows it × 100, in percentage points"),
+            "feedback": st.column_config.TextColumn("feedback", help="The latest verdict: agree, or override → the "
+                                                                     "label given"),
+            **{name: st.column_config.NumberColumn(name, format="%.4f", **small)  # 0.9998 is not 1.000
+               for name in table.columns if name.startswith("P(")}}
 
 
 def free_on_close() -> None:

@@ -191,9 +191,11 @@ def draw(result: ScreenResult) -> None:
         column_config={**{SHOWN[c]: st.column_config.NumberColumn(SHOWN[c], format="%.1f %%" if c in PERCENT
                                                                   else "%.2f") for c in SHOWN},
                        **{f"{c}_std": st.column_config.NumberColumn(f"{SHOWN[c]} ±", format="± %.1f %%" if c in PERCENT
-                                                                    else "± %.2f") for c in predicted},
+                                                                    else "± %.2f", width="small") for c in predicted},
                        "max P(Tox21)": st.column_config.NumberColumn("max P(Tox21)", format="%.1f %%"),
-                       "structure": st.column_config.ImageColumn("structure", width="small"),
+                       # Pinned: the molecule stays in sight while a tablet scrolls the predictions sideways.
+                       "structure": st.column_config.ImageColumn("structure", width="small", pinned=True),
+                       "id": st.column_config.TextColumn("id", width="medium", pinned=True),
                        "nearest_train_similarity": st.column_config.NumberColumn("nearest train sim.", format="%.2f"),
                        "in_domain": st.column_config.CheckboxColumn("in domain (strictest)"),
                        "alerts": st.column_config.TextColumn("alerts", width="large"),

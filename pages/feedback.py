@@ -46,6 +46,8 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
         # over their own override by one click).
         verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{key}", horizontal=True,
                            index=1 if saved and saved.verdict == "override" else 0)
+        if given:  # what 'agree' agrees with, where the page shows a probability rather than a label
+            st.caption(f"The model's reading: {given.replace('_', ' ')}.")
         st.warning(IDENTIFIER_WARNING, icon=":material/privacy_tip:")  # above every field it concerns
         corrected, details = None, None
         if verdict == "override":
