@@ -243,7 +243,7 @@ def draw(result: ScreenResult) -> None:
                                      theta=[RADAR_AXES[k] for k in axes + axes[:1]], fill="toself", name=molecule.id))
     figure.update_layout(polar={"radialaxis": {"range": [0, 100], "ticksuffix": " pct", "tickvals": [25, 50, 75],
                                                "tickfont": {"size": 9, "color": "grey"}}}, height=380,
-                         margin={"l": 30, "r": 30, "t": 30, "b": 30}, legend={"orientation": "h"})
+                         margin={"l": 60, "r": 60, "t": 30, "b": 30}, legend={"orientation": "h"})  # room for labels
     radar.plotly_chart(figure, width="stretch")
     radar.caption("Percentile of each value among approved drugs (50 = the median approved drug). A percentile "
                   "says where a value sits, not whether it is good: a high clinical-toxicity percentile is worse, "
@@ -322,9 +322,11 @@ def draw(result: ScreenResult) -> None:
                                              "size": 10}, text=analogues["edit"]))
         front.add_hline(y=lead_score, line_dash="dot", line_color="black", annotation_text="lead")
         front.update_layout(xaxis_title="similarity to lead", yaxis_title="weighted score (0-1)", height=320,
-                            margin={"l": 40, "r": 20, "t": 30, "b": 40},
-                            title="red: Pareto front — no other analogue, nor the lead, beats it on every weighted objective")
+                            margin={"l": 40, "r": 20, "t": 20, "b": 40})
         st.plotly_chart(front, width="stretch")
+        # Said below, not as the chart's title: a title this long was cut at both ends and hidden by the toolbar.
+        st.caption("Red: the Pareto front, analogues that no other analogue, nor the lead, beats on every weighted "
+                   "objective. Dotted: the lead's score.")
         analogues_csv = analogues.drop(columns="structure").to_csv(index=False).encode()
         st.download_button("Download analogues (CSV)", logged_export(lambda: analogues_csv, what="analogues csv",
                                                                      prediction_id=None, user=current_user()),

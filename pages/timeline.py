@@ -116,7 +116,7 @@ def vitals_figure(view) -> go.Figure:
     figure.add_trace(go.Scatter(x=view.news2.hours, y=scored, mode="lines",
                                 line={"shape": "hv", "color": "#444444"}, name="NEWS2"), row=news_row, col=1)
     # Labels on the right, over the forecast hours, where the NEWS2 line has ended.
-    for level, colour, meaning in ((MEDIUM, "orange", "urgent review"), (HIGH, "red", "emergency")):
+    for level, colour, meaning in ((MEDIUM, "orange", "urgent response"), (HIGH, "red", "emergency")):
         figure.add_hline(y=level, line={"dash": "dot", "color": colour}, row=news_row, col=1,
                          annotation_text=f"{level}: {meaning}", annotation_position="top right")
     figure.add_trace(go.Scatter(x=view.risk_hours, y=100 * view.risk_curve, mode="lines+markers",
@@ -241,7 +241,7 @@ def similar_section(similar: SimilarStays) -> None:
     low, high = similar.alive_ci95
     alive.caption(f"{100 * similar.alive_at_1_year / similar.stays:.0f} % (95 % interval {100 * low:.0f}–{100 * high:.0f} %)")
     first, median, third = similar.survivors_stay_days
-    stay_days.metric("Hospital stay of those who left alive", "—" if median != median else f"{median:.0f} days")
+    stay_days.metric("Survivors' hospital stay", "—" if median != median else f"{median:.0f} days")
     if median == median:
         stay_days.caption(f"median; middle half {first:.0f}–{third:.0f} days")
     card = registry.card(SIMILAR_MODEL)["metrics"]["validation"]["by_cutoff"][f"{similar.cutoff_h:g}_h"]
@@ -280,14 +280,19 @@ def draw(view: TimelineView) -> None:
                        f", alive at 1 year about {alive_at_year}" if alive_at_year else "") + ".",
                    icon=":material/block:")
     figures = st.columns(4)
-    figures[0].metric("Mortality risk (in hospital)", "—" if thin else f"{100 * risk.mortality_risk:.1f} %")
+    # Short labels and values: a tile cuts what does not fit (a tablet's quarter width), qualifiers go below.
+    figures[0].metric("Death in hospital", "—" if thin else f"{100 * risk.mortality_risk:.1f} %",
+                      help="The model's risk of in-hospital death from the data so far.")
     # Each missing NEWS2 parameter scores 0, as if normal: with most of them missing the total means little.
     sparse_news2 = risk.news2_sparse
-    figures[1].metric("NEWS2 now / max" + (" (incomplete)" if risk.news2_not_recorded else ""),
-                      "—" if sparse_news2 else f"{risk.news2_last} / {risk.news2_max} points")
+    figures[1].metric("NEWS2 now / max", "—" if sparse_news2 else f"{risk.news2_last} / {risk.news2_max}",
+                      delta="incomplete" if risk.news2_not_recorded else None, delta_color="off", delta_arrow="off",
+                      help="Points (RCP NEWS2). Incomplete: a parameter was not recorded in the last 24 h and "
+                           "scores 0, as if normal.")
     if alive_at_year:
-        figures[2].metric("Alive at 1 year (model)", "—" if thin else alive_at_year)
-    figures[3].metric("Hours of data · variables seen", f"{stay.hours:.1f} h · {len(stay.observed())}")
+        figures[2].metric("Alive at 1 year", "—" if thin else alive_at_year, help="From icu-survival.")
+    figures[3].metric("Hours of data", f"{stay.hours:.1f} h", delta=f"{len(stay.observed())} variables seen",
+                      delta_color="off", delta_arrow="off")
     if view.risk_evidence and not thin:
         evidence = view.risk_evidence
         st.caption(f"How sure: of {evidence['cases']} validation stays the model scored "
@@ -316,7 +321,7 @@ def draw(view: TimelineView) -> None:
                       + f"Dashed: forecast median for the hours after {stay.hours:.1f} h (the stay's last timestamp), "
                       "drawn from each variable's last observation; shaded: 80 % interval. ")
     st.caption((forecasts_said if view.forecasts else "No forecast: no recent vital sign to start from. ")
-               + forecast_inputs_note(stay) + f"NEWS2 dotted lines at {MEDIUM} (urgent review) and {HIGH} (emergency response). Risk: recomputed from "
+               + forecast_inputs_note(stay) + f"NEWS2 dotted lines at {MEDIUM} (urgent response) and {HIGH} (emergency response). Risk: recomputed from "
                "the data up to each hour; bars show which hours pushed it up (red) or down (green).")
 
     drivers, survival = st.columns(2)
@@ -327,9 +332,13 @@ def draw(view: TimelineView) -> None:
         if not thin:
             st.subheader("What moved the risk")
             table = pd.DataFrame([{"variable": variables()[n].label,
-                                   "change in risk (percentage points)": round(100 * d, 2),
+                                   "change (pp)": round(100 * d, 2),
                                    "direction": "raises" if d > 0 else "lowers"} for n, d in view.drivers[:10]])
-            st.dataframe(table, placeholder="—", hide_index=True, width="stretch")
+            # Narrow columns for the numbers: at a tablet's half width the names took it all, values hidden.
+            st.dataframe(table, placeholder="—", hide_index=True, width="stretch",
+                         column_config={"change (pp)": st.column_config.NumberColumn(
+                                            width="small", help="Change in risk, percentage points"),
+                                        "direction": st.column_config.TextColumn(width="small")})
             st.caption("Occlusion: the risk with all data minus the risk with that variable's observations removed, "
                        "as if never measured. Whether a variable was measured carries meaning too (in ICU data, "
                        "no respiratory rate is often a ventilated patient), so read a driver with that in mind.")

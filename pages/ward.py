@@ -68,36 +68,40 @@ def read_all(files: list[tuple[str, bytes]]) -> tuple[list, list[tuple[str, byte
 
 def table(entries: list[WardEntry], sources: list[tuple[str, bytes, str]], several_files: bool) -> pd.DataFrame:
     """The worklist as the page shows it: per cent, percentage points and plain column names."""
+    # What a nurse acts on first, left to right: a tablet shows five or six columns before the table scrolls.
     return pd.DataFrame([{
         "rank": e.rank, "patient": e.risk.patient_id,
         "risk of death in hospital": None if e.rank is None else 100 * e.risk.mortality_risk,
-        "NEWS2 now": None if e.risk.news2_sparse else e.risk.news2_last,
-        "NEWS2 response": RESPONSES.get(e.news2_response, ""),  # what a nurse acts on: in sight, not scrolled to
-        "died when scored alike": e.scored_alike,
         CHANGE: None if e.risk_change is None else 100 * e.risk_change,
+        "NEWS2 now": None if e.risk.news2_sparse else e.risk.news2_last,
+        "NEWS2 response": RESPONSES.get(e.news2_response, ""),
         "data": ("could not be read" if e.risk.status == "error" else "" if e.risk.status != "flagged"
                  else NO_VITAL_SIGNS if NO_VITAL_SIGNS in e.risk.message else "read with care"),
         "NEWS2 not recorded": ", ".join(e.risk.news2_not_recorded),
+        **({"file": sources[e.position][0]} if several_files else {}),
+        "died when scored alike": e.scored_alike,
         "NEWS2 max": None if e.risk.news2_sparse else e.risk.news2_max,
         "hours of data": round(e.hours_observed, 1),
-        **({"file": sources[e.position][0]} if several_files else {}),
         "notes": " ".join(filter(None, [e.duplicate, e.why_not_ranked and e.risk.status != "error"
                                         and "Not ranked (too little data).", e.risk.message]))} for e in entries])
 
 
 CHANGE = f"change over {CHANGE_OVER_H:g} h (% points)"
-COLUMNS = {"risk of death in hospital": st.column_config.ProgressColumn(
-               "risk of death in hospital", format="%.1f %%", min_value=0, max_value=100),
+COLUMNS = {"rank": st.column_config.NumberColumn("rank", width="small"),
+           "patient": st.column_config.TextColumn("patient", width="small"),
+           "risk of death in hospital": st.column_config.ProgressColumn(
+               "risk of death", format="%.1f %%", min_value=0, max_value=100, help="In hospital, from icu-mortality."),
            "died when scored alike": st.column_config.TextColumn(
                "died when scored alike", help="How sure: of the validation stays the model scored in the same tenth, "
                                               "how many died in hospital, with a 95 % interval."),
            CHANGE: st.column_config.NumberColumn(
-               CHANGE, format="%+.1f",
+               f"Δ {CHANGE_OVER_H:g} h (pp)", format="%+.1f", width="small",
                help=f"The risk now minus the risk from the data up to {CHANGE_OVER_H:g} h before the latest "
                     "observation, in percentage points (+2.0: from 10 % to 12 %); blank when those earlier data "
                     "were too thin for a figure."),
-           "NEWS2 now": st.column_config.NumberColumn("NEWS2 now", help="Blank when most of its parameters "
-                                                      "were not recorded (each would score 0, as if normal)."),
+           "NEWS2 now": st.column_config.NumberColumn("NEWS2 now", width="small",
+                                                      help="Blank when most of its parameters were not recorded "
+                                                           "(each would score 0, as if normal)."),
            "NEWS2 response": st.column_config.TextColumn(
                "NEWS2 response", help="The RCP's clinical response to NEWS2 now: a registered nurse's assessment "
                                       "at 1–4, an urgent ward-based review when one parameter scores 3, an urgent "

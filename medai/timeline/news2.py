@@ -32,7 +32,7 @@ MAX_AGE_H = 24.0
 PARAMETERS = ("respiration_rate", "spo2", "oxygen", "systolic_bp", "pulse", "consciousness", "temperature")
 PARAMETER_LABELS = ("respiration rate", "SpO2 (from SaO2)", "air or oxygen (FiO2, ventilation)", "systolic BP",
                     "pulse", "consciousness (GCS)", "temperature")
-MEDIUM, HIGH = 5, 7  # aggregate thresholds: urgent ward review / emergency response
+MEDIUM, HIGH = 5, 7  # aggregate thresholds: urgent response / emergency response (a single 3: urgent ward review)
 
 # (upper bound inclusive, points) bands of the RCP 2017 chart; values above the last bound score `top`.
 _BANDS: dict[str, tuple[tuple[tuple[float, int], ...], int]] = {

@@ -24,8 +24,9 @@ CHANGE_OVER_H = 6.0  # the risk now against the risk from the data up to this ma
 WARD_COLUMNS = ["rank", "patient_id", "mortality_risk", "scored_alike_died", "risk_change_6h", "news2_last",
                 "news2_response", "news2_not_recorded", "news2_max", "hours_observed", "status", "message"]
 # The RCP's clinical response to the latest NEWS2 (Royal College of Physicians, NEWS2 2017, chart 3).
-RESPONSES = {"emergency": "emergency (≥ 7)", "urgent": "urgent (5–6)", "ward": "urgent ward review (a single 3)",
-             "nurse": "nurse assessment (1–4)", "routine": "routine monitoring (0)"}
+RESPONSES = {"emergency": "emergency response (≥ 7)", "urgent": "urgent response (5–6)",
+             "ward": "urgent ward review (a single 3)", "nurse": "nurse assessment (1–4)",
+             "routine": "routine monitoring (0)"}
 ACTING_ON = ("emergency", "urgent", "ward", "nurse")  # the RCP's responses to a NEWS2 above 0
 
 

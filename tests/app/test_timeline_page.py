@@ -33,7 +33,7 @@ def _records() -> int:
 def test_sample_patient(timeline_page):
     assert timeline_page.title[0].value == "Patient timeline"
     assert len(timeline_page.get("plotly_chart")) >= 2, "timeline + labs (+ survival)"
-    assert any("Mortality risk" in m.label for m in timeline_page.metric)
+    assert any(m.label == "Death in hospital" for m in timeline_page.metric)
     # The headline risk says how validation stays scored alike turned out, with an interval.
     assert any(c.value.startswith("How sure: of ") and "validation stays the model scored" in c.value
                and "95 % interval" in c.value for c in timeline_page.caption)
@@ -51,7 +51,7 @@ def test_sample_patient(timeline_page):
     assert not timeline_page.exception and _records() == 2 * MODELS
     # This stay has no respiratory rate: NEWS2 says it is incomplete rather than scoring it as normal.
     assert any("NEWS2 is incomplete" in w.value and "respiration rate" in w.value for w in timeline_page.warning)
-    assert any(m.label == "NEWS2 now / max (incomplete)" for m in timeline_page.metric)
+    assert any(m.label == "NEWS2 now / max" and m.delta == "incomplete" for m in timeline_page.metric)
     timeline_page.run()  # a rerun draws again without recording again
     assert _records() == 2 * MODELS
 
@@ -69,8 +69,8 @@ def test_uploaded_long_csv_with_two_patients(timeline_page):
     assert any(w.value.startswith("Too little data for headline figures") and "mortality risk" in w.value
                for w in timeline_page.warning)
     headline = {m.label: m.value for m in timeline_page.metric}
-    assert headline["Mortality risk (in hospital)"] == "—"
-    assert headline["NEWS2 now / max (incomplete)"] == "—", "5 of 7 NEWS2 parameters missing"
+    assert headline["Death in hospital"] == "—"
+    assert headline["NEWS2 now / max"] == "—", "5 of 7 NEWS2 parameters missing"
     assert not any(c.value.startswith("How sure") for c in timeline_page.caption)
     assert any("neither what moved the risk, nor a survival curve, nor the stays like this one are shown" in i.value
                for i in timeline_page.info)
@@ -122,7 +122,7 @@ def test_a_stay_of_descriptors_only_shows_no_figure_to_judge_and_no_forecast(tim
     timeline_page.file_uploader[0]._files = [("f1", "descriptors.txt", data, "text/plain")]
     timeline_page.run()
     assert not timeline_page.exception and not timeline_page.error
-    assert {m.label: m.value for m in timeline_page.metric}["Mortality risk (in hospital)"] == "—"
+    assert {m.label: m.value for m in timeline_page.metric}["Death in hospital"] == "—"
     assert not any((r.key or "").startswith("verdict_") for r in timeline_page.radio)
     assert not any("The two models disagree" in w.value for w in timeline_page.warning)
     assert any(c.value.startswith("No forecast: no recent vital sign") for c in timeline_page.caption)

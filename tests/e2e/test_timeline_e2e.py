@@ -26,7 +26,7 @@ def test_sample_patient_risk_charts_and_feedback(server):
             page.set_default_timeout(TIMEOUT_MS)  # the server may still be loading other models
             page.goto(f"{url}/timeline", timeout=TIMEOUT_MS)
             try:
-                expect(page.get_by_text("Mortality risk (in hospital)")).to_be_visible(timeout=TIMEOUT_MS)
+                expect(page.get_by_text("Death in hospital", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
             finally:
                 page.screenshot(path=str(ARTIFACTS / "e2e_timeline.png"), full_page=True)
             expect(page.get_by_text("NEWS2 now / max")).to_be_visible(timeout=TIMEOUT_MS)
@@ -76,7 +76,7 @@ def test_ward_overview_ranks_the_sample_ward_and_opens_a_patient(server):
             box = grid.bounding_box()
             page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's selection box, under the header
             page.get_by_role("button", name="Open patient").click()
-            expect(page.get_by_text("Mortality risk (in hospital)")).to_be_visible(timeout=TIMEOUT_MS)
+            expect(page.get_by_text("Death in hospital", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
             expect(page.get_by_text("opened from the Ward overview")).to_be_visible(timeout=TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_ward_to_timeline.png"), full_page=True)
         finally:
