@@ -1,5 +1,5 @@
-"""Is ``icu-mortality``'s cross-fitted recipe (1.2.0) at least as good as one fit (1.1.0)? Prints a table and
-writes benchmarks/results/mortality_cross_fit.json.
+"""Is ``icu-mortality``'s cross-fitted recipe (1.2.0 on) at least as good as one fit (1.1.0)? Prints a table and
+writes benchmarks/results/mortality_cross_fit.json (an earlier recipe's figures are kept there, by version).
 
     python benchmarks/mortality_cross_fit.py        # about 12 minutes on 2 cores
 
@@ -68,12 +68,17 @@ def main() -> None:
     print(f"one fold's members alone: ROC-AUC {min(single):.4f}–{max(single):.4f}; blend: network {blend}, "
           f"GRU {sequence_weight:.3f}; {time.perf_counter() - started:.0f} s")
     out = REPO / "benchmarks" / "results" / "mortality_cross_fit.json"
-    out.write_text(json.dumps({"validation_stays": len(val_idx), "train_stays": len(train_idx),
-                               "one_fit_1_1_0": ONE_FIT_1_1_0,
+    earlier = json.loads(out.read_text()) if out.is_file() else {}
+    earlier_recipes = earlier.get("earlier_recipes", {})
+    if earlier.get("cross_fitted") and earlier.get("recipe_version", "1.2.0") != recipe.VERSION:
+        earlier_recipes[earlier.get("recipe_version", "1.2.0")] = earlier["cross_fitted"]
+    out.write_text(json.dumps({"recipe_version": recipe.VERSION, "validation_stays": len(val_idx),
+                               "train_stays": len(train_idx), "one_fit_1_1_0": ONE_FIT_1_1_0,
                                "cross_fitted": {k: round(float(v), 4) for k, v in cross_fitted.items()},
                                "single_fold_roc_auc": [round(float(v), 4) for v in single],
                                "blend": blend, "sequence_weight": sequence_weight,
-                               "seconds": round(time.perf_counter() - started)}, indent=2) + "\n")
+                               "seconds": round(time.perf_counter() - started),
+                               "earlier_recipes": earlier_recipes}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from medai.timeline.survival import (ARRAYS_FILE, BOOSTERS_FILE, HORIZON_DAYS, C
                                      selected_features)
 from medai.timeline.train_mortality import development_folds, held_out_risk, log, split
 
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 PENALTIES = (0.01, 0.03, 0.1, 0.3, 1.0)
 PENALTIES_1_0_0 = (0.1, 0.3, 1.0)
 FOLDS = 5

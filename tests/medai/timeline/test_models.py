@@ -23,6 +23,29 @@ def test_features_shape_and_truncation():
     assert feature_matrix([stay, stay]).shape == (2, len(names))
 
 
+def test_bedside_and_trend_features_by_hand():
+    rows = ["patient_id,time,variable,value",
+            "p1,1,HR,80", "p1,1,SysABP,100", "p1,3,NISysABP,125", "p1,4,HR,100", "p1,10,HR,120",
+            "p1,2,FiO2,0.5", "p1,1,PaO2,90", "p1,2.5,PaO2,100", "p1,6,FiO2,0.4", "p1,7,PaO2,60",
+            "p1,2,Urine,200", "p1,8,Urine,50", "p1,2,MAP,60", "p1,9,NIMAP,80",
+            "p1,5,BUN,30", "p1,5,Creatinine,1.5"]
+    stay = read_long_csv("\n".join(rows).encode())[0]
+    names = feature_names()
+    value = dict(zip(names, summary_features(stay, 10.0)))
+    assert value["urine_total"] == 250 and value["urine_last_24h"] == 250
+    assert value["pf_ratio_min"] == pytest.approx(150.0)  # PaO2 60 under FiO2 0.4; the 1 h PaO2 had no FiO2 yet
+    assert value["shock_index_max"] == pytest.approx(120 / 125) and value["shock_index_mean"] == pytest.approx(
+        np.mean([80 / 100, 100 / 125, 120 / 125]))
+    assert value["map_min_any"] == 60 and value["map_below_65_share"] == 0.5
+    assert value["bun_creatinine_last"] == pytest.approx(20.0)
+    assert value["HR_median"] == 100 and value["HR_sd"] == pytest.approx(np.std([80, 100, 120]))
+    assert value["HR_late_minus_early"] == pytest.approx(120 - 90)  # after 5 h vs up to 5 h
+    assert value["HR_slope_per_h"] == pytest.approx(np.polyfit([1, 4, 10], [80, 100, 120], 1)[0])
+    assert np.isnan(value["BUN_slope_per_h"]) and value["BUN_sd"] == 0  # one reading: no direction
+    early = dict(zip(names, summary_features(stay, 2.0)))  # only what was known at 2 h
+    assert early["urine_total"] == 200 and np.isnan(early["HR_slope_per_h"]) and np.isnan(early["bun_creatinine_last"])
+
+
 def test_mortality_model():
     model = registry.load("icu-mortality")
     stay = sample_stay()
