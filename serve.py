@@ -10,21 +10,30 @@ this off (each model then loads when a page first needs it).
 Without sign-in (demo mode) it listens on 127.0.0.1 only, so a demo is not open to the whole network;
 configure sign-in, or pass ``--server.address`` (or set ``STREAMLIT_SERVER_ADDRESS``), to serve others.
 It first checks the settings (a mistyped one stops it, named), then says where it listens and who can
-sign in, and sets Streamlit's upload cap to ``MEDAI_MAX_UPLOAD_MB`` unless one is given.
+sign in, and sets Streamlit's upload cap to ``MEDAI_MAX_UPLOAD_MB`` unless one is given. It starts itself
+again with ``MALLOC_ARENA_MAX=2`` unless that is set (see below).
 """
 
-import math
 import os
 import sys
-import time
-import tomllib
-from pathlib import Path
-from typing import Mapping, Sequence
 
-from streamlit.web import cli
+if __name__ == "__main__" and "MALLOC_ARENA_MAX" not in os.environ:
+    # Each browser session runs in threads of its own, and glibc gives threads their own malloc arenas, which
+    # keep freed memory: the server's memory grew by a session's worth with every visitor. glibc reads the
+    # cap at start-up only, so start again with it set (before the heavy imports below).
+    os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]],
+              {**os.environ, "MALLOC_ARENA_MAX": "2"})
 
-from medai import auth, config
-from pages.common import warm_up
+import math  # noqa: E402
+import time  # noqa: E402
+import tomllib  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Mapping, Sequence  # noqa: E402
+
+from streamlit.web import cli  # noqa: E402
+
+from medai import auth, config  # noqa: E402
+from pages.common import warm_up  # noqa: E402
 
 SECRETS = Path(__file__).with_name(".streamlit") / "secrets.toml"
 

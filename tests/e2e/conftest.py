@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -65,6 +66,8 @@ def server(tmp_path_factory):
                 server.kill()
                 pytest.fail("the app did not start:\n" + (folder / "streamlit.log").read_text()[-3000:])
             time.sleep(0.5)
+    # serve.py starts again with glibc's malloc arenas capped (a session's memory was otherwise kept after it closed)
+    assert "MALLOC_ARENA_MAX=2" in Path(f"/proc/{server.pid}/environ").read_bytes().decode().split("\0")
     yield url, db_url
     server.terminate()
     try:
