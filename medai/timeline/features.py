@@ -5,7 +5,7 @@ since the last observation (NaN when never observed); then the five descriptors 
 gender 0/1, height cm, ICU type 1–4, weight kg), the cut-off (h) and the number of variables
 observed. Added in icu-mortality 1.3.0, at the end (models read columns by name or all of them):
 nine bedside quantities the summaries cannot form (urine output totals, worst PaO2/FiO2, shock
-index, lowest MAP from either cuff or line) and, per variable, its spread and direction (SD,
+index, lowest MAP from either cuff or line, BUN/creatinine) and, per variable, its spread and direction (SD,
 median, second-half minus first-half mean, least-squares slope per hour). Missing stays missing
 (NaN): the trees route it, the network sees a 0 plus a mask.
 """
