@@ -177,7 +177,8 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
                                     float(risks[id(item)]), series.maximum, series.last,
                                     tuple(series.unrecorded_now()), series.single_three_now(), stay_hash(item))
             record_id = _record(store, RISK_MODEL, result.input_sha256, result.status, result.message, user, source,
-                                None if result.mortality_risk is None else f"risk {result.mortality_risk:.3f}",
+                                # In per cent, as the pages say it (the audit log's P(…) column keeps 0-1)
+                                None if result.mortality_risk is None else f"risk {100 * result.mortality_risk:.1f} %",
                                 None if result.mortality_risk is None else {"died_in_hospital": result.mortality_risk},
                                 share_ms if id(item) in risks else None)
             yield replace(result, record_id=record_id)
@@ -367,7 +368,7 @@ def timeline(stay: Stay, *, user: str = "anonymous", source: str = "python",
         survival_evidence = outcomes_in_bin(1.0 - float(survival[-1]),
                                             registry.card(SURVIVAL_MODEL)["curves"]["reliability"])
         survival_record = _record(store, SURVIVAL_MODEL, risk.input_sha256, risk.status, risk.message, user, source,
-                                  f"1-year survival {survival[-1]:.3f}", {"survival_365d": float(survival[-1])},
+                                  f"1-year survival {100 * survival[-1]:.0f} %", {"survival_365d": float(survival[-1])},
                                   took_ms)
         record_ids[SURVIVAL_MODEL] = survival_record
     similar = None

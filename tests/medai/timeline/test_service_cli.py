@@ -35,6 +35,9 @@ def test_risk_rows_and_audit(folder):
     assert {r.input_sha256 for r in records if r.input_sha256} == {r.input_sha256 for r in results[1:]}
     # Each answered stay's record says how long the model took for it; the unreadable file's has no model time.
     assert [r.duration_ms is not None and r.duration_ms > 0 for r in reversed(records)] == [False, True, True, True]
+    # The label in per cent, as the pages say it (the audit log showed "risk 0.833" beside the page's 83.3 %)
+    assert sorted(r.label for r in records if r.label) == sorted(f"risk {100 * r.mortality_risk:.1f} %"
+                                                                  for r in results[1:])
 
 
 def test_forecast_and_view():
