@@ -103,8 +103,9 @@ with feedback_tab:
     else:
         export_model = st.selectbox("Export the feedback on", reviewed, key="admin_export_model")
         dataset = reports.feedback_dataset(store, export_model)
-        st.write(f"**{len(dataset)}** reviewed input(s) with a label "
-                 f"({int((~dataset['unanimous']).sum())} where reviewers disagreed).")
+        # One row per reviewed record: the same image diagnosed in several sessions is several records.
+        st.write(f"**{len(dataset)}** reviewed record(s) with a label, of {dataset['input_sha256'].nunique()} "
+                 f"distinct input(s) ({int((~dataset['unanimous']).sum())} where reviewers disagreed).")
         st.caption(FOLD_IN.get(registry.get_spec(export_model).task, FOLD_IN_OTHER).format(model=export_model))
         recorded_download("Export feedback dataset (CSV)", kind="export.feedback", data=dataset.to_csv(index=False),
                           file_name=f"medai-feedback-{export_model}.csv", key=f"admin_feedback_export_{export_model}",
