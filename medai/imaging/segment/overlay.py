@@ -45,10 +45,18 @@ def hex_to_rgb(colour: str) -> np.ndarray:
     return np.array([int(value[i:i + 2], 16) for i in (0, 2, 4)], np.float32) / 255.0
 
 
-def boundary(mask: np.ndarray) -> np.ndarray:
-    """The 1-px inner boundary of a bool mask: its pixels with a 4-neighbour outside it (or off the image)."""
+def boundary(mask: np.ndarray, width: int = 1) -> np.ndarray:
+    """The inner boundary of a bool mask, ``width`` px thick: its pixels within ``width`` 4-neighbour steps of
+    the outside (or of the image's edge)."""
     mask = np.asarray(mask, bool)
-    return mask & ~ndimage.binary_erosion(mask, structure=ndimage.generate_binary_structure(2, 1), border_value=0)
+    return mask & ~ndimage.binary_erosion(mask, structure=ndimage.generate_binary_structure(2, 1), border_value=0,
+                                          iterations=width)
+
+
+def outline_width(shape: tuple[int, ...]) -> int:
+    """Outline thickness (px) for an image of ``shape``: 1 px per 384 px of its long side, so that an outline
+    stays visible when the picture is shown smaller (a tablet shows a 768-px picture about 450 px wide)."""
+    return max(1, round(max(shape[:2]) / 384))
 
 
 def compose(pixels: np.ndarray, masks: dict[str, np.ndarray], colours: dict[str, str], opacity: float,
@@ -66,7 +74,7 @@ def compose(pixels: np.ndarray, masks: dict[str, np.ndarray], colours: dict[str,
     opacity : float
         0 shows only the image, 1 only the colour, inside each drawn region.
     outline_only : bool
-        Draw each mask's 1-px boundary instead of its filled area.
+        Draw each mask's boundary (:func:`outline_width` thick) instead of its filled area.
     rgb : np.ndarray, optional
         (H, W, 3) uint8 colour image to draw on instead of ``pixels``.
 
@@ -80,7 +88,7 @@ def compose(pixels: np.ndarray, masks: dict[str, np.ndarray], colours: dict[str,
     for name, mask in masks.items():
         if mask.shape != base.shape[:2]:
             raise ValueError(f"Mask {name} is {mask.shape}; the image is {base.shape[:2]}.")
-        region = boundary(mask) if outline_only else np.asarray(mask, bool)
+        region = boundary(mask, outline_width(base.shape)) if outline_only else np.asarray(mask, bool)
         base[region] = (1.0 - opacity) * base[region] + opacity * hex_to_rgb(colours[name])
     return np.clip(np.rint(base * 255.0), 0, 255).astype(np.uint8)
 

@@ -7,8 +7,8 @@ import pytest
 
 from medai.errors import InputError
 from medai.imaging.segment.overlay import (DISAGREEMENT, PALETTE, boundary, compose, disagreement, hex_to_rgb,
-                                           read_mask_png, resize_mask, structure_colours, target_mask,
-                                           truth_targets)
+                                           outline_width, read_mask_png, resize_mask, structure_colours,
+                                           target_mask, truth_targets)
 from tests.conftest import jpeg_bytes, png_bytes
 
 
@@ -60,6 +60,14 @@ def test_compose_outline_only_draws_the_boundary_and_later_masks_on_top():
     assert (out[boundary(second)] == [0, 0, 255]).all()
     assert (out[boundary(first) & ~boundary(second)] == [255, 0, 0]).all()
     assert (out[first & ~boundary(first) & ~boundary(second)] == 0).all()  # inside stays the image
+
+
+def test_outlines_thicken_with_the_picture_so_they_stay_visible_when_shown_smaller():
+    assert [outline_width((h, w)) for h, w in [(20, 30), (751, 943), (768, 600), (1416, 1776)]] == [1, 2, 2, 5]
+    big = np.zeros((800, 800), bool)
+    big[100:300, 100:300] = True
+    out = compose(np.zeros(big.shape, np.float32), {"a": big}, {"a": "#ff0000"}, 1.0, outline_only=True)
+    assert (out[boundary(big, 2)] == [255, 0, 0]).all() and (out[big & ~boundary(big, 2)] == 0).all()
 
 
 def test_compose_draws_on_colour_images_and_checks_shapes():
