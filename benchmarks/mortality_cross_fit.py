@@ -70,8 +70,8 @@ def main() -> None:
     out = REPO / "benchmarks" / "results" / "mortality_cross_fit.json"
     earlier = json.loads(out.read_text()) if out.is_file() else {}
     earlier_recipes = earlier.get("earlier_recipes", {})
-    if earlier.get("cross_fitted") and earlier.get("recipe_version", "1.2.0") != recipe.VERSION:
-        earlier_recipes[earlier.get("recipe_version", "1.2.0")] = earlier["cross_fitted"]
+    if earlier.get("recipe_version") not in (None, recipe.VERSION):
+        earlier_recipes[earlier["recipe_version"]] = earlier["cross_fitted"]
     out.write_text(json.dumps({"recipe_version": recipe.VERSION, "validation_stays": len(val_idx),
                                "train_stays": len(train_idx), "one_fit_1_1_0": ONE_FIT_1_1_0,
                                "cross_fitted": {k: round(float(v), 4) for k, v in cross_fitted.items()},

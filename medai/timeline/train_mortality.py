@@ -163,7 +163,7 @@ def recipe_check() -> dict | None:
     if not path.is_file():
         return None
     measured = json.loads(path.read_text())
-    version = measured.get("recipe_version", "1.2.0")
+    version = measured["recipe_version"]
     return {"what": f"the {version} recipe trained on 1.1.0's 6,400 training stays only, scored on its 1,600 "
                     "validation stays, beside 1.1.0 (one fit, blend and calibration chosen on those stays) and "
                     "earlier cross-fitted recipes",
