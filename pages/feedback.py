@@ -41,6 +41,10 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
     saved = store.latest_feedback(record_id, user=user)  # this user's own verdict: one per user and record
     # Each reader's own form: another name typed in the same browser must not inherit (and save) this one's.
     key = f"{record_id}_{hashlib.sha256(user.encode()).hexdigest()[:12]}"
+    if st.session_state.pop(f"saved_{key}", False):
+        # The fields then start from what was stored, after the scrubbing, not from what was typed.
+        for field in (f"label_{key}", f"comment_{key}"):
+            st.session_state.pop(field, None)
     with st.popover(f"{title} ✓ saved" if saved else title, key=f"feedback_{key}"):
         # The form starts from this reader's saved verdict (a reader back at the screen must not save "agree"
         # over their own override by one click).
@@ -75,6 +79,7 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
             except MedAIError as exc:  # a failed write is shown, never swallowed
                 st.error(f"Feedback was not saved: {exc}", icon=":material/error:")
             else:
+                st.session_state[f"saved_{key}"] = True
                 st.rerun()  # the popover's label and the caption then say "saved", from the store
     if saved:
         stored = f" Comment as stored: “{saved.comment}”." if saved.comment else ""  # after the scrubbing

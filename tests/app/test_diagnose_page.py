@@ -201,3 +201,13 @@ def test_a_reader_back_at_the_screen_finds_their_own_override_in_the_form(diagno
     as_reader("Dr A").run()
     assert diagnose_page.radio(key=f"verdict_{key}").value == "override"
     assert diagnose_page.text_input(key=f"comment_{key}").value == "left base"
+
+
+def test_after_saving_the_form_shows_the_comment_as_stored_not_as_typed(diagnose_page):
+    diagnose_page.multiselect[0].set_value([FILMS[2]]).run()
+    key = next(b.key for b in diagnose_page.button if b.key.startswith("save_")).removeprefix("save_")
+    diagnose_page.text_input(key=f"comment_{key}").input("seen with Dr Jane Smith on 12/03/2024").run()
+    diagnose_page.button(key=f"save_{key}").click().run()
+    stored = AuditStore().latest_feedback(AuditStore().recent_predictions(1)[0].id, user="anonymous").comment
+    assert "Smith" not in stored and "12/03/2024" not in stored
+    assert diagnose_page.text_input(key=f"comment_{key}").value == stored
