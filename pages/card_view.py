@@ -192,8 +192,10 @@ def curve_figure(name: str, curve: Mapping[str, Any]) -> go.Figure:
         else:
             trace = go.Scatter(x=x, y=y, mode="markers" if name == "parity" else "lines", name=series_name)
         figure.add_trace(trace)
-    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=360,
-                         margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.25})
+    # The title sits just above the plot, under the band the chart's toolbar takes when hovered.
+    figure.update_layout(title={"text": title, "y": 1, "yref": "paper", "yanchor": "bottom", "pad": {"b": 6}},
+                         xaxis_title=x_title, yaxis_title=y_title, height=390,
+                         margin={"l": 10, "r": 10, "t": 70, "b": 10}, legend={"orientation": "h", "y": -0.25})
     return figure
 
 
