@@ -40,6 +40,7 @@ SHOWN = {"logS": "logS (log mol/L)", "logD": "logD (pH 7.4)", "bbb_penetration":
 # probability and its SD both read "0.00", as if the model were certain.
 UNITS = prediction_units()
 PERCENT = {column for column, unit in UNITS.items() if unit == "probability"}
+FULL_BAR_PERCENT, FULL_BAR_LOG_UNITS = 50, 2.0  # SDs at which a prediction says next to nothing
 PAGE_COLUMNS = ("structure", "models in domain", "max P(Tox21)")  # made here, not by the screen
 
 
@@ -190,8 +191,12 @@ def draw(result: ScreenResult) -> None:
         on_select="rerun", selection_mode="single-row", key="drug_table",
         column_config={**{SHOWN[c]: st.column_config.NumberColumn(SHOWN[c], format="%.1f %%" if c in PERCENT
                                                                   else "%.2f") for c in SHOWN},
-                       **{f"{c}_std": st.column_config.NumberColumn(f"{SHOWN[c]} ±", format="± %.1f %%" if c in PERCENT
-                                                                    else "± %.2f", width="small") for c in predicted},
+                       # A bar, so that an uncertain prediction stands out in a long column of numbers.
+                       **{f"{c}_std": st.column_config.ProgressColumn(
+                           "± SD", format="± %.1f %%" if c in PERCENT else "± %.2f", min_value=0,
+                           max_value=FULL_BAR_PERCENT if c in PERCENT else FULL_BAR_LOG_UNITS, width="small",
+                           help=f"Calibrated SD of {SHOWN[c]}")
+                          for c in predicted},
                        "max P(Tox21)": st.column_config.NumberColumn("max P(Tox21)", format="%.1f %%"),
                        # Pinned: the molecule stays in sight while a tablet scrolls the predictions sideways.
                        "structure": st.column_config.ImageColumn("structure", width="small", pinned=True),
@@ -201,7 +206,8 @@ def draw(result: ScreenResult) -> None:
                        "alerts": st.column_config.TextColumn("alerts", width="large"),
                        "logS_approved_pct": st.column_config.NumberColumn("logS pct (approved)", format="%.0f"),
                        "qed_approved_pct": st.column_config.NumberColumn("QED pct (approved)", format="%.0f")})
-    st.caption(f"± is the calibrated SD of the column before it; probabilities are in per cent. 'pct' is the percentile among "
+    st.caption(f"'± SD' is the calibrated SD of the column before it (its bar is full at {FULL_BAR_PERCENT} points "
+               f"or {FULL_BAR_LOG_UNITS:g} log units); probabilities are in per cent. 'pct' is the percentile among "
                f"{approved_drug_count():,} approved drugs (ClinTox). 'Lipinski pass' allows one violation. "
                "'nearest train sim.' and 'in domain' are those of the strictest model (the one whose training "
                "set the molecule is furthest from, for its cut-off); each model's figures are under 'All predictions' below. Structures are drawn for the "
