@@ -249,7 +249,7 @@ def draw(result: ScreenResult) -> None:
                                      theta=[RADAR_AXES[k] for k in axes + axes[:1]], fill="toself", name=molecule.id))
     figure.update_layout(polar={"radialaxis": {"range": [0, 100], "ticksuffix": " pct", "tickvals": [25, 50, 75],
                                                "tickfont": {"size": 9, "color": "grey"}}}, height=380,
-                         margin={"l": 60, "r": 60, "t": 30, "b": 30}, legend={"orientation": "h"})  # room for labels
+                         margin={"l": 80, "r": 80, "t": 30, "b": 30}, legend={"orientation": "h"})  # room for labels
     radar.plotly_chart(figure, width="stretch")
     radar.caption("Percentile of each value among approved drugs (50 = the median approved drug). A percentile "
                   "says where a value sits, not whether it is good: a high clinical-toxicity percentile is worse, "
@@ -260,10 +260,16 @@ def draw(result: ScreenResult) -> None:
                              "approved pct": round(molecule.percentiles.get(k, float("nan")), 0)}
                             for k, (v, s) in molecule.predictions.items()])
     with st.expander("All predictions"):
-        st.dataframe(details, placeholder="—", hide_index=True, width="stretch")
-        st.dataframe(pd.DataFrame([{"model": n, "nearest train similarity": round(s, 3), "cut-off": c,
+        # Fixed decimals: a trimmed "8" beside "0.6", or "1" beside "0.281", read as different precisions.
+        st.dataframe(details, placeholder="—", hide_index=True, width="stretch",
+                     column_config={"value": st.column_config.NumberColumn(format="%.2f"),
+                                    "± SD": st.column_config.NumberColumn(format="%.2f"),
+                                    "approved pct": st.column_config.NumberColumn(format="%.0f")})
+        st.dataframe(pd.DataFrame([{"model": n, "nearest train similarity": s, "cut-off": c,
                                     "in domain": s >= c} for n, (s, c) in molecule.domain_by_model.items()]),
-                     placeholder="—", hide_index=True, width="stretch")
+                     placeholder="—", hide_index=True, width="stretch",
+                     column_config={"nearest train similarity": st.column_config.NumberColumn(format="%.3f"),
+                                    "cut-off": st.column_config.NumberColumn(format="%.3f")})
 
     feedback_model = st.selectbox("Feedback on this screen's predictions of", list(result.models),
                                   key="drug_feedback_model")

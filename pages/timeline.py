@@ -19,8 +19,7 @@ from medai.timeline.forecast import MAX_STALE_H, input_ages, not_forecast
 from medai.timeline.sources import read_upload
 from medai.timeline.vocabulary import reference_ranges, variables
 from medai.timeline.mortality import too_little_data
-from medai.timeline.news2 import HIGH, MEDIUM
-from medai.timeline.news2 import PARAMETERS as NEWS2_PARAMETERS
+from medai.timeline.news2 import HIGH, MEDIUM, PARAMETERS as NEWS2_PARAMETERS
 from medai.timeline.service import (FORECAST_COLUMNS, FORECAST_MODEL, RISK_COLUMNS, RISK_MODEL, SIMILAR_MODEL,
                                     SURVIVAL_MODEL, TimelineView, timeline)
 from medai.timeline.similar import ICU_TYPES, UNLIKE_PERCENTILE, SimilarStays
@@ -118,14 +117,17 @@ def vitals_figure(view) -> go.Figure:
     # Labels on the right, over the forecast hours, where the NEWS2 line has ended.
     for level, colour, meaning in ((MEDIUM, "orange", "urgent response"), (HIGH, "red", "emergency")):
         figure.add_hline(y=level, line={"dash": "dot", "color": colour}, row=news_row, col=1,
-                         annotation_text=f"{level}: {meaning}", annotation_position="top right")
+                         annotation_text=f"{level}: {meaning}", annotation_position="top right",
+                         annotation_bgcolor="rgba(255, 255, 255, 0.8)")  # legible where the NEWS2 line crosses
     figure.add_trace(go.Scatter(x=view.risk_hours, y=100 * view.risk_curve, mode="lines+markers",
                                 marker={"size": 4, "color": "#6a3d9a"}, line={"color": "#6a3d9a"},
                                 name="mortality risk (%)"), row=risk_row, col=1)
     change = np.diff(100 * view.risk_curve, prepend=100 * view.risk_curve[:1])
-    figure.add_trace(go.Bar(x=view.risk_hours, y=change, name="change in risk that hour (percentage points)",
-                            marker={"color": np.where(change > 0, "crimson", "seagreen")}, opacity=0.5),
-                     row=risk_row, col=1, secondary_y=True)
+    for rose, colour, what in ((True, "crimson", "rose"), (False, "seagreen", "fell")):  # a legend swatch each
+        hours = (change > 0) == rose
+        figure.add_trace(go.Bar(x=view.risk_hours[hours], y=change[hours], marker={"color": colour}, opacity=0.5,
+                                name=f"risk {what} that hour (percentage points)"), row=risk_row, col=1,
+                         secondary_y=True)
     # Symmetric about 0, with 0 a tick (an overlaying axis otherwise syncs its ticks to the risk axis's).
     reach = 1.15 * max(1.0, float(np.max(np.abs(change))))
     step = next(s for s in (0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100) if 3 * s >= reach)
