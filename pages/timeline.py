@@ -6,38 +6,30 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from medai import registry
 from medai.cards import band_bias
 from medai.errors import MedAIError
 from medai.timeline.forecast import MAX_STALE_H, input_ages, not_forecast
 from medai.timeline.sources import read_upload
-from medai.timeline.vocabulary import reference_ranges, variables
+from medai.timeline.vocabulary import variables
 from medai.timeline.mortality import too_little_data
-from medai.timeline.news2 import HIGH, MEDIUM, PARAMETERS as NEWS2_PARAMETERS
+from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.service import (FORECAST_COLUMNS, FORECAST_MODEL, RISK_COLUMNS, RISK_MODEL, SIMILAR_MODEL,
                                     SURVIVAL_MODEL, TimelineView, timeline)
 from medai.timeline.similar import ICU_TYPES, UNLIKE_PERCENTILE, SimilarStays
 from pages.common import (audit_store, cached_model, current_user, keep_across_pages, logged_export, results_area,
                           open_page)
 from pages.feedback import feedback_control
+from pages.timeline_charts import labs_figure, vitals_figure
 
 open_page("pages/timeline.py")
 keep_across_pages("timeline_how", "timeline_sample")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "timeline"
-# Arterial line and cuff apart: six pressures with their bands in one panel could not be read apart.
-PANELS = (("Heart rate", ("HR",)), ("Blood pressure, arterial line", ("SysABP", "DiasABP", "MAP")),
-          ("Blood pressure, cuff", ("NISysABP", "NIDiasABP", "NIMAP")),
-          ("Respiratory rate", ("RespRate",)), ("Temperature", ("Temp",)), ("O2 saturation", ("SaO2",)))
-# One colour per variable, the same role alike in both pressure panels (systolic blue, diastolic red, mean green).
-COLOURS = {"HR": "#9467bd", "SysABP": "#1f77b4", "NISysABP": "#1f77b4", "DiasABP": "#d62728", "NIDiasABP": "#d62728",
-           "MAP": "#2ca02c", "NIMAP": "#2ca02c", "RespRate": "#ff7f0e", "Temp": "#8c564b", "SaO2": "#17becf"}
 FROM_WARD = "From the ward overview"
 KEPT_VIEWS = 20  # patients whose figures a session keeps, so that going back to one records nothing new
 OLD_INPUT_H = 2.0  # a forecast resting on an observation older than this is named under the chart
@@ -62,83 +54,14 @@ def patient_input() -> tuple[str, bytes]:
                                   "(patient_id,time,variable,value[,unit]) or a FHIR R4 Bundle of Observations (JSON)",
                                   type=["csv", "txt", "json"])
         return (upload.name, upload.getvalue()) if upload else ("", b"")
-    name = st.selectbox("Sample patient (PhysioNet 2012 set A, ODC-BY 1.0)", key="timeline_sample",
+    # None until picked, as on Diagnose: a visit alone assesses (and records) nobody.
+    name = st.selectbox("Sample patient (PhysioNet 2012 set A, ODC-BY 1.0)", key="timeline_sample", index=None,
                         options=sorted([p.name for p in SAMPLES.glob("*.txt")]
                                        + [p.name for p in SAMPLES.glob("long_format_*.csv")]),  # not the ward's file
+                        placeholder="Choose a sample patient",
                         help="These stays are in the models' training data: their figures illustrate, they are no "
                              "evidence of accuracy (the model cards have that).")
-    return name, (SAMPLES / name).read_bytes()
-
-
-def unit(name: str) -> str:
-    return variables()[name].unit
-
-
-def vitals_figure(view) -> go.Figure:
-    """Vitals panels with observed points and forecast medians and 80 % bands, then NEWS2 and the risk curve."""
-    stay = view.stay
-    rows = [(title, [n for n in names if n in stay.observed()]) for title, names in PANELS]
-    rows = [(title, names) for title, names in rows if names]
-    risk_title = "Mortality risk (%, line) and its hourly change (pp, bars)" + (
-        ": rough guesses, too little data" if too_little_data(stay) else "")  # as the headline's "—" says
-    unscored = bool(len(view.news2.missing)) and bool((view.news2.missing > len(NEWS2_PARAMETERS) / 2).all())
-    news2_title = "NEWS2 (points)" + (": not scored, most of its parameters not recorded" if unscored else "")
-    titles = [f"{t} ({unit(n[0])})" for t, n in rows] + [news2_title, risk_title]
-    # The risk panel's bars get their own axis on the right: a change in percentage points is not a risk.
-    specs = [[{}]] * (len(titles) - 1) + [[{"secondary_y": True}]]
-    figure = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.03,
-                           specs=specs)
-    for row, (_, names) in enumerate(rows, start=1):
-        for name in names:
-            colour, (times, values) = COLOURS[name], stay.series(name)
-            shown_name = variables()[name].label
-            # One legend entry per variable: hiding it hides its forecast and band too.
-            figure.add_trace(go.Scatter(x=times, y=values, mode="markers+lines", name=f"{shown_name} ({unit(name)})",
-                                        legendgroup=name, marker={"size": 4, "color": colour},
-                                        line={"width": 1, "color": colour}), row=row, col=1)
-            points = [f for f in view.forecasts if f.variable == name]
-            if points:
-                # From the last observation, not from "now": an old value must not look like a new reading.
-                x, last = [float(times[-1])] + [f.time for f in points], values[-1]
-                figure.add_trace(go.Scatter(x=x + x[::-1], y=[last] + [f.p90 for f in points]
-                                            + [f.p10 for f in points][::-1] + [last], mode="lines", fill="toself",
-                                            opacity=0.2, line={"width": 0, "color": colour}, legendgroup=name,
-                                            name=f"{shown_name} 80 % interval", showlegend=False, hoverinfo="skip"),
-                                 row=row, col=1)
-                figure.add_trace(go.Scatter(x=x, y=[last] + [f.p50 for f in points], mode="lines", legendgroup=name,
-                                            line={"dash": "dash", "color": colour}, showlegend=False,
-                                            name=f"{shown_name} forecast (median)"), row=row, col=1)
-    news_row, risk_row = len(rows) + 1, len(rows) + 2
-    # Fixed colours: the same line looks the same for every patient, and never like the red / green bars.
-    # An hour when most parameters were unrecorded is no score (each would count 0, as if normal): a gap, as "—".
-    scored = np.where(view.news2.missing > len(NEWS2_PARAMETERS) / 2, np.nan, view.news2.total)
-    figure.add_trace(go.Scatter(x=view.news2.hours, y=scored, mode="lines",
-                                line={"shape": "hv", "color": "#444444"}, name="NEWS2"), row=news_row, col=1)
-    # Labels on the right, over the forecast hours, where the NEWS2 line has ended.
-    for level, colour, meaning in ((MEDIUM, "orange", "urgent response"), (HIGH, "red", "emergency")):
-        figure.add_hline(y=level, line={"dash": "dot", "color": colour}, row=news_row, col=1,
-                         annotation_text=f"{level}: {meaning}", annotation_position="top right",
-                         annotation_bgcolor="rgba(255, 255, 255, 0.8)")  # legible where the NEWS2 line crosses
-    figure.add_trace(go.Scatter(x=view.risk_hours, y=100 * view.risk_curve, mode="lines+markers",
-                                marker={"size": 4, "color": "#6a3d9a"}, line={"color": "#6a3d9a"},
-                                name="mortality risk (%)"), row=risk_row, col=1)
-    change = np.diff(100 * view.risk_curve, prepend=100 * view.risk_curve[:1])
-    for rose, colour, what in ((True, "crimson", "rose"), (False, "seagreen", "fell")):  # a legend swatch each
-        hours = (change > 0) == rose
-        figure.add_trace(go.Bar(x=view.risk_hours[hours], y=change[hours], marker={"color": colour}, opacity=0.5,
-                                name=f"risk {what} that hour (percentage points)"), row=risk_row, col=1,
-                         secondary_y=True)
-    # Symmetric about 0, with 0 a tick (an overlaying axis otherwise syncs its ticks to the risk axis's).
-    reach = 1.15 * max(1.0, float(np.max(np.abs(change))))
-    step = next(s for s in (0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100) if 3 * s >= reach)
-    figure.update_yaxes(title_text="pp", row=risk_row, col=1, secondary_y=True, showgrid=False, zeroline=True,
-                        range=[-reach, reach], tickmode="linear", tick0=0, dtick=step)
-    figure.update_xaxes(title_text="hours since ICU admission", row=risk_row, col=1)
-    plot_height = 190 * len(titles) - 80
-    # The legend hangs a fixed 70 px below the plot area (clear of the axis title), however many panels.
-    figure.update_layout(height=plot_height + 40 + 190, margin={"l": 50, "r": 30, "t": 40, "b": 190},
-                         legend={"orientation": "h", "y": -70 / plot_height, "yanchor": "top"})
-    return figure
+    return (name, (SAMPLES / name).read_bytes()) if name else ("", b"")
 
 
 def forecast_table(forecasts) -> pd.DataFrame:
@@ -155,35 +78,6 @@ def forecast_inputs_note(stay) -> str:
     missing = not_forecast(stay)
     return ((f"Forecast from an older observation (hours before {stay.hours:.1f} h): {', '.join(old)}. " if old else "")
             + (f"Not forecast: {', '.join(missing)}. " if missing else ""))
-
-
-def labs_figure(stay) -> go.Figure | None:
-    """Up to nine of the most measured labs, one small panel each, over a green band of the typical adult
-    reference interval where there is one."""
-    counts = {n: len(stay.series(n)[0]) for n in stay.observed() if variables()[n].group == "lab"}
-    shown = sorted(counts, key=lambda n: -counts[n])[:9]
-    if not shown:
-        return None
-    columns = 3
-    figure = make_subplots(rows=int(np.ceil(len(shown) / columns)), cols=columns, shared_xaxes=True,
-                           subplot_titles=[f"{variables()[n].label} ({unit(n)})" for n in shown])
-    for k, name in enumerate(shown):
-        times, values = stay.series(name)
-        row, col = k // columns + 1, k % columns + 1
-        figure.add_trace(go.Scatter(x=times, y=values, mode="markers+lines", name=name, showlegend=False),
-                         row=row, col=col)
-        if name in reference_ranges():  # the band sets the scale: 137 → 136 mmol/L must not look dramatic
-            low, high = reference_ranges()[name]
-            figure.add_hrect(y0=low, y1=high, fillcolor="seagreen", opacity=0.12, line_width=0, row=row, col=col)
-            bottom, top = min(low, float(np.min(values))), max(high, float(np.max(values)))
-            margin = 0.25 * (top - bottom)  # the band's edges stay in sight
-            figure.update_yaxes(range=[bottom - margin, top + margin], row=row, col=col)
-    figure.update_xaxes(showticklabels=True)  # every panel keeps its time axis, not only the bottom row
-    figure.update_xaxes(title_text="hours since ICU admission", row=int(np.ceil(len(shown) / columns)))
-    # A taller top margin keeps the first row's titles clear of the chart's toolbar.
-    figure.update_layout(height=230 * int(np.ceil(len(shown) / columns)) + 30,
-                         margin={"l": 40, "r": 20, "t": 70, "b": 40})
-    return figure
 
 
 st.title("Patient timeline")

@@ -29,7 +29,10 @@ MAX_FILES = 200  # PhysioNet files uploaded at once; a bigger ward comes as one 
 
 def ward_input() -> list[tuple[str, bytes]]:
     """[(file name, bytes)] the user chose; empty when nothing yet."""
-    how = st.radio("Patients", ["Sample ward", "Upload files"], horizontal=True, key="ward_how")
+    # Nothing chosen at first, as on Diagnose: a visit alone ranks (and records) nobody.
+    how = st.radio("Patients", ["Sample ward", "Upload files"], horizontal=True, key="ward_how", index=None)
+    if how is None:
+        return []
     if how == "Sample ward":
         st.caption("Twelve ICU stays from PhysioNet 2012 set A (ODC-BY 1.0), each seen at a different hour of its "
                    "stay, as a ward is at one moment. They are in the model's training data: an illustration.")

@@ -22,6 +22,16 @@ def timeline_page() -> AppTest:
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
     app.run()
     app.switch_page("pages/timeline.py").run()
+    assert not app.exception and _records() == 0
+    return _first_sample(app)
+
+
+def _first_sample(app: AppTest) -> AppTest:
+    """A visit alone assesses nobody (nothing recorded); then the first sample patient is chosen."""
+    assert not app.get("plotly_chart") and not any(m.label == "Death in hospital" for m in app.metric)
+    assert any("Pick a sample patient" in i.value for i in app.info)
+    sample = app.selectbox(key="timeline_sample")
+    sample.set_value(sample.options[0]).run()
     assert not app.exception
     return app
 
@@ -185,6 +195,7 @@ def test_a_band_the_model_overestimated_in_validation_is_said_plainly(monkeypatc
         app.run()
         app.switch_page("pages/timeline.py").run()
         assert not app.exception
+        _first_sample(app)
         bias = [c.value for c in app.caption if "In this band the model overestimated the risk of death in hospital "
                 "in validation: read its figure as high." in c.value]
         assert bool(bias) == said

@@ -20,6 +20,10 @@ def ward_page() -> AppTest:
     app.run()
     app.switch_page("pages/ward.py").run()
     assert not app.exception
+    # A visit alone ranks nobody (nothing recorded); then the sample ward is chosen.
+    assert _records() == 0 and not app.dataframe and any("Pick the sample ward" in i.value for i in app.info)
+    app.radio[0].set_value("Sample ward").run()
+    assert not app.exception
     return app
 
 
@@ -108,9 +112,12 @@ def test_a_patient_opened_again_in_the_session_is_not_recorded_again(ward_page):
     assert not ward_page.exception and ward_page.radio(key="timeline_how").value == "From the ward overview"
     opened = _records()
     ward_page.radio(key="timeline_how").set_value("Sample patient").run()
+    first = ward_page.selectbox(key="timeline_sample").options[0]
+    ward_page.selectbox(key="timeline_sample").set_value(first).run()
     sample = _records() - opened
     ward_page.radio(key="timeline_how").set_value("From the ward overview").run()
     ward_page.radio(key="timeline_how").set_value("Sample patient").run()
+    ward_page.selectbox(key="timeline_sample").set_value(first).run()
     assert not ward_page.exception and sample > 0 and _records() == opened + sample
 
 

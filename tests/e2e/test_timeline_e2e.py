@@ -25,6 +25,10 @@ def test_sample_patient_risk_charts_and_feedback(server):
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
             page.set_default_timeout(TIMEOUT_MS)  # the server may still be loading other models
             page.goto(f"{url}/timeline", timeout=TIMEOUT_MS)
+            expect(page.get_by_text("Pick a sample patient or upload a file to begin.")).to_be_visible()
+            assert len(AuditStore(db_url).recent_predictions(limit=10_000)) == before, "a visit alone records nothing"
+            page.locator("[data-testid='stSelectbox']").filter(has_text="Sample patient").click()
+            page.get_by_role("option").first.click()
             try:
                 expect(page.get_by_text("Death in hospital", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
             finally:
@@ -67,6 +71,7 @@ def test_ward_overview_ranks_the_sample_ward_and_opens_a_patient(server):
             name.fill("dr.ward")
             name.press("Enter")
             page.get_by_role("link", name="Ward overview").click()
+            page.get_by_text("Sample ward", exact=True).click()
             grid = page.locator("[data-testid='stDataFrame']").first
             try:
                 expect(page.get_by_text("12 patients ranked")).to_be_visible(timeout=TIMEOUT_MS)
