@@ -209,7 +209,7 @@ def _headline_figure(figure: Mapping[str, Any]) -> None:
     delta = description = None
     if baselines:
         name, base = next(iter(baselines.items()))
-        delta, description = f"{figure['value'] - base:+.4g}", f"vs {name}"
+        delta, description = f"{figure['value'] - base:+.3g}", f"vs {name}"
     interval = figure.get("ci95")
     notes = [f"95 % CI {fmt(interval[0])} – {fmt(interval[1])}" if interval else "no interval given",
              figure.get("split", "")]
