@@ -39,7 +39,10 @@ def read_requests(model_name: str) -> list[tuple[str, str, bytes | Path]]:
     uploads = st.file_uploader("Chest X-rays (PNG, JPEG or DICOM; the file type is checked by its content)",
                                accept_multiple_files=True, key="uploads")
     samples = sorted(path.name for path in SAMPLES.glob("*") if path.is_file() and path.suffix != ".md")
-    chosen = st.multiselect("…or try sample images", samples)
+    # Chest X-rays first; the others stay, marked, to show what a refusal looks like (as on Segment).
+    chosen = st.multiselect("…or try sample images", sorted(samples, key=lambda name: not name.startswith("cxr_")),
+                            format_func=lambda name: name if name.startswith("cxr_") else
+                            f"{name} (not a chest X-ray: shows a refusal)")
     requests: list[tuple[str, str, bytes | Path]] = [
         (f"{model_name}|upload|{upload.file_id}", upload.name, upload.getvalue()) for upload in uploads or []]
     requests += [(f"{model_name}|sample|{name}", name, SAMPLES / name) for name in chosen]
