@@ -80,8 +80,9 @@ def read_request(model_name: str) -> tuple[str, str, bytes | Path] | None:
 
 def legend(items: list[tuple[str, str]]) -> str:
     """One line of coloured swatches with their names (HTML for ``st.markdown``)."""
-    swatch = ('<span style="display:inline-block;width:0.9em;height:0.9em;background:{};border:1px solid #555;'
-              'vertical-align:middle;margin:0 0.3em 0 0.9em"></span>{}')
+    # Each swatch and its name unbroken: a narrow column put a swatch at a line's end and its name on the next.
+    swatch = ('<span style="white-space:nowrap"><span style="display:inline-block;width:0.9em;height:0.9em;'
+              'background:{};border:1px solid #555;vertical-align:middle;margin:0 0.3em 0 0.9em"></span>{}</span> ')
     return "".join(swatch.format(colour, name) for name, colour in items)
 
 
