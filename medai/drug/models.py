@@ -16,6 +16,7 @@ import numpy as np
 
 from medai.drug.featurize import MORGAN_BITS, nearest_similarity
 from medai.drug.graphs import GraphNetwork, MolGraph, batch_graphs
+from medai.threads import single_threaded
 
 MLP_FINGERPRINT_BITS = 1024
 PREDICT_CHUNK = 8192
@@ -225,6 +226,7 @@ class PropertyModel:
         """Weighted mean over the first axis of (n_members, ...) member outputs."""
         return np.tensordot(self.member_weights(), members, axes=1)
 
+    @single_threaded
     def predict(self, features: np.ndarray, graphs: Sequence[MolGraph] | None = None) -> dict[str, TaskPrediction]:
         """Calibrated predictions per task for features of shape (n, n_features) (and the molecules'
         graphs, when the model has graph networks).

@@ -15,6 +15,7 @@ import joblib
 import numpy as np
 
 from medai.registry import ModelSpec
+from medai.threads import single_threaded
 from medai.timeline.io import Stay
 from medai.timeline.vocabulary import descriptors, set_aside_values, variable_names, variables
 
@@ -138,6 +139,7 @@ class ForecastModel:
     sd: dict[str, float]
     margin: float
 
+    @single_threaded
     def predict_rows(self, rows: np.ndarray, which: list[str]) -> np.ndarray:
         """(n, 3) p10/p50/p90 in the variable's unit for rows from :func:`examples`."""
         if not len(rows):

@@ -15,6 +15,7 @@ import numpy as np
 
 from medai.calibration import PlattCalibrator
 from medai.registry import ModelSpec
+from medai.threads import single_threaded
 from medai.timeline.features import feature_matrix
 from medai.timeline.io import Stay, clipped
 from medai.timeline.vocabulary import mislabelled_units, variable_names
@@ -106,6 +107,7 @@ class MortalityModel:
         sequence = SequenceModel([self.sequence.nets[fold]], self.sequence.scaling)
         return replace(self, gbms=[self.gbms[fold]], nets=[self.nets[fold]], sequence=sequence)
 
+    @single_threaded
     def predict(self, stays: list[Stay], cutoffs: list[float | None] | None = None) -> np.ndarray:
         """Risk of each stay from its data up to ``cutoffs[i]`` h (default: all of it), shape (n,)."""
         if not stays:
@@ -115,6 +117,7 @@ class MortalityModel:
         sequence_logit = self.sequence.logit_at(stays, hours)
         return self.calibrator.predict(self.combined_logit(feature_matrix(stays, list(hours)), sequence_logit))
 
+    @single_threaded
     def risk_curve(self, stay: Stay, hours: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(hours, risk) recomputed from the data up to each whole hour and the last observation, shape (t,)."""
         if hours is None:

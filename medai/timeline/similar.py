@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from medai.registry import ModelSpec
+from medai.threads import single_threaded
 from medai.timeline.features import feature_names, feature_matrix
 from medai.timeline.io import Stay
 from medai.timeline.survival import HORIZON_DAYS, KEY_VARIABLES
@@ -236,6 +237,7 @@ class SimilarStaysModel:
             chosen.append(pool[nearest]), distances.append(gaps[nearest].mean())
         return np.array(chosen), np.array(distances)
 
+    @single_threaded
     def predict(self, stays: list[Stay]) -> list[SimilarStays]:
         """What happened to each stay's neighbours (each compared from all its data so far)."""
         answers = []

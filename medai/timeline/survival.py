@@ -19,6 +19,7 @@ import joblib
 import numpy as np
 
 from medai.registry import ModelSpec
+from medai.threads import single_threaded
 from medai.timeline.features import feature_names, summary_features
 from medai.timeline.io import Stay
 
@@ -96,6 +97,7 @@ class CoxModel:
         return self.days, self.curves(summary_features(stay)[None, :])[0]
 
 
+@single_threaded
 def booster_log_odds(boosters: list, features: np.ndarray) -> np.ndarray:
     """Mean log-odds of death within a year over ``boosters``, shape (n,), from (n, F) summary features."""
     odds = [np.clip(booster.predict_proba(features)[:, 1], 1e-6, 1 - 1e-6) for booster in boosters]
