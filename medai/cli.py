@@ -213,14 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Diagnose images into a CSV, one row per image (a folder is read recursively): file, "
                     "p_<label> for each of the model's labels (calibrated probabilities), label, uncertainty, status "
                     "(ok; refused: not an image the model knows, with why; error: cannot be read), message, "
-                    "threshold, model, model_version, input_sha256, heat_in_lungs. Exit codes: 0 every row ok or "
+                    "threshold, model, model_version, input_sha256, heat_in_lungs (with --heatmaps only). Exit codes: 0 every row ok or "
                     "refused; 1 at least one error row; 2 nothing could run (one line on stderr).")
     diagnose.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR", help="image files or folders of them")
     diagnose.add_argument("--model", default="cxr-pneumonia", help="registry name (see 'models')")
     diagnose.add_argument("--output", "-o", default="-", help="CSV file to write ('-' = standard output)")
     diagnose.add_argument("--user", default=os.environ.get("USER", "cli"), help="name for the audit trail")
     diagnose.add_argument("--no-audit", action="store_true", help="do not record predictions in the audit store")
-    diagnose.add_argument("--heatmaps", metavar="DIR", help="also write each Grad-CAM heat map as a 16-bit PNG")
+    diagnose.add_argument("--heatmaps", metavar="DIR", help="also write each Grad-CAM heat map as a 16-bit PNG, and fill "
+                          "heat_in_lungs (no heat map is made without it: faster)")
     diagnose.add_argument("--quiet", action="store_true", help="no progress bar")
     diagnose.set_defaults(run=run_diagnose)
 

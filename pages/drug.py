@@ -61,8 +61,8 @@ def molecule_input() -> tuple[str, bytes, str]:
                             placeholder="CC(=O)Oc1ccccc1C(=O)O aspirin", height=140, key="drug_text")
         return "pasted", text.encode(), "text"
     if how == "Upload a file":
-        upload = st.file_uploader("CSV with a 'smiles' column (and optional id/name), .smi, or SDF",
-                                  type=["csv", "tsv", "smi", "txt", "sdf", "sd"])
+        upload = st.file_uploader("CSV with a 'smiles' column (and optional id/name), .smi, or SDF (gzipped too)",
+                                  type=["csv", "tsv", "smi", "txt", "sdf", "sd", "gz"])
         return (upload.name, upload.getvalue(), "file") if upload else ("", b"", "file")
     name = st.selectbox("Sample file", sorted(p.name for p in SAMPLES.glob("*.csv")), key="drug_sample")
     return name, (SAMPLES / name).read_bytes(), "file"

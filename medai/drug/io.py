@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zlib
 from dataclasses import dataclass
 
 from rdkit import Chem
@@ -152,15 +153,36 @@ def read_sdf(data: bytes) -> list[MoleculeInput]:
     return _capped(rows)
 
 
+def gunzipped(data: bytes) -> bytes:
+    """The content of a gzip file (every member), refused once it passes :data:`MAX_INPUT_BYTES`: a small
+    file can expand a thousandfold."""
+    content, rest = bytearray(), data
+    try:
+        while rest:
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            content += inflater.decompress(rest, MAX_INPUT_BYTES + 1 - len(content))
+            if len(content) > MAX_INPUT_BYTES:
+                raise InputTooLargeError(f"The file unpacks to more than {MAX_INPUT_BYTES // 2**20} MB.")
+            if not inflater.eof:
+                raise InputError("This gzip file ends early (cut off in a copy?); it could not be unpacked.")
+            rest = inflater.unused_data
+    except zlib.error as exc:
+        raise InputError("This gzip file is damaged; it could not be unpacked.") from exc
+    return bytes(content)
+
+
 def read_molecules(data: bytes, file_name: str = "") -> list[MoleculeInput]:
-    """Read a molecule file, choosing the reader by content (an SD file has ``$$$$`` records),
-    then by extension (``.smi``/``.txt`` are SMILES lines), else CSV.
+    """Read a molecule file, choosing the reader by content (an SD file has ``$$$$`` records; a gzip file is
+    unpacked first, as MoleculeNet's are shipped), then by extension (``.smi``/``.txt`` are SMILES lines),
+    else CSV.
 
     Raises
     ------
     InputError
         When the file as a whole cannot be read (empty, binary, no SMILES column, too large).
     """
+    if data[:2] == b"\x1f\x8b":
+        data, file_name = gunzipped(data), file_name.removesuffix(".gz").removesuffix(".GZ")
     if not data.strip():
         raise InputError("The file is empty.")
     head = data[:1 << 16]

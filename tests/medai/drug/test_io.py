@@ -1,8 +1,11 @@
 """Molecule files: CSV, .smi, SDF and pasted text; bad rows keep their place with a message."""
 
+import gzip
+
 import pytest
 from rdkit import Chem
 
+from medai.drug import io as drug_io
 from medai.drug.io import read_csv, read_molecules, read_sdf, read_smiles_lines
 from medai.errors import InputError
 
@@ -39,6 +42,19 @@ def test_csv_without_smiles_column_is_refused():
 def test_an_excel_unicode_text_export_is_read():
     rows = read_molecules("name\tsmiles\nethanol\tCCO\n".encode("utf-16"), "export.csv")
     assert [(r.id, r.smiles) for r in rows] == [("ethanol", "CCO")]
+
+
+def test_a_gzipped_file_is_read_as_its_content_and_a_bomb_or_a_cut_one_refused(monkeypatch):
+    table = b"smiles,name\nCCO,ethanol\nc1ccccc1,benzene\n"
+    rows = read_molecules(gzip.compress(table), "tox21.csv.gz")  # as MoleculeNet ships its files
+    assert [(r.id, r.smiles) for r in rows] == [("ethanol", "CCO"), ("benzene", "c1ccccc1")]
+    lines = read_molecules(gzip.compress(b"CCO ethanol\n"), "list.smi.gz")  # the inner extension still counts
+    assert [(r.id, r.smiles) for r in lines] == [("ethanol", "CCO")]
+    with pytest.raises(InputError, match="ends early"):
+        read_molecules(gzip.compress(table)[:-12], "x.csv.gz")
+    monkeypatch.setattr(drug_io, "MAX_INPUT_BYTES", 1000)
+    with pytest.raises(InputError, match="unpacks to more than"):
+        read_molecules(gzip.compress(b"C" * 5000), "bomb.csv.gz")
 
 
 def test_binary_file_is_refused():
