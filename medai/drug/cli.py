@@ -79,7 +79,7 @@ def run_optimize(args: argparse.Namespace) -> int:
         raise InputError(f"optimize takes one lead SMILES, not a file: screen {args.smiles} first "
                          "(python -m medai screen FILE) and pass the chosen row's canonical_smiles.")
     weights = dict(zip(OBJECTIVES, args.weights)) if args.weights else None
-    output = _open_output(args.output)
+    output = _open_output(args.output)  # before the work: an unwritable path fails at once
     try:
         with tqdm(unit="molecule", desc="screening the lead and its analogues", file=sys.stderr,
                   disable=args.quiet) as bar:
@@ -90,12 +90,26 @@ def run_optimize(args: argparse.Namespace) -> int:
         writer = csv.DictWriter(output, fieldnames=ANALOGUE_COLUMNS)  # the whole header, even with no analogue
         writer.writeheader()
         writer.writerows(item.row() for item in ranked)
-    finally:
-        if output is not sys.stdout:
+    except BaseException:
+        if output is not sys.stdout:  # no empty file is left to be taken for a result
             output.close()
+            Path(args.output).unlink(missing_ok=True)
+        raise
+    if output is not sys.stdout:
+        output.close()
     if not ranked:
         print("No analogue passed the similarity and alert filters.", file=sys.stderr)
+    elif len(ranked) < args.n:
+        print(f"Kept {len(ranked)} of the {args.n} asked for: no more analogues passed the similarity and alert "
+              "filters.", file=sys.stderr)
     return EXIT_OK
+
+
+def _at_least_one(text: str) -> int:
+    """argparse type: a whole number ≥ 1."""
+    if not text.lstrip("+").isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -129,7 +143,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                     "in_domain, logS, logD, clinical_toxicity, bbb_penetration. Exit codes: 0 written (perhaps no "
                     "analogue, said on stderr); 2 the lead is not a valid molecule.")
     optimize.add_argument("smiles", metavar="SMILES")
-    optimize.add_argument("--n", type=int, default=20, help="analogues to keep (best first)")
+    optimize.add_argument("--n", type=_at_least_one, default=20, help="analogues to keep (best first)")
     optimize.add_argument("--min-similarity", type=float, default=0.4, help="Tanimoto bound to the lead (0-1)")
     optimize.add_argument("--weights", type=float, nargs=4, default=None,
                           metavar=("ACTIVITY", "SOLUBILITY", "SAFETY", "QED"),

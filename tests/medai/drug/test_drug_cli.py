@@ -59,6 +59,7 @@ def test_optimize_writes_ranked_analogues(tmp_path):
     assert {r["lead_score"] for r in rows} == {rows[0]["lead_score"]} and 0 <= lead_score <= 1
     assert all((r["better_than_lead"] == "True") == (float(r["score"]) > lead_score) for r in rows)
     assert main(["optimize", "not a smiles", "--output", str(tmp_path / "b.csv")]) == 2
+    assert not (tmp_path / "b.csv").exists(), "no empty file left to be taken for a result"
     assert main(["optimize", SAMPLE, "--output", str(tmp_path / "c.csv")]) == 2  # a file, not a lead SMILES
     assert list(rows[0]) == list(ANALOGUE_COLUMNS)
 
@@ -100,3 +101,18 @@ def test_large_input_uses_worker_processes_through_python_m_medai(tmp_path):
         for column in ("canonical_smiles", "logS", "tox21_SR-p53_std", "bace1_active", "nearest_train_similarity",
                        "qed", "alerts", "logD_approved_pct", "mw_approved_pct"):
             assert worker_row[column] == str(own_row[column]), column
+
+
+def test_optimize_says_when_it_keeps_fewer_than_asked_and_refuses_a_count_below_one(tmp_path, capsys):
+    out = tmp_path / "few.csv"
+    assert main(["optimize", "CC(=O)Nc1ccc(O)cc1", "--n", "100", "--output", str(out), "--no-audit", "--quiet"]) == 0
+    kept = len(read(out))
+    assert kept < 100 and f"Kept {kept} of the 100 asked for" in capsys.readouterr().err
+    for count in ("-3", "0", "two"):
+        try:
+            main(["optimize", "CCO", "--n", count, "--no-audit"])
+        except SystemExit as exit_:  # argparse: usage and one line on stderr
+            assert exit_.code == 2
+        else:
+            raise AssertionError(f"--n {count} was accepted")
+        assert "must be a whole number of at least 1" in capsys.readouterr().err
