@@ -21,6 +21,8 @@ def _read_input(argument: str) -> tuple[list, bytes]:
     from medai.drug.io import MAX_INPUT_BYTES, read_molecules
 
     path = Path(argument)
+    if path.is_dir():
+        raise InputError(f"{argument} is a folder: screen takes one file (CSV, .smi or SD file).")
     if not path.is_file():
         raise InputError(f"No such input file: {argument}.")
     if path.stat().st_size > MAX_INPUT_BYTES:

@@ -36,6 +36,7 @@ def test_screen_keeps_the_inputs_own_columns(tmp_path):
 
 def test_screen_unreadable_input_exits_2(tmp_path, capsys):
     assert main(["screen", str(tmp_path / "missing.csv"), "--quiet"]) == 2
+    assert main(["screen", str(tmp_path), "--quiet"]) == 2 and "is a folder" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     assert main(["screen", str(bad), "--quiet"]) == 2
