@@ -3,6 +3,8 @@ model per screen, row details with the radar chart, and the optimisation panel."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -35,6 +37,9 @@ def test_sample_molecules_screen_once(drug_page):
     # Predictions are numbers (a column sorts by value), each followed by its SD.
     assert table["logS (log mol/L)"].dtype.kind == "f" and table["logS_std"].dtype.kind == "f"
     assert list(table.columns).index("logS_std") == list(table.columns).index("logS (log mol/L)") + 1
+    # Each SD is a bar as well as a number, so that an uncertain prediction stands out in a long column.
+    config = json.loads(drug_page.dataframe[0].proto.columns)
+    assert config["logS_std"]["type_config"]["type"] == "progress" and config["logS_std"]["label"] == "± SD"
     # Probabilities in per cent, so that a rare event's 0.004 reads 0.4 %, not 0.00.
     screened = [m for m in drug_page.session_state.drug_result.molecules if m.valid]
     shown = table["P(clin. tox)"].dropna().to_numpy()
