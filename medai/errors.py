@@ -22,6 +22,10 @@ class InputTooLargeError(InputError):
     """The file exceeds the byte or pixel cap."""
 
 
+class ArchiveCutShortError(InputError):
+    """An archive breaks off (cut in a copy, or damaged) after some of its files were read."""
+
+
 class InvalidMoleculeError(InputError):
     """A SMILES (or a record of an SD file) does not describe a valid molecule."""
 

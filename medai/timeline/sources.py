@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import tarfile
+import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from medai.errors import InputError, InputTooLargeError
+from medai.errors import ArchiveCutShortError, InputError, InputTooLargeError
 from medai.timeline.io import MAX_FILE_BYTES, MAX_STAYS, Stay, read_long_csv, read_physionet
 
 MAX_ARCHIVE_BYTES = 500 * 2**20  # a .tar.gz of stay files (uncompressed members counted)
@@ -23,22 +24,37 @@ OUTCOMES_HEADER = b"RecordID,SAPS-I,SOFA,"
 
 
 def iter_tar(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:
-    """(member name, bytes) of every ``.txt`` file in a ``.tar.gz``, sorted by name, without extracting to disk."""
-    total = 0
+    """(member name, bytes) of every ``.txt`` file in a ``.tar.gz``, sorted by name, without extracting to disk.
+
+    Raises
+    ------
+    InputError
+        Nothing in it can be read, or it holds too much.
+    ArchiveCutShortError
+        After the files read before a break (an archive cut in a copy, or damaged) were yielded.
+    """
+    files: list[tuple[str, bytes]] = []
+    total, broken = 0, None
     try:
-        with tarfile.open(path, "r:gz") as archive:
-            members = sorted((m for m in archive.getmembers() if m.isfile() and m.name.endswith(".txt")
-                              and not Path(m.name).name.startswith(".")), key=lambda m: m.name)
-            if len(members) > MAX_STAYS:
-                raise InputTooLargeError(f"The archive holds more than {MAX_STAYS:,} files.")
-            for member in members:
+        with tarfile.open(path, "r|gz") as archive:  # streamed: the files before a break are kept
+            for member in archive:
+                if not member.isfile() or not member.name.endswith(".txt") or Path(member.name).name.startswith("."):
+                    continue
+                if len(files) >= MAX_STAYS:
+                    raise InputTooLargeError(f"The archive holds more than {MAX_STAYS:,} files.")
                 total += member.size
                 if total > MAX_ARCHIVE_BYTES:
                     raise InputTooLargeError(f"The archive unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB.")
                 handle = archive.extractfile(member)
-                yield member.name, handle.read() if handle else b""
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise InputError("The archive cannot be read as a .tar.gz.") from exc
+                files.append((member.name, handle.read() if handle else b""))
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        if not files:
+            raise InputError("The archive cannot be read as a .tar.gz.") from exc
+        broken = exc
+    yield from sorted(files)
+    if broken is not None:
+        raise ArchiveCutShortError(f"The archive breaks off (cut in a copy, or damaged) after {len(files)} patient "
+                                   "files, which were read; any after the break are missing.") from broken
 
 
 def stay_files(folder: Path) -> list[Path]:
@@ -102,8 +118,17 @@ def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError
 
 
 def _from_archive(path: Path, prefix: str) -> Iterator[Stay | tuple[str, InputError]]:
-    """Every PhysioNet file of a ``.tar.gz``, its ``source`` ``prefix`` + the member's name."""
-    for name, data in iter_tar(path):
+    """Every PhysioNet file of a ``.tar.gz``, its ``source`` ``prefix`` + the member's name; an archive that
+    breaks off ends with an error item for the rest, named by the archive."""
+    files = iter_tar(path)
+    while True:
+        try:
+            name, data = next(files)
+        except StopIteration:
+            return
+        except ArchiveCutShortError as exc:
+            yield path.name, exc
+            return
         if data.startswith(OUTCOMES_HEADER):
             continue
         try:

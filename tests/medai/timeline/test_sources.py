@@ -4,6 +4,7 @@ an error item in its place), one file, an upload; empty inputs named as such."""
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 
 import pytest
@@ -29,6 +30,22 @@ def test_tar_and_folder(tmp_path):
     folder = tmp_path / "folder"
     folder.mkdir()
     (folder / "132539.txt").write_bytes(PHYSIONET)
+    # An archive cut in a copy: the patients before the break are read, the break is one error item.
+    big = tmp_path / "big.tar.gz"
+    with tarfile.open(big, "w:gz") as tar:
+        for k in range(40):
+            info = tarfile.TarInfo(f"set/{k:03d}.txt")
+            data = PHYSIONET + bytes(os.urandom(4000).hex(), "ascii")  # incompressible: the cut falls mid-archive
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(big.read_bytes()[: big.stat().st_size // 2])
+    read = list(sources.read_stays(cut))
+    assert 5 < sum(isinstance(item, Stay) for item in read) < 40
+    assert read[-1][0] == "cut.tar.gz" and "breaks off" in str(read[-1][1])
+    with pytest.raises(InputError, match="cannot be read"):
+        (tmp_path / "junk.tar.gz").write_bytes(b"not an archive")
+        list(sources.read_stays(tmp_path / "junk.tar.gz"))
     assert [s.patient_id for s in sources.read_stays(folder)] == ["132539"]
     with pytest.raises(InputError):
         list(sources.read_stays(tmp_path / "missing"))
