@@ -283,7 +283,9 @@ def read_physionet(data: bytes, name: str = "") -> Stay:
         Empty, not text, or not that header.
     """
     lines = _text(data).splitlines()
-    if not lines or [c.strip() for c in lines[0].split(",")] != ["Time", "Parameter", "Value"]:
+    if not any(line.strip() for line in lines):
+        raise InputError("The file is empty: there is nothing to read.")
+    if [c.strip() for c in lines[0].split(",")] != ["Time", "Parameter", "Value"]:
         raise InputError("Not a PhysioNet 2012 file: the first line must be 'Time,Parameter,Value'.")
     record_id = Path(name).stem
     for line in lines[1:3]:

@@ -195,3 +195,9 @@ def test_a_mimic_lab_export_is_read_with_its_own_names_and_units():
 def test_a_long_name_is_cut_visibly_in_messages():
     assert tio.clipped("Alanine Aminotransferase (ALT)", 40) == "Alanine Aminotransferase (ALT)"
     assert tio.clipped("x" * 50, 10) == "x" * 9 + "…"
+
+
+def test_an_empty_physionet_file_is_called_empty():
+    for data in (b"", b"\n \n"):
+        with pytest.raises(InputError, match="empty"):
+            tio.read_physionet(data, "132539.txt")
