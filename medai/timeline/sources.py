@@ -114,7 +114,7 @@ def read_stays(path: str | os.PathLike) -> Iterator[Stay | tuple[str, InputError
         else:
             yield from (replace(stay, source=path.name) for stay in read_upload(data, path.name))
     else:
-        raise InputError("No such file or folder.")
+        raise InputError(f"No such file or folder: {path}.")
 
 
 def _from_archive(path: Path, prefix: str) -> Iterator[Stay | tuple[str, InputError]]:

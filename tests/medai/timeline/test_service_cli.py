@@ -163,7 +163,7 @@ def test_risk_takes_several_inputs_in_order(tmp_path):
     assert main(["timeline", "risk", first, missing, "--output", str(out), "--quiet", "--no-audit"]) == 1
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["patient_id"], r["status"], r["message"]) for r in rows][1] == (missing, "error", "No such file or folder.")
+    assert [(r["patient_id"], r["status"], r["message"]) for r in rows][1] == (missing, "error", f"No such file or folder: {missing}.")
     assert main(["timeline", "risk", missing, "--output", str(out), "--quiet"]) == 2, "a lone INPUT: could not run"
 
 
