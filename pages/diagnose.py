@@ -54,8 +54,8 @@ def heat_map_legend(fixed_available: bool) -> tuple[float, bool]:
     st.caption("Heat map (Grad-CAM): where the network looked, not a lesion outline.")
     left, right = st.columns([3, 2])
     opacity = right.slider("Heat-map opacity", 0.0, 1.0, 0.4, 0.05)
-    fixed = right.toggle("Same scale for every image", disabled=not fixed_available,
-                         help=f"Red = a cell adding {FIXED_SCALE_PEAK} or more to the model's logit, on every "
+    fixed = right.toggle("Same colour scale", disabled=not fixed_available,  # short: a tablet cut a longer one
+                         help=f"The same scale on every image: red = a cell adding {FIXED_SCALE_PEAK} or more to the model's logit, on every "
                               "image; a weak map then stays blue." if fixed_available else
                               "The model does not report the strength of its heat maps.")
     ends = (["none", f"≥ {FIXED_SCALE_PEAK} (fixed)"] if fixed

@@ -70,7 +70,7 @@ def molecule_input() -> tuple[str, bytes, str]:
 
 def filters() -> dict[str, bool]:
     """Which rows to show."""
-    columns = st.columns(4)
+    columns = st.columns(2) + st.columns(2)  # two rows: four in one cut the labels on a tablet
     in_domain_help = ("Only molecules inside every model's applicability domain. drug-bace's domain is BACE-1 "
                       "inhibitor chemotypes, so most ordinary drugs fall outside it; 'models in domain' says how "
                       "many models' domains hold each molecule.")

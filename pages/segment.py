@@ -186,7 +186,8 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
     shown = controls[0].multiselect("Structures shown", structures, format_func=label,
                                     default=[name for name in structures if name not in LESIONS],
                                     key=f"shown_{model}_{image.sha256[:16]}")
-    outline = controls[2].toggle("Outline only", key="outline", help="Each mask's boundary, drawn opaque.")
+    outline = controls[2].toggle("Outlines", key="outline",  # short: the column is narrow
+                                 help="Only each mask's boundary, drawn opaque.")
     opacity = controls[1].slider("Opacity", 0.0, 1.0, 0.45, 0.05, key="opacity",
                                  help="Of the filled masks and of the disagreement with a ground truth.")
     with st.expander("Thresholds (defaults: each structure's threshold chosen on validation)"):

@@ -64,7 +64,7 @@ def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):
             expect(page.get_by_text(NEXT_SAMPLE).first).to_be_visible(timeout=TIMEOUT_MS)
             expect(ratio).to_be_visible(timeout=TIMEOUT_MS)
             expect(moved_note).to_have_count(0, timeout=TIMEOUT_MS)
-            page.get_by_text("Outline only").click()
+            page.get_by_text("Outlines", exact=True).click()
             page.wait_for_timeout(3000)
             expect(page.locator("[data-testid='stImage']").filter(has_text="Outlines")).to_be_visible(timeout=TIMEOUT_MS)
             expect(moved_note).to_have_count(0)
