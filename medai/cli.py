@@ -213,8 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Diagnose images into a CSV, one row per image (a folder is read recursively): file, "
                     "p_<label> for each of the model's labels (calibrated probabilities), label, uncertainty, status "
                     "(ok; refused: not an image the model knows, with why; error: cannot be read), message, "
-                    "threshold, model, model_version, input_sha256, heat_in_lungs (with --heatmaps only). Exit codes: 0 every row ok or "
-                    "refused; 1 at least one error row; 2 nothing could run (one line on stderr).")
+                    "threshold, model, model_version, input_sha256, heat_in_lungs (with --heatmaps only). Exit "
+                    "codes: 0 every row ok or refused; 1 at least one error row; 2 nothing could run (one line on "
+                    "stderr).")
     diagnose.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR", help="image files or folders of them")
     diagnose.add_argument("--model", default="cxr-pneumonia", help="registry name (see 'models')")
     diagnose.add_argument("--output", "-o", default="-", help="CSV file to write ('-' = standard output)")
