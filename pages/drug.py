@@ -123,9 +123,10 @@ if changed:
         except MedAIError as exc:  # e.g. a model or the audit store failed: say so
             st.error(str(exc), icon=":material/error:")
             st.stop()
+        # Before any Streamlit call, where a rerun interrupts the script: it must find this screen recorded.
+        st.session_state.drug_request = request
+        st.session_state.pop("drug_optimized", None)
     bar.empty()
-    st.session_state.drug_request = request
-    st.session_state.pop("drug_optimized", None)
 
 
 def draw(result: ScreenResult) -> None:
@@ -308,7 +309,7 @@ def draw(result: ScreenResult) -> None:
             except MedAIError as exc:
                 st.error(str(exc), icon=":material/error:")
                 st.stop()
-        st.session_state.drug_optimized = (key, ranked, objectives_of(lead))
+            st.session_state.drug_optimized = (key, ranked, objectives_of(lead))  # kept before a rerun can interrupt
     if st.session_state.get("drug_optimized", (None,))[0] == key:
         _, ranked, lead_objectives = st.session_state.drug_optimized
         if not ranked:

@@ -318,5 +318,5 @@ if key not in results:
         except MedAIError as exc:  # e.g. the audit store cannot be written: say so, record nothing silently
             st.error(f"{name}: {exc}", icon=":material/error:")
             st.stop()
-    results[key] = for_display(outcome)
+        results[key] = for_display(outcome)  # before any Streamlit call, where a rerun interrupts the script
 draw(results[key], source, name if isinstance(source, Path) else None, validation_dice(card))

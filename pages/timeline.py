@@ -116,12 +116,14 @@ if changed:
             pass
     with st.spinner("Assessing the stay…"):
         try:
-            st.session_state.timeline_view = timeline(stay, user=current_user(), source="ui", store=audit_store())
+            view = timeline(stay, user=current_user(), source="ui", store=audit_store())
         except MedAIError as exc:  # a model or the audit store failed: say so, never a traceback
             st.error(str(exc), icon=":material/error:")
             st.stop()
-    st.session_state.timeline_request = request
-    views[request] = st.session_state.timeline_view
+        # Kept before any other Streamlit call: a rerun asked for meanwhile interrupts the script at the next
+        # one, and must find this patient assessed (and recorded) already.
+        st.session_state.timeline_view, st.session_state.timeline_request = view, request
+        views[request] = view
     while len(views) > KEPT_VIEWS:
         views.pop(next(iter(views)))
 

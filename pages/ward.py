@@ -156,7 +156,7 @@ if changed:
         except MedAIError as exc:  # the model or the audit store failed: say so, never a traceback
             st.error(str(exc), icon=":material/error:")
             st.stop()
-    st.session_state.ward_request = request
+        st.session_state.ward_request = request  # before any Streamlit call, where a rerun interrupts the script
 entries: list[WardEntry] = st.session_state.ward_entries
 
 with area.container():

@@ -116,3 +116,34 @@ def test_ten_films_added_one_by_one_then_one_removed_leave_ten_records(server, s
         finally:
             browser.close()
     assert len(AuditStore(db_url).recent_predictions(limit=10_000)) - before == 10
+
+
+def test_a_second_film_picked_while_the_first_is_read_leaves_one_record_each(server):
+    """A rerun asked for while a film is being read must not read (and record) it a second time: with
+    Streamlit's default fast reruns a second script thread started beside the first, and both recorded it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, db_url = server
+    films = ("cxr_normal_NORMAL2-IM-1427-0001.jpeg", "cxr_pneumonia_person1946_bacteria_4874.jpeg")
+    before = len(AuditStore(db_url).recent_predictions(limit=10_000))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(f"{url}/diagnose", timeout=TIMEOUT_MS)
+            idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+            expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
+            box = page.locator("[data-testid='stMultiSelect']").filter(has_text="or try sample images")
+            box.click()
+            for film in films:  # the second picked at once, while the first is still being read
+                page.get_by_role("option", name=film).click()
+            page.keyboard.press("Escape")
+            expect(page.get_by_text("decision at threshold")).to_have_count(2, timeout=TIMEOUT_MS)
+            expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
+            page.wait_for_timeout(1500)  # a stray second run would record by now
+        finally:
+            browser.close()
+    after = AuditStore(db_url).recent_predictions(limit=10_000)
+    added = after[: len(after) - before]  # newest first
+    assert len(added) == 2 and len({r.input_sha256 for r in added}) == 2, "each film recorded once"
