@@ -8,6 +8,8 @@ coarse heat map and the numbers (see :func:`medai.imaging.service.for_display`).
 
 from __future__ import annotations
 
+import threading
+
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +31,8 @@ open_page("pages/diagnose.py")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 RESULTS = "diagnose_results"  # session state: request key → display-size DiagnoseOutcome
-RESTORED = "diagnose_restored"  # session state: showing the results of a visit before this one
+RESTORED = "diagnose_restored"
+READING_LOCK = "diagnose_reading"  # session state: held while films are read and recorded  # session state: showing the results of a visit before this one
 RED, GREEN = "#d62728", "#2ca02c"
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": True}
 
@@ -208,22 +211,26 @@ if not requests:
     st.info("Upload one or more images, or pick a sample, to begin.")
     st.stop()
 
-new = [(key, name, source) for key, name, source in requests if key not in results]
-if new:
-    load_or_stop(model_name)
-    progress = st.progress(0.0, text=f"Reading {len(new)} image(s)…")
-    for done, (key, name, source) in enumerate(new):
-        data = source.read_bytes() if isinstance(source, Path) else source
-        # One input per call: one full-resolution film in memory at a time, recorded once, then shrunk.
-        try:
-            outcome = diagnose([(name, data)], model_name, user=current_user(), source="ui", store=audit_store(),
-                               explain=True)[0]
-        except MedAIError as exc:  # e.g. the audit store cannot be written: say so, record nothing silently
-            st.error(f"{name}: {exc}", icon=":material/error:")
-            st.stop()
-        results[key] = for_display(outcome)
-        progress.progress((done + 1) / len(new), text=f"Read {done + 1} of {len(new)}")
-    progress.empty()
+# One reading at a time per session: Streamlit starts a newer run while an older one still reads a film
+# (fast reruns), and both read, and recorded, it. The newer one waits here until the older one stops, at its
+# next Streamlit call, with that film kept in ``results``.
+with st.session_state.setdefault(READING_LOCK, threading.Lock()):
+    new = [(key, name, source) for key, name, source in requests if key not in results]
+    if new:
+        load_or_stop(model_name)
+        progress = st.progress(0.0, text=f"Reading {len(new)} image(s)…")
+        for done, (key, name, source) in enumerate(new):
+            data = source.read_bytes() if isinstance(source, Path) else source
+            # One input per call: one full-resolution film in memory at a time, recorded once, then shrunk.
+            try:
+                outcome = diagnose([(name, data)], model_name, user=current_user(), source="ui",
+                                   store=audit_store(), explain=True)[0]
+            except MedAIError as exc:  # e.g. the audit store cannot be written: say so, record nothing silently
+                st.error(f"{name}: {exc}", icon=":material/error:")
+                st.stop()
+            results[key] = for_display(outcome)
+            progress.progress((done + 1) / len(new), text=f"Read {done + 1} of {len(new)}")
+        progress.empty()
 outcomes = [results[key] for key, _, _ in requests]
 for names in repeated_images(outcomes):
     st.info(f"The same image was added {len(names)} times ({', '.join(names)}): each is diagnosed and recorded as its "

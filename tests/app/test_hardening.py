@@ -115,9 +115,3 @@ def test_audit_files_are_readable_by_the_servers_user_only(tmp_path):
     assert (tmp_path / "var").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "var" / "audit.sqlite").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "kept").stat().st_mode & 0o777 == 0o700 and kept.stat().st_mode & 0o777 == 0o600
-
-
-def test_a_session_runs_one_script_at_a_time():
-    """Streamlit's fast reruns start a second script thread beside a running one: a film picked while another
-    was read was then read, and recorded, twice (a four-user trial)."""
-    assert SETTINGS["runner"]["fastReruns"] is False

@@ -59,6 +59,9 @@ def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):
             page.get_by_text("Thresholds (defaults").click()
             page.locator("[data-testid='stSlider']").filter(has_text="Right lung").get_by_role("slider").press("End")
             expect(moved_note).to_be_visible(timeout=TIMEOUT_MS)
+            # The threshold's run must end first: its redraw closes a list opened meanwhile.
+            expect(page.locator("[data-testid='stApp']")).to_have_attribute("data-test-script-state", "notRunning",
+                                                                             timeout=TIMEOUT_MS)
             page.locator("[data-testid='stSelectbox']").filter(has_text="or try a sample image").click()
             page.get_by_role("option", name=NEXT_SAMPLE).click()
             expect(page.get_by_text(NEXT_SAMPLE).first).to_be_visible(timeout=TIMEOUT_MS)
