@@ -25,17 +25,16 @@ from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, compose, disa
 from medai.imaging.segment.recipes import RECIPES
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure, models_that_take, segment
 from pages.card_view import render_card
-from pages.common import (audit_store, current_user, keep_across_pages, load_or_stop, logged_export,
-                          open_page)
+from pages.common import audit_store, current_user, load_or_stop, logged_export, open_page
 from pages.feedback import feedback_control
 
 open_page("pages/segment.py")
-keep_across_pages("model", "sample")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 SHIPPED_MASKS = SAMPLES / "segment" / "masks"  # masks/<target>/<sample stem>.png: ground truth shipped with a sample
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
 DEFAULT_MODEL = "cxr-lungs"  # the one chosen first when several segmentation models are installed
+MODEL_CHOICE = "segment_model"  # session state: the model last chosen, kept across pages (not a widget key)
 RESULTS = "segment_results"  # session state: request key → display-size SegmentOutcome
 CTR_NOTE = ("Cardiothoracic ratio = widest heart ÷ widest chest (inside the ribs). Above 0.5 on an adult's PA "
             "film suggests an enlarged heart; an AP film magnifies the heart, and in infants and young children "
@@ -289,9 +288,14 @@ models = registry.names(task="image-segmentation")
 if not models:
     st.info("No segmentation model is installed. Train one with `python -m medai train cxr-lungs`.")
     st.stop()
-if st.session_state.get("model") not in models:  # the default model first; a kept choice stays
-    st.session_state["model"] = DEFAULT_MODEL if DEFAULT_MODEL in models else models[0]
-model_name = st.selectbox("Model", models, key="model")
+kept = st.session_state.get(MODEL_CHOICE)
+if kept not in models:
+    kept = DEFAULT_MODEL if DEFAULT_MODEL in models else models[0]
+# The kept choice is the widget's default, not a value set through session state: a run that finds no widget
+# value (overlapping reruns under load) then still shows it. With the default left at the list's first
+# entry, the Model switched to colon-polyp by itself in a four-user trial, and the sample picked was lost.
+model_name = st.selectbox("Model", models, index=models.index(kept), key="model")
+st.session_state[MODEL_CHOICE] = model_name
 card = registry.card(model_name)
 with st.expander("Model card"):
     render_card(card)

@@ -221,6 +221,20 @@ def test_retina_sample_against_its_shipped_vessel_mask(segment_page):
     assert _records() == 2
 
 
+@pytest.mark.skipif("retina-vessels" not in registry.names(), reason="retina-vessels is not installed")
+def test_the_chosen_model_is_the_widgets_default_and_outlasts_a_visit_elsewhere(segment_page):
+    # The browser falls back to the widget's default when a run under load loses its value: that default must
+    # be the model in use, not the list's first entry (a four-user trial saw Model switch to colon-polyp alone).
+    models = segment_page.selectbox(key="model").options
+    assert models[segment_page.selectbox(key="model").proto.default] == "cxr-lungs"
+    segment_page.selectbox(key="model").set_value("retina-vessels").run()
+    segment_page.switch_page("pages/audit.py").run()
+    segment_page.switch_page("pages/segment.py").run()
+    model = segment_page.selectbox(key="model")
+    assert model.value == "retina-vessels" and model.options[model.proto.default] == "retina-vessels"
+    assert not segment_page.exception and not [w for w in segment_page.warning if "Session State" in w.value]
+
+
 def test_the_audit_page_lists_the_segmentation(cxr_page):
     audit = cxr_page.switch_page("pages/audit.py").run()
     assert not audit.exception and len(audit.dataframe) == 1
