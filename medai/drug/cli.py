@@ -85,8 +85,13 @@ def run_optimize(args: argparse.Namespace) -> int:
     try:
         with tqdm(unit="molecule", desc="screening the lead and its analogues", file=sys.stderr,
                   disable=args.quiet) as bar:
+
+            def planned(total: int) -> None:  # the analogues are counted only once proposed
+                bar.total = total
+                bar.refresh()
+
             lead, ranked = optimize(args.smiles, args.n, weights, args.min_similarity, args.seed, user=args.user,
-                                    source="cli", store=_store(args), progress=bar.update)
+                                    source="cli", store=_store(args), progress=bar.update, planned=planned)
         if not lead.valid:
             raise InputError(f"The lead is not a valid molecule: {lead.message}")
         writer = csv.DictWriter(output, fieldnames=ANALOGUE_COLUMNS)  # the whole header, even with no analogue

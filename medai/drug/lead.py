@@ -98,18 +98,21 @@ def weighted_score(objectives: Mapping[str, float], weights: Mapping[str, float]
 
 def optimize(lead_smiles: str, n: int = 20, weights: Mapping[str, float] | None = None,
              min_similarity: float = 0.4, seed: int = 0, *, user: str = "anonymous", source: str = "python",
-             store: AuditStore | None = None, progress: Callable[[int], None] | None = None
-             ) -> tuple[MoleculeResult, list[RankedAnalogue]]:
+             store: AuditStore | None = None, progress: Callable[[int], None] | None = None,
+             planned: Callable[[int], None] | None = None) -> tuple[MoleculeResult, list[RankedAnalogue]]:
     """Screen the lead and its analogues; return the lead's result and the top ``n`` analogues.
 
     Analogues are ranked by :func:`weighted_score` (ties by similarity); ``pareto`` marks those that
     neither the lead nor another analogue beats on every weighted objective. ``weights`` default to
-    :func:`default_weights` of the lead. ``progress`` is called with the number of molecules just screened.
+    :func:`default_weights` of the lead. ``planned`` is called once with the number of molecules to screen
+    (the lead and its analogues), before the screen; ``progress`` with the number just screened.
     Raises :class:`InvalidMoleculeError` for an invalid lead.
     """
     analogues = propose(lead_smiles, min_similarity, approved_fragments(), seed)
     inputs = [MoleculeInput("lead", lead_smiles)] + [MoleculeInput(f"analogue {i + 1}", a.smiles)
                                                        for i, a in enumerate(analogues)]
+    if planned is not None:
+        planned(len(inputs))
     screened = screen(inputs, user=user, source=source, store=store, workers=1, progress=progress,
                       purpose="lead optimisation: the lead and its analogues").molecules
     lead_result, results = screened[0], screened[1:]

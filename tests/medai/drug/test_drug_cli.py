@@ -1,6 +1,7 @@
 """``python -m medai screen`` / ``optimize``: the CSV contract and exit codes."""
 
 import csv
+import re
 
 from medai.cli import main
 from medai.drug.lead import ANALOGUE_COLUMNS
@@ -48,9 +49,11 @@ def test_screen_unreadable_input_exits_2(tmp_path, capsys):
     assert main(["screen", SAMPLE, "--output", str(tmp_path / "no" / "x.csv"), "--quiet"]) == 2
 
 
-def test_optimize_writes_ranked_analogues(tmp_path):
+def test_optimize_writes_ranked_analogues(tmp_path, capsys):
     out = tmp_path / "a.csv"
     assert main(["optimize", "CC(=O)Nc1ccc(O)cc1", "--n", "5", "--output", str(out)]) == 0
+    done, total = re.findall(r"(\d+)/(\d+)", capsys.readouterr().err)[-1]  # the progress bar knows its total
+    assert done == total and int(total) > 5
     rows = read(out)
     assert 1 <= len(rows) <= 5
     scores = [float(r["score"]) for r in rows]
