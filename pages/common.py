@@ -206,21 +206,6 @@ def results_area(changed: bool):
     return st.empty() if changed else st.container()
 
 
-def keep_across_pages(*keys: str) -> None:
-    """Keep the values of the widgets ``keys`` when the user visits another page and comes back.
-
-    Streamlit forgets a widget's value once a run of another page has not drawn it; a copy under a
-    non-widget key survives, and is put back before the widget is drawn again. Call it at the top of
-    the page, before the widgets. (A file uploader cannot be given a value, so uploads are not kept.)
-    """
-    for key in keys:
-        copy = f"_kept_{key}"
-        if key in st.session_state:
-            st.session_state[copy] = st.session_state[key]
-        elif copy in st.session_state:
-            st.session_state[key] = st.session_state[copy]
-
-
 DEMO_BANNER = ("Demo mode: sign-in is off, so anyone who can open this app can use it, and the audit trail "
                "records whatever name is typed below. Configure sign-in before hosting it.")
 SIGNED_IN_KEY = "_signed_in_as"

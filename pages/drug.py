@@ -21,12 +21,11 @@ from medai.drug.reference import approved_drug_count
 from medai.drug.service import (SCREEN_MODELS, ScreenResult, prediction_columns, prediction_units,
                                 screen)
 from medai.errors import MedAIError
-from pages.common import (audit_store, cached_model, current_user, keep_across_pages, logged_export, results_area,
+from pages.common import (audit_store, cached_model, current_user, logged_export, results_area,
                           open_page)
 from pages.feedback import feedback_control
 
 open_page("pages/drug.py")
-keep_across_pages("drug_how", "drug_text", "drug_sample")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "drug"
 THUMBNAILS = 300
@@ -55,16 +54,17 @@ def measured_values(key: str, model_name: str) -> dict[str, object] | None:
 
 def molecule_input() -> tuple[str, bytes, str]:
     """The molecules the user gave: (name, bytes, kind) with kind ``"file"`` or ``"text"``; empty if none."""
-    how = st.radio("Molecules", ["Paste SMILES", "Upload a file", "Sample molecules"], horizontal=True, key="drug_how")
+    how = st.radio("Molecules", ["Paste SMILES", "Upload a file", "Sample molecules"], horizontal=True, key="drug_how", persist_state="session")
     if how == "Paste SMILES":
         text = st.text_area("One SMILES per line, optionally followed by a name",
-                            placeholder="CC(=O)Oc1ccccc1C(=O)O aspirin", height=140, key="drug_text")
+                            placeholder="CC(=O)Oc1ccccc1C(=O)O aspirin", height=140, key="drug_text",
+                            persist_state="session")
         return "pasted", text.encode(), "text"
     if how == "Upload a file":
         upload = st.file_uploader("CSV with a 'smiles' column (and optional id/name), .smi, or SDF (gzipped too)",
                                   type=["csv", "tsv", "smi", "txt", "sdf", "sd", "gz"])
         return (upload.name, upload.getvalue(), "file") if upload else ("", b"", "file")
-    name = st.selectbox("Sample file", sorted(p.name for p in SAMPLES.glob("*.csv")), key="drug_sample")
+    name = st.selectbox("Sample file", sorted(p.name for p in SAMPLES.glob("*.csv")), key="drug_sample", persist_state="session")
     return name, (SAMPLES / name).read_bytes(), "file"
 
 

@@ -21,13 +21,12 @@ from medai.timeline.news2 import HIGH, MEDIUM
 from medai.timeline.service import (FORECAST_COLUMNS, FORECAST_MODEL, RISK_COLUMNS, RISK_MODEL, SIMILAR_MODEL,
                                     SURVIVAL_MODEL, TimelineView, timeline)
 from medai.timeline.similar import ICU_TYPES, UNLIKE_PERCENTILE, SimilarStays
-from pages.common import (audit_store, cached_model, current_user, keep_across_pages, logged_export, results_area,
+from pages.common import (audit_store, cached_model, current_user, logged_export, results_area,
                           open_page)
 from pages.feedback import feedback_control
 from pages.timeline_charts import labs_figure, vitals_figure
 
 open_page("pages/timeline.py")
-keep_across_pages("timeline_how", "timeline_sample")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "timeline"
 FROM_WARD = "From the ward overview"
@@ -40,11 +39,11 @@ def patient_input() -> tuple[str, bytes]:
     overview comes with its own file, (name, bytes, patient id) in ``timeline_ward``; the patient is then
     preselected in the file's list."""
     handed = st.session_state.pop("timeline_from_ward", None)
-    if handed:  # the kept copy too: coming back through the sidebar keeps the ward's patient
+    if handed:
         st.session_state.timeline_ward = handed
-        st.session_state.timeline_how = st.session_state["_kept_timeline_how"] = FROM_WARD
+        st.session_state.timeline_how = FROM_WARD
     options = ["Sample patient", "Upload a file"] + ([FROM_WARD] if "timeline_ward" in st.session_state else [])
-    how = st.radio("Patient", options, horizontal=True, key="timeline_how")
+    how = st.radio("Patient", options, horizontal=True, key="timeline_how", persist_state="session")
     if how == FROM_WARD:
         name, data, patient = st.session_state.timeline_ward
         st.caption(f"Patient {patient} of {name}, opened from the Ward overview.")
@@ -56,6 +55,7 @@ def patient_input() -> tuple[str, bytes]:
         return (upload.name, upload.getvalue()) if upload else ("", b"")
     # None until picked, as on Diagnose: a visit alone assesses (and records) nobody.
     name = st.selectbox("Sample patient (PhysioNet 2012 set A, ODC-BY 1.0)", key="timeline_sample", index=None,
+                        persist_state="session",
                         options=sorted([p.name for p in SAMPLES.glob("*.txt")]
                                        + [p.name for p in SAMPLES.glob("long_format_*.csv")]),  # not the ward's file
                         placeholder="Choose a sample patient",

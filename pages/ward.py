@@ -16,11 +16,10 @@ from medai.timeline.mortality import NO_VITAL_SIGNS
 from medai.timeline.sources import read_upload
 from medai.timeline.service import RISK_MODEL
 from medai.timeline.ward import ACTING_ON, CHANGE_OVER_H, RESPONSES, WARD_COLUMNS, WardEntry, worklist
-from pages.common import (audit_store, current_user, keep_across_pages, load_or_stop, logged_export, results_area,
+from pages.common import (audit_store, current_user, load_or_stop, logged_export, results_area,
                           open_page)
 
 open_page("pages/ward.py")
-keep_across_pages("ward_how")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "timeline" / "ward_set_a.csv"
 ROW_PX, SHOWN_ROWS = 35, 20  # the grid's row height; rows shown before it scrolls
@@ -30,7 +29,8 @@ MAX_FILES = 200  # PhysioNet files uploaded at once; a bigger ward comes as one 
 def ward_input() -> list[tuple[str, bytes]]:
     """[(file name, bytes)] the user chose; empty when nothing yet."""
     # Nothing chosen at first, as on Diagnose: a visit alone ranks (and records) nobody.
-    how = st.radio("Patients", ["Sample ward", "Upload files"], horizontal=True, key="ward_how", index=None)
+    how = st.radio("Patients", ["Sample ward", "Upload files"], horizontal=True, key="ward_how", index=None,
+                   persist_state="session")
     if how is None:
         return []
     if how == "Sample ward":

@@ -111,6 +111,9 @@ def test_a_patient_opened_again_in_the_session_is_not_recorded_again(ward_page):
     ward_page.switch_page("pages/timeline.py").run()  # what the button does (AppTest does not follow st.switch_page)
     assert not ward_page.exception and ward_page.radio(key="timeline_how").value == "From the ward overview"
     opened = _records()
+    ward_page.switch_page("pages/audit.py").run()  # back through the sidebar: still the ward's patient
+    ward_page.switch_page("pages/timeline.py").run()
+    assert ward_page.radio(key="timeline_how").value == "From the ward overview" and _records() == opened
     ward_page.radio(key="timeline_how").set_value("Sample patient").run()
     first = ward_page.selectbox(key="timeline_sample").options[0]
     ward_page.selectbox(key="timeline_sample").set_value(first).run()
