@@ -33,7 +33,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 RESULTS = "diagnose_results"  # session state: request key → display-size DiagnoseOutcome
 RESTORED = "diagnose_restored"
 READING_LOCK = "diagnose_reading"  # session state: held while films are read and recorded  # session state: showing the results of a visit before this one
-RED, GREEN = "#d62728", "#2ca02c"
+RED, GREEN = "#d55e00", "#009e73"  # Okabe & Ito: apart with red-green colour blindness too
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": True}
 
 
@@ -83,7 +83,7 @@ def probability_bar(p: float, threshold: float, positive: str) -> go.Figure:
     """A small horizontal bar of P(positive) on [0, 1] with the threshold marked."""
     figure = go.Figure(go.Bar(x=[p], y=[""], orientation="h", marker_color=RED if p >= threshold else GREEN,
                               text=[percent(p)], textposition="outside", cliponaxis=False))
-    figure.add_vline(x=threshold, line_width=3, line_dash="dash", line_color="black",
+    figure.add_vline(x=threshold, line_width=3, line_dash="dash", line_color="#888888",  # seen on either theme
                      annotation_text=f"threshold {percent(threshold)}", annotation_position="top")
     # Room below for the tick labels and the axis title, and on the right for a value label near 100 %.
     figure.update_layout(height=130, margin=dict(l=8, r=80, t=26, b=48), showlegend=False,
@@ -132,7 +132,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     height, width = outcome.original_shape or image.shape
     if outcome.status == "refused":
         picture.image(image.pixels, caption="Image as the model reads it (in grey, whatever its colours)", clamp=True,
-                      width="stretch")
+                      width="stretch", alt=f"{outcome.name}, refused, as the model reads it")
         numbers.warning(f"Refused: {outcome.message}", icon=":material/block:")
         return
     p, threshold, positive = diagnosis.positive_probability, diagnosis.threshold, labels[-1]
@@ -156,7 +156,9 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
         lungs_caption = "; white line: lung fields (cxr-lungs)"
     picture.image(drawn, output_format="JPEG", width="stretch",
                   caption=f"Grad-CAM overlay ({'fixed scale' if fixed else 'rescaled per image'}){lungs_caption}; "
-                          f"film {width}×{height} px")
+                          f"film {width}×{height} px",
+                  alt=f"{outcome.name} with the model's heat map over it: read as {diagnosis.label}, "
+                      f"P({positive}) {percent(p)}")
     if NO_LUNG_FIELDS in outcome.message:
         numbers.warning(NO_LUNG_FIELDS, icon=":material/visibility_off:")
     if outcome.heat_in_lungs is not None:

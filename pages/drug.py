@@ -235,7 +235,8 @@ def draw(result: ScreenResult) -> None:
     st.subheader(molecule.id)
     picture, radar = st.columns(2)
     alert_atoms = sorted({a for alert in molecule.alerts for a in alert.atoms})
-    picture.image(to_svg(molecule.canonical_smiles, alert_atoms, 420, 300), width="stretch")
+    picture.image(to_svg(molecule.canonical_smiles, alert_atoms, 420, 300), width="stretch",
+                  alt=f"Structure of {molecule.id}" + (", alert atoms shaded" if alert_atoms else ""))
     picture.code(molecule.canonical_smiles, language=None)
     for alert in molecule.alerts:
         note = f" — {alert.note}" if alert.note else ""
@@ -249,7 +250,8 @@ def draw(result: ScreenResult) -> None:
     figure.add_trace(go.Scatterpolar(r=[molecule.percentiles[k] for k in axes + axes[:1]],
                                      theta=[RADAR_AXES[k] for k in axes + axes[:1]], fill="toself", name=molecule.id))
     figure.update_layout(polar={"radialaxis": {"range": [0, 100], "ticksuffix": " pct", "tickvals": [25, 50, 75],
-                                               "tickfont": {"size": 9, "color": "grey"}}}, height=380,
+                                               "tickfont": {"size": 9, "color": "grey"}},
+                                "bgcolor": "rgba(128, 128, 128, 0.08)"}, height=380,  # no white disc on a dark page
                          margin={"l": 80, "r": 80, "t": 30, "b": 30}, legend={"orientation": "h"})  # room for labels
     radar.plotly_chart(figure, width="stretch")
     radar.caption("Percentile of each value among approved drugs (50 = the median approved drug). A percentile "
@@ -330,16 +332,19 @@ def draw(result: ScreenResult) -> None:
                                     "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",
                                     "better_than_lead": "better than lead", "lead_score": "lead's score",
                                     **{OBJECTIVE_COLUMNS[k]: OBJECTIVE_LABELS[k] for k in OBJECTIVES}})
-        front = go.Figure(go.Scatter(x=analogues["similarity_to_lead"], y=analogues["score"], mode="markers",
-                                     marker={"color": analogues["pareto_front"].map({True: "crimson", False: "grey"}),
-                                             "size": 10}, text=analogues["edit"]))
-        front.add_hline(y=lead_score, line_dash="dot", line_color="black", annotation_text="lead")
-        front.update_layout(xaxis_title="similarity to lead", yaxis_title="weighted score (0-1)", height=320,
-                            margin={"l": 40, "r": 20, "t": 20, "b": 40})
+        front = go.Figure()
+        for on_front, name, marker in ((False, "other analogues", {"color": "#888888", "symbol": "circle", "size": 9}),
+                                       (True, "Pareto front", {"color": "#d55e00", "symbol": "diamond", "size": 12})):
+            shown = analogues[analogues["pareto_front"] == on_front]  # shape and colour: apart without colour vision
+            front.add_trace(go.Scatter(x=shown["similarity_to_lead"], y=shown["score"], mode="markers", name=name,
+                                       marker=marker, text=shown["edit"]))
+        front.add_hline(y=lead_score, line_dash="dot", line_color="#888888", annotation_text="lead")
+        front.update_layout(xaxis_title="similarity to lead", yaxis_title="weighted score (0-1)", height=340,
+                            margin={"l": 40, "r": 20, "t": 20, "b": 40}, legend={"orientation": "h", "y": -0.25})
         st.plotly_chart(front, width="stretch")
         # Said below, not as the chart's title: a title this long was cut at both ends and hidden by the toolbar.
-        st.caption("Red: the Pareto front, analogues that no other analogue, nor the lead, beats on every weighted "
-                   "objective. Dotted: the lead's score.")
+        st.caption("Diamonds: the Pareto front, analogues that no other analogue, nor the lead, beats on every "
+                   "weighted objective. Dotted: the lead's score.")
         analogues_csv = analogues.drop(columns="structure").to_csv(index=False).encode()
         st.download_button("Download analogues (CSV)", logged_export(lambda: analogues_csv, what="analogues csv",
                                                                      prediction_id=None, user=current_user()),

@@ -170,7 +170,8 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
     height, width = outcome.original_shape
     if outcome.status == "refused":
         picture, numbers = st.columns([3, 2])
-        picture.image(image.rgb if image.rgb is not None else image.pixels, caption="Image as read", clamp=True)
+        picture.image(image.rgb if image.rgb is not None else image.pixels, caption="Image as read", clamp=True,
+                      alt=f"{outcome.name}, refused, as read")
         numbers.warning(f"Refused: {outcome.message}", icon=":material/block:")
         takers = models_that_take(source.read_bytes() if isinstance(source, Path) else source, outcome.model_name)
         if takers:
@@ -207,7 +208,8 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
         drawing = compose(image.pixels, {"wrong": wrong}, {"wrong": DISAGREEMENT}, opacity, rgb=drawing)
         items.append(("Disagreement with the ground truth", DISAGREEMENT))
     picture.image(drawing, output_format="PNG", width="stretch",
-                  caption=f"{'Outlines' if outline else 'Overlay'}; image {width}×{height} px")
+                  caption=f"{'Outlines' if outline else 'Overlay'}; image {width}×{height} px",
+                  alt=f"{outcome.name} with {model} marking: " + (", ".join(n for n, _ in items) or "nothing shown"))
     picture.markdown(legend(items) or "No structure shown.", unsafe_allow_html=True)
 
     validated = all(abs(thresholds[name] - cut) < 1e-9 for name, cut in zip(structures, seg.thresholds))

@@ -214,13 +214,14 @@ def draw(view: TimelineView) -> None:
         feedback_control(view.record_ids.get(RISK_MODEL), registry.get_spec(RISK_MODEL).labels, given=more_likely,
                          title="Feedback on the mortality risk")
 
-    st.plotly_chart(vitals_figure(view), width="stretch")
+    st.plotly_chart(vitals_figure(view, dark=st.context.theme.type == "dark"), width="stretch")
     forecasts_said = (("From this little data the forecasts are rough guesses. " if thin else "")
                       + f"Dashed: forecast median for the hours after {stay.hours:.1f} h (the stay's last timestamp), "
                       "drawn from each variable's last observation; shaded: 80 % interval. ")
     st.caption((forecasts_said if view.forecasts else "No forecast: no recent vital sign to start from. ")
-               + forecast_inputs_note(stay) + f"NEWS2 dotted lines at {MEDIUM} (urgent response) and {HIGH} (emergency response). Risk: recomputed from "
-               "the data up to each hour; bars show which hours pushed it up (red) or down (green).")
+               + forecast_inputs_note(stay) + f"NEWS2 lines at {MEDIUM} (dotted: urgent response) and {HIGH} (dashed: emergency response). Risk: recomputed "
+               "from the data up to each hour; bars show which hours pushed it up (orange, above 0) or down (blue, "
+               "below 0).")
 
     drivers, survival = st.columns(2)
     if thin:  # what moved a guess, and a year's curve from it, would read as findings

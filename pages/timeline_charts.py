@@ -14,9 +14,15 @@ from medai.timeline.vocabulary import reference_ranges, variables
 PANELS = (("Heart rate", ("HR",)), ("Blood pressure, arterial line", ("SysABP", "DiasABP", "MAP")),
           ("Blood pressure, cuff", ("NISysABP", "NIDiasABP", "NIMAP")),
           ("Respiratory rate", ("RespRate",)), ("Temperature", ("Temp",)), ("O2 saturation", ("SaO2",)))
-# One colour per variable, the same role alike in both pressure panels (systolic blue, diastolic red, mean green).
-COLOURS = {"HR": "#9467bd", "SysABP": "#1f77b4", "NISysABP": "#1f77b4", "DiasABP": "#d62728", "NIDiasABP": "#d62728",
-           "MAP": "#2ca02c", "NIMAP": "#2ca02c", "RespRate": "#ff7f0e", "Temp": "#8c564b", "SaO2": "#17becf"}
+# One colour per variable, the same role alike in both pressure panels (systolic blue, diastolic vermillion, mean
+# bluish green: Okabe & Ito's colours, apart with red-green colour blindness), and a marker shape for each pressure.
+COLOURS = {"HR": "#9467bd", "SysABP": "#0072b2", "NISysABP": "#0072b2", "DiasABP": "#d55e00", "NIDiasABP": "#d55e00",
+           "MAP": "#009e73", "NIMAP": "#009e73", "RespRate": "#e69f00", "Temp": "#8c564b", "SaO2": "#17becf"}
+SYMBOLS = {"SysABP": "triangle-up", "NISysABP": "triangle-up", "DiasABP": "triangle-down", "NIDiasABP": "triangle-down",
+           "MAP": "diamond", "NIMAP": "diamond"}
+# Mid-tones, legible on the light and the dark theme's background alike (3:1 or more on both).
+NEWS2_COLOUR, RISK_COLOUR, ROSE_COLOUR, FELL_COLOUR = "#888888", "#9467bd", "#d55e00", "#0072b2"
+NEWS2_LEVELS = ((MEDIUM, "#e69f00", "dot", "urgent response"), (HIGH, "#d55e00", "dash", "emergency"))
 
 
 def unit(name: str) -> str:
@@ -24,8 +30,9 @@ def unit(name: str) -> str:
     return variables()[name].unit
 
 
-def vitals_figure(view) -> go.Figure:
-    """Vitals panels with observed points and forecast medians and 80 % bands, then NEWS2 and the risk curve."""
+def vitals_figure(view, dark: bool = False) -> go.Figure:
+    """Vitals panels with observed points and forecast medians and 80 % bands, then NEWS2 and the risk curve;
+    ``dark`` for the dark theme (the NEWS2 labels' boxes follow it)."""
     stay = view.stay
     rows = [(title, [n for n in names if n in stay.observed()]) for title, names in PANELS]
     rows = [(title, names) for title, names in rows if names]
@@ -44,7 +51,9 @@ def vitals_figure(view) -> go.Figure:
             shown_name = variables()[name].label
             # One legend entry per variable: hiding it hides its forecast and band too.
             figure.add_trace(go.Scatter(x=times, y=values, mode="markers+lines", name=f"{shown_name} ({unit(name)})",
-                                        legendgroup=name, marker={"size": 4, "color": colour},
+                                        legendgroup=name,
+                                        marker={"size": 6 if name in SYMBOLS else 4, "color": colour,
+                                                "symbol": SYMBOLS.get(name, "circle")},
                                         line={"width": 1, "color": colour}), row=row, col=1)
             points = [f for f in view.forecasts if f.variable == name]
             if points:
@@ -59,23 +68,25 @@ def vitals_figure(view) -> go.Figure:
                                             line={"dash": "dash", "color": colour}, showlegend=False,
                                             name=f"{shown_name} forecast (median)"), row=row, col=1)
     news_row, risk_row = len(rows) + 1, len(rows) + 2
-    # Fixed colours: the same line looks the same for every patient, and never like the red / green bars.
+    # Fixed colours: the same line looks the same for every patient, and never like the risk bars.
     # An hour when most parameters were unrecorded is no score (each would count 0, as if normal): a gap, as "—".
     scored = np.where(view.news2.missing > len(NEWS2_PARAMETERS) / 2, np.nan, view.news2.total)
     figure.add_trace(go.Scatter(x=view.news2.hours, y=scored, mode="lines",
-                                line={"shape": "hv", "color": "#444444"}, name="NEWS2"), row=news_row, col=1)
+                                line={"shape": "hv", "color": NEWS2_COLOUR}, name="NEWS2"), row=news_row, col=1)
     # Labels on the right, over the forecast hours, where the NEWS2 line has ended.
-    for level, colour, meaning in ((MEDIUM, "orange", "urgent response"), (HIGH, "red", "emergency")):
-        figure.add_hline(y=level, line={"dash": "dot", "color": colour}, row=news_row, col=1,
+    # A box of the page's own background keeps each label legible where the NEWS2 line crosses it.
+    box, ink = ("rgba(14, 17, 23, 0.85)", "#fafafa") if dark else ("rgba(255, 255, 255, 0.85)", "#31333f")
+    for level, colour, dash, meaning in NEWS2_LEVELS:  # dotted 5, dashed 7: apart without their colours too
+        figure.add_hline(y=level, line={"dash": dash, "color": colour}, row=news_row, col=1,
                          annotation_text=f"{level}: {meaning}", annotation_position="top right",
-                         annotation_bgcolor="rgba(255, 255, 255, 0.8)")  # legible where the NEWS2 line crosses
+                         annotation_bgcolor=box, annotation_font_color=ink)
     figure.add_trace(go.Scatter(x=view.risk_hours, y=100 * view.risk_curve, mode="lines+markers",
-                                marker={"size": 4, "color": "#6a3d9a"}, line={"color": "#6a3d9a"},
+                                marker={"size": 4, "color": RISK_COLOUR}, line={"color": RISK_COLOUR},
                                 name="mortality risk (%)"), row=risk_row, col=1)
     change = np.diff(100 * view.risk_curve, prepend=100 * view.risk_curve[:1])
-    for rose, colour, what in ((True, "crimson", "rose"), (False, "seagreen", "fell")):  # a legend swatch each
+    for rose, colour, what in ((True, ROSE_COLOUR, "rose"), (False, FELL_COLOUR, "fell")):  # a legend swatch each
         hours = (change > 0) == rose
-        figure.add_trace(go.Bar(x=view.risk_hours[hours], y=change[hours], marker={"color": colour}, opacity=0.5,
+        figure.add_trace(go.Bar(x=view.risk_hours[hours], y=change[hours], marker={"color": colour}, opacity=0.8,
                                 name=f"risk {what} that hour (percentage points)"), row=risk_row, col=1,
                          secondary_y=True)
     # Symmetric about 0, with 0 a tick (an overlaying axis otherwise syncs its ticks to the risk axis's).

@@ -91,7 +91,7 @@ def table(entries: list[WardEntry], sources: list[tuple[str, bytes, str]], sever
 
 CHANGE = f"change over {CHANGE_OVER_H:g} h (% points)"
 COLUMNS = {"rank": st.column_config.NumberColumn("rank", width="small"),
-           "patient": st.column_config.TextColumn("patient", width="small"),
+           "patient": st.column_config.TextColumn("patient", width=95),  # "small" cut a 6-digit ward id
            "risk of death in hospital": st.column_config.ProgressColumn(
                "risk of death", format="%.1f %%", min_value=0, max_value=100, help="In hospital, from icu-mortality."),
            "died when scored alike": st.column_config.TextColumn(
@@ -126,7 +126,8 @@ def how_sure() -> str:
     figures = ", ".join(f"{100 * auc:.0f} % with {hours} h of data" for hours, auc in by_hours)
     return (f"How sure: in validation, a stay that died was ranked above one that survived {figures}"
             f"{' and ' if figures else ''}{100 * validation['roc_auc']:.0f} % with 48 h (ROC-AUC; the model card has "
-            "the rest). NEWS2's response is the RCP's, whatever the rank. Select a row to open the patient.")
+            "the rest). NEWS2's response is the RCP's, whatever the rank. Select a row (click it, or Shift+Space "
+            "from the keyboard) to open the patient.")
 
 
 st.title("Ward overview")

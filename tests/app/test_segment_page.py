@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from medai import config, registry
 from medai.store import AuditStore
+from medai.imaging.segment.overlay import PALETTE
 from tests.conftest import REPO, png_bytes
 
 TIMEOUT = 180
@@ -71,7 +72,7 @@ def test_sample_shows_overlay_measurements_and_cardiothoracic_ratio(cxr_page):
     text = _text(cxr_page)
     assert "Above 0.5 on an adult's PA film suggests an enlarged heart" in text and "young children" in text
     assert "Share of each lung covered" in text and "No pixel spacing" in text
-    assert "Right lung" in text and "#1f77b4" in text  # the legend's swatch
+    assert "Right lung" in text and PALETTE["right_lung"] in text  # the legend's swatch
     # The lesion layers (learned from adult COVID-19 films) start hidden, with their caveat as a warning.
     assert _layers(cxr_page).value == ["right_lung", "left_lung", "cardiomediastinum"]
     assert any("lesion layers are hidden" in w.value for w in cxr_page.warning)

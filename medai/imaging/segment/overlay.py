@@ -15,14 +15,15 @@ from scipy import ndimage
 from medai.errors import InputError
 from medai.imaging.io import PNG_MAGIC, check_byte_count, check_pixel_count
 
-# One colour per known structure; chosen to be told apart from each other and from DISAGREEMENT.
+# One colour per known structure, told apart from each other and from DISAGREEMENT with red-green colour
+# blindness too (Okabe & Ito's palette): a green left lung and a red heart looked the same olive to a deutan.
 PALETTE = {
-    "right_lung": "#1f77b4",           # blue
-    "left_lung": "#2ca02c",            # green
-    "cardiomediastinum": "#d62728",    # red
-    "ground_glass_opacity": "#ffdd00", # yellow
-    "consolidation": "#ff7f0e",        # orange
-    "polyp": "#2ca02c",
+    "right_lung": "#0072b2",           # blue
+    "left_lung": "#009e73",            # bluish green
+    "cardiomediastinum": "#d55e00",    # vermillion
+    "ground_glass_opacity": "#f0e442", # yellow
+    "consolidation": "#cc79a7",        # reddish purple
+    "polyp": "#00e5ff",                # cyan: green on red mucosa is the pair a deutan cannot tell apart
     "vessels": "#00e5ff",              # cyan: yellow was faint on a fundus photograph's orange
 }
 FALLBACK = ("#17becf", "#8c564b", "#bcbd22", "#7f7f7f", "#9467bd")

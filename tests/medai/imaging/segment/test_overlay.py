@@ -28,6 +28,31 @@ def test_colours_are_distinct_and_known_structures_keep_theirs():
     assert clash["left_lung"] != clash["polyp"]
 
 
+# Machado et al. (2009), severity 1, on linear RGB: what a deutan / protan reader sees.
+DEUTERANOPIA = np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                         [-0.011820, 0.042940, 0.968881]])
+PROTANOPIA = np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                       [-0.003882, -0.048116, 1.051998]])
+
+
+def _lab(colour: str, vision: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* (D65) of ``colour`` as seen through ``vision``."""
+    srgb = hex_to_rgb(colour).astype(np.float64)
+    linear = vision @ np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ np.clip(linear, 0, 1)
+    f = np.cbrt(np.maximum(xyz / [0.9505, 1.0, 1.089], 0.008856))
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize("vision", [np.eye(3), DEUTERANOPIA, PROTANOPIA], ids=["normal", "deutan", "protan"])
+def test_chest_structures_stay_apart_with_red_green_colour_blindness(vision):
+    structures = ["right_lung", "left_lung", "cardiomediastinum", "ground_glass_opacity", "consolidation"]
+    colours = [*structure_colours(structures).values(), DISAGREEMENT]
+    nearest = min(np.linalg.norm(_lab(a, vision) - _lab(b, vision)) for i, a in enumerate(colours)
+                  for b in colours[i + 1:])
+    assert nearest > 15  # CIE76 ΔE: a green left lung and a red heart were 7 apart for a deutan
+
+
 def test_hex_to_rgb():
     assert hex_to_rgb("#ff8000").tolist() == pytest.approx([1.0, 128 / 255, 0.0])
 
