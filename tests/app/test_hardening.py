@@ -23,6 +23,16 @@ def test_xsrf_protection_stays_on():
     assert SETTINGS["server"].get("enableCORS", True) is True
 
 
+def test_light_theme_captions_reach_wcag_aa_contrast():
+    def luminance(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+
+    text = SETTINGS["theme"]["light"]["textColor"].lstrip("#")
+    caption = [0.6 * int(text[i:i + 2], 16) / 255 + 0.4 for i in (0, 2, 4)]  # captions: 60 % text over white
+    lightness = sum(w * luminance(c) for w, c in zip((0.2126, 0.7152, 0.0722), caption))
+    assert 1.05 / (lightness + 0.05) >= 4.5
+
+
 def test_upload_cap_matches_the_cap_checked_in_code(monkeypatch):
     monkeypatch.delenv("MEDAI_MAX_UPLOAD_MB", raising=False)
     assert SETTINGS["server"]["maxUploadSize"] * 1024 * 1024 == config.max_upload_bytes() == 64 * 1024 * 1024
