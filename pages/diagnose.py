@@ -19,7 +19,7 @@ import streamlit as st
 
 from medai import registry
 from medai.errors import MedAIError
-from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, jet_colorscale, overlay
+from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, heat_colorscale, overlay
 from medai.imaging.lung_focus import LUNG_OUTLINE_RGB, NO_LUNG_FIELDS, low_focus_limit, outline
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, member_spread, percent, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display, repeated_images
@@ -58,13 +58,13 @@ def heat_map_legend(fixed_available: bool) -> tuple[float, bool]:
     left, right = st.columns([3, 2])
     opacity = right.slider("Heat-map opacity", 0.0, 1.0, 0.4, 0.05)
     fixed = right.toggle("Same colour scale", disabled=not fixed_available,  # short: a tablet cut a longer one
-                         help=f"The same scale on every image: red = a cell adding {FIXED_SCALE_PEAK} or more to the model's logit, on every "
-                              "image; a weak map then stays blue." if fixed_available else
+                         help=f"The same scale on every image: yellow = a cell adding {FIXED_SCALE_PEAK} or more to the model's logit, on "
+                              "every image; a weak map then stays dark blue." if fixed_available else
                               "The model does not report the strength of its heat maps.")
     ends = (["none", f"≥ {FIXED_SCALE_PEAK} (fixed)"] if fixed
             else ["none", "this image's strongest"])
     bar = go.Figure(go.Heatmap(z=[np.linspace(0.0, 1.0, 64)], x=np.linspace(0.0, 1.0, 64),
-                               colorscale=jet_colorscale(), showscale=False, hoverinfo="skip"))
+                               colorscale=heat_colorscale(), showscale=False, hoverinfo="skip"))
     # The end labels as annotations anchored inside the bar's edges: tick labels centred on the edges
     # were cut off left, right and below.
     bar.update_layout(height=72, margin=dict(l=8, r=8, t=4, b=26), xaxis=dict(visible=False),
@@ -74,8 +74,8 @@ def heat_map_legend(fixed_available: bool) -> tuple[float, bool]:
                                    for x, anchor, text in ((0.0, "left", ends[0]), (1.0, "right", ends[1]))])
     left.plotly_chart(bar, config=CHART_CONFIG, key="colour_bar")
     left.caption("Colour scale of the overlays. " + (
-        "Fixed: one scale for all images, so a weak map stays blue." if fixed else
-        "Rescaled per image: red is each image's own strongest area, even when the evidence is weak."))
+        "Fixed: one scale for all images, so a weak map stays dark blue." if fixed else
+        "Rescaled per image: yellow is each image's own strongest area, even when the evidence is weak."))
     return opacity, fixed
 
 

@@ -111,20 +111,27 @@ def fixed_scale(heatmap: np.ndarray, peak: float) -> np.ndarray:
     return np.clip(heatmap * (peak / FIXED_SCALE_PEAK), 0.0, 1.0)
 
 
-def jet(values: np.ndarray) -> np.ndarray:
-    """The 'jet' colour map: (...) values in [0, 1] → (..., 3) RGB floats in [0, 1]."""
-    return np.stack([np.interp(values, [0.35, 0.66, 0.89, 1.0], [0.0, 1.0, 1.0, 0.5]),
-                     np.interp(values, [0.125, 0.375, 0.64, 0.91], [0.0, 1.0, 1.0, 0.0]),
-                     np.interp(values, [0.0, 0.11, 0.34, 0.65], [0.5, 1.0, 1.0, 0.0])], axis=-1)
+# Viridis (van der Walt & Smith), every tenth: its lightness rises steadily from dark purple to yellow, for
+# readers with red-green colour blindness too. Under jet a deutan saw the peak (red) as a dark olive and the
+# middle (yellow-green) as the brightest part, so the strongest area no longer stood out.
+_VIRIDIS = ("#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c", "#22a884", "#44bf70", "#7ad151",
+            "#bddf26", "#fde725")
+_STOPS = np.array([[int(c[i:i + 2], 16) / 255.0 for i in (1, 3, 5)] for c in _VIRIDIS])
 
 
-_JET_TABLE = jet(np.linspace(0.0, 1.0, 256)).astype(np.float32)
+def heat_colours(values: np.ndarray) -> np.ndarray:
+    """The heat-map colour map (viridis): (...) values in [0, 1] → (..., 3) RGB floats in [0, 1]."""
+    positions = np.linspace(0.0, 1.0, len(_STOPS))
+    return np.stack([np.interp(values, positions, _STOPS[:, k]) for k in range(3)], axis=-1)
 
 
-def jet_colorscale(stops: int = 11) -> list[tuple[float, str]]:
+_HEAT_TABLE = heat_colours(np.linspace(0.0, 1.0, 256)).astype(np.float32)
+
+
+def heat_colorscale(stops: int = 11) -> list[tuple[float, str]]:
     """The colour map as a plotly colour scale, for a colour bar that matches the overlays."""
     positions = np.linspace(0.0, 1.0, stops)
-    return [(float(x), "rgb({},{},{})".format(*np.rint(jet(x) * 255).astype(int))) for x in positions]
+    return [(float(x), "rgb({},{},{})".format(*np.rint(heat_colours(x) * 255).astype(int))) for x in positions]
 
 
 def heatmap_at(heatmap: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -162,7 +169,7 @@ def overlay(pixels: np.ndarray, heatmap: np.ndarray, opacity: float = 0.4) -> np
         (H, W, 3) uint8 RGB.
     """
     levels = np.rint(heatmap_at(heatmap, pixels.shape) * 255).astype(np.uint8)
-    blend = (1.0 - opacity) * pixels[..., np.newaxis] + opacity * _JET_TABLE[levels]
+    blend = (1.0 - opacity) * pixels[..., np.newaxis] + opacity * _HEAT_TABLE[levels]
     return np.clip(np.rint(blend * 255.0), 0, 255).astype(np.uint8)
 
 

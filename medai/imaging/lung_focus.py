@@ -18,7 +18,7 @@ from medai.imaging.io import MedicalImage
 
 LUNG_MODEL = "cxr-lungs"
 LUNGS = ("right_lung", "left_lung")
-LUNG_OUTLINE_RGB = (255, 255, 255)  # white: apart from every colour of the jet heat-map scale
+LUNG_OUTLINE_RGB = (255, 255, 255)  # white: apart from every colour of the heat-map scale
 NO_LUNG_FIELDS = ("No lung fields found: cxr-lungs did not take this image for a frontal chest X-ray, or found no "
                   "lung in it, so where the heat map lies could not be checked. Read this result with extra care.")
 

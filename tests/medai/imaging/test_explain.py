@@ -8,7 +8,7 @@ import pytest
 
 from medai.imaging import graphs
 from medai.imaging.explain import (FIXED_SCALE_PEAK, display_copy, ensemble_cams, ensemble_grad_cam, fixed_scale,
-                                   grad_cam_models, heatmap_at, heatmap_png, jet, jet_colorscale, overlay,
+                                   grad_cam_models, heat_colorscale, heat_colours, heatmap_at, heatmap_png, overlay,
                                    per_image)
 from medai.imaging.network import CAM_LAYER
 
@@ -43,9 +43,14 @@ def test_overlay_is_at_the_original_size():
     assert heatmap_at(heatmap, (300, 500)).shape == (300, 500)
 
 
-def test_jet_goes_from_blue_to_red():
-    low, high = jet(np.array([0.0, 1.0]))
-    assert low[2] > low[0] and high[0] > high[2]
+def test_heat_colours_grow_lighter_from_none_to_strongest_with_red_green_colour_blindness_too():
+    deutan = np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                       [-0.011820, 0.042940, 0.968881]])  # Machado et al. (2009), severity 1, linear RGB
+    srgb = heat_colours(np.linspace(0.0, 1.0, 21))
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    for vision in (np.eye(3), deutan):
+        luminance = np.clip(linear @ vision.T, 0, 1) @ [0.2126, 0.7152, 0.0722]
+        assert np.all(np.diff(luminance) > 0)  # jet's peak (red) was darker than its middle
 
 
 def test_heatmap_png_is_16_bit():
@@ -82,6 +87,6 @@ def test_display_copy_keeps_the_aspect_and_caps_the_long_side():
 
 
 def test_colour_bar_matches_the_overlay_colours():
-    scale = jet_colorscale(3)
+    scale = heat_colorscale(3)
     assert [position for position, _ in scale] == [0.0, 0.5, 1.0]
-    assert scale[-1][1] == "rgb({},{},{})".format(*np.rint(jet(1.0) * 255).astype(int))
+    assert scale[-1][1] == "rgb({},{},{})".format(*np.rint(heat_colours(1.0) * 255).astype(int))
