@@ -19,7 +19,7 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
                      label_prompt: str | None = "Correct answer",
                      correction: Callable[[str], dict[str, Any] | None] | None = None,
                      given: str | None = None) -> None:
-    """A popover to agree with or override record ``record_id``, and a line saying what was saved.
+    """An expander to agree with or override record ``record_id``, and a line saying what was saved.
 
     Parameters
     ----------
@@ -28,7 +28,7 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
     labels : sequence of str, optional
         Choices for the corrected label; without them it is typed after ``label_prompt`` (None: no label).
     title : str
-        The popover's label.
+        The expander's label.
     correction : callable, optional
         Draws extra override inputs (given a widget-key prefix) and returns the ``correction`` to
         store with the verdict (a corrected mask, a measured value), or None.
@@ -45,7 +45,9 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
         # The fields then start from what was stored, after the scrubbing, not from what was typed.
         for field in (f"label_{key}", f"comment_{key}"):
             st.session_state.pop(field, None)
-    with st.popover(f"{title} ✓ saved" if saved else title, key=f"feedback_{key}"):
+    # An expander, not a popover: a popover's fields sit at the end of the page for the keyboard (39 Tab presses
+    # away on Patient timeline, off screen when reached); an expander's follow its header.
+    with st.expander(f"{title} ✓ saved" if saved else title, key=f"feedback_{key}", icon=":material/rate_review:"):
         # The form starts from this reader's saved verdict (a reader back at the screen must not save "agree"
         # over their own override by one click).
         verdict = st.radio("Your reading", ["agree", "override"], key=f"verdict_{key}", horizontal=True,
@@ -80,7 +82,7 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
                 st.error(f"Feedback was not saved: {exc}", icon=":material/error:")
             else:
                 st.session_state[f"saved_{key}"] = True
-                st.rerun()  # the popover's label and the caption then say "saved", from the store
+                st.rerun()  # the expander's label and the caption then say "saved", from the store
     if saved:
         stored = f" Comment as stored: “{saved.comment}”." if saved.comment else ""  # after the scrubbing
         st.caption(f"Your feedback on record {record_id}: {_reading(saved)} ({saved.user}).{stored}")
