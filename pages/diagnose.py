@@ -31,8 +31,8 @@ open_page("pages/diagnose.py")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 RESULTS = "diagnose_results"  # session state: request key → display-size DiagnoseOutcome
-RESTORED = "diagnose_restored"
-READING_LOCK = "diagnose_reading"  # session state: held while films are read and recorded  # session state: showing the results of a visit before this one
+RESTORED = "diagnose_restored"  # session state: showing the results of a visit before this one
+READING_LOCK = "diagnose_reading"  # session state: held while films are read and recorded
 RED, GREEN = "#d55e00", "#009e73"  # Okabe & Ito: apart with red-green colour blindness too
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": True}
 

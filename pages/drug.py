@@ -54,7 +54,8 @@ def measured_values(key: str, model_name: str) -> dict[str, object] | None:
 
 def molecule_input() -> tuple[str, bytes, str]:
     """The molecules the user gave: (name, bytes, kind) with kind ``"file"`` or ``"text"``; empty if none."""
-    how = st.radio("Molecules", ["Paste SMILES", "Upload a file", "Sample molecules"], horizontal=True, key="drug_how", persist_state="session")
+    how = st.radio("Molecules", ["Paste SMILES", "Upload a file", "Sample molecules"], horizontal=True,
+                   key="drug_how", persist_state="session")
     if how == "Paste SMILES":
         text = st.text_area("One SMILES per line, optionally followed by a name",
                             placeholder="CC(=O)Oc1ccccc1C(=O)O aspirin", height=140, key="drug_text",
@@ -64,7 +65,8 @@ def molecule_input() -> tuple[str, bytes, str]:
         upload = st.file_uploader("CSV with a 'smiles' column (and optional id/name), .smi, or SDF (gzipped too)",
                                   type=["csv", "tsv", "smi", "txt", "sdf", "sd", "gz"])
         return (upload.name, upload.getvalue(), "file") if upload else ("", b"", "file")
-    name = st.selectbox("Sample file", sorted(p.name for p in SAMPLES.glob("*.csv")), key="drug_sample", persist_state="session")
+    name = st.selectbox("Sample file", sorted(p.name for p in SAMPLES.glob("*.csv")), key="drug_sample",
+                        persist_state="session")
     return name, (SAMPLES / name).read_bytes(), "file"
 
 

@@ -39,7 +39,8 @@ def _lab(colour: str, vision: np.ndarray) -> np.ndarray:
     """CIE L*a*b* (D65) of ``colour`` as seen through ``vision``."""
     srgb = hex_to_rgb(colour).astype(np.float64)
     linear = vision @ np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
-    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ np.clip(linear, 0, 1)
+    to_xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = to_xyz @ np.clip(linear, 0, 1)
     f = np.cbrt(np.maximum(xyz / [0.9505, 1.0, 1.089], 0.008856))
     return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
 
