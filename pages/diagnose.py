@@ -83,7 +83,10 @@ def probability_bar(p: float, threshold: float, positive: str) -> go.Figure:
     """A small horizontal bar of P(positive) on [0, 1] with the threshold marked."""
     figure = go.Figure(go.Bar(x=[p], y=[""], orientation="h", marker_color=RED if p >= threshold else GREEN,
                               text=[percent(p)], textposition="outside", cliponaxis=False))
-    figure.add_vline(x=threshold, line_width=3, line_dash="dash", line_color="#888888",  # seen on either theme
+    # A white halo under a dark dashed line: seen on either theme and across the orange bar (one mid-grey
+    # line vanished into the bar, 1.1:1).
+    figure.add_vline(x=threshold, line_width=6, line_color="white")
+    figure.add_vline(x=threshold, line_width=3, line_dash="dash", line_color="#222222",
                      annotation_text=f"threshold {percent(threshold)}", annotation_position="top")
     # Room below for the tick labels and the axis title, and on the right for a value label near 100 %.
     figure.update_layout(height=130, margin=dict(l=8, r=80, t=26, b=48), showlegend=False,
@@ -184,7 +187,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
                             f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}", on_click="ignore",
                             help="The Grad-CAM values alone (0–65,535), at the film's own size, without the film.")
     with numbers:
-        feedback_control(outcome.record_id, labels, given=diagnosis.label)
+        feedback_control(outcome.record_id, labels, given=diagnosis.label, title=f"Feedback on {outcome.name}")
 
 
 st.title("Diagnose")

@@ -41,10 +41,9 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
     saved = store.latest_feedback(record_id, user=user)  # this user's own verdict: one per user and record
     # Each reader's own form: another name typed in the same browser must not inherit (and save) this one's.
     key = f"{record_id}_{hashlib.sha256(user.encode()).hexdigest()[:12]}"
-    if st.session_state.pop(f"saved_{key}", False):
-        # The fields then start from what was stored, after the scrubbing, not from what was typed.
-        for field in (f"label_{key}", f"comment_{key}"):
-            st.session_state.pop(field, None)
+    # The text fields are new widgets after each save (their keys name the saved version), so that they show
+    # what was stored, after the scrubbing: a browser keeps showing what it typed into a widget it still has.
+    fields = f"{key}_{int(saved.created_at.timestamp() * 1e6)}" if saved else key
     # An expander, not a popover: a popover's fields sit at the end of the page for the keyboard (39 Tab presses
     # away on Patient timeline, off screen when reached); an expander's follow its header.
     with st.expander(f"{title} ✓ saved" if saved else title, key=f"feedback_{key}", icon=":material/rate_review:"):
@@ -60,12 +59,12 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
             choices = [label for label in labels or () if label != given]
             before = saved.corrected_label if saved and saved.verdict == "override" else None
             if choices:
-                corrected = st.selectbox("Correct label", choices, key=f"label_{key}",
+                corrected = st.selectbox("Correct label", choices, key=f"label_{fields}",
                                          index=choices.index(before) if before in choices else 0)
             elif label_prompt:
-                corrected = st.text_input(label_prompt, before or "", key=f"label_{key}", max_chars=80) or None
+                corrected = st.text_input(label_prompt, before or "", key=f"label_{fields}", max_chars=80) or None
             details = correction(f"correction_{key}") if correction else None
-        comment = st.text_input("Comment", (saved.comment or "") if saved else "", key=f"comment_{key}")
+        comment = st.text_input("Comment", (saved.comment or "") if saved else "", key=f"comment_{fields}")
         # The name field sits in the sidebar, which a portrait tablet keeps folded away.
         signed = "" if user != "anonymous" else " (type your name under 'Your name' in the sidebar, », to sign it)"
         st.caption(f"Record {record_id}, saved as {user}{signed}.")
@@ -81,7 +80,6 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
             except MedAIError as exc:  # a failed write is shown, never swallowed
                 st.error(f"Feedback was not saved: {exc}", icon=":material/error:")
             else:
-                st.session_state[f"saved_{key}"] = True
                 st.rerun()  # the expander's label and the caption then say "saved", from the store
     if saved:
         stored = f" Comment as stored: “{saved.comment}”." if saved.comment else ""  # after the scrubbing

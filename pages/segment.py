@@ -20,8 +20,8 @@ from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.segment.export import dicom_seg, mask_png, measurement_rows, outcome_masks
 from medai.imaging.segment.measure import LESION_CAVEAT, LESIONS, LUNGS, dice
-from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, compose, disagreement, read_mask_png, resize_mask,
-                                           structure_colours, target_mask, truth_targets)
+from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, HATCHED, compose, disagreement, read_mask_png,
+                                           resize_mask, structure_colours, target_mask, truth_targets)
 from medai.imaging.segment.recipes import RECIPES
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure, models_that_take, segment
 from pages.card_view import render_card
@@ -68,6 +68,7 @@ def read_request(model_name: str) -> tuple[str, str, bytes | Path] | None:
     # The samples of the kind this model reads first; the others stay, to show what a refusal looks like.
     chosen = st.selectbox("…or try a sample image", sorted(samples, key=lambda name: not suits(name)), index=None,
                           key=f"sample_{model_name}", disabled=upload is not None,  # per model: no stale labels
+                          persist_state="session",
                           placeholder="Choose a sample" if marker else "Choose a sample (none ships for this model)",
                           format_func=lambda name: name if suits(name) else f"{name} (not what this model reads)")
     if upload is not None:
@@ -77,12 +78,15 @@ def read_request(model_name: str) -> tuple[str, str, bytes | Path] | None:
     return None
 
 
-def legend(items: list[tuple[str, str]]) -> str:
-    """One line of coloured swatches with their names (HTML for ``st.markdown``)."""
+def legend(items: list[tuple[str, str, int]]) -> str:
+    """One line of swatches with their names (HTML for ``st.markdown``); items are (name, colour, hatching), the
+    hatching as in :data:`HATCHED` (0: solid)."""
     # Each swatch and its name unbroken: a narrow column put a swatch at a line's end and its name on the next.
     swatch = ('<span style="white-space:nowrap"><span style="display:inline-block;width:0.9em;height:0.9em;'
               'background:{};border:1px solid #555;vertical-align:middle;margin:0 0.3em 0 0.9em"></span>{}</span> ')
-    return "".join(swatch.format(colour, name) for name, colour in items)
+    return "".join(swatch.format(colour if not hatching else
+                                 f"repeating-linear-gradient({45 * hatching}deg,{colour} 0 2px,transparent 2px 4px)",
+                                 name) for name, colour, hatching in items)
 
 
 def truth_mask(outcome: SegmentOutcome, targets: list[str], sample: str | None):
@@ -201,15 +205,15 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
 
     display = seg.masks(image.shape, thresholds)
     drawn = {name: display[name] for name in shown}
-    items = [(label(name), colours[name]) for name in shown]
+    items = [(label(name), colours[name], 0 if outline else HATCHED.get(name, 0)) for name in shown]
     drawing = compose(image.pixels, drawn, colours, 1.0 if outline else opacity, outline, rgb=image.rgb)
     if truth is not None:  # filled on top, in either mode
         wrong = disagreement(target_mask(display, truth[0]), resize_mask(truth[1], image.shape))
-        drawing = compose(image.pixels, {"wrong": wrong}, {"wrong": DISAGREEMENT}, opacity, rgb=drawing)
-        items.append(("Disagreement with the ground truth", DISAGREEMENT))
+        drawing = compose(image.pixels, {"disagreement": wrong}, {"disagreement": DISAGREEMENT}, opacity, rgb=drawing)
+        items.append(("Disagreement with the ground truth", DISAGREEMENT, HATCHED["disagreement"]))
     picture.image(drawing, output_format="PNG", width="stretch",
                   caption=f"{'Outlines' if outline else 'Overlay'}; image {width}×{height} px",
-                  alt=f"{outcome.name} with {model} marking: " + (", ".join(n for n, _ in items) or "nothing shown"))
+                  alt=f"{outcome.name} with {model} marking: " + (", ".join(item[0] for item in items) or "nothing shown"))
     picture.markdown(legend(items) or "No structure shown.", unsafe_allow_html=True)
 
     validated = all(abs(thresholds[name] - cut) < 1e-9 for name, cut in zip(structures, seg.thresholds))
@@ -248,7 +252,7 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
             parts = COMBINED.get(target, (target,))  # only the structures the mask marks, at full size
             predicted = target_mask({n: seg.mask(n, (height, width), thresholds[n]) for n in parts}, target)
             st.metric(f"Dice against the ground truth ({label(target)})", f"{dice(predicted, mask):.3f}")
-            st.caption("Dice at the image's full size; magenta marks the pixels where the two masks differ.")
+            st.caption("Dice at the image's full size; magenta stripes mark the pixels where the two masks differ.")
 
     shown_outcome = replace(outcome, measurements=measurements, findings=findings,
                             segmentation=replace(seg, thresholds=tuple(thresholds[n] for n in structures)))
@@ -280,7 +284,7 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
             numbers.error(f"DICOM SEG: {exc}", icon=":material/error:")
     with numbers:
         feedback_control(outcome.record_id, label_prompt="What is wrong (corrected label)",
-                         correction=mask_correction(outcome, structures))
+                         correction=mask_correction(outcome, structures), title=f"Feedback on {outcome.name}")
 
 
 st.title("Segment")

@@ -21,8 +21,8 @@ COLOURS = {"HR": "#9467bd", "SysABP": "#0072b2", "NISysABP": "#0072b2", "DiasABP
 SYMBOLS = {"SysABP": "triangle-up", "NISysABP": "triangle-up", "DiasABP": "triangle-down", "NIDiasABP": "triangle-down",
            "MAP": "diamond", "NIMAP": "diamond"}
 # Mid-tones, legible on the light and the dark theme's background alike (3:1 or more on both).
-NEWS2_COLOUR, RISK_COLOUR, ROSE_COLOUR, FELL_COLOUR = "#888888", "#9467bd", "#d55e00", "#0072b2"
-NEWS2_LEVELS = ((MEDIUM, "#e69f00", "dot", "urgent response"), (HIGH, "#d55e00", "dash", "emergency"))
+NEWS2_COLOUR, RISK_COLOUR, ROSE_COLOUR, FELL_COLOUR = "#888888", "#9467bd", "#d55e00", "#3a87c8"
+NEWS2_LEVELS = ((MEDIUM, "#b87d00", "dot", "urgent response"), (HIGH, "#d55e00", "dash", "emergency"))
 
 
 def unit(name: str) -> str:
@@ -75,7 +75,7 @@ def vitals_figure(view, dark: bool = False) -> go.Figure:
                                 line={"shape": "hv", "color": NEWS2_COLOUR}, name="NEWS2"), row=news_row, col=1)
     # Labels on the right, over the forecast hours, where the NEWS2 line has ended.
     # A box of the page's own background keeps each label legible where the NEWS2 line crosses it.
-    box, ink = ("rgba(14, 17, 23, 0.85)", "#fafafa") if dark else ("rgba(255, 255, 255, 0.85)", "#31333f")
+    box, ink = ("rgba(23, 22, 20, 0.85)", "#fafafa") if dark else ("rgba(255, 255, 255, 0.85)", "#31333f")
     for level, colour, dash, meaning in NEWS2_LEVELS:  # dotted 5, dashed 7: apart without their colours too
         figure.add_hline(y=level, line={"dash": dash, "color": colour}, row=news_row, col=1,
                          annotation_text=f"{level}: {meaning}", annotation_position="top right",
@@ -86,7 +86,7 @@ def vitals_figure(view, dark: bool = False) -> go.Figure:
     change = np.diff(100 * view.risk_curve, prepend=100 * view.risk_curve[:1])
     for rose, colour, what in ((True, ROSE_COLOUR, "rose"), (False, FELL_COLOUR, "fell")):  # a legend swatch each
         hours = (change > 0) == rose
-        figure.add_trace(go.Bar(x=view.risk_hours[hours], y=change[hours], marker={"color": colour}, opacity=0.8,
+        figure.add_trace(go.Bar(x=view.risk_hours[hours], y=change[hours], marker={"color": colour}, opacity=0.9,
                                 name=f"risk {what} that hour (percentage points)"), row=risk_row, col=1,
                          secondary_y=True)
     # Symmetric about 0, with 0 a tick (an overlaying axis otherwise syncs its ticks to the risk axis's).

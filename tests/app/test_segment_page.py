@@ -193,7 +193,7 @@ def test_feedback_is_saved_once_and_an_override_keeps_the_corrected_mask(cxr_pag
     corrected = np.zeros((751, 943), np.uint8)
     corrected[100:600, 80:450] = 255
     cxr_page.radio(key=f"verdict_{key}").set_value("override").run()
-    cxr_page.text_input(key=f"label_{key}").input("right lung base missed").run()
+    next(t for t in cxr_page.text_input if t.key.startswith(f"label_{key}")).input("right lung base missed").run()
     cxr_page.file_uploader(key=f"correction_{key}_mask").set_value(("fix.png", png_bytes(corrected), "image/png")).run()
     assert cxr_page.selectbox(key=f"correction_{key}_structure").value is None  # no silent structure
     cxr_page.selectbox(key=f"correction_{key}_structure").set_value("right_lung").run()
@@ -234,6 +234,14 @@ def test_the_chosen_model_is_the_widgets_default_and_outlasts_a_visit_elsewhere(
     model = segment_page.selectbox(key="model")
     assert model.value == "retina-vessels" and model.options[model.proto.default] == "retina-vessels"
     assert not segment_page.exception and not [w for w in segment_page.warning if "Session State" in w.value]
+
+
+def test_the_sample_and_its_result_outlast_a_visit_elsewhere_without_a_second_record(cxr_page):
+    cxr_page.switch_page("pages/models.py").run()
+    back = cxr_page.switch_page("pages/segment.py").run()
+    assert not back.exception and back.selectbox(key="sample_cxr-lungs").value == CXR
+    assert "Right lung" in _text(back) and _records() == 1
+    assert any(e.label == f"Feedback on {CXR}" for e in back.expander)
 
 
 def test_the_audit_page_lists_the_segmentation(cxr_page):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from medai.errors import InputError
-from medai.imaging.segment.overlay import (DISAGREEMENT, PALETTE, boundary, compose, disagreement, hex_to_rgb,
+from medai.imaging.segment.overlay import (DISAGREEMENT, HATCHED, PALETTE, boundary, compose, disagreement,
+                                           hex_to_rgb, stripes,
                                            outline_width, read_mask_png, resize_mask, structure_colours,
                                            target_mask, truth_targets)
 from tests.conftest import jpeg_bytes, png_bytes
@@ -52,6 +53,17 @@ def test_chest_structures_stay_apart_with_red_green_colour_blindness(vision):
     nearest = min(np.linalg.norm(_lab(a, vision) - _lab(b, vision)) for i, a in enumerate(colours)
                   for b in colours[i + 1:])
     assert nearest > 15  # CIE76 ΔE: a green left lung and a red heart were 7 apart for a deutan
+
+
+def test_lesions_and_the_disagreement_are_striped_so_that_colour_alone_does_not_carry_them():
+    grey, lung = np.full((160, 160), 0.5), np.ones((160, 160), bool)
+    masks, colours = {"left_lung": lung, "consolidation": lung}, {"left_lung": "#009e73", "consolidation": "#cc79a7"}
+    drawn = compose(grey, masks, colours, opacity=1.0)
+    lesion = (drawn == np.rint(255 * hex_to_rgb("#cc79a7"))).all(axis=2)
+    assert 0.4 < lesion.mean() < 0.6 and (lesion == stripes((160, 160), HATCHED["consolidation"])).all()
+    assert (stripes((160, 160), 1) != stripes((160, 160), -1)).any()  # the disagreement's run the other way
+    outlined = compose(grey, {"consolidation": lung}, colours, 1.0, outline_only=True)
+    assert (outlined[0] == np.rint(255 * hex_to_rgb("#cc79a7"))).all()  # outlines stay whole
 
 
 def test_hex_to_rgb():
