@@ -213,7 +213,8 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
         items.append(("Disagreement with the ground truth", DISAGREEMENT, HATCHED["disagreement"]))
     picture.image(drawing, output_format="PNG", width="stretch",
                   caption=f"{'Outlines' if outline else 'Overlay'}; image {width}×{height} px",
-                  alt=f"{outcome.name} with {model} marking: " + (", ".join(item[0] for item in items) or "nothing shown"))
+                  alt=f"{outcome.name} with {model} marking: "
+                      + (", ".join(item[0] for item in items) or "nothing shown"))
     picture.markdown(legend(items) or "No structure shown.", unsafe_allow_html=True)
 
     validated = all(abs(thresholds[name] - cut) < 1e-9 for name, cut in zip(structures, seg.thresholds))

@@ -219,9 +219,9 @@ def draw(view: TimelineView) -> None:
                       + f"Dashed: forecast median for the hours after {stay.hours:.1f} h (the stay's last timestamp), "
                       "drawn from each variable's last observation; shaded: 80 % interval. ")
     st.caption((forecasts_said if view.forecasts else "No forecast: no recent vital sign to start from. ")
-               + forecast_inputs_note(stay) + f"NEWS2 lines at {MEDIUM} (dotted: urgent response) and {HIGH} (dashed: emergency response). Risk: recomputed "
-               "from the data up to each hour; bars show which hours pushed it up (orange, above 0) or down (blue, "
-               "below 0).")
+               + forecast_inputs_note(stay) + f"NEWS2 lines at {MEDIUM} (dotted: urgent response) and {HIGH} (dashed: "
+               "emergency response). Risk: recomputed from the data up to each hour; bars show which hours pushed it "
+               "up (orange, above 0) or down (blue, below 0).")
 
     drivers, survival = st.columns(2)
     if thin:  # what moved a guess, and a year's curve from it, would read as findings
