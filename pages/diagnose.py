@@ -24,6 +24,7 @@ from medai.imaging.lung_focus import LUNG_OUTLINE_RGB, NO_LUNG_FIELDS, low_focus
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, member_spread, percent, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display, repeated_images
 from pages.card_view import render_card
+from pages.colours import BLUISH_GREEN, VERMILLION
 from pages.common import audit_store, current_user, load_or_stop, logged_export, open_page
 from pages.feedback import feedback_control
 
@@ -33,7 +34,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "imaging"
 RESULTS = "diagnose_results"  # session state: request key → display-size DiagnoseOutcome
 RESTORED = "diagnose_restored"  # session state: showing the results of a visit before this one
 READING_LOCK = "diagnose_reading"  # session state: held while films are read and recorded
-RED, GREEN = "#d55e00", "#009e73"  # Okabe & Ito: apart with red-green colour blindness too
+RED, GREEN = VERMILLION, BLUISH_GREEN
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": True}
 
 

@@ -21,6 +21,7 @@ from medai.drug.reference import approved_drug_count
 from medai.drug.service import (SCREEN_MODELS, ScreenResult, prediction_columns, prediction_units,
                                 screen)
 from medai.errors import MedAIError
+from pages.colours import MID_GREY, VERMILLION
 from pages.common import (audit_store, cached_model, current_user, logged_export, results_area,
                           open_page)
 from pages.feedback import feedback_control
@@ -335,12 +336,12 @@ def draw(result: ScreenResult) -> None:
                                     "better_than_lead": "better than lead", "lead_score": "lead's score",
                                     **{OBJECTIVE_COLUMNS[k]: OBJECTIVE_LABELS[k] for k in OBJECTIVES}})
         front = go.Figure()
-        for on_front, name, marker in ((False, "other analogues", {"color": "#888888", "symbol": "circle", "size": 9}),
-                                       (True, "Pareto front", {"color": "#d55e00", "symbol": "diamond", "size": 12})):
+        for on_front, name, marker in ((False, "other analogues", {"color": MID_GREY, "symbol": "circle", "size": 9}),
+                                       (True, "Pareto front", {"color": VERMILLION, "symbol": "diamond", "size": 12})):
             shown = analogues[analogues["pareto_front"] == on_front]  # shape and colour: apart without colour vision
             front.add_trace(go.Scatter(x=shown["similarity_to_lead"], y=shown["score"], mode="markers", name=name,
                                        marker=marker, text=shown["edit"]))
-        front.add_hline(y=lead_score, line_dash="dot", line_color="#888888", annotation_text="lead")
+        front.add_hline(y=lead_score, line_dash="dot", line_color=MID_GREY, annotation_text="lead")
         front.update_layout(xaxis_title="similarity to lead", yaxis_title="weighted score (0-1)", height=340,
                             margin={"l": 40, "r": 20, "t": 20, "b": 40}, legend={"orientation": "h", "y": -0.25})
         st.plotly_chart(front, width="stretch")

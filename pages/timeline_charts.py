@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 from medai.timeline.mortality import too_little_data
 from medai.timeline.news2 import HIGH, MEDIUM, PARAMETERS as NEWS2_PARAMETERS
 from medai.timeline.vocabulary import reference_ranges, variables
+from pages.colours import BLUE, BLUISH_GREEN, MID_GREY, ORANGE, VERMILLION
 
 # Arterial line and cuff apart: six pressures with their bands in one panel could not be read apart.
 PANELS = (("Heart rate", ("HR",)), ("Blood pressure, arterial line", ("SysABP", "DiasABP", "MAP")),
@@ -16,13 +17,13 @@ PANELS = (("Heart rate", ("HR",)), ("Blood pressure, arterial line", ("SysABP", 
           ("Respiratory rate", ("RespRate",)), ("Temperature", ("Temp",)), ("O2 saturation", ("SaO2",)))
 # One colour per variable, the same role alike in both pressure panels (systolic blue, diastolic vermillion, mean
 # bluish green: Okabe & Ito's colours, apart with red-green colour blindness), and a marker shape for each pressure.
-COLOURS = {"HR": "#9467bd", "SysABP": "#0072b2", "NISysABP": "#0072b2", "DiasABP": "#d55e00", "NIDiasABP": "#d55e00",
-           "MAP": "#009e73", "NIMAP": "#009e73", "RespRate": "#e69f00", "Temp": "#8c564b", "SaO2": "#17becf"}
+COLOURS = {"HR": "#9467bd", "SysABP": BLUE, "NISysABP": BLUE, "DiasABP": VERMILLION, "NIDiasABP": VERMILLION,
+           "MAP": BLUISH_GREEN, "NIMAP": BLUISH_GREEN, "RespRate": ORANGE, "Temp": "#8c564b", "SaO2": "#17becf"}
 SYMBOLS = {"SysABP": "triangle-up", "NISysABP": "triangle-up", "DiasABP": "triangle-down", "NIDiasABP": "triangle-down",
            "MAP": "diamond", "NIMAP": "diamond"}
 # Mid-tones, legible on the light and the dark theme's background alike (3:1 or more on both).
-NEWS2_COLOUR, RISK_COLOUR, ROSE_COLOUR, FELL_COLOUR = "#888888", "#9467bd", "#d55e00", "#3a87c8"
-NEWS2_LEVELS = ((MEDIUM, "#b87d00", "dot", "urgent response"), (HIGH, "#d55e00", "dash", "emergency"))
+NEWS2_COLOUR, RISK_COLOUR, ROSE_COLOUR, FELL_COLOUR = MID_GREY, "#9467bd", VERMILLION, "#3a87c8"  # a lighter blue
+NEWS2_LEVELS = ((MEDIUM, "#b87d00", "dot", "urgent response"), (HIGH, VERMILLION, "dash", "emergency"))  # dark orange
 
 
 def unit(name: str) -> str:
