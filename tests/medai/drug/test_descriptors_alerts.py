@@ -62,3 +62,57 @@ def test_brenks_hydroquinone_on_a_p_aminophenol_says_what_it_is():
     assert "Brenk: hydroquinone (here a p-aminophenol" in alert_columns([paracetamol])["alerts"]
     (hydroquinone,) = find_alerts(to_mol("Oc1ccc(O)cc1"))
     assert hydroquinone.note == "" and alert_columns([hydroquinone])["alerts"] == "Brenk: hydroquinone"
+
+
+def _catalog_alerts(mol):
+    """What RDKit's FilterCatalog finds on its own, without the pattern-fingerprint screen."""
+    from medai.drug.alerts import _catalogs
+
+    found = []
+    for catalog_name, catalog in _catalogs().items():
+        for entry in catalog.GetMatches(mol):
+            matches = entry.GetFilterMatches(mol)
+            found.append((catalog_name, entry.GetDescription(), tuple(i for _, i in matches[0].atomPairs)))
+    return found
+
+
+def test_every_alert_query_is_read_for_the_screen():
+    from medai.drug.alerts import _screened_entries
+
+    entries, query_bits = _screened_entries()
+    assert len(entries) == 585 and query_bits.any(axis=1).all()
+
+
+def test_the_screen_finds_exactly_what_the_catalog_finds():
+    import csv
+
+    from medai import config
+    from medai.drug.standardize import standardize_mol
+
+    with open("sample_data/drug/molecules.csv") as handle:
+        smiles = [row["smiles"] for row in csv.DictReader(handle)]
+    clintox = config.data_dir() / "drug" / "moleculenet" / "clintox.csv"
+    if clintox.exists():  # approved and failed drugs: many alerts of both catalogs
+        with open(clintox) as handle:
+            smiles += [row["smiles"] for row in csv.DictReader(handle)]
+    mols = []
+    for text in smiles:
+        try:
+            mols.append(standardize_mol(to_mol(text), tautomer=False))
+        except Exception:
+            continue
+    found = [[(a.catalog, a.name, a.atoms) for a in find_alerts(mol)] for mol in mols]
+    assert found == [_catalog_alerts(mol) for mol in mols]
+    assert sum(map(len, found)) > 100  # the comparison covers many matches
+
+
+def test_an_entry_whose_query_cannot_be_read_is_always_matched(monkeypatch):
+    from medai.drug import alerts
+
+    alerts._screened_entries.cache_clear()
+    monkeypatch.setattr(alerts, "_query_of", lambda entry: None)
+    try:
+        rhodanine = to_mol("O=C1C(=Cc2ccccc2)SC(=S)N1")
+        assert [(a.catalog, a.name, a.atoms) for a in find_alerts(rhodanine)] == _catalog_alerts(rhodanine)
+    finally:
+        alerts._screened_entries.cache_clear()
