@@ -31,6 +31,7 @@ open_page("pages/drug.py")
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "drug"
 THUMBNAILS = 300
 PAGE_MAX_MOLECULES = 5_000  # about 30 s of screening on 2 cores
+KEPT_SCREENS = 4  # this session's latest inputs, so switching back to one neither re-screens nor re-records it
 RADAR_AXES = {"mw": "MW", "clogp": "cLogP", "tpsa": "TPSA", "hbd": "HBD", "hba": "HBA",
               "rotatable_bonds": "Rot. bonds", "qed": "QED", "logS": "logS", "logD": "logD",
               "clinical_toxicity": "Clin. tox", "bbb_penetration": "BBB"}
@@ -95,6 +96,9 @@ if not data.strip():
     st.stop()
 
 request = hashlib.sha256(data).hexdigest()
+screens = st.session_state.setdefault("drug_screens", {})  # request → its screen, each screened (and recorded) once
+if request in screens:
+    st.session_state.drug_result, st.session_state.drug_request = screens[request], request
 changed = st.session_state.get("drug_request") != request
 area = results_area(changed)  # new molecules blank the previous screen's table at once
 if changed:
@@ -128,7 +132,10 @@ if changed:
             st.stop()
         # Before any Streamlit call, where a rerun interrupts the script: it must find this screen recorded.
         st.session_state.drug_request = request
+        screens[request] = st.session_state.drug_result
         st.session_state.pop("drug_optimized", None)
+    while len(screens) > KEPT_SCREENS:
+        screens.pop(next(iter(screens)))
     bar.empty()
 
 

@@ -133,3 +133,14 @@ def test_pasted_molecules_and_their_screen_survive_a_visit_to_another_page(drug_
     back = drug_page.switch_page("pages/drug.py").run()
     assert not back.exception and back.text_area(key="drug_text").value.startswith("CC(=O)Oc1ccccc1C(=O)O aspirin")
     assert any("2 of 2" in m.value for m in back.markdown) and _records() == len(SCREEN_MODELS)  # not screened again
+
+
+def test_switching_back_to_pasted_molecules_neither_screens_nor_records_them_again(drug_page):
+    drug_page.text_area(key="drug_text").set_value("CC(=O)Oc1ccccc1C(=O)O aspirin\nCCO ethanol").run()
+    drug_page.radio(key="drug_how").set_value("Sample molecules").run()
+    assert any("12 of 14" in m.value for m in drug_page.markdown) and _records() == 2 * len(SCREEN_MODELS)
+    drug_page.radio(key="drug_how").set_value("Paste SMILES").run()
+    assert not drug_page.exception and any("2 of 2" in m.value for m in drug_page.markdown)
+    assert _records() == 2 * len(SCREEN_MODELS)
+    drug_page.text_area(key="drug_text").set_value("CCO ethanol").run()  # new molecules: a new screen
+    assert any("1 of 1" in m.value for m in drug_page.markdown) and _records() == 3 * len(SCREEN_MODELS)
