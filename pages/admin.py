@@ -8,6 +8,7 @@ import streamlit as st
 
 from medai import registry
 from medai.errors import MedAIError
+from medai.spreadsheet import to_spreadsheet_csv
 from medai.store import reports
 from pages.card_view import render_card
 from pages.common import audit_columns, audit_store, open_page, recorded_download, require_role
@@ -67,7 +68,7 @@ with log_tab:
     st.dataframe(table, placeholder="—", hide_index=True, width="stretch", key="admin_log",
                  column_config=audit_columns(table))
     st.caption(f"{len(table)} prediction record(s), newest first.")
-    recorded_download("Export audit log (CSV)", kind="export.audit-log", data=table.to_csv(index=False),
+    recorded_download("Export audit log (CSV)", kind="export.audit-log", data=to_spreadsheet_csv(table),
                       file_name="medai-audit-log.csv", key="admin_log_export",
                       details={"rows": len(table), "filters": {k: v for k, v in filters.items() if v}})
     st.subheader("Sign-ins, exports and changed verdicts")
@@ -107,7 +108,7 @@ with feedback_tab:
         st.write(f"**{len(dataset)}** reviewed record(s) with a label, of {dataset['input_sha256'].nunique()} "
                  f"distinct input(s) ({int((~dataset['unanimous']).sum())} where reviewers disagreed).")
         st.caption(FOLD_IN.get(registry.get_spec(export_model).task, FOLD_IN_OTHER).format(model=export_model))
-        recorded_download("Export feedback dataset (CSV)", kind="export.feedback", data=dataset.to_csv(index=False),
+        recorded_download("Export feedback dataset (CSV)", kind="export.feedback", data=to_spreadsheet_csv(dataset),
                           file_name=f"medai-feedback-{export_model}.csv", key=f"admin_feedback_export_{export_model}",
                           details={"model": export_model, "rows": len(dataset)})
 

@@ -8,6 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from medai.errors import MedAIError
+from medai.spreadsheet import to_spreadsheet_csv
 from pages.common import audit_columns, audit_store, open_page, recorded_download
 
 open_page("pages/audit.py")
@@ -48,6 +49,6 @@ shown = f"{len(table)} record{'s' if len(table) != 1 else ''}, newest first"
 st.caption(shown + (f" (the newest {MOST_ROWS}; narrow the filters to see older ones)" if len(table) == MOST_ROWS else ""))
 filters = {"user": user, "model": model, "status": status, "since": str(since or ""), "until": str(until or "")}
 recorded_download("Prepare CSV export (recorded in the audit log)", kind="export.audit-log",
-                  data=table.to_csv(index=False),
+                  data=to_spreadsheet_csv(table),
                   file_name="medai-audit-log.csv", key="audit_export",
                   details={"rows": len(table), "filters": {k: v for k, v in filters.items() if v and v != ALL}})

@@ -23,6 +23,7 @@ from medai.imaging.explain import FIXED_SCALE_PEAK, fixed_scale, heatmap_png, he
 from medai.imaging.lung_focus import LUNG_OUTLINE_RGB, NO_LUNG_FIELDS, low_focus_limit, outline
 from medai.imaging.notes import OUT_OF_POPULATION_MESSAGE, member_spread, percent, reading_notes
 from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_display, repeated_images
+from medai.spreadsheet import to_spreadsheet_csv
 from pages.card_view import render_card
 from pages.colours import BLUISH_GREEN, VERMILLION
 from pages.common import audit_store, current_user, load_or_stop, logged_export, open_page
@@ -256,7 +257,7 @@ st.dataframe(shown_table, placeholder="—", hide_index=True, width="stretch",  
                             "uncertainty": st.column_config.NumberColumn(
                                 "SD (pp)", format="%.1f", width="small",
                                 help="Spread of the ensemble's models, in percentage points")})
-results_csv = table.to_csv(index=False).encode()
+results_csv = to_spreadsheet_csv(table).encode()
 st.download_button("Download results (CSV)", logged_export(lambda: results_csv, what="results csv", prediction_id=None,
                                                            user=current_user(), settings={"records": [
                                                                o.record_id for o in outcomes if o.record_id is not None]}),

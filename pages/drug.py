@@ -21,6 +21,7 @@ from medai.drug.reference import approved_drug_count
 from medai.drug.service import (SCREEN_MODELS, ScreenResult, prediction_columns, prediction_units,
                                 screen)
 from medai.errors import MedAIError
+from medai.spreadsheet import to_spreadsheet_csv
 from pages.colours import MID_GREY, VERMILLION
 from pages.common import (audit_store, cached_model, current_user, logged_export, results_area,
                           open_page)
@@ -224,7 +225,7 @@ def draw(result: ScreenResult) -> None:
                "set the molecule is furthest from, for its cut-off); each model's figures are under 'All predictions' below. Structures are drawn for the "
                f"first {THUMBNAILS} rows. Scroll the table sideways for descriptors, percentiles and messages.")
     download_csv, download_sdf = st.columns(2)
-    screened_csv, screen_records = rows.to_csv(index=False).encode(), {"records": result.record_ids}
+    screened_csv, screen_records = to_spreadsheet_csv(rows).encode(), {"records": result.record_ids}
     download_csv.download_button("Download results (CSV)", logged_export(
         lambda: screened_csv, what="screen csv", prediction_id=None, user=current_user(), settings=screen_records),
         "screen_results.csv", "text/csv", on_click="ignore")  # no rerun: the other button stays valid
@@ -355,7 +356,7 @@ def draw(result: ScreenResult) -> None:
         # Said below, not as the chart's title: a title this long was cut at both ends and hidden by the toolbar.
         st.caption("Diamonds: the Pareto front, analogues that no other analogue, nor the lead, beats on every "
                    "weighted objective. Dotted: the lead's score.")
-        analogues_csv = analogues.drop(columns="structure").to_csv(index=False).encode()
+        analogues_csv = to_spreadsheet_csv(analogues.drop(columns="structure")).encode()
         st.download_button("Download analogues (CSV)", logged_export(lambda: analogues_csv, what="analogues csv",
                                                                      prediction_id=None, user=current_user()),
                            "analogues.csv", "text/csv", on_click="ignore")

@@ -24,6 +24,7 @@ from medai.imaging.segment.overlay import (COMBINED, DISAGREEMENT, HATCHED, comp
                                            resize_mask, structure_colours, target_mask, truth_targets)
 from medai.imaging.segment.recipes import RECIPES
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure, models_that_take, segment
+from medai.spreadsheet import to_spreadsheet_csv
 from pages.card_view import render_card
 from pages.common import audit_store, current_user, load_or_stop, logged_export, open_page
 from pages.feedback import feedback_control
@@ -260,7 +261,7 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
     stem = f"segment_{outcome.record_id}" if outcome.record_id is not None else "segment"
     user = current_user()  # each download is recorded as an export before it is built
     numbers.download_button("Measurements (CSV)",
-                            logged_export(lambda: pd.DataFrame(measurement_rows(shown_outcome)).to_csv(index=False),
+                            logged_export(lambda: to_spreadsheet_csv(pd.DataFrame(measurement_rows(shown_outcome))),
                                           what="measurements csv", prediction_id=outcome.record_id, user=user,
                                           settings={"thresholds": thresholds}),
                             f"{stem}_measurements.csv", "text/csv", key="csv", on_click="ignore",

@@ -13,6 +13,7 @@ import streamlit as st
 from medai import registry
 from medai.cards import band_bias
 from medai.errors import MedAIError
+from medai.spreadsheet import to_spreadsheet_csv
 from medai.timeline.forecast import MAX_STALE_H, input_ages, not_forecast
 from medai.timeline.sources import read_upload
 from medai.timeline.vocabulary import variables
@@ -275,8 +276,8 @@ def draw(view: TimelineView) -> None:
                          column_config={name: one_decimal for name in ("time since admission (h)", "low (p10)",
                                                                        "median (p50)", "high (p90)")})
     # Both as `timeline risk` and `timeline forecast` write them, with their status and message.
-    risk_csv = pd.DataFrame([risk.row()], columns=RISK_COLUMNS).to_csv(index=False)
-    forecast_csv = pd.DataFrame(view.forecast_rows, columns=FORECAST_COLUMNS).to_csv(index=False)
+    risk_csv = to_spreadsheet_csv(pd.DataFrame([risk.row()], columns=RISK_COLUMNS))
+    forecast_csv = to_spreadsheet_csv(pd.DataFrame(view.forecast_rows, columns=FORECAST_COLUMNS))
     downloads = [("Download the risk (CSV)", risk_csv, "risk.csv", RISK_MODEL)] + (
         [("Download the forecast (CSV)", forecast_csv, "forecast.csv", FORECAST_MODEL)] if view.forecasts else [])
     for column, (label, data, name, model) in zip(st.columns(2), downloads):

@@ -12,6 +12,7 @@ import streamlit as st
 
 from medai import registry
 from medai.errors import MedAIError
+from medai.spreadsheet import to_spreadsheet_csv
 from medai.timeline.mortality import NO_VITAL_SIGNS
 from medai.timeline.sources import read_upload
 from medai.timeline.service import RISK_MODEL
@@ -201,7 +202,7 @@ with area.container():
             st.switch_page("pages/timeline.py")
     rows = pd.DataFrame([e.row() for e in entries], columns=WARD_COLUMNS)
     rows["file"] = [sources[e.position][0] for e in entries]  # as the CLI's CSV
-    worklist_csv = rows.to_csv(index=False)
+    worklist_csv = to_spreadsheet_csv(rows)
     st.download_button("Download the worklist (CSV)", logged_export(
         lambda: worklist_csv, what="worklist csv", prediction_id=None, user=current_user(),
         settings={"records": [e.risk.record_id for e in entries if e.risk.record_id is not None]}),

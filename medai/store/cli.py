@@ -17,6 +17,7 @@ def run_export_feedback(args: argparse.Namespace) -> int:
     """Write the feedback export (CSV) and the matching images in the trainer's layout; record the export."""
     from medai import registry
     from medai.store import AuditStore
+    from medai.spreadsheet import to_spreadsheet_csv
     from medai.store.reports import feedback_dataset, write_training_folder
 
     if not args.images.is_dir():
@@ -30,7 +31,7 @@ def run_export_feedback(args: argparse.Namespace) -> int:
         raise MedAIError(f"No reviewed predictions of '{args.model}' in the audit store.")
     try:
         args.output.mkdir(parents=True, exist_ok=True)
-        export.to_csv(args.output / "feedback.csv", index=False)
+        (args.output / "feedback.csv").write_text(to_spreadsheet_csv(export))
     except OSError as exc:
         raise MedAIError("The --output folder cannot be written; choose another.") from exc
     written = write_training_folder(export, args.images, args.output)

@@ -89,3 +89,15 @@ def test_an_unreachable_database_is_shown_not_swallowed(monkeypatch):
     app = _audit_page()
     assert any("audit database cannot be opened" in error.value for error in app.error)
     assert not app.dataframe
+
+
+def test_the_csv_export_writes_formula_like_text_as_text():
+    store = AuditStore()
+    record = store.record_prediction(user="dr.a", source="ui", model_name="cxr-pneumonia", model_version="2.0.0",
+                                     input_sha256="ef" * 32, status="ok", label="normal",
+                                     probabilities={"normal": 0.8, "pneumonia": 0.2})
+    store.record_feedback(record, user="dr.c", verdict="agree", comment='=HYPERLINK("http://example.org","open")')
+    app = _audit_page()
+    app.button(key="audit_export_prepare").click().run()
+    exported, _ = app.session_state["audit_export"]
+    assert "'=HYPERLINK(" in exported and ',=HYPERLINK(' not in exported and '"=HYPERLINK(' not in exported
