@@ -37,6 +37,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
 DEFAULT_MODEL = "cxr-lungs"  # the one chosen first when several segmentation models are installed
 MODEL_CHOICE = "segment_model"  # session state: the model last chosen, kept across pages (not a widget key)
 RESULTS = "segment_results"  # session state: request key → display-size SegmentOutcome
+KEPT_RESULTS = 3  # this session's latest images (2–6 MB each), so going back to one neither segments nor records it
 CTR_NOTE = ("Cardiothoracic ratio = widest heart ÷ widest chest (inside the ribs). Above 0.5 on an adult's PA "
             "film suggests an enlarged heart; an AP film magnifies the heart, and in infants and young children "
             "a ratio up to about 0.6 is usual (the thymus widens the mediastinum), so read it with care there.")
@@ -310,8 +311,6 @@ with st.expander("Model card"):
 
 request = read_request(model_name)
 results: dict[str, SegmentOutcome] = st.session_state.setdefault(RESULTS, {})
-for stale in set(results) - ({request[0]} if request else set()):
-    del results[stale]  # another file, sample or model: forget it (it was recorded when it was asked about)
 slot = st.empty()  # the "to begin" note and the spinner share a place: a spinner replaces the note at once
 if request is None:
     slot.info("Upload an image, or pick a sample, to begin.")
@@ -331,4 +330,7 @@ if key not in results:
             st.error(f"{name}: {exc}", icon=":material/error:")
             st.stop()
         results[key] = for_display(outcome)  # before any Streamlit call, where a rerun interrupts the script
+results[key] = results.pop(key)  # the latest image last, so the oldest is forgotten first
+while len(results) > KEPT_RESULTS:
+    del results[next(iter(results))]
 draw(results[key], source, name if isinstance(source, Path) else None, validation_dice(card))

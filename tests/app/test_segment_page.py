@@ -277,3 +277,11 @@ def test_a_refusal_names_the_model_that_reads_the_image(segment_page):
     assert not segment_page.exception
     assert any(w.value.startswith("Refused") for w in segment_page.warning)
     assert any("It looks like what colon-polyp reads" in i.value for i in segment_page.info)
+
+
+def test_going_back_to_an_image_neither_segments_nor_records_it_again(cxr_page):
+    first = _areas(cxr_page)
+    cxr_page.selectbox(key="sample_cxr-lungs").set_value("cxr_normal_NORMAL2-IM-1427-0001.jpeg").run()
+    assert _records() == 2
+    cxr_page.selectbox(key="sample_cxr-lungs").set_value(CXR).run()
+    assert not cxr_page.exception and _areas(cxr_page) == first and _records() == 2
