@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 import streamlit as st
 
 from medai.errors import MedAIError
+from medai.store.models import COMMENT_CHARS, LABEL_CHARS
 from pages.common import audit_store, current_user
 
 IDENTIFIER_WARNING = ("Do not type patient names, record numbers or dates in a label or comment. Dates, record "
@@ -62,9 +63,10 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
                 corrected = st.selectbox("Correct label", choices, key=f"label_{fields}",
                                          index=choices.index(before) if before in choices else 0)
             elif label_prompt:
-                corrected = st.text_input(label_prompt, before or "", key=f"label_{fields}", max_chars=80) or None
+                corrected = st.text_input(label_prompt, before or "", key=f"label_{fields}", max_chars=LABEL_CHARS) or None
             details = correction(f"correction_{key}") if correction else None
-        comment = st.text_input("Comment", (saved.comment or "") if saved else "", key=f"comment_{fields}")
+        comment = st.text_input("Comment", (saved.comment or "") if saved else "", key=f"comment_{fields}",
+                                max_chars=COMMENT_CHARS)
         # The name field sits in the sidebar, which a portrait tablet keeps folded away.
         signed = "" if user != "anonymous" else " (type your name under 'Your name' in the sidebar, », to sign it)"
         st.caption(f"Record {record_id}, saved as {user}{signed}.")

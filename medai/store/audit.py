@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from medai import config
-from medai.errors import StoreError
+from medai.errors import InputError, StoreError
 from medai.store import schema
 from medai.store.engine import dialect_insert, engine_for, masked
 from medai.store.models import COMMENT_CHARS, LABEL_CHARS, AuditEvent, Base, FeedbackRecord, PredictionRecord
@@ -151,11 +151,18 @@ class AuditStore:
         ------
         ValueError
             ``verdict`` is not one of ``VERDICTS``.
+        InputError
+            The comment or the corrected label is longer than its column (refused whole, not cut before
+            the scrubbing, which could leave half an identifier behind).
         StoreError
             The write failed (or no such prediction); nothing was stored.
         """
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}")
+        for text, most, what in ((comment, COMMENT_CHARS, "comment"), (corrected_label, LABEL_CHARS, "corrected label")):
+            if text and len(text.strip()) > most:
+                raise InputError(f"The {what} is {len(text.strip()):,} characters long; at most {most:,} are kept. "
+                                 "Shorten it and save again.")
         values = {
             "created_at": dt.datetime.now(dt.timezone.utc), "verdict": verdict,
             "corrected_label": (redact_identifiers(corrected_label.strip())[:LABEL_CHARS] or None

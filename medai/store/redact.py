@@ -45,10 +45,11 @@ _AFTER_PHONES = [re.compile(pattern, re.IGNORECASE) for pattern in (
     r"\b\d{3}[ -]\d{3}[ -]\d{4}\b",
     # Six or more digits, possibly split by hyphens: 5551234, 555-1234, 20240301
     r"\b\d(?:-?\d){5,}\b",
-    # A DICOM person name: DOE^JANE, DOE^JANE^M, ^JANE
-    r"[\w'-]*\^[\w'^-]*",
+    # A DICOM person name: DOE^JANE, DOE^JANE^M, ^JANE. Each of these two starts only where a run of its
+    # characters starts: otherwise every position inside a long run rescans the run (quadratic time).
+    r"(?<![\w'^-])[\w'-]*\^[\w'^-]*",
     # An e-mail address: john.smith@nhs.net
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
 )]
 # Digits in groups, as phone numbers are written (020 7946 0958, +44 20 7946 0958, (555) 123-4567):
 # removed when the groups hold nine or more digits, so "BP 120/80" or "12.5 13.2 14.1" (decimals) stay;

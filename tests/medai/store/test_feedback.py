@@ -81,3 +81,17 @@ def test_a_typed_corrected_label_is_scrubbed_and_kept_within_its_column(tmp_path
     assert len(store.latest_feedback(prediction).corrected_label) == 80
     store.record_feedback(prediction, user="dr.b", verdict="override", corrected_label="pneumonia")
     assert store.latest_feedback(prediction).corrected_label == "pneumonia"
+
+
+def test_a_comment_longer_than_its_column_is_refused_whole(tmp_path):
+    import pytest
+
+    from medai.errors import InputError
+    from medai.store.models import COMMENT_CHARS
+
+    store, prediction = _store_with_prediction(tmp_path)
+    with pytest.raises(InputError, match="at most 2,000"):
+        store.record_feedback(prediction, user="dr.b", verdict="agree", comment="DOE^" + "J" * COMMENT_CHARS)
+    assert store.feedback_for(prediction) == []
+    store.record_feedback(prediction, user="dr.b", verdict="agree", comment="a" * COMMENT_CHARS)
+    assert len(store.latest_feedback(prediction).comment) == COMMENT_CHARS
