@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from pages.common import (DEMO_BANNER, RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, WarmUp, free_on_close,
-                          model_status, sign_in_gate, warm_up, workbench_pages)
+                          model_status, plain, sign_in_gate, warm_up, workbench_pages)
 
 # A local icon: a Material or emoji page icon is fetched from a font or image CDN, which hospitals block.
 st.set_page_config(page_title="MedAI Workbench", page_icon=str(Path(__file__).with_name("pages") / "icon.png"),
@@ -37,7 +37,7 @@ with st.sidebar:
         st.text_input("Your name (for the audit trail)", key="user", placeholder="anonymous",
                       persist_state="session")  # st.switch_page (Ward → Patient timeline) would otherwise drop it
     else:
-        st.caption(f"Signed in as **{identity.email}** ({identity.role})")
+        st.caption(f"Signed in as **{plain(identity.email)}** ({identity.role})")
         st.button("Sign out", on_click=st.logout, icon=":material/logout:")
     models_panel(warm)
 

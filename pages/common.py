@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,26 @@ ROUTER_FLAG, RESUME_KEY = "_router_ran", "_resume_page"
 # lung model and the rest of the path are warm before the first clinician's request.
 WARM_UP_FILM = Path(__file__).resolve().parent.parent / "sample_data" / "imaging" / "cxr_normal_NORMAL2-IM-1436-0001.jpeg"
 log = logging.getLogger(__name__)
+PLAIN_SPECIALS = "\\`*_$~[]|<>#:@"
+WWW_DOT = re.compile(r"\b(www)\.", re.IGNORECASE)
+WORD_JOINER = "\u2060"  # invisible, and not part of an address
+
+
+def plain(text: object) -> str:
+    """Text from an input, an upload's name or a user, shown in Streamlit markdown (a subheader, a caption,
+    an alert, a widget label) as the characters it is.
+
+    Markdown's special characters, ``:`` (Streamlit's colours and icons) and ``@`` are backslash-escaped
+    (CommonMark renders each escaped mark as itself), so the text makes no link, image, emphasis, heading,
+    colour, icon, LaTeX or HTML: a DICOM tag, a molecule id or a file name from elsewhere must not put a
+    "Sign in again" link, or an image fetched from another server, inside the app. A bare address
+    (``https://…``, ``www.…``, ``name@host``) is linked by GitHub-flavoured markdown after the escapes are
+    read, so an invisible word joiner is put inside each. Newlines become spaces.
+    """
+    flat = str(text).replace("\r", " ").replace("\n", " ")
+    escaped = "".join("\\" + char if char in PLAIN_SPECIALS else char for char in flat)
+    escaped = WWW_DOT.sub(rf"\1{WORD_JOINER}.", escaped)
+    return escaped.replace("\\://", f"\\:{WORD_JOINER}//").replace("\\@", f"{WORD_JOINER}\\@")
 
 
 @dataclass
@@ -279,7 +300,7 @@ def sign_in_gate() -> auth.Identity:
                      "[auth] section to .streamlit/secrets.toml (see .streamlit/secrets.toml.example).")
         _stop_before_navigation()
     if identity.role is None:
-        st.error(f"{identity.email or 'This account'} is signed in but has no role in this workbench; "
+        st.error(f"{plain(identity.email) if identity.email else 'This account'} is signed in but has no role in this workbench; "
                  "ask an administrator to add you.", icon=":material/block:")
         st.button("Sign out", on_click=st.logout)
         _stop_before_navigation()

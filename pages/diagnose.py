@@ -26,7 +26,7 @@ from medai.imaging.service import DiagnoseOutcome, csv_columns, diagnose, for_di
 from medai.spreadsheet import to_spreadsheet_csv
 from pages.card_view import render_card
 from pages.colours import BLUISH_GREEN, VERMILLION
-from pages.common import audit_store, current_user, load_or_stop, logged_export, open_page
+from pages.common import audit_store, current_user, load_or_stop, logged_export, open_page, plain
 from pages.feedback import feedback_control
 
 open_page("pages/diagnose.py")
@@ -128,9 +128,9 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
          prevalence: tuple[float | None, bool], opacity: float, fixed: bool, low_limit: float | None) -> None:
     """One result: decision first, probability bar, why, notes, overlay, downloads, feedback."""
     st.divider()
-    st.subheader(outcome.name)
+    st.subheader(plain(outcome.name))
     if outcome.status == "error":
-        st.error(outcome.message, icon=":material/error:")
+        st.error(plain(outcome.message), icon=":material/error:")
         return
     picture, numbers = st.columns([3, 2])
     image, diagnosis = outcome.image, outcome.diagnosis
@@ -138,7 +138,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
     if outcome.status == "refused":
         picture.image(image.pixels, caption="Image as the model reads it (in grey, whatever its colours)", clamp=True,
                       width="stretch", alt=f"{outcome.name}, refused, as the model reads it")
-        numbers.warning(f"Refused: {outcome.message}", icon=":material/block:")
+        numbers.warning(f"Refused: {plain(outcome.message)}", icon=":material/block:")
         return
     p, threshold, positive = diagnosis.positive_probability, diagnosis.threshold, labels[-1]
     decision = numbers.error if diagnosis.label == positive else numbers.success
@@ -189,7 +189,7 @@ def draw(outcome: DiagnoseOutcome, labels: tuple[str, ...], members: int | None,
                             f"gradcam_{outcome.record_id}.png", "image/png", key=f"png_{outcome.record_id}", on_click="ignore",
                             help="The Grad-CAM values alone (0–65,535), at the film's own size, without the film.")
     with numbers:
-        feedback_control(outcome.record_id, labels, given=diagnosis.label, title=f"Feedback on {outcome.name}")
+        feedback_control(outcome.record_id, labels, given=diagnosis.label, title=f"Feedback on {plain(outcome.name)}")
 
 
 st.title("Diagnose")
@@ -233,14 +233,14 @@ with st.session_state.setdefault(READING_LOCK, threading.Lock()):
                 outcome = diagnose([(name, data)], model_name, user=current_user(), source="ui",
                                    store=audit_store(), explain=True)[0]
             except MedAIError as exc:  # e.g. the audit store cannot be written: say so, record nothing silently
-                st.error(f"{name}: {exc}", icon=":material/error:")
+                st.error(f"{plain(name)}: {plain(exc)}", icon=":material/error:")
                 st.stop()
             results[key] = for_display(outcome)
             progress.progress((done + 1) / len(new), text=f"Read {done + 1} of {len(new)}")
         progress.empty()
 outcomes = [results[key] for key, _, _ in requests]
 for names in repeated_images(outcomes):
-    st.info(f"The same image was added {len(names)} times ({', '.join(names)}): each is diagnosed and recorded as its "
+    st.info(f"The same image was added {len(names)} times ({', '.join(map(plain, names))}): each is diagnosed and recorded as its "
             "own request. Remove the extra copies if that was not meant.", icon=":material/content_copy:")
 
 table = pd.DataFrame([outcome.row(spec.labels) for outcome in outcomes], columns=csv_columns(spec.labels))

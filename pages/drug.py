@@ -24,7 +24,7 @@ from medai.errors import MedAIError
 from medai.spreadsheet import to_spreadsheet_csv
 from pages.colours import MID_GREY, VERMILLION
 from pages.common import (audit_store, cached_model, current_user, logged_export, results_area,
-                          open_page)
+                          open_page, plain)
 from pages.feedback import feedback_control
 
 open_page("pages/drug.py")
@@ -90,7 +90,7 @@ st.caption("Predicted properties, toxicity and drug-likeness of small molecules,
 
 name, data, kind = molecule_input()
 if kind == "file" and name and not data.strip():
-    st.error(f"{name} is empty: there are no molecules to read.", icon=":material/error:")
+    st.error(f"{plain(name)} is empty: there are no molecules to read.", icon=":material/error:")
     st.stop()
 if not data.strip():
     st.info("Paste SMILES, upload a file or pick the sample molecules to begin.")
@@ -106,7 +106,7 @@ if changed:
     try:
         molecules = read_smiles_lines(data.decode("utf-8", "replace")) if kind == "text" else read_molecules(data, name)
     except MedAIError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
         st.stop()
     if not molecules:
         st.warning("No molecules found in the input.")
@@ -129,7 +129,7 @@ if changed:
             st.session_state.drug_result = screen(molecules, user=current_user(), source="ui", store=audit_store(),
                                                   workers=1, progress=advance)
         except MedAIError as exc:  # e.g. a model or the audit store failed: say so
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
             st.stop()
         # Before any Streamlit call, where a rerun interrupts the script: it must find this screen recorded.
         st.session_state.drug_request = request
@@ -150,13 +150,14 @@ def draw(result: ScreenResult) -> None:
 
     invalid = [m for m in result.molecules if not m.valid]
     if invalid:
-        listed = "; ".join(f"{m.id} ({m.smiles[:40] or 'empty'}): {m.message.rstrip('.')}" for m in invalid[:8])
+        listed = "; ".join(f"{plain(m.id)} ({plain(m.smiles[:40]) or 'empty'}): {plain(m.message.rstrip('.'))}"
+                           for m in invalid[:8])
         st.warning(f"{len(invalid)} input row{'s' * (len(invalid) != 1)} could not be screened — {listed}"
                    + (" …" if len(invalid) > 8 else "") + ". All rows, with reasons, are in the CSV download.",
                    icon=":material/error:")
     inorganic = [m.id for m in result.molecules if m.valid and INORGANIC_NOTE in m.message]
     if inorganic:  # said here too: the row's message sits at the far right of the table
-        st.warning(f"{len(inorganic)} inorganic species (no carbon) screened — {'; '.join(inorganic[:8])}"
+        st.warning(f"{len(inorganic)} inorganic species (no carbon) screened — {'; '.join(map(plain, inorganic[:8]))}"
                    + (" …" if len(inorganic) > 8 else "") + ". The models learnt from organic molecules: treat "
                    "their figures as guesses.", icon=":material/science:")
     shown = filters()
@@ -243,7 +244,7 @@ def draw(result: ScreenResult) -> None:
                           index=valid_rows.index(picked) if picked in valid_rows else 0,
                           format_func=lambda i: f"{result.molecules[i].id} — {result.molecules[i].canonical_smiles}")
     molecule = result.molecules[choice]
-    st.subheader(molecule.id)
+    st.subheader(plain(molecule.id))
     picture, radar = st.columns(2)
     alert_atoms = sorted({a for alert in molecule.alerts for a in alert.atoms})
     picture.image(to_svg(molecule.canonical_smiles, alert_atoms, 420, 300), width="stretch",
@@ -253,7 +254,7 @@ def draw(result: ScreenResult) -> None:
         note = f" — {alert.note}" if alert.note else ""
         picture.warning(f"{alert.catalog} alert: {alert.name}{note} (shaded)", icon=":material/report:")
     if molecule.message:
-        picture.info(molecule.message)
+        picture.info(plain(molecule.message))
     axes = [key for key in RADAR_AXES if key in molecule.percentiles]
     figure = go.Figure()
     figure.add_trace(go.Scatterpolar(r=[50] * (len(axes) + 1), theta=[RADAR_AXES[k] for k in axes + axes[:1]],
@@ -320,7 +321,7 @@ def draw(result: ScreenResult) -> None:
                 lead, ranked = optimize(molecule.canonical_smiles, int(n), weights, min_similarity, int(seed_value),
                                         user=current_user(), source="ui", store=audit_store())
             except MedAIError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(plain(exc), icon=":material/error:")
                 st.stop()
             st.session_state.drug_optimized = (key, ranked, objectives_of(lead))  # kept before a rerun can interrupt
     if st.session_state.get("drug_optimized", (None,))[0] == key:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from medai.errors import MedAIError
 from medai.store.models import COMMENT_CHARS, LABEL_CHARS
-from pages.common import audit_store, current_user
+from pages.common import audit_store, current_user, plain
 
 IDENTIFIER_WARNING = ("Do not type patient names, record numbers or dates in a label or comment. Dates, record "
                       "numbers, e-mail addresses, phone numbers and names after a title (Dr, Mrs, patient …) are "
@@ -69,7 +69,7 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
                                 max_chars=COMMENT_CHARS)
         # The name field sits in the sidebar, which a portrait tablet keeps folded away.
         signed = "" if user != "anonymous" else " (type your name under 'Your name' in the sidebar, », to sign it)"
-        st.caption(f"Record {record_id}, saved as {user}{signed}.")
+        st.caption(f"Record {record_id}, saved as {plain(user)}{signed}.")
         pressed = st.button("Save feedback", key=f"save_{key}")
         if pressed and verdict == "override" and corrected is None and not details:
             # An empty override would count as a disagreement with nothing to learn from.
@@ -80,17 +80,17 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
                 store.record_feedback(record_id, user=user, verdict=verdict, corrected_label=corrected,
                                       comment=comment or None, correction=details)
             except MedAIError as exc:  # a failed write is shown, never swallowed
-                st.error(f"Feedback was not saved: {exc}", icon=":material/error:")
+                st.error(f"Feedback was not saved: {plain(exc)}", icon=":material/error:")
             else:
                 st.rerun()  # the expander's label and the caption then say "saved", from the store
     if saved:
-        stored = f" Comment as stored: “{saved.comment}”." if saved.comment else ""  # after the scrubbing
-        st.caption(f"Your feedback on record {record_id}: {_reading(saved)} ({saved.user}).{stored}")
-    others = [f"{_reading(f)} ({f.user})" for f in store.feedback_for(record_id) if f.user != user]
+        stored = f" Comment as stored: “{plain(saved.comment)}”." if saved.comment else ""  # after the scrubbing
+        st.caption(f"Your feedback on record {record_id}: {_reading(saved)} ({plain(saved.user)}).{stored}")
+    others = [f"{_reading(f)} ({plain(f.user)})" for f in store.feedback_for(record_id) if f.user != user]
     if others:
         st.caption(f"Other readers of record {record_id}: {'; '.join(others)}.")
 
 
 def _reading(feedback: Any) -> str:
     """A saved verdict in a few words: "agree" or "override to pneumonia"."""
-    return "agree" if feedback.verdict == "agree" else f"override to {feedback.corrected_label or 'a correction'}"
+    return "agree" if feedback.verdict == "agree" else f"override to {plain(feedback.corrected_label or 'a correction')}"

@@ -26,7 +26,7 @@ from medai.imaging.segment.recipes import RECIPES
 from medai.imaging.segment.service import SegmentOutcome, for_display, measure, models_that_take, segment
 from medai.spreadsheet import to_spreadsheet_csv
 from pages.card_view import render_card
-from pages.common import audit_store, current_user, load_or_stop, logged_export, open_page
+from pages.common import audit_store, current_user, load_or_stop, logged_export, open_page, plain
 from pages.feedback import feedback_control
 
 open_page("pages/segment.py")
@@ -112,7 +112,7 @@ def truth_mask(outcome: SegmentOutcome, targets: list[str], sample: str | None):
     try:
         mask, resized = read_mask_png(data, outcome.original_shape)
     except MedAIError as exc:
-        st.error(f"Ground-truth mask: {exc}", icon=":material/error:")
+        st.error(f"Ground-truth mask: {plain(exc)}", icon=":material/error:")
         return None
     if resized:
         st.caption("The ground-truth mask was resized (nearest neighbour) to the image's size.")
@@ -137,7 +137,7 @@ def mask_correction(outcome: SegmentOutcome, structures: tuple[str, ...]):
         try:
             mask, _ = read_mask_png(fixed.getvalue(), outcome.original_shape)
         except MedAIError as exc:
-            st.error(f"Corrected mask: {exc}", icon=":material/error:")
+            st.error(f"Corrected mask: {plain(exc)}", icon=":material/error:")
             return None
         working = resize_mask(mask, outcome.segmentation.probabilities.shape[:2])
         return {"structure": structure, "mask_png_base64": base64.b64encode(mask_png(working)).decode("ascii")}
@@ -168,9 +168,9 @@ def validation_dice(card: dict) -> dict[str, float]:
 
 def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card_dice: dict[str, float]) -> None:
     """One result: controls, overlay with legend, measurements, Dice, downloads, feedback."""
-    st.subheader(outcome.name)
+    st.subheader(plain(outcome.name))
     if outcome.status == "error":
-        st.error(outcome.message, icon=":material/error:")
+        st.error(plain(outcome.message), icon=":material/error:")
         return
     image, seg = outcome.image, outcome.segmentation
     height, width = outcome.original_shape
@@ -178,7 +178,7 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
         picture, numbers = st.columns([3, 2])
         picture.image(image.rgb if image.rgb is not None else image.pixels, caption="Image as read", clamp=True,
                       alt=f"{outcome.name}, refused, as read")
-        numbers.warning(f"Refused: {outcome.message}", icon=":material/block:")
+        numbers.warning(f"Refused: {plain(outcome.message)}", icon=":material/block:")
         takers = models_that_take(source.read_bytes() if isinstance(source, Path) else source, outcome.model_name)
         if takers:
             numbers.info(f"It looks like what {' or '.join(takers)} reads: choose it under 'Model' above.",
@@ -284,10 +284,10 @@ def draw(outcome: SegmentOutcome, source: bytes | Path, sample: str | None, card
             numbers.download_button("Save the DICOM SEG", seg_file, f"{stem}_seg.dcm", "application/dicom",
                                     key="dicom_seg", on_click="ignore", icon=":material/save:")
         except MedAIError as exc:
-            numbers.error(f"DICOM SEG: {exc}", icon=":material/error:")
+            numbers.error(f"DICOM SEG: {plain(exc)}", icon=":material/error:")
     with numbers:
         feedback_control(outcome.record_id, label_prompt="What is wrong (corrected label)",
-                         correction=mask_correction(outcome, structures), title=f"Feedback on {outcome.name}")
+                         correction=mask_correction(outcome, structures), title=f"Feedback on {plain(outcome.name)}")
 
 
 st.title("Segment")
@@ -327,7 +327,7 @@ if key not in results:
         try:  # recorded once, then only the display-size copy is kept
             outcome = segment([(name, data)], model_name, user=current_user(), source="ui", store=audit_store())[0]
         except MedAIError as exc:  # e.g. the audit store cannot be written: say so, record nothing silently
-            st.error(f"{name}: {exc}", icon=":material/error:")
+            st.error(f"{plain(name)}: {plain(exc)}", icon=":material/error:")
             st.stop()
         results[key] = for_display(outcome)  # before any Streamlit call, where a rerun interrupts the script
 results[key] = results.pop(key)  # the latest image last, so the oldest is forgotten first

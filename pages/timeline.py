@@ -23,7 +23,7 @@ from medai.timeline.service import (FORECAST_COLUMNS, FORECAST_MODEL, RISK_COLUM
                                     SURVIVAL_MODEL, TimelineView, timeline)
 from medai.timeline.similar import ICU_TYPES, UNLIKE_PERCENTILE, SimilarStays
 from pages.common import (audit_store, cached_model, current_user, logged_export, results_area,
-                          open_page)
+                          open_page, plain)
 from pages.feedback import feedback_control
 from pages.timeline_charts import labs_figure, vitals_figure
 
@@ -47,7 +47,7 @@ def patient_input() -> tuple[str, bytes]:
     how = st.radio("Patient", options, horizontal=True, key="timeline_how", persist_state="session")
     if how == FROM_WARD:
         name, data, patient = st.session_state.timeline_ward
-        st.caption(f"Patient {patient} of {name}, opened from the Ward overview.")
+        st.caption(f"Patient {plain(patient)} of {plain(name)}, opened from the Ward overview.")
         return name, data
     if how == "Upload a file":
         upload = st.file_uploader("A PhysioNet 2012 file (Time,Parameter,Value), a long CSV "
@@ -86,7 +86,7 @@ st.caption("Vitals and labs of an ICU stay, where the vitals may head in the nex
            "in-hospital death hour by hour and why, and survival over a year. Research use only.")
 name, data = patient_input()
 if name and not data.strip():
-    st.error(f"{name} is empty: there is nothing to read.", icon=":material/error:")
+    st.error(f"{plain(name)} is empty: there is nothing to read.", icon=":material/error:")
     st.stop()
 if not data:
     st.info("Pick a sample patient or upload a file to begin.")
@@ -94,7 +94,7 @@ if not data:
 try:
     stays = read_upload(data, name)
 except MedAIError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(plain(exc), icon=":material/error:")
     st.stop()
 stay = stays[0]
 if len(stays) > 1:
@@ -119,7 +119,7 @@ if changed:
         try:
             view = timeline(stay, user=current_user(), source="ui", store=audit_store())
         except MedAIError as exc:  # a model or the audit store failed: say so, never a traceback
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
             st.stop()
         # Kept before any other Streamlit call: a rerun asked for meanwhile interrupts the script at the next
         # one, and must find this patient assessed (and recorded) already.
@@ -166,10 +166,10 @@ def draw(view: TimelineView) -> None:
     stay, risk = view.stay, view.risk
 
     if risk.status == "error":
-        st.error(f"Patient {risk.patient_id}: {risk.message}", icon=":material/error:")
+        st.error(f"Patient {plain(risk.patient_id)}: {plain(risk.message)}", icon=":material/error:")
         st.stop()
     if risk.status == "flagged":
-        st.warning(risk.message, icon=":material/warning:")
+        st.warning(plain(risk.message), icon=":material/warning:")
     # With too little data the headline figures are not shown as plain numbers: they stay in a sentence.
     thin = too_little_data(stay)
     alive_at_year = f"{100 * view.survival[-1]:.0f} %" if len(view.survival) else None
@@ -208,7 +208,7 @@ def draw(view: TimelineView) -> None:
     if view.disagreement and not thin:  # with no figure shown there is nothing to compare
         st.warning(view.disagreement, icon=":material/compare_arrows:")
     age = stay.descriptors.get("Age", float("nan"))
-    st.markdown(f"**Patient {risk.patient_id}** · " + (f"age {age:.0f} years" if age == age else "age not given")
+    st.markdown(f"**Patient {plain(risk.patient_id)}** · " + (f"age {age:.0f} years" if age == age else "age not given")
                 + f" · {len(stay.time)} observation{'s' * (len(stay.time) != 1)}")
     more_likely = "died_in_hospital" if (risk.mortality_risk or 0) >= 0.5 else "survived"  # the model's own reading
     if not thin:  # no verdict is asked on a figure that is not shown
@@ -291,7 +291,7 @@ def draw(view: TimelineView) -> None:
                          *(f"unknown variable kept but not used: {k} ({v} rows)" for k, v in stay.unknown.items()),
                          *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.converted,
                          *stay.renamed]:
-                st.markdown(f"- {line}")
+                st.markdown(f"- {plain(line)}")
 
 
 with area.container():

@@ -18,7 +18,7 @@ from medai.timeline.sources import read_upload
 from medai.timeline.service import RISK_MODEL
 from medai.timeline.ward import ACTING_ON, CHANGE_OVER_H, RESPONSES, WARD_COLUMNS, WardEntry, worklist
 from pages.common import (audit_store, current_user, load_or_stop, logged_export, results_area,
-                          open_page)
+                          open_page, plain)
 
 open_page("pages/ward.py")
 
@@ -46,7 +46,7 @@ def ward_input() -> list[tuple[str, bytes]]:
     elif st.session_state.get("ward_last_upload"):  # back from a patient: the browser forgets uploads, we do not
         names = [name for name, _ in st.session_state.ward_last_upload]
         left, right = st.columns([4, 1], vertical_alignment="center")
-        left.caption(f"Showing your last upload ({', '.join(names[:3])}{' …' if len(names) > 3 else ''}). Upload "
+        left.caption(f"Showing your last upload ({', '.join(map(plain, names[:3]))}{' …' if len(names) > 3 else ''}). Upload "
                      "files to replace it.")
         if right.button("Forget it", icon=":material/delete:"):
             del st.session_state.ward_last_upload
@@ -156,7 +156,7 @@ if changed:
         try:
             st.session_state.ward_entries = worklist(items, user=current_user(), source="ui", store=audit_store())
         except MedAIError as exc:  # the model or the audit store failed: say so, never a traceback
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
             st.stop()
         st.session_state.ward_request = request  # before any Streamlit call, where a rerun interrupts the script
 entries: list[WardEntry] = st.session_state.ward_entries
@@ -172,7 +172,7 @@ with area.container():
                 + (f". NEWS2 calls for a response: {', '.join(responses)}" if responses else "") + ".")
     twice = sorted({e.risk.patient_id for e in entries if e.duplicate})
     if twice:
-        st.warning(f"Given more than once (an id twice, or the same data under two ids): {', '.join(twice)}. The "
+        st.warning(f"Given more than once (an id twice, or the same data under two ids): {', '.join(map(plain, twice))}. The "
                    "same patient in two files, or two patients with one id; each line is kept, and its notes say "
                    "which. Check before acting on either.", icon=":material/content_copy:")
     event = None
@@ -195,8 +195,8 @@ with area.container():
     for chosen in picked:
         from_file = f" ({sources[chosen.position][0]})" if chosen.duplicate and several_files else ""
         if chosen.risk.status == "error":
-            st.info(f"{chosen.risk.patient_id} could not be read: there is no patient to open.", icon=":material/info:")
-        elif st.button(f"Open patient {chosen.risk.patient_id}{from_file} on the Patient timeline",
+            st.info(f"{plain(chosen.risk.patient_id)} could not be read: there is no patient to open.", icon=":material/info:")
+        elif st.button(f"Open patient {plain(chosen.risk.patient_id)}{plain(from_file)} on the Patient timeline",
                        icon=":material/monitor_heart:", key=f"open_{chosen.position}"):
             st.session_state.timeline_from_ward = sources[chosen.position]  # that line's own file, not its id's
             st.switch_page("pages/timeline.py")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import struct
 import zlib
 
@@ -56,7 +57,9 @@ def no_image(dataset: pydicom.Dataset) -> str:
         kind = pydicom.uid.UID(str(dataset.SOPClassUID)).name.removesuffix(" Storage")
     except (AttributeError, ValueError):
         kind = ""
+    # A code string (CS): at most 16 capitals, digits, spaces or underscores; anything else is not a modality.
     modality = str(getattr(dataset, "Modality", "") or "")
+    modality = modality if re.fullmatch(r"[A-Z0-9 _]{1,16}", modality) else ""
     what = ", ".join(filter(None, [kind, modality and f"Modality {modality}"]))
     return f"This DICOM file holds no image{f' ({what})' if what else ''}: upload one that holds the picture itself."
 log = logging.getLogger(__name__)

@@ -4,12 +4,14 @@ model per screen, row details with the radar chart, and the optimisation panel."
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from medai.drug.service import SCREEN_MODELS
 from medai.store import AuditStore
+from tests.app.conftest import shown
 from tests.conftest import REPO
 
 TIMEOUT = 240
@@ -56,7 +58,7 @@ def test_pasted_smiles_with_an_invalid_line(drug_page):
     assert any("2 of 3" in m.value for m in drug_page.markdown)
     assert any(w.value.startswith("1 inorganic species (no carbon) screened — water") for w in drug_page.warning)
     # Named with its reason even while 'Valid only' hides it from the table.
-    assert any("junk (not_a_smiles)" in w.value for w in drug_page.warning)
+    assert any("junk (not_a_smiles)" in shown(w.value) for w in drug_page.warning)
     drug_page.toggle[1].set_value(True).run()  # 'In domain only' on a molecule out of some model's domain
     assert not drug_page.exception
 
@@ -144,3 +146,11 @@ def test_switching_back_to_pasted_molecules_neither_screens_nor_records_them_aga
     assert _records() == 2 * len(SCREEN_MODELS)
     drug_page.text_area(key="drug_text").set_value("CCO ethanol").run()  # new molecules: a new screen
     assert any("1 of 1" in m.value for m in drug_page.markdown) and _records() == 3 * len(SCREEN_MODELS)
+
+
+def test_a_molecule_id_written_as_markdown_is_shown_as_text(drug_page):
+    drug_page.text_area(key="drug_text").set_value(
+        "Xx1invalid ![m](http://127.0.0.1:9/mol.png)\nQq2invalid [Sign in again](https://evil.example)\n").run()
+    (warning,) = [w for w in drug_page.warning if "could not be screened" in w.value]
+    assert not re.search(r"(?<!\\)[\[\]]", warning.value)  # every bracket escaped: no image, no link
+    assert "![m](http://127.0.0.1:9/mol.png)" in shown(warning.value)  # but the reader sees the id as written

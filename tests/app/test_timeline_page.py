@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from medai import registry
 from medai.store import AuditStore
+from tests.app.conftest import shown
 from tests.conftest import REPO
 
 TIMEOUT = 240
@@ -118,7 +119,7 @@ def test_a_semicolon_export_in_fahrenheit_is_read_converted_and_noted(timeline_p
     timeline_page.file_uploader[0]._files = [("f1", "eu.csv", "\n".join(rows).encode(), "text/csv")]
     timeline_page.run()
     assert not timeline_page.exception and not timeline_page.error
-    notes = [m.value for m in timeline_page.markdown]
+    notes = [shown(m.value) for m in timeline_page.markdown]
     assert "- Temperature: 12 values read in °F, converted to °C" in notes
     table = timeline_page.dataframe[-1].value
     assert "Temperature" in set(table["variable"]) and "HR" not in set(table["variable"])
@@ -151,7 +152,7 @@ def test_bad_upload_gets_a_message(timeline_page):
     timeline_page.file_uploader[0]._files = [("f1", "bad.csv", b"a,b\n1,2\n", "text/csv")]
     timeline_page.run()
     assert not timeline_page.exception
-    assert any("patient_id" in e.value for e in timeline_page.error)
+    assert any("patient_id" in shown(e.value) for e in timeline_page.error)
     assert _records() == MODELS, "only the sample patient shown first was recorded"
 
 

@@ -256,3 +256,14 @@ def test_a_dicom_without_an_image_says_what_it_is(name, named):
     with pytest.raises(InputError, match="holds no image") as raised:
         read_image(data)
     assert named in str(raised.value)
+
+
+def test_a_modality_that_is_not_a_code_string_is_not_quoted():
+    with open(get_testdata_file("reportsi.dcm"), "rb") as handle:
+        dataset = pydicom.dcmread(handle)
+    dataset.Modality = "SR [Verify account](https:evil.example)"
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    with pytest.raises(InputError, match="holds no image") as raised:
+        read_image(buffer.getvalue())
+    assert "evil" not in str(raised.value) and "(Basic Text SR)" in str(raised.value)
