@@ -22,6 +22,10 @@ class InputTooLargeError(InputError):
     """The file exceeds the byte or pixel cap."""
 
 
+class TooManyMoleculesError(InputTooLargeError):
+    """A molecule file or pasted list holds more molecules than the caller takes."""
+
+
 class ArchiveCutShortError(InputError):
     """An archive breaks off (cut in a copy, or damaged) after some of its files were read."""
 

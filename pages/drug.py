@@ -20,7 +20,7 @@ from medai.drug.pipeline import INORGANIC_NOTE
 from medai.drug.reference import approved_drug_count
 from medai.drug.service import (SCREEN_MODELS, ScreenResult, prediction_columns, prediction_units,
                                 screen)
-from medai.errors import MedAIError
+from medai.errors import MedAIError, TooManyMoleculesError
 from medai.spreadsheet import to_spreadsheet_csv
 from pages.colours import MID_GREY, VERMILLION
 from pages.common import (audit_store, cached_model, current_user, logged_export, results_area,
@@ -32,6 +32,9 @@ open_page("pages/drug.py")
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data" / "drug"
 THUMBNAILS = 300
 PAGE_MAX_MOLECULES = 5_000  # about 30 s of screening on 2 cores
+# 200 characters for each of those molecules; Streamlit cuts a longer value on the server too, so a client
+# that ignores the field's cap cannot send 60 MB to be read (which took 2.6 GB)
+PASTE_MAX_CHARS = 1_000_000
 KEPT_SCREENS = 4  # this session's latest inputs, so switching back to one neither re-screens nor re-records it
 RADAR_AXES = {"mw": "MW", "clogp": "cLogP", "tpsa": "TPSA", "hbd": "HBD", "hba": "HBA",
               "rotatable_bonds": "Rot. bonds", "qed": "QED", "logS": "logS", "logD": "logD",
@@ -62,7 +65,7 @@ def molecule_input() -> tuple[str, bytes, str]:
     if how == "Paste SMILES":
         text = st.text_area("One SMILES per line, optionally followed by a name",
                             placeholder="CC(=O)Oc1ccccc1C(=O)O aspirin", height=140, key="drug_text",
-                            persist_state="session")
+                            max_chars=PASTE_MAX_CHARS, persist_state="session")
         return "pasted", text.encode(), "text"
     if how == "Upload a file":
         upload = st.file_uploader("CSV with a 'smiles' column (and optional id/name), .smi, or SDF (gzipped too)",
@@ -103,17 +106,19 @@ if request in screens:
 changed = st.session_state.get("drug_request") != request
 area = results_area(changed)  # new molecules blank the previous screen's table at once
 if changed:
+    too_many = (f"the page screens up to {PAGE_MAX_MOLECULES:,} molecules at a time. For larger files use "
+                "`python -m medai screen FILE --output results.csv`.")
     try:
-        molecules = read_smiles_lines(data.decode("utf-8", "replace")) if kind == "text" else read_molecules(data, name)
+        molecules = (read_smiles_lines(data.decode("utf-8", "replace"), limit=PAGE_MAX_MOLECULES) if kind == "text"
+                     else read_molecules(data, name, limit=PAGE_MAX_MOLECULES))
+    except TooManyMoleculesError:
+        st.error(f"More than {PAGE_MAX_MOLECULES:,} molecules: {too_many}", icon=":material/error:")
+        st.stop()
     except MedAIError as exc:
         st.error(plain(exc), icon=":material/error:")
         st.stop()
     if not molecules:
         st.warning("No molecules found in the input.")
-        st.stop()
-    if len(molecules) > PAGE_MAX_MOLECULES:
-        st.error(f"{len(molecules):,} molecules: the page screens up to {PAGE_MAX_MOLECULES:,} at a time. For "
-                 "larger files use `python -m medai screen FILE --output results.csv`.", icon=":material/error:")
         st.stop()
     for model_name in SCREEN_MODELS:
         cached_model(model_name)

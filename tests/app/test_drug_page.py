@@ -154,3 +154,12 @@ def test_a_molecule_id_written_as_markdown_is_shown_as_text(drug_page):
     (warning,) = [w for w in drug_page.warning if "could not be screened" in w.value]
     assert not re.search(r"(?<!\\)[\[\]]", warning.value)  # every bracket escaped: no image, no link
     assert "![m](http://127.0.0.1:9/mol.png)" in shown(warning.value)  # but the reader sees the id as written
+
+
+def test_more_molecules_than_the_page_screens_are_refused_with_the_cli_named(drug_page):
+    drug_page.text_area(key="drug_text").set_value("CCO\n" * 5_001).run()
+    assert not drug_page.exception and _records() == 0
+    assert any("More than 5,000 molecules" in e.value and "medai screen" in e.value for e in drug_page.error)
+    drug_page.text_area(key="drug_text").set_value("CCO\n" * 300_000).run()  # past the field's cap: cut by the server
+    assert len(drug_page.text_area(key="drug_text").value) == 1_000_000
+    assert any("More than 5,000 molecules" in e.value for e in drug_page.error) and _records() == 0

@@ -97,3 +97,20 @@ def test_sdf_carries_its_properties_but_not_the_one_naming_the_record():
     (row,) = read_sdf((Chem.MolToMolBlock(mol) + "".join(f">  <{k}>\n{mol.GetProp(k)}\n\n" for k in ("ID", "pIC50"))
                        + "$$$$\n").encode())
     assert row.id == "EtOH-1" and row.carried == (("pIC50", "6.2"),)
+
+
+@pytest.mark.parametrize("kind", ["csv", "smi", "sdf"])
+def test_a_file_with_too_many_molecules_is_refused_as_soon_as_it_passes_the_limit(kind, monkeypatch):
+    from medai.errors import TooManyMoleculesError
+
+    built = []
+    real = drug_io.MoleculeInput
+    monkeypatch.setattr(drug_io, "MoleculeInput", lambda *args: built.append(args) or real(*args))
+    ethanol = Chem.MolToMolBlock(Chem.MolFromSmiles("CCO"))
+    data = {"csv": b"smiles\n" + b"CCO\n" * 1000, "smi": b"CCO\n" * 1000,
+            "sdf": (ethanol + "\n$$$$\n").encode() * 1000}[kind]
+    assert len(read_molecules(data, f"x.{kind}", limit=1000)) == 1000
+    built.clear()
+    with pytest.raises(TooManyMoleculesError, match="More than 10 molecules"):
+        read_molecules(data, f"x.{kind}", limit=10)
+    assert len(built) == 11  # stopped at the first row over the limit, not after reading the rest
