@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -44,3 +48,18 @@ def jpeg_bytes(array: np.ndarray, quality: int = 95) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(array).save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
+
+
+@contextmanager
+def recorded_at(when: dt.datetime) -> Iterator[None]:
+    """Audit records made inside carry ``when`` as their time: a test's way to backdate them, since the
+    database refuses to change a prediction record afterwards."""
+    from unittest import mock
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return when
+
+    with mock.patch("medai.store.audit.dt", SimpleNamespace(datetime=Clock, timezone=dt.timezone, date=dt.date)):
+        yield

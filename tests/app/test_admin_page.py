@@ -53,7 +53,7 @@ def test_every_section_shows_what_the_store_and_registry_hold():
     statistics = frames["statistics"].set_index("model")
     assert statistics.loc["cxr-pneumonia", ["predictions", "reviewed", "agree", "override"]].tolist() == [3, 2, 1, 1]
     text = " ".join(m.value for m in app.markdown)
-    assert "Schema revision:** 0002" in text and "sqlite:///" in text
+    assert "Schema revision:** 0003" in text and "sqlite:///" in text
     assert "**2** reviewed record(s) with a label, of 2 distinct input(s)" in text
     rows = frames["rows"].set_index("table")["rows"].to_dict()
     assert rows == {"predictions": 3, "feedback": 2, "audit_events": 0}

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
-from medai.store import AuditStore, PredictionRecord
-from tests.conftest import REPO
+from medai.store import AuditStore
+from tests.conftest import REPO, recorded_at
 
 TIMEOUT = 180
 
@@ -21,12 +20,10 @@ def _seed() -> list[int]:
     for day, (user, status, label, p) in enumerate([("dr.a", "ok", "pneumonia", 0.93),
                                                      ("dr.b", "refused", None, None),
                                                      ("dr.a", "ok", "normal", 0.21)]):
-        ids.append(store.record_prediction(
-            user=user, source="ui", model_name="cxr-pneumonia", model_version="2.0.0", input_sha256="ef" * 32,
-            status=status, label=label, probabilities={"normal": 1 - p, "pneumonia": p} if p else None))
-        with store.engine.begin() as connection:
-            connection.execute(update(PredictionRecord).where(PredictionRecord.id == ids[-1])
-                               .values(created_at=dt.datetime(2026, 3, 1 + day, 9, 30)))
+        with recorded_at(dt.datetime(2026, 3, 1 + day, 9, 30)):
+            ids.append(store.record_prediction(
+                user=user, source="ui", model_name="cxr-pneumonia", model_version="2.0.0", input_sha256="ef" * 32,
+                status=status, label=label, probabilities={"normal": 1 - p, "pneumonia": p} if p else None))
     store.record_feedback(ids[0], user="dr.c", verdict="agree")
     store.record_feedback(ids[2], user="dr.c", verdict="override", corrected_label="pneumonia",
                           comment="DOE^JANE looks worse")

@@ -42,7 +42,7 @@ def _legacy_metadata() -> sa.MetaData:
 
 def test_fresh_database_reaches_head_and_models_match_the_scripts(db_url):
     store = AuditStore(db_url)
-    assert schema.current_revision(store.engine) == schema.head_revision() == "0002"
+    assert schema.current_revision(store.engine) == schema.head_revision() == "0003"
     assert {"predictions", "feedback", "audit_events", "alembic_version"} <= _tables(store.engine)
     columns = {c["name"] for c in sa.inspect(store.engine).get_columns("predictions")}
     assert {"weights_sha256", "input_metadata", "output_summary", "duration_ms", "source"} <= columns
@@ -65,7 +65,7 @@ def test_down_to_base_and_up_again(db_url):
     schema.downgrade(store.engine, "base")
     assert _tables(store.engine) <= {"alembic_version"}
     schema.upgrade(store.engine)
-    assert schema.current_revision(store.engine) == "0002" and store.recent_predictions() == []
+    assert schema.current_revision(store.engine) == "0003" and store.recent_predictions() == []
 
 
 def test_a_database_made_before_migrations_is_adopted_with_its_rows(db_url):
@@ -90,7 +90,7 @@ def test_a_database_made_before_migrations_is_adopted_with_its_rows(db_url):
     engine.dispose()
 
     store = AuditStore(db_url)
-    assert schema.current_revision(store.engine) == "0002"
+    assert schema.current_revision(store.engine) == "0003"
     table = store.prediction_table()
     assert table["id"].tolist() == [2, 1]
     assert table.set_index("id").loc[1, "feedback"] == "override → normal"
@@ -111,6 +111,25 @@ def test_audit_events_are_append_only(db_url):
             with store.engine.begin() as connection:
                 connection.execute(statement)
     assert len(store.events()) == 1
+
+
+def test_prediction_records_are_kept_as_written_and_feedback_is_never_deleted(db_url):
+    store = AuditStore(db_url)
+    record = store.record_prediction(user="dr.a", source="ui", model_name="m", model_version="1",
+                                     input_sha256="ab" * 32, status="ok", label="pneumonia")
+    store.record_feedback(record, user="dr.b", verdict="agree")
+    refused = [sa.text("UPDATE predictions SET \"user\" = 'someone-else', label = 'normal'"),
+               sa.text("DELETE FROM predictions"), sa.text("DELETE FROM feedback")]
+    if store.engine.dialect.name == "postgresql":
+        refused += [sa.text("TRUNCATE predictions CASCADE"), sa.text("TRUNCATE feedback")]
+    for statement in refused:
+        with pytest.raises(sa.exc.DatabaseError, match="records are kept as written"):
+            with store.engine.begin() as connection:
+                connection.execute(statement)
+    (kept,) = store.recent_predictions()
+    assert (kept.user, kept.label) == ("dr.a", "pneumonia")
+    store.record_feedback(record, user="dr.b", verdict="override", corrected_label="normal")  # a changed verdict
+    assert [f.verdict for f in store.feedback_for(record)] == ["override"]
 
 
 def test_a_failed_write_raises_a_store_error_and_stores_nothing(db_url):
@@ -140,3 +159,29 @@ def test_identifying_metadata_keys_are_refused(tmp_path):
 def test_unreachable_database_is_a_store_error(postgres_server):
     with pytest.raises(StoreError, match="cannot be opened"):
         AuditStore(postgres_server.url("no_such_database"))
+
+
+def test_the_app_runs_as_a_postgresql_role_that_cannot_drop_the_guards(postgres_server, postgres_url):
+    import psycopg
+
+    AuditStore(postgres_url)  # the owner (the tables' creator) migrates the schema once
+    database = postgres_url.rsplit("/", 1)[1]
+    with psycopg.connect(host=postgres_server.host, port=postgres_server.port, user=postgres_server.user,
+                         dbname=database, autocommit=True) as owner:
+        owner.execute("DO $$ BEGIN CREATE ROLE medai_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        for grant in ("CONNECT ON DATABASE " + database, "USAGE ON SCHEMA public",
+                      "SELECT, INSERT ON ALL TABLES IN SCHEMA public", "UPDATE ON feedback",
+                      "USAGE ON ALL SEQUENCES IN SCHEMA public"):
+            owner.execute(f"GRANT {grant} TO medai_app")
+    app = AuditStore(postgres_url.replace(f"{postgres_server.user}@", "medai_app@"))  # at head: nothing to migrate
+    record = app.record_prediction(user="dr.a", source="ui", model_name="m", model_version="1",
+                                   input_sha256="ab" * 32, status="ok", label="normal")
+    app.record_feedback(record, user="dr.b", verdict="agree")
+    app.record_feedback(record, user="dr.b", verdict="override", corrected_label="pneumonia")
+    app.record_event("export.audit-log", user="dr.b", details={"rows": 1})
+    for statement in ("DROP TRIGGER predictions_no_change ON predictions", "DELETE FROM predictions",
+                      "ALTER TABLE audit_events DISABLE TRIGGER ALL"):
+        with pytest.raises(sa.exc.ProgrammingError):
+            with app.engine.begin() as connection:
+                connection.execute(sa.text(statement))
+    assert [r.id for r in app.recent_predictions()] == [record] and len(app.events()) == 2

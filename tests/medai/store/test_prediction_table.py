@@ -4,9 +4,9 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import update
 
-from medai.store import AuditStore, PredictionRecord
+from medai.store import AuditStore
+from tests.conftest import recorded_at
 
 DAY = dt.datetime(2026, 3, 1, 12, 0)
 
@@ -22,12 +22,10 @@ def store(tmp_path) -> AuditStore:
     ]
     for user, model, status, label, p, days in rows:
         probabilities = {"normal": 1 - p, "pneumonia": p} if p is not None else None
-        record = store.record_prediction(user=user, source="ui", model_name=model, model_version="1",
-                                         input_sha256="cd" * 32, status=status, label=label,
-                                         probabilities=probabilities, uncertainty=0.02 if p else None)
-        with store.engine.begin() as connection:  # backdate, so the date filter has something to cut
-            connection.execute(update(PredictionRecord).where(PredictionRecord.id == record)
-                               .values(created_at=DAY + dt.timedelta(days=days)))
+        with recorded_at(DAY + dt.timedelta(days=days)):  # backdated, so the date filter has something to cut
+            store.record_prediction(user=user, source="ui", model_name=model, model_version="1",
+                                    input_sha256="cd" * 32, status=status, label=label,
+                                    probabilities=probabilities, uncertainty=0.02 if p else None)
     return store
 
 

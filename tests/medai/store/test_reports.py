@@ -81,5 +81,5 @@ def test_health_masks_the_password_and_reports_revision_and_rows(postgres_server
     store.record_event("sign-in", user="dr.a")
     health = reports.health(store)
     assert "s3cret-pw" not in health.url and "***" in health.url and health.backend == "postgresql"
-    assert health.up_to_date and health.revision == "0002"
+    assert health.up_to_date and health.revision == "0003"
     assert health.rows == {"predictions": 5, "feedback": 4, "audit_events": 1}
