@@ -67,6 +67,8 @@ def read_bundle(data: bytes) -> list[Stay]:
         bundle: Any = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError("The file is not valid JSON.") from exc
+    except RecursionError as exc:  # e.g. 100,000 nested brackets: no Bundle nests that deep
+        raise InputError("The JSON is nested too deeply to be a FHIR Bundle.") from exc
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise InputError("The JSON is not a FHIR Bundle (resourceType must be 'Bundle').")
     codes = _by_loinc()

@@ -38,13 +38,13 @@ def iter_tar(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:
     try:
         with tarfile.open(path, "r|gz") as archive:  # streamed: the files before a break are kept
             for member in archive:
+                total += member.size  # a skipped member is inflated all the same: streamed, it must be read past
+                if total > MAX_ARCHIVE_BYTES:
+                    raise InputTooLargeError(f"The archive unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB.")
                 if not member.isfile() or not member.name.endswith(".txt") or Path(member.name).name.startswith("."):
                     continue
                 if len(files) >= MAX_STAYS:
                     raise InputTooLargeError(f"The archive holds more than {MAX_STAYS:,} files.")
-                total += member.size
-                if total > MAX_ARCHIVE_BYTES:
-                    raise InputTooLargeError(f"The archive unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB.")
                 handle = archive.extractfile(member)
                 files.append((member.name, handle.read() if handle else b""))
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:

@@ -89,3 +89,23 @@ def test_a_folder_laid_out_as_physionet_ships_a_set_reads_its_archive_and_skips_
     (tmp_path / "set-d.tar.gz").write_bytes(b"not an archive")
     assert [r[0] if isinstance(r, tuple) else r.patient_id for r in sources.read_stays(tmp_path)] == \
         ["132539", "set-d.tar.gz"]
+
+
+def test_members_an_archive_skips_count_towards_its_size_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "MAX_ARCHIVE_BYTES", 100_000)
+    archive = tmp_path / "skips.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in (("set/blob.bin", bytes(200_000)), ("set/1.txt", PHYSIONET)):  # the blob is no stay
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(InputError, match="unpacks to more than"):
+        list(sources.read_stays(archive))
+
+
+def test_a_json_nested_too_deeply_is_one_bad_file_not_a_crash(tmp_path):
+    (tmp_path / "132539.txt").write_bytes(PHYSIONET)
+    (tmp_path / "nested.json").write_text('{"resourceType":"Bundle","entry":' + "[" * 100_000 + "]" * 100_000 + "}")
+    read = list(sources.read_stays(tmp_path))
+    assert [r.patient_id if isinstance(r, Stay) else r[0] for r in read] == ["132539", "nested.json"]
+    assert "nested too deeply" in str(read[1][1])
