@@ -30,16 +30,18 @@ LAYOUT = (
 
 
 class FolderNames:
-    """Hands out one output folder name per input stem, ``<stem>-2``, ``<stem>-3``… on repeats."""
+    """Hands out one output folder name per input stem, ``<stem>-2``, ``<stem>-3``… on repeats, never one
+    that is a symbolic link already in ``root`` (it would write the masks wherever it points)."""
 
-    def __init__(self, reserved: tuple[str, ...] = (CSV_NAME,)):
-        self._taken = set(reserved)
+    def __init__(self, reserved: tuple[str, ...] = (CSV_NAME,), root: Path | None = None):
+        self._taken, self.root = set(reserved), root
 
     def claim(self, stem: str) -> str:
-        """A name not handed out before in this run, built from ``stem``."""
-        base = stem or "image"
+        """A name not handed out before in this run, built from ``stem`` without leading dots (the stem of
+        ``...png`` is ``..``, the output folder's parent)."""
+        base = stem.lstrip(".") or "image"
         name, number = base, 1
-        while name in self._taken:
+        while name in self._taken or (self.root is not None and (self.root / name).is_symlink()):
             number += 1
             name = f"{base}-{number}"
         self._taken.add(name)
@@ -114,7 +116,7 @@ def run_segment(args: argparse.Namespace) -> int:
 
     registry.load(args.model)  # damaged weights stop the command before anything is written
     store = None if args.no_audit else AuditStore()
-    names, errors, seg_notes = FolderNames(), 0, 0
+    names, errors, seg_notes = FolderNames(root=root), 0, 0
     try:
         output = open(root / CSV_NAME, "w", newline="", encoding="utf-8")
     except OSError as exc:

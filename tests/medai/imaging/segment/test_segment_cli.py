@@ -178,3 +178,18 @@ def test_a_failure_inside_the_model_costs_one_row_not_the_batch(samples, tmp_pat
     assert [row["status"] for row in rows] == ["error"] + ["ok"] * len(structures)
     assert "could not be segmented" in rows[0]["message"] and "simulated" not in rows[0]["message"]
     assert sorted(p.name for p in out.iterdir()) == sorted([Path(XRAY).stem, "measurements.csv"])
+
+
+def test_a_file_name_cannot_send_the_masks_outside_the_output_folder(samples, tmp_path, structures):
+    (tmp_path / "in").mkdir()
+    shutil.copy(samples / XRAY, tmp_path / "in" / "...png")  # its stem is "..", the output folder's parent
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / "evil").symlink_to(elsewhere, target_is_directory=True)
+    shutil.copy(samples / XRAY, tmp_path / "in" / "evil.jpeg")
+    code = main(["segment", str(tmp_path / "in" / "...png"), str(tmp_path / "in" / "evil.jpeg"), "--model", MODEL,
+                 "--output", str(out), "--quiet", "--no-audit"])
+    assert code == 0
+    assert [row["mask_dir"] for row in _rows(out / "measurements.csv")][::len(structures)] == ["image", "evil-2"]
+    assert not list(elsewhere.iterdir()) and not (tmp_path / f"{structures[0]}.png").exists()
