@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from medai.errors import MedAIError
@@ -34,7 +35,11 @@ def run_export_feedback(args: argparse.Namespace) -> int:
         (args.output / "feedback.csv").write_text(to_spreadsheet_csv(export))
     except OSError as exc:
         raise MedAIError("The --output folder cannot be written; choose another.") from exc
-    written = write_training_folder(export, args.images, args.output)
+    unknown = int((~export["label"].isin(spec.labels)).sum())
+    if unknown:
+        print(f"{unknown} reviewed prediction(s) name a label {args.model} does not have "
+              f"({', '.join(spec.labels)}): their images are left out.", file=sys.stderr)
+    written = write_training_folder(export, args.images, args.output, spec.labels)
     store.record_event("export.feedback", user=args.user,
                        details={"model": args.model, "rows": len(export), "images_written": sum(written.values())})
     counts = ", ".join(f"{label}: {count}" for label, count in sorted(written.items())) or "none"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from sqlalchemy import func, select
 
@@ -152,8 +152,10 @@ def join_images(export: pd.DataFrame, folder: Path) -> list[tuple[Path, str]]:
     return [(path, labels[digest]) for path, digest in hashed_files(folder) if digest in labels]
 
 
-def write_training_folder(export: pd.DataFrame, uploads: Path, destination: Path) -> dict[str, int]:
-    """Write the exported, labelled images found under ``uploads`` as ``destination/train_224/<LABEL>/``.
+def write_training_folder(export: pd.DataFrame, uploads: Path, destination: Path,
+                          labels: Sequence[str]) -> dict[str, int]:
+    """Write the exported images found under ``uploads`` whose label is one of the model's ``labels`` as
+    ``destination/train_224/<LABEL>/`` (a stored label is typed text, never a path to follow).
 
     Each image is read as the app reads it (DICOM de-identified, pixels only), squashed to 224 x 224
     as ``train_224`` was made, and saved as a grey JPEG named by its input SHA-256: the layout of
@@ -171,7 +173,7 @@ def write_training_folder(export: pd.DataFrame, uploads: Path, destination: Path
     from medai.imaging.preprocess import squash
 
     written: dict[str, int] = {}
-    for path, label in join_images(export, uploads):
+    for path, label in join_images(export[export["label"].isin(labels)], uploads):
         data = path.read_bytes()
         pixels = squash(read_image(data).pixels, TRAINING_SIDE_PX)
         folder = destination / "train_224" / label.upper()

@@ -67,8 +67,12 @@ def test_the_export_becomes_a_training_folder_the_trainer_lists(tmp_path):
     for index, data in enumerate(images):
         (uploads / f"film{index}.png").write_bytes(data)
     export = reports.feedback_dataset(store, "cxr-pneumonia")
-    written = reports.write_training_folder(export, uploads, tmp_path / "extra")
+    written = reports.write_training_folder(export, uploads, tmp_path / "extra", ("normal", "pneumonia"))
     assert written == {"normal": 1, "pneumonia": 2}
+    # A stored label is typed text: one that is not the model's is left out, never followed as a path.
+    export.loc[export["label"] == "normal", "label"] = "../../escaped"
+    written = reports.write_training_folder(export, uploads, tmp_path / "again", ("normal", "pneumonia"))
+    assert written == {"pneumonia": 2} and not (tmp_path / "ESCAPED").exists()
     listed = list_training_files(tmp_path / "extra")
     assert sorted(label for _, label in listed) == [0, 1, 1]  # NORMAL = 0, PNEUMONIA = 1, as the trainer reads
     assert all(path.name.startswith("feedback-") for path, _ in listed)
