@@ -48,11 +48,19 @@ def dialect_insert(dialect: str):
     return insert
 
 
+SECRET_QUERY_KEYS = ("password", "sslpassword", "passfile", "sslkey")  # libpq takes these in the query too
+
+
 def masked(url: str) -> str:
-    """``url`` with its password hidden, for messages and the Admin page."""
+    """``url`` with its password hidden, for messages and the Admin page: the password field, and the
+    query parameters that carry one (``?password=``, which psycopg accepts)."""
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is shown as its scheme only
+        parsed = make_url(url)
+        if "@" in (parsed.host or ""):  # an unencoded "@" in the password: the parser split it wrongly
+            raise ValueError("ambiguous URL")
+        hidden = {key: "***" for key in parsed.query if key.lower() in SECRET_QUERY_KEYS}
+        return parsed.update_query_dict(hidden).render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
+    except Exception:  # an unparsable or ambiguous URL is shown as its scheme only
         return url.partition(":")[0] + "://…"

@@ -87,3 +87,13 @@ def test_health_masks_the_password_and_reports_revision_and_rows(postgres_server
     assert "s3cret-pw" not in health.url and "***" in health.url and health.backend == "postgresql"
     assert health.up_to_date and health.revision == "0003"
     assert health.rows == {"predictions": 5, "feedback": 4, "audit_events": 1}
+
+
+def test_a_password_is_masked_wherever_the_url_carries_it():
+    from medai.store.engine import masked
+
+    assert masked("postgresql+psycopg://medai:S3cret@db/medai") == "postgresql+psycopg://medai:***@db/medai"
+    assert masked("postgresql+psycopg://medai@db/medai?password=S3cret&sslmode=require") == (
+        "postgresql+psycopg://medai@db/medai?password=***&sslmode=require")
+    assert masked("postgresql+psycopg://medai:S3c@ret@db/medai") == "postgresql+psycopg://…"  # "@" not encoded
+    assert masked("sqlite:///var/medai.sqlite") == "sqlite:///var/medai.sqlite"
