@@ -41,10 +41,16 @@ def to_sdf(results: Sequence[MoleculeResult], columns: Sequence[str]) -> str:
         if not result.valid:
             continue
         mol = Chem.MolFromSmiles(result.canonical_smiles)
-        mol.SetProp("_Name", result.id)
+        mol.SetProp("_Name", _one_line(result.id))
         for column, value in result.row(columns).items():
             if value != "" and column != "id":
-                mol.SetProp(column, str(value))
+                mol.SetProp(_one_line(column).replace("<", "(").replace(">", ")"), _one_line(str(value)))
         writer.write(mol)
     writer.close()
     return buffer.getvalue()
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line: a line break in a record's name, or a blank line in a property (both from the
+    input file), would end the record's header or the property early and leave the SD file unreadable."""
+    return " ".join(text.splitlines())

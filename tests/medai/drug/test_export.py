@@ -22,3 +22,12 @@ def test_sdf_holds_valid_molecules_with_predictions_and_the_inputs_own_propertie
 
 def test_thumbnail_of_an_invalid_smiles_is_empty():
     assert thumbnail_uri("C1CC") == "" and thumbnail_uri("CCO").startswith("data:image/svg+xml;base64,")
+
+
+def test_line_breaks_from_the_input_cannot_break_the_sd_records():
+    inputs = [MoleculeInput("ethyl\namine", "CCN", carried=(("note", "first\n\nsecond"), ("a\nb>", "x"))),
+              MoleculeInput("ethanol", "CCO")]
+    result = screen(inputs, ["drug-solubility"], workers=1)
+    read = list(Chem.ForwardSDMolSupplier(io.BytesIO(to_sdf(result.molecules, result.columns).encode())))
+    assert [mol.GetProp("_Name") for mol in read] == ["ethyl amine", "ethanol"]
+    assert read[0].GetProp("note") == "first  second" and read[0].GetProp("a b)") == "x"
