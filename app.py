@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from medai.store.models import USER_CHARS
 from pages.common import (DEMO_BANNER, RESEARCH_USE, RESUME_KEY, ROUTER_FLAG, WarmUp, free_on_close,
                           model_status, plain, sign_in_gate, warm_up, workbench_pages)
 
@@ -34,7 +35,7 @@ with st.sidebar:
     st.error(RESEARCH_USE, icon=":material/warning:")
     if identity.demo:
         st.warning(DEMO_BANNER, icon=":material/lock_open:")
-        st.text_input("Your name (for the audit trail)", key="user", placeholder="anonymous",
+        st.text_input("Your name (for the audit trail)", key="user", placeholder="anonymous", max_chars=USER_CHARS,
                       persist_state="session")  # st.switch_page (Ward → Patient timeline) would otherwise drop it
     else:
         st.caption(f"Signed in as **{plain(identity.email)}** ({identity.role})")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Column widths of the feedback text (PostgreSQL refuses longer; SQLite would store them).
 LABEL_CHARS, COMMENT_CHARS = 80, 2000
+USER_CHARS = 120  # a user name or a signed-in e-mail address
 
 class Base(DeclarativeBase):
     """Declarative base of the audit tables."""
@@ -42,7 +43,7 @@ class PredictionRecord(Base):
     __tablename__ = "predictions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    user: Mapped[str] = mapped_column(String(120))
+    user: Mapped[str] = mapped_column(String(USER_CHARS))
     source: Mapped[str] = mapped_column(String(80))
     model_name: Mapped[str] = mapped_column(String(80))
     model_version: Mapped[str] = mapped_column(String(40))
@@ -71,7 +72,7 @@ class FeedbackRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     prediction_id: Mapped[int] = mapped_column(ForeignKey("predictions.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    user: Mapped[str] = mapped_column(String(120))
+    user: Mapped[str] = mapped_column(String(USER_CHARS))
     verdict: Mapped[str] = mapped_column(String(20))
     corrected_label: Mapped[str | None] = mapped_column(String(LABEL_CHARS))
     comment: Mapped[str | None] = mapped_column(String(COMMENT_CHARS))
@@ -88,6 +89,6 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-    user: Mapped[str] = mapped_column(String(120))
+    user: Mapped[str] = mapped_column(String(USER_CHARS))
     kind: Mapped[str] = mapped_column(String(40), index=True)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
