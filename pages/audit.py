@@ -7,9 +7,11 @@ import datetime as dt
 
 import streamlit as st
 
+from medai import auth
 from medai.errors import MedAIError
 from medai.spreadsheet import to_spreadsheet_csv
-from pages.common import audit_columns, audit_store, open_page, recorded_download
+from pages.common import (audit_columns, audit_store, current_identity, current_user, open_page,
+                          recorded_download)
 
 open_page("pages/audit.py")
 
@@ -30,7 +32,11 @@ if not choices["status"]:
     st.stop()
 
 by_user, by_model, by_status, by_date = st.columns(4)
-user = by_user.selectbox("User", [ALL, *choices["user"]], key="audit_user")
+if current_identity().can(auth.ADMIN):
+    user = by_user.selectbox("User", [ALL, *choices["user"]], key="audit_user")
+else:  # a clinician reviews their own requests; everyone's records, and their export, are the admin's
+    user = by_user.selectbox("User", [current_user()], key="audit_user_own", disabled=True,
+                             help="Your own records. An admin sees everyone's here and on the Admin page.")
 model = by_model.selectbox("Model", [ALL, *choices["model_name"]], key="audit_model")
 status = by_status.selectbox("Status", [ALL, *choices["status"]], key="audit_status")
 dates = by_date.date_input("Dates (UTC)", value=(), key="audit_dates", help="Leave empty for all dates.")

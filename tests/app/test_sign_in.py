@@ -107,3 +107,17 @@ def test_sign_in_has_the_library_streamlit_needs():
     from streamlit.auth_util import is_authlib_installed
 
     assert is_authlib_installed(), "requirements.txt must install Authlib"
+
+
+def test_a_clinician_sees_only_their_own_records_on_the_audit_log(hosted):
+    store = AuditStore()
+    for user in ("nurse@hospital.org", "boss@hospital.org", "other@hospital.org"):
+        store.record_prediction(user=user, source="ui", model_name="cxr-pneumonia", model_version="2.0.0",
+                                input_sha256="ab" * 32, status="ok", label="normal")
+    nurse = _app({"is_logged_in": True, "email": "nurse@hospital.org"}, secrets={"auth": AUTH})
+    nurse.switch_page("pages/audit.py").run()
+    assert not nurse.exception and nurse.dataframe[0].value["user"].tolist() == ["nurse@hospital.org"]
+    assert nurse.selectbox(key="audit_user_own").disabled
+    boss = _app({"is_logged_in": True, "email": "boss@hospital.org"}, secrets={"auth": AUTH})
+    boss.switch_page("pages/audit.py").run()
+    assert len(boss.dataframe[0].value) == 3
