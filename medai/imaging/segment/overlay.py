@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from medai.errors import InputError
+from medai.errors import InputError, InputTooLargeError
 from medai.imaging.io import PNG_MAGIC, check_byte_count, check_pixel_count
 
 # One colour per known structure, told apart from each other and from DISAGREEMENT with red-green colour
@@ -136,7 +136,9 @@ def read_mask_png(data: bytes, shape: tuple[int, int]) -> tuple[np.ndarray, bool
         with Image.open(io.BytesIO(data)) as opened:
             check_pixel_count(*opened.size)
             grey = np.asarray(opened.convert("L"))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's own cap, far above ours
+        raise InputTooLargeError("The mask declares more pixels than is safe to decode.") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
         raise InputError("The mask file is damaged or truncated and cannot be read.") from exc
     height, width = shape
     if abs(grey.shape[1] / grey.shape[0] - width / height) > ASPECT_TOLERANCE * width / height:

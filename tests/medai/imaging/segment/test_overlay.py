@@ -168,3 +168,13 @@ def test_lungs_target_is_the_union_of_both_lungs():
     masks = {"right_lung": right, "left_lung": left}
     assert (target_mask(masks, "lungs") == (right | left)).all()
     assert target_mask(masks, "left_lung") is left
+
+
+def test_a_mask_past_pillows_own_cap_is_called_too_large(monkeypatch):
+    from PIL import Image
+
+    from medai.errors import InputTooLargeError
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # so that a small PNG trips Pillow's bomb check
+    with pytest.raises(InputTooLargeError, match="more pixels than is safe"):
+        read_mask_png(png_bytes(np.zeros((20, 30), np.uint8)), (20, 30))
