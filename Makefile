@@ -9,15 +9,16 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: run test browser postgres benchmark clean
 
-$(VENV)/.installed: requirements.txt requirements-nodeps.txt
+# constraints.txt pins every indirect dependency too, at the versions the tests passed with.
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	$(PY) -m pip install --quiet --upgrade pip==26.3
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt -c constraints.txt
 	touch $@
 
-$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt constraints.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 run: $(VENV)/.installed
