@@ -300,8 +300,9 @@ def sign_in_gate() -> auth.Identity:
                      "[auth] section to .streamlit/secrets.toml (see .streamlit/secrets.toml.example).")
         _stop_before_navigation()
     if identity.role is None:
-        st.error(f"{plain(identity.email) if identity.email else 'This account'} is signed in but has no role in this workbench; "
-                 "ask an administrator to add you.", icon=":material/block:")
+        who = plain(identity.email) if identity.email else "This account"
+        st.error(f"{who} is signed in but has no role in this workbench; ask an administrator to add you.",
+                 icon=":material/block:")
         st.button("Sign out", on_click=st.logout)
         _stop_before_navigation()
     if st.session_state.get(SIGNED_IN_KEY) != identity.email:

@@ -240,8 +240,8 @@ with st.session_state.setdefault(READING_LOCK, threading.Lock()):
         progress.empty()
 outcomes = [results[key] for key, _, _ in requests]
 for names in repeated_images(outcomes):
-    st.info(f"The same image was added {len(names)} times ({', '.join(map(plain, names))}): each is diagnosed and recorded as its "
-            "own request. Remove the extra copies if that was not meant.", icon=":material/content_copy:")
+    st.info(f"The same image was added {len(names)} times ({', '.join(map(plain, names))}): each is diagnosed and "
+            "recorded as its own request. Remove the extra copies if that was not meant.", icon=":material/content_copy:")
 
 table = pd.DataFrame([outcome.row(spec.labels) for outcome in outcomes], columns=csv_columns(spec.labels))
 positive_column = f"p_{spec.labels[-1]}"

@@ -159,7 +159,8 @@ class AuditStore:
         """
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}")
-        for text, most, what in ((comment, COMMENT_CHARS, "comment"), (corrected_label, LABEL_CHARS, "corrected label")):
+        for text, most, what in ((comment, COMMENT_CHARS, "comment"),
+                                 (corrected_label, LABEL_CHARS, "corrected label")):
             if text and len(text.strip()) > most:
                 raise InputError(f"The {what} is {len(text.strip()):,} characters long; at most {most:,} are kept. "
                                  "Shorten it and save again.")
