@@ -65,7 +65,9 @@ def molecule_input() -> tuple[str, bytes, str]:
     if how == "Paste SMILES":
         text = st.text_area("One SMILES per line, optionally followed by a name",
                             placeholder="CC(=O)Oc1ccccc1C(=O)O aspirin", height=140, key="drug_text",
-                            max_chars=PASTE_MAX_CHARS, persist_state="session")
+                            max_chars=PASTE_MAX_CHARS, persist_state="session",
+                            help=f"Up to {PAGE_MAX_MOLECULES:,} molecules and {PASTE_MAX_CHARS:,} characters; a "
+                                 "longer paste is not taken. For more, use `python -m medai screen`.")
         return "pasted", text.encode(), "text"
     if how == "Upload a file":
         upload = st.file_uploader("CSV with a 'smiles' column (and optional id/name), .smi, or SDF (gzipped too)",

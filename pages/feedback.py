@@ -66,7 +66,7 @@ def feedback_control(record_id: int | None, labels: Sequence[str] | None = None,
                 corrected = st.text_input(label_prompt, before or "", key=f"label_{fields}", max_chars=LABEL_CHARS) or None
             details = correction(f"correction_{key}") if correction else None
         comment = st.text_input("Comment", (saved.comment or "") if saved else "", key=f"comment_{fields}",
-                                max_chars=COMMENT_CHARS)
+                                max_chars=COMMENT_CHARS, help=f"Up to {COMMENT_CHARS:,} characters.")
         # The name field sits in the sidebar, which a portrait tablet keeps folded away.
         signed = "" if user != "anonymous" else " (type your name under 'Your name' in the sidebar, », to sign it)"
         st.caption(f"Record {record_id}, saved as {plain(user)}{signed}.")
