@@ -63,9 +63,11 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def escape(text: str) -> str:
-    """``text`` safe to embed in Streamlit markdown (no stray emphasis, LaTeX or links); newlines become spaces."""
-    return "".join("\\" + char if char in MARKDOWN_SPECIALS else char for char in text.replace("\n", " "))
+def escape(text: str, specials: str = MARKDOWN_SPECIALS) -> str:
+    """``text`` safe to embed in Streamlit markdown (no stray emphasis, LaTeX or links): each of ``specials``
+    backslash-escaped; line breaks become spaces."""
+    flat = text.replace("\r", " ").replace("\n", " ")
+    return "".join("\\" + char if char in specials else char for char in flat)
 
 
 def _is_figure(value: Any) -> bool:

@@ -23,6 +23,7 @@ from medai.imaging.graphs import defer_tracing, wait_until_idle
 from medai.imaging.lung_focus import LUNG_MODEL
 from medai.imaging.service import diagnose
 from medai.store import AuditStore
+from pages.card_view import MARKDOWN_SPECIALS, escape
 
 T = TypeVar("T")
 
@@ -32,7 +33,7 @@ ROUTER_FLAG, RESUME_KEY = "_router_ran", "_resume_page"
 # lung model and the rest of the path are warm before the first clinician's request.
 WARM_UP_FILM = Path(__file__).resolve().parent.parent / "sample_data" / "imaging" / "cxr_normal_NORMAL2-IM-1436-0001.jpeg"
 log = logging.getLogger(__name__)
-PLAIN_SPECIALS = "\\`*_$~[]|<>#:@"
+PLAIN_SPECIALS = MARKDOWN_SPECIALS + ":@"
 WWW_DOT = re.compile(r"\b(www)\.", re.IGNORECASE)
 WORD_JOINER = "\u2060"  # invisible, and not part of an address
 
@@ -48,9 +49,7 @@ def plain(text: object) -> str:
     (``https://…``, ``www.…``, ``name@host``) is linked by GitHub-flavoured markdown after the escapes are
     read, so an invisible word joiner is put inside each. Newlines become spaces.
     """
-    flat = str(text).replace("\r", " ").replace("\n", " ")
-    escaped = "".join("\\" + char if char in PLAIN_SPECIALS else char for char in flat)
-    escaped = WWW_DOT.sub(rf"\1{WORD_JOINER}.", escaped)
+    escaped = WWW_DOT.sub(rf"\1{WORD_JOINER}.", escape(str(text), PLAIN_SPECIALS))
     return escaped.replace("\\://", f"\\:{WORD_JOINER}//").replace("\\@", f"{WORD_JOINER}\\@")
 
 

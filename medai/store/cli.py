@@ -17,8 +17,8 @@ from medai.errors import MedAIError
 def run_export_feedback(args: argparse.Namespace) -> int:
     """Write the feedback export (CSV) and the matching images in the trainer's layout; record the export."""
     from medai import registry
-    from medai.store import AuditStore
     from medai.spreadsheet import to_spreadsheet_csv
+    from medai.store import AuditStore
     from medai.store.reports import feedback_dataset, write_training_folder
 
     if not args.images.is_dir():
