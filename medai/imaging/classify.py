@@ -6,6 +6,7 @@ the CLI and Python callers all go through it.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import keras
@@ -22,6 +23,7 @@ from medai.imaging.ood import REFUSAL_MESSAGE, RefusalModel, refusal_rule
 from medai.imaging.preprocess import TRAINING_COPY_SIZE, batch, squash
 
 BATCH_LIMIT = 64
+SQUASH_THREADS = 2  # Pillow releases the GIL while it resizes, so films are squashed side by side
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,14 @@ class ChestXrayClassifier:
         self.least_side = TRAINING_COPY_SIZE  # every input is squashed to this first (see preprocess)
         self._cam_models = grad_cam_models(members)
         signature = [tf.TensorSpec((None, self.input_size, self.input_size, 1), tf.float32)]
-        feature_model = keras.Model(members[0].inputs, members[0].get_layer(FEATURE_LAYER).output)
+        feature_model = keras.Model(members[0].input, members[0].get_layer(FEATURE_LAYER).output)
+        # The first member's logit and pooled features from one pass (TensorFlow would not share the trunk).
+        first_member = keras.Model(members[0].input, [members[0].output, members[0].get_layer(FEATURE_LAYER).output])
 
         def logits_and_features(images):  # one graph: the members and the refusal's features in one call
-            logits = tf.concat([member(images, training=False) for member in members], axis=1)
-            return logits, feature_model(images, training=False)
+            first_logit, features = first_member(images, training=False)
+            logits = tf.concat([first_logit, *(member(images, training=False) for member in members[1:])], axis=1)
+            return logits, features
 
         # Without heat maps, one pass gives everything; with them, the Grad-CAM graph computes the
         # logits, so only the first member's features are needed (a smaller graph to trace at start-up).
@@ -155,7 +160,8 @@ class ChestXrayClassifier:
         flagged: set[int] = set()
         if candidates:
             # Squash each original once; the network input and the refusal grid both start from it.
-            reduced = [squash(images[i].pixels, TRAINING_COPY_SIZE) for i in candidates]
+            with ThreadPoolExecutor(max_workers=SQUASH_THREADS) as pool:
+                reduced = list(pool.map(lambda i: squash(images[i].pixels, TRAINING_COPY_SIZE), candidates))
             inputs = batch(reduced, self.input_size)
             if explain:
                 features = self.features(inputs)
