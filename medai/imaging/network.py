@@ -92,8 +92,8 @@ class TrainedWeights:
 
     Attributes
     ----------
-    input_size : int
-        Side of the square input, in pixels.
+    input_shape : tuple of int or None
+        One input's shape, (height, width, channels); None where any size is taken.
     arrays : dict of str to list of ndarray
         Each layer's variables by layer name, in Keras' order (kernels, bias; BN gamma, beta, mean,
         variance); a layer without variables maps to an empty list.
@@ -101,14 +101,14 @@ class TrainedWeights:
         Each batch normalisation's epsilon, by layer name.
     """
 
-    input_size: int
+    input_shape: tuple[int | None, ...]
     arrays: dict[str, list[np.ndarray]]
     epsilon: dict[str, float]
 
 
 def weights_of(model: keras.Model) -> TrainedWeights:
     """The arrays of a built (e.g. just trained) network."""
-    return TrainedWeights(int(model.input_shape[1]),
+    return TrainedWeights(tuple(model.input_shape[1:]),
                           {layer.name: [weight.numpy() for weight in layer.weights] for layer in model.layers},
                           {layer.name: float(layer.epsilon) for layer in model.layers
                            if isinstance(layer, layers.BatchNormalization)})
@@ -139,7 +139,7 @@ def read_weights(path: Path) -> TrainedWeights:
         arrays[layer["config"]["name"]] = [group[str(i)][()] for i in range(len(group))] if group else []
         if layer["class_name"] == "BatchNormalization":
             epsilon[layer["config"]["name"]] = float(layer["config"]["epsilon"])
-    return TrainedWeights(int(config["layers"][0]["config"]["batch_shape"][1]), arrays, epsilon)
+    return TrainedWeights(tuple(config["layers"][0]["config"]["batch_shape"][1:]), arrays, epsilon)
 
 
 def fold_batch_norm(trained: TrainedWeights) -> keras.Model:
@@ -165,7 +165,7 @@ def fold_batch_norm(trained: TrainedWeights) -> keras.Model:
     stages = sorted(name for name in arrays if name.endswith("a_sep1"))
     # Each stage's width is the output channels of its convolution's last (pointwise) kernel.
     widths = tuple(arrays[name][-1].shape[-1] for name in ["stem", *stages])
-    folded = build_classifier(trained.input_size, widths, batch_norm=False)
+    folded = build_classifier(int(trained.input_shape[0]), widths, batch_norm=False)
     for layer in folded.layers:
         if isinstance(layer, layers.Dense):
             layer.set_weights(arrays[layer.name])

@@ -42,7 +42,7 @@ def test_folding_keeps_the_function_and_drops_every_batch_norm():
 def test_shipped_arrays_read_from_the_file_are_keras_own(member):
     path, trained = _shipped_member(member)
     read = read_weights(path)
-    assert read.input_size == trained.input_shape[1]
+    assert read.input_shape == tuple(trained.input_shape[1:])
     assert read.arrays.keys() == {layer.name for layer in trained.layers}
     for layer in trained.layers:
         stored = read.arrays[layer.name]
