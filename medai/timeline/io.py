@@ -38,6 +38,7 @@ from medai.timeline.vocabulary import (column_name, conversion_note, descriptors
 MAX_FILE_BYTES = 20 * 2**20  # one stay file, or one long CSV
 MAX_ROWS = 200_000  # observations of one stay
 MAX_STAYS = 50_000
+NO_PATIENT_ID = "(rows without a patient_id)"
 MAX_MESSAGES = 20  # row messages kept per stay (the rest are counted)
 MISSING = -1.0
 
@@ -332,20 +333,19 @@ def read_long_csv(data: bytes) -> list[Stay]:
     for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) < len(header):
-            target = builders.get(row[0].strip()) if row and row[0].strip() in builders else None
-            if target is not None:
-                target.problem(number, f"expected {len(header)} fields, found {len(row)}")
-            continue
-        patient = row[at["patient_id"]].strip()
-        if not patient:
-            continue
-        if patient not in builders:
+        patient = row[at["patient_id"]].strip() if at["patient_id"] < len(row) else ""
+        # A row that names no patient still gets its message, on a stay of its own, never dropped unsaid.
+        builder = builders.get(patient or NO_PATIENT_ID)
+        if builder is None:
             if len(builders) >= MAX_STAYS:
                 raise InputTooLargeError(f"The CSV holds more than {MAX_STAYS:,} patients.")
-            builders[patient] = _Builder(patient)
-        time, value = (row[at["time"]], row[at["value"]]) if delimiter == "," else (
-            row[at["time"]].replace(",", "."), row[at["value"]].replace(",", "."))
-        builders[patient].add(number, time, row[at["variable"]], value,
-                              row[at["unit"]] if "unit" in at else "")
+            builder = builders[patient or NO_PATIENT_ID] = _Builder(patient or NO_PATIENT_ID)
+        if len(row) < len(header):
+            builder.problem(number, f"expected {len(header)} fields, found {len(row)}")
+        elif not patient:
+            builder.problem(number, "no patient_id")
+        else:
+            time, value = (row[at["time"]], row[at["value"]]) if delimiter == "," else (
+                row[at["time"]].replace(",", "."), row[at["value"]].replace(",", "."))
+            builder.add(number, time, row[at["variable"]], value, row[at["unit"]] if "unit" in at else "")
     return [builder.build() for builder in builders.values()]

@@ -96,6 +96,26 @@ def test_a_row_without_a_value_is_named_not_dropped_silently():
     assert stay.series("HR")[1].tolist() == [80.0, 85.0] and stay.problems == ("line 3: HR has no value",)
 
 
+def test_a_short_row_is_named_on_its_patient_even_as_its_first_row():
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value\np1,1,HR\np1,2,HR,80\n")
+    assert stay.patient_id == "p1" and stay.series("HR")[1].tolist() == [80.0]
+    assert stay.problems == ("line 2: expected 4 fields, found 3",)
+
+
+def test_a_short_row_that_ends_before_the_patient_id_is_named_not_dropped():
+    stays = tio.read_long_csv(b"time,variable,value,patient_id\n1,HR,80,p1\n2,HR,p1\n")
+    assert [s.patient_id for s in stays] == ["p1", tio.NO_PATIENT_ID]
+    assert stays[0].series("HR")[1].tolist() == [80.0] and not stays[0].problems
+    assert stays[1].problems == ("line 3: expected 4 fields, found 3",)
+
+
+def test_rows_without_a_patient_id_are_named_on_a_stay_of_their_own():
+    stays = tio.read_long_csv(b"patient_id,time,variable,value\np1,1,HR,80\n,2,HR,90\n,3\n")
+    assert [s.patient_id for s in stays] == ["p1", tio.NO_PATIENT_ID]
+    assert stays[1].problems == ("line 3: no patient_id", "line 4: expected 4 fields, found 2")
+    assert not len(stays[1].time)
+
+
 def test_other_units_are_converted_and_noted():
     (stay,) = tio.read_long_csv(b"patient_id,time,variable,value,unit\n"
                                 b"7,1,Temp,100.4,degF\n7,2,Temp,98.6,\n7,3,Temp,37.5,\n"
