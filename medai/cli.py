@@ -91,10 +91,21 @@ def check_output_path(output: str) -> None:
         raise MedAIError("The output CSV cannot be written there (permissions); choose another --output.")
 
 
-def _open_output(output: str) -> TextIO:
+def open_output(output: str) -> TextIO:
+    """The output CSV opened for writing (standard output for ``-``).
+
+    Raises
+    ------
+    MedAIError
+        As :func:`check_output_path`, or the file cannot be created even so (a race with the checks, a
+        full or read-only disk).
+    """
+    check_output_path(output)
+    if output == "-":
+        return sys.stdout
     try:
         return open(output, "w", newline="", encoding="utf-8")
-    except OSError as exc:  # a race with the checks above, or a full or read-only disk
+    except OSError as exc:
         raise MedAIError("The output CSV cannot be created; choose another --output.") from exc
 
 
@@ -123,7 +134,7 @@ def run_diagnose(args: argparse.Namespace) -> int:
             raise MedAIError("The --heatmaps folder cannot be created (its parent folder must exist); "
                              "choose another.") from exc
     store = None if args.no_audit else AuditStore()
-    output = sys.stdout if args.output == "-" else _open_output(args.output)
+    output = open_output(args.output)
     errors = 0
     try:
         writer = csv.DictWriter(output, fieldnames=csv_columns(spec.labels))

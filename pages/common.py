@@ -82,7 +82,7 @@ def _load(name: str, failures: dict[str, str]):
 
 def _load_all(failures: dict[str, str], stop: threading.Event, first_ready: threading.Event) -> None:
     # What the first Diagnose result needs comes first: the classifier and the lung outline's model.
-    classifiers = [n for n in registry.names() if registry.get_spec(n).task == "image-classification"]
+    classifiers = registry.names(task="image-classification")
     first = classifiers + ([LUNG_MODEL] if LUNG_MODEL in registry.names() else [])
     try:
         loaded = {name: _load(name, failures) for name in first}

@@ -11,13 +11,17 @@ import csv
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from medai.errors import InputError
+
+if TYPE_CHECKING:
+    from medai.drug.io import MoleculeInput
 
 EXIT_OK, EXIT_FAILED = 0, 2
 
 
-def _read_input(argument: str) -> tuple[list, bytes]:
+def _read_input(argument: str) -> list[MoleculeInput]:
     from medai.drug.io import MAX_INPUT_BYTES, read_molecules
 
     path = Path(argument)
@@ -27,15 +31,7 @@ def _read_input(argument: str) -> tuple[list, bytes]:
         raise InputError(f"No such input file: {argument}.")
     if path.stat().st_size > MAX_INPUT_BYTES:
         raise InputError(f"The input is larger than {MAX_INPUT_BYTES // 2**20} MB.")
-    data = path.read_bytes()
-    return read_molecules(data, path.name), data
-
-
-def _open_output(output: str):
-    from medai.cli import check_output_path
-
-    check_output_path(output)
-    return sys.stdout if output == "-" else open(output, "w", newline="", encoding="utf-8")
+    return read_molecules(path.read_bytes(), path.name)
 
 
 def _store(args: argparse.Namespace):
@@ -48,12 +44,13 @@ def run_screen(args: argparse.Namespace) -> int:
     """Screen every molecule of INPUT into a CSV, in input order."""
     from tqdm import tqdm
 
+    from medai.cli import open_output
     from medai.drug.service import screen
 
-    molecules, _ = _read_input(args.input)
+    molecules = _read_input(args.input)
     if not molecules:
         raise InputError("The input holds no molecules.")
-    output = _open_output(args.output)
+    output = open_output(args.output)
     try:
         with tqdm(total=len(molecules), unit="mol", disable=args.quiet, file=sys.stderr) as bar:
             result = screen(molecules, user=args.user, source="cli", store=_store(args), progress=bar.update)
@@ -75,13 +72,14 @@ def run_optimize(args: argparse.Namespace) -> int:
     """Propose, screen and rank analogues of a lead SMILES."""
     from tqdm import tqdm
 
+    from medai.cli import open_output
     from medai.drug.lead import ANALOGUE_COLUMNS, OBJECTIVES, optimize
 
     if Path(args.smiles).is_file():  # a likely slip: the lead is one SMILES, not a molecule file
         raise InputError(f"optimize takes one lead SMILES, not a file: screen {args.smiles} first "
                          "(python -m medai screen FILE) and pass the chosen row's canonical_smiles.")
     weights = dict(zip(OBJECTIVES, args.weights)) if args.weights else None
-    output = _open_output(args.output)  # before the work: an unwritable path fails at once
+    output = open_output(args.output)  # before the work: an unwritable path fails at once
     try:
         with tqdm(unit="molecule", desc="screening the lead and its analogues", file=sys.stderr,
                   disable=args.quiet) as bar:

@@ -64,7 +64,7 @@ def _run(args: argparse.Namespace, kind: str) -> int:
     from tqdm import tqdm
 
     from medai import registry
-    from medai.cli import _open_output, check_output_path
+    from medai.cli import check_output_path, open_output
     from medai.store import AuditStore
     from medai.timeline import service
     from medai.timeline.ward import WARD_COLUMNS, worklist
@@ -76,7 +76,7 @@ def _run(args: argparse.Namespace, kind: str) -> int:
     needed = {"forecast": service.FORECAST_MODEL, "similar": service.SIMILAR_MODEL}.get(kind, service.RISK_MODEL)
     registry.load(needed)  # fail before any output
     store = None if args.no_audit else AuditStore()
-    output = sys.stdout if args.output == "-" else _open_output(args.output)
+    output = open_output(args.output)
     errors = patients = 0
     try:
         columns = {"risk": service.RISK_COLUMNS, "forecast": service.FORECAST_COLUMNS, "ward": [*WARD_COLUMNS, "file"],

@@ -19,7 +19,6 @@ from medai.errors import MedAIError
 log = logging.getLogger(__name__)
 CSV_NAME = "measurements.csv"
 SEG_NAME = "segmentation.dcm"
-TASK = "image-segmentation"
 EXTRA_COLUMNS = ("mask_dir",)
 LAYOUT = (
     "Writes OUTDIR/<input file stem>/<structure>.png for every structure of the model (single-channel "
@@ -104,8 +103,9 @@ def run_segment(args: argparse.Namespace) -> int:
 
     from medai import registry
     from medai.cli import EXIT_OK, EXIT_ROW_ERRORS, _read, expand_inputs
+    from medai.imaging.segment import segmentation_spec
 
-    spec = registry.get_spec_of_task(args.model, TASK, "a segmentation model")
+    spec = segmentation_spec(args.model)
     paths = expand_inputs(args.inputs)
     if not paths:
         raise MedAIError("No images found in the given files or folders (PNG, JPEG or DICOM).")

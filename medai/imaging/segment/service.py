@@ -17,6 +17,7 @@ from medai import registry
 from medai.errors import MedAIError
 from medai.imaging.explain import display_copy
 from medai.imaging.io import MedicalImage, audit_metadata, file_digest, read_image
+from medai.imaging.segment import SEGMENTATION_TASK, segmentation_spec
 from medai.imaging.segment.measure import LUNGS, Measurement, areas, chest_findings
 from medai.imaging.segment.model import Segmentation, colour_pixels
 from medai.store import AuditStore
@@ -95,9 +96,10 @@ def segment(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str =
     Raises
     ------
     MedAIError
-        Only when the model itself cannot be loaded; a bad input becomes an ``"error"`` outcome.
+        Only when the model is not a segmentation model or cannot be loaded; a bad input becomes an
+        ``"error"`` outcome.
     """
-    spec = registry.get_spec(model_name)
+    spec = segmentation_spec(model_name)
     model = registry.load(model_name)
     colour = int(spec.input.get("channels", 1)) == 3
     outcomes = []
@@ -189,7 +191,7 @@ def models_that_take(data: bytes, refused_by: str, load_others: bool = False) ->
     except MedAIError:
         return []
     takers = []
-    for name in registry.names("image-segmentation"):
+    for name in registry.names(SEGMENTATION_TASK):
         if name == refused_by or not (load_others or registry.is_loaded(name)):
             continue
         model = registry.load(name)

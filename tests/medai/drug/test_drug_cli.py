@@ -3,6 +3,8 @@
 import csv
 import re
 
+import pytest
+
 from medai.cli import main
 from medai.drug.lead import ANALOGUE_COLUMNS
 
@@ -47,6 +49,17 @@ def test_screen_unreadable_input_exits_2(tmp_path, capsys):
     assert main(["screen", str(empty), "--quiet"]) == 2
     assert "empty" in capsys.readouterr().err
     assert main(["screen", SAMPLE, "--output", str(tmp_path / "no" / "x.csv"), "--quiet"]) == 2
+
+
+@pytest.mark.parametrize("command", [["screen", SAMPLE], ["optimize", "CCO"]])
+def test_an_output_that_cannot_be_created_is_one_line_and_exit_2(command, tmp_path, capsys, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("medai.cli.open", full_disk, raising=False)  # what the checks cannot foresee
+    assert main([*command, "--output", str(tmp_path / "r.csv"), "--quiet", "--no-audit"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: The output CSV cannot be created; choose another --output."]
 
 
 def test_optimize_writes_ranked_analogues(tmp_path, capsys):
