@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator, Sequence, TextIO
 
 from medai import config
+from medai.downloads import DATASETS as DOWNLOADS  # names only: no domain is imported until one is fetched
 from medai.drug.cli import add_commands as add_drug_commands
 from medai.store.cli import add_commands as add_store_commands
 from medai.timeline.cli import add_commands as add_timeline_commands
@@ -205,6 +206,15 @@ def run_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_download(args: argparse.Namespace) -> int:
+    """Fetch a public training dataset under --to; print each file's SHA-256."""
+    from medai.downloads import download
+
+    for name, digest in download(args.name, args.to).items():
+        print(f"{digest}  {name}")
+    return EXIT_OK
+
+
 class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter):
     """Help that states an option's default, when it has one worth stating (not None, not a switch's False)."""
 
@@ -257,6 +267,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--extra-data", type=Path, metavar="EXPORT",
                        help="a folder written by 'export-feedback': reviewed images join the training split")
     train.set_defaults(run=run_train)
+
+    download = commands.add_parser(
+        "download", help="fetch a public training dataset (needs a network; nothing else downloads)",
+        description="Fetch a public training dataset and lay it out as MEDAI_DATA_DIR is read; prints each "
+                    "file's SHA-256. The upstream copies are whole: keep any held-out portion of yours apart.")
+    download.add_argument("name", choices=sorted(DOWNLOADS))
+    download.add_argument("--to", type=Path, default=config.data_dir(), help="data folder to fill")
+    download.set_defaults(run=run_download)
     _show_defaults(parser)
     return parser
 

@@ -1,13 +1,12 @@
 """The MoleculeNet training files: where they are, what their targets are, how to split them.
 
 Files are read from ``MEDAI_DATA_DIR/drug/moleculenet`` (never downloaded at run time);
-:func:`download` fetches the public MoleculeNet copies for users who have a network.
+``python -m medai download moleculenet`` fetches the public MoleculeNet copies for users who have a network.
 """
 
 from __future__ import annotations
 
 import hashlib
-import urllib.request
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -175,19 +174,14 @@ def split(data: MoleculeSet, kind: str, validation_fraction: float = 0.15,
     return train, np.sort(np.array(validation))
 
 
-def download(name: str, destination: Path, expected_sha256: str | None = None) -> Path:
-    """Fetch the public MoleculeNet copy of ``name`` (needs a network; the app never calls it).
+def download(destination: Path) -> dict[str, str]:
+    """Fetch the public MoleculeNet copy of every file in :data:`DATASETS` into ``destination/drug/moleculenet``.
 
-    The upstream files are the full originals (our training copies lack the held-out rows), so no
-    checksum is pinned here; pass one to verify a known copy. The SHA-256 is printed either way.
+    The upstream files are the full originals (this project's copies lack the held-out rows), so no
+    SHA-256 is pinned; the ones returned are what was fetched.
     """
-    file = DATASETS[name].file
-    destination.mkdir(parents=True, exist_ok=True)
-    with urllib.request.urlopen(MOLECULENET_URL.format(file=file), timeout=60) as response:
-        data = response.read()
-    digest = hashlib.sha256(data).hexdigest()
-    if expected_sha256 and digest != expected_sha256:
-        raise DataNotFoundError(f"The downloaded {file} does not match its expected checksum.")
-    print(f"{file}: sha256 {digest}")
-    (destination / file).write_bytes(data)
-    return destination / file
+    from medai.downloads import fetch
+
+    folder = destination / "drug" / "moleculenet"
+    return {f"drug/moleculenet/{spec.file}": fetch(MOLECULENET_URL.format(file=spec.file), folder / spec.file)
+            for spec in DATASETS.values()}

@@ -4,7 +4,8 @@ Huuskonen's compilation (J Chem Inf Comput Sci 40:773-777, 2000) and ESOL share 
 molecules, most with the same measured value. Its molecules outside our ESOL file may therefore include
 ESOL's held-out rows: training on them would leak the held-out portion, so they are never trained on,
 only predicted, to show how the model carries to molecules another compiler chose. Read from
-``MEDAI_DATA_DIR/drug/rdkit_huuskonen``; :func:`download` fetches RDKit's copy for users with a network.
+``MEDAI_DATA_DIR/drug/rdkit_huuskonen``; ``python -m medai download huuskonen`` fetches RDKit's copy for users
+with a network.
 
 ``python -m medai.drug.external`` writes the check into the shipped card (the model is unchanged);
 ``python -m medai train drug-solubility`` writes it too.
@@ -12,9 +13,7 @@ only predicted, to show how the model carries to molecules another compiler chos
 
 from __future__ import annotations
 
-import hashlib
 import json
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -150,16 +149,11 @@ def add_to_card(card: dict[str, Any], model: PropertyModel) -> None:
         "Expect errors nearer these than the validation figure on molecules unlike ESOL's."]
 
 
-def download(destination: Path) -> Path:
-    """Fetch RDKit's copy of Huuskonen's training file, checked by SHA-256 (needs a network)."""
-    with urllib.request.urlopen(HUUSKONEN_URL, timeout=60) as response:
-        data = response.read()
-    if hashlib.sha256(data).hexdigest() != HUUSKONEN_SHA256:
-        raise DataNotFoundError("The downloaded Huuskonen file does not match its expected checksum.")
-    target = destination / HUUSKONEN_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return target
+def download(destination: Path) -> dict[str, str]:
+    """Fetch RDKit's copy of Huuskonen's training file into ``destination``, checked by its pinned SHA-256."""
+    from medai.downloads import fetch
+
+    return {str(HUUSKONEN_FILE): fetch(HUUSKONEN_URL, destination / HUUSKONEN_FILE, HUUSKONEN_SHA256)}
 
 
 def main() -> None:

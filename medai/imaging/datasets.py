@@ -1,14 +1,13 @@
 """Training data for the chest X-ray model: file listing, patient grouping, split and cache.
 
 Reads the Kermany et al. (2018) chest X-rays from ``MEDAI_DATA_DIR/imaging/kermany_cxr``. Where that
-folder is missing and a network is available, :func:`download_kermany` fetches the official archive.
+folder is missing and a network is available, ``python -m medai download chest-xray`` fetches the
+official archive and makes the squashed training copies (:func:`download_kermany`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,6 @@ from medai.imaging.preprocess import squash
 
 LABELS = ("normal", "pneumonia")
 KERMANY_URL = "https://data.mendeley.com/public-files/datasets/rscbjbr9sj/files/f12eaf6d-6023-432f-acc9-80c9d7393433/file_downloaded"
-KERMANY_ARCHIVE_SHA256 = None  # the archive is re-issued by Mendeley; checksum each extracted file instead
 _PATIENT_PATTERNS = (re.compile(r"^(person\d+)_"), re.compile(r"^((?:NORMAL2-)?IM-\d+)-"))
 
 
@@ -58,7 +56,8 @@ def kermany_root() -> Path:
     root = config.data_dir() / "imaging" / "kermany_cxr"
     if not (root / "train_224").is_dir():
         raise DataNotFoundError(
-            f"No chest X-ray training data under {root}. Set MEDAI_DATA_DIR, or call download_kermany()."
+            f"No chest X-ray training data under {root}. Set MEDAI_DATA_DIR, or fetch it with "
+            "'python -m medai download chest-xray'."
         )
     return root
 
@@ -139,22 +138,33 @@ def load_full_resolution_samples() -> list[tuple[Path, int]]:
             for path in sorted((root / folder).glob("*.jpeg"))]
 
 
-def download_kermany(destination: Path, url: str = KERMANY_URL) -> Path:
-    """Fetch and unpack the official ChestXRay2017 archive (about 1.2 GB) into ``destination``.
+def download_kermany(destination: Path, url: str = KERMANY_URL) -> dict[str, str]:
+    """Fetch the official ChestXRay2017 archive (about 1.2 GB) and make ``train_224`` from its training set.
 
-    Only for users with a network; the app and tests never call it. The archive's SHA-256 is
-    printed so that it can be pinned in ``KERMANY_ARCHIVE_SHA256`` once verified.
+    Each training JPEG is squashed to 224 x 224 as this project's copies were (:func:`squash`, saved at
+    JPEG quality 95) under ``destination/imaging/kermany_cxr/train_224/<NORMAL|PNEUMONIA>``; the archive's
+    test set is left untouched in the archive. Mendeley re-issues the archive now and then, so no SHA-256
+    is pinned: the one returned is what was fetched.
+
+    Returns
+    -------
+    dict of str to str
+        The archive's path relative to ``destination``, and its SHA-256.
     """
-    destination.mkdir(parents=True, exist_ok=True)
-    archive = destination / "ChestXRay2017.zip"
-    digest = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=60) as response, archive.open("wb") as out:
-        for chunk in iter(lambda: response.read(1 << 20), b""):
-            digest.update(chunk)
-            out.write(chunk)
-    if KERMANY_ARCHIVE_SHA256 and digest.hexdigest() != KERMANY_ARCHIVE_SHA256:
-        archive.unlink()
-        raise DataNotFoundError("The downloaded archive does not match its published checksum.")
+    from PIL import Image
+
+    from medai.downloads import fetch
+
+    root = destination / "imaging" / "kermany_cxr"
+    archive = root / "ChestXRay2017.zip"
+    digest = fetch(url, archive)
     with zipfile.ZipFile(archive) as bundle:
-        bundle.extractall(destination)
-    return destination
+        for member in bundle.namelist():
+            parts = Path(member).parts
+            if len(parts) >= 3 and parts[-3] == "train" and parts[-2] in ("NORMAL", "PNEUMONIA") \
+                    and member.lower().endswith(".jpeg"):
+                pixels = squash(read_image(bundle.read(member)).pixels, 224)
+                target = root / "train_224" / parts[-2] / parts[-1]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(np.rint(pixels * 255).astype(np.uint8)).save(target, quality=95)
+    return {str(archive.relative_to(destination)): digest}
