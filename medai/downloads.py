@@ -20,6 +20,7 @@ DATASETS = {
     "chest-xray": "medai.imaging.datasets:download_kermany",
     "moleculenet": "medai.drug.datasets:download",
     "huuskonen": "medai.drug.external:download",
+    "physionet2012": "medai.timeline.datasets:download",
 }
 
 

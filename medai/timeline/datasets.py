@@ -1,9 +1,13 @@
-"""PhysioNet 2012 sets A and B with their outcomes, read once and cached (``MEDAI_CACHE_DIR``)."""
+"""PhysioNet 2012 sets A and B with their outcomes, read once and cached (``MEDAI_CACHE_DIR``).
+
+``python -m medai download physionet2012`` fetches them for users who have a network (:func:`download`).
+"""
 
 from __future__ import annotations
 
 import csv
 import pickle
+from pathlib import Path
 
 import numpy as np
 
@@ -13,13 +17,28 @@ from medai.timeline.io import Stay
 from medai.timeline.sources import read_stays
 
 SETS = ("a", "b")
+PHYSIONET_URL = "https://physionet.org/files/challenge-2012/1.0.0/{file}"
 CITATION = ("Silva I et al. Predicting in-hospital mortality of ICU patients: the PhysioNet/Computing in Cardiology "
             "Challenge 2012. CinC 39:245-248 (2012)")
 
 
-def physionet_dir():
+def physionet_dir() -> Path:
     """``MEDAI_DATA_DIR/timeline/physionet2012``."""
     return config.data_dir() / "timeline" / "physionet2012"
+
+
+def download(destination: Path) -> dict[str, str]:
+    """Fetch sets A and B and their outcomes (open access, ODC-BY) into ``destination/timeline/physionet2012``.
+
+    PhysioNet publishes their SHA-256 sums beside them (``SHA256SUMS.txt``); none is pinned here, so the
+    ones returned are what was fetched, to compare.
+    """
+    from medai.downloads import fetch
+
+    files = [name for set_name in SETS for name in (f"set-{set_name}.tar.gz", f"Outcomes-{set_name}.txt")]
+    return {f"timeline/physionet2012/{name}": fetch(PHYSIONET_URL.format(file=name),
+                                                    destination / "timeline" / "physionet2012" / name)
+            for name in files}
 
 
 def outcomes(set_name: str) -> dict[str, dict[str, float]]:

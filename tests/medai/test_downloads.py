@@ -15,6 +15,7 @@ from medai.drug import datasets as drug_datasets
 from medai.drug import external
 from medai.errors import DataNotFoundError
 from medai.imaging import datasets as imaging_datasets
+from medai.timeline import datasets as timeline_datasets
 
 
 def test_fetch_keeps_the_file_only_when_whole_and_matching(tmp_path):
@@ -51,21 +52,26 @@ def test_the_chest_xray_archive_becomes_the_training_copies_the_trainer_reads(tm
     assert all(Image.open(path).size == (224, 224) for path, _ in pairs)  # the test set stays in the archive
 
 
-def test_moleculenet_and_huuskonen_land_where_their_loaders_read(tmp_path, monkeypatch):
+def test_moleculenet_huuskonen_and_physionet_land_where_their_loaders_read(tmp_path, monkeypatch):
     upstream = tmp_path / "upstream"
     upstream.mkdir()
     for spec in drug_datasets.DATASETS.values():
         (upstream / spec.file).write_text("smiles\nCCO\n")
     (upstream / "solubility.train.sdf").write_bytes(b"sdf")
+    for name in ("set-a.tar.gz", "set-b.tar.gz", "Outcomes-a.txt", "Outcomes-b.txt"):
+        (upstream / name).write_bytes(name.encode())
+    monkeypatch.setattr(timeline_datasets, "PHYSIONET_URL", upstream.as_uri() + "/{file}")
     monkeypatch.setattr(drug_datasets, "MOLECULENET_URL", upstream.as_uri() + "/{file}")
     monkeypatch.setattr(external, "HUUSKONEN_URL", (upstream / "solubility.train.sdf").as_uri())
     monkeypatch.setattr(external, "HUUSKONEN_SHA256", hashlib.sha256(b"sdf").hexdigest())
     data = tmp_path / "data"
     assert main(["download", "moleculenet", "--to", str(data)]) == 0
     assert main(["download", "huuskonen", "--to", str(data)]) == 0
+    assert main(["download", "physionet2012", "--to", str(data)]) == 0
     monkeypatch.setenv("MEDAI_DATA_DIR", str(data))
     assert (config.data_dir() / external.HUUSKONEN_FILE).read_bytes() == b"sdf"
     assert all((config.data_dir() / "drug" / "moleculenet" / s.file).is_file() for s in drug_datasets.DATASETS.values())
+    assert (timeline_datasets.physionet_dir() / "set-b.tar.gz").read_bytes() == b"set-b.tar.gz"
 
 
 def test_a_download_that_does_not_match_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
