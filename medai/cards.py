@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, roc_curve
 
 CURVE_POINTS = 60
 
@@ -47,6 +46,8 @@ def headline(name: str, value: float, ci95: Sequence[float] | None = None, *, sp
 
 def confusion(truth: np.ndarray, predicted: np.ndarray, labels: Sequence[str], threshold: float) -> dict[str, Any]:
     """Confusion table at ``threshold``; ``truth``/``predicted`` are (n,) class indices."""
+    from sklearn.metrics import confusion_matrix  # here: pages read cards without scikit-learn
+
     matrix = confusion_matrix(truth, predicted, labels=list(range(len(labels))))
     return {"labels": list(labels), "matrix": matrix.tolist(), "threshold": round(float(threshold), 6)}
 
@@ -58,6 +59,8 @@ def _thin(x: np.ndarray, y: np.ndarray, points: int = CURVE_POINTS) -> dict[str,
 
 def roc_points(truth: np.ndarray, probability: np.ndarray) -> dict[str, list[float]]:
     """ROC curve (x = false-positive rate, y = true-positive rate), thinned to about 60 points."""
+    from sklearn.metrics import roc_curve
+
     fpr, tpr, _ = roc_curve(truth, probability)
     return _thin(fpr, tpr)
 

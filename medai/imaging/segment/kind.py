@@ -18,8 +18,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
 
 THUMBNAIL_SIDE = 16
 MIN_PROBABILITY = 0.5
@@ -52,6 +50,9 @@ class KindCheck:
     def fit(self, positives: np.ndarray, negatives: np.ndarray) -> "KindCheck":
         """Fit on thumbnails (n, 768) of the model's training images and (m, 768) of other kinds
         (classes weighted equally, L2 penalty C = 1)."""
+        from sklearn.linear_model import LogisticRegression  # here: checking needs NumPy only
+        from sklearn.preprocessing import StandardScaler
+
         features = np.concatenate([positives, negatives])
         target = np.r_[np.ones(len(positives)), np.zeros(len(negatives))]
         scaler = StandardScaler().fit(features)
