@@ -50,8 +50,6 @@ class StoreError(MedAIError):
     """The audit database could not be read or written; nothing was recorded by the failed call."""
 
 
-class AccessDeniedError(MedAIError):
-    """The signed-in user's role does not allow this."""
 
 
 class WorkerError(MedAIError):

@@ -112,8 +112,9 @@ def _featurize_one(smiles: str) -> tuple[str, np.ndarray, str] | None:
 def load(name: str) -> MoleculeSet:
     """Read, standardise and featurise dataset ``name`` (cached under ``MEDAI_CACHE_DIR``).
 
-    Rows whose SMILES RDKit cannot parse are dropped (a handful in Tox21, ClinTox, HIV; counted in
-    the card). Duplicated parents are merged by averaging (regression) or max (classification).
+    Rows that cannot be standardised (SMILES RDKit cannot parse, molecules too large to screen: a handful
+    in Tox21, ClinTox, HIV) are dropped, and duplicated parents merged by averaging (regression) or max
+    (classification); the card gives the count left (``molecules_after_standardisation``).
     """
     spec = DATASETS[name]
     path = data_root() / spec.file

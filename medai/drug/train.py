@@ -188,7 +188,7 @@ def train(model_dir: Path, members: int = MEMBERS, epochs: int | None = None) ->
                                                     "random forest": _mean_score(kind, truth, forest_out)}))
     seconds = time.perf_counter() - started
     save(model, model_dir, chosen, approved_drug_inputs())
-    card = _card(info, kind, data, train_set, validation, chosen, task_metrics, headline, curves, cutoff, ratio,
+    card = _card(info, kind, data, train_set, validation, task_metrics, headline, curves, cutoff, ratio,
                  similarity, members, seconds, len(graph_networks))
     if kind == "classification":
         _add_notation_check(card, info)
@@ -249,7 +249,7 @@ def _per_row_error(model: PropertyModel, validation: datasets.MoleculeSet, graph
 
 
 def _card(info: DrugModelInfo, kind: str, data: datasets.MoleculeSet, train_set: datasets.MoleculeSet,
-          validation: datasets.MoleculeSet, chosen: str, task_metrics: dict, headline: list, curves: dict,
+          validation: datasets.MoleculeSet, task_metrics: dict, headline: list, curves: dict,
           cutoff: float, ratio: float, similarity: np.ndarray, members: int, seconds: float,
           graph_members: int) -> dict:
     spec = datasets.DATASETS[info.dataset]

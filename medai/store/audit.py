@@ -201,7 +201,7 @@ class AuditStore:
         Parameters
         ----------
         kind : str
-            What happened, e.g. one of ``EVENT_KINDS``.
+            What happened: one of ``EVENT_KINDS``.
         user : str
             Who did it.
         details : dict, optional
@@ -209,9 +209,13 @@ class AuditStore:
 
         Raises
         ------
+        ValueError
+            ``kind`` is not one of ``EVENT_KINDS`` (a misspelt kind would hide an entry from every filter).
         StoreError
             The write failed; nothing was stored.
         """
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"Unknown audit event kind {kind!r}; one of {', '.join(EVENT_KINDS)}.")
         entry = AuditEvent(created_at=dt.datetime.now(dt.timezone.utc), user=user or "anonymous", kind=kind,
                            details=_technical(details, "details"))
         with self._transaction("audit event") as session:

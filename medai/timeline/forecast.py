@@ -17,7 +17,7 @@ import numpy as np
 from medai.registry import ModelSpec
 from medai.threads import single_threaded
 from medai.timeline.io import Stay
-from medai.timeline.vocabulary import descriptors, set_aside_values, variable_names, variables
+from medai.timeline.vocabulary import set_aside_values, variable_names, variables
 
 # A variable's position is its code in the trees: new ones join at the end.
 FORECAST_VARIABLES = ("HR", "RespRate", "Temp", "SysABP", "NISysABP", "MAP", "NIMAP", "DiasABP", "NIDiasABP")
@@ -184,4 +184,4 @@ def load(spec: ModelSpec) -> ForecastModel:
                          {k: float(v) for k, v in parameters["sd"].items()}, float(parameters["margin"]))
 
 
-__all__ = ["Forecast", "ForecastModel", "examples", "feature_names", "load", "descriptors"]
+__all__ = ["Forecast", "ForecastModel", "examples", "feature_names", "load"]

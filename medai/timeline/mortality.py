@@ -18,7 +18,7 @@ from medai.registry import ModelSpec
 from medai.threads import single_threaded
 from medai.timeline.features import feature_matrix
 from medai.timeline.io import Stay, clipped
-from medai.timeline.vocabulary import mislabelled_units, variable_names
+from medai.timeline.vocabulary import mislabelled_units
 from medai.timeline.sequence import SequenceModel, step_of
 
 GBM_FILE, MLP_FILE, ARRAYS_FILE, GRU_FILE = "gbm.joblib", "mlp.npz", "arrays.npz", "gru.npz"
@@ -207,4 +207,4 @@ def load(spec: ModelSpec) -> MortalityModel:
                           float(parameters["sequence_weight"]), calibrator)
 
 
-__all__ = ["MortalityModel", "DenseNet", "load", "sufficiency", "too_little_data", "variable_names"]
+__all__ = ["MortalityModel", "DenseNet", "load", "sufficiency", "too_little_data"]

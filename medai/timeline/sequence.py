@@ -9,7 +9,7 @@ risk at hour ``t`` only uses data up to ``t`` — the risk curve comes out of on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -142,7 +142,7 @@ class SequenceModel:
     def logit_at(self, stays: list[Stay], cutoffs: np.ndarray) -> np.ndarray:
         """Mean logit of each stay from its data up to ``cutoffs[i]`` h, shape (n,)."""
         cutoffs = np.asarray(cutoffs, float)
-        cut = [up_to(s, c) for s, c in zip(stays, cutoffs)]
+        cut = [s.until(c) for s, c in zip(stays, cutoffs)]
         return self.hourly_logits(cut)[np.arange(len(stays)), step_of(cutoffs)]
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -167,9 +167,3 @@ class SequenceModel:
 def step_of(cutoffs: np.ndarray) -> np.ndarray:
     """Index of the hourly step whose output uses the data up to each cut-off (h), shape (n,)."""
     return np.clip(np.ceil(np.asarray(cutoffs, float)).astype(int), 1, HOURS) - 1
-
-
-def up_to(stay: Stay, cutoff: float) -> Stay:
-    """The stay with only the observations at times ≤ ``cutoff`` (h)."""
-    keep = stay.time <= cutoff
-    return replace(stay, time=stay.time[keep], variable=stay.variable[keep], value=stay.value[keep])

@@ -71,11 +71,3 @@ def augmenter(channels: int, structures: int, *, flip: bool, degrees: float, zoo
         weight = tf.ones_like(truth) * tf.cast(annotated, tf.float32)
         return picture, tf.concat([truth, weight], axis=-1)
     return apply
-
-
-def plain(channels: int):
-    """The validation map: no augmentation, same target layout."""
-    def apply(image, mask, annotated):
-        truth = tf.cast(mask, tf.float32)
-        return tf.cast(image, tf.float32) / 255.0, tf.concat([truth, tf.ones_like(truth) * tf.cast(annotated, tf.float32)], -1)
-    return apply

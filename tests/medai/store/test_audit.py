@@ -31,3 +31,10 @@ def test_no_column_can_hold_a_file_name_or_pixels(tmp_path):
     columns = {c["name"] for c in inspect(store.engine).get_columns("predictions")}
     assert not columns & {"file", "file_name", "filename", "image", "pixels", "patient_id", "patient_name"}
     assert {"user", "created_at", "model_name", "model_version", "input_sha256"} <= columns
+
+
+def test_an_unknown_event_kind_is_refused_before_anything_is_written(tmp_path):
+    store = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    with pytest.raises(ValueError, match="export.audit-log"):
+        store.record_event("export.audit_log", user="ana")  # a slip that would hide it from the log's filter
+    assert store.events() == []

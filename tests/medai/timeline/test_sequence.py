@@ -7,7 +7,7 @@ import pytest
 
 from medai import registry
 from medai.timeline.vocabulary import variable_names
-from medai.timeline.sequence import HOURS, GRUNet, Scaling, channels, hourly_inputs, step_of, up_to
+from medai.timeline.sequence import HOURS, GRUNet, Scaling, channels, hourly_inputs, step_of
 from tests.medai.timeline.conftest import sample_stay
 
 
@@ -32,7 +32,7 @@ def test_grid_shape_and_meaning(scaling):
 def test_grid_is_causal(scaling):
     """What happens after hour k never changes the inputs (so the risk) up to hour k."""
     stay = sample_stay()
-    early, full = hourly_inputs(up_to(stay, 20.0), scaling), hourly_inputs(stay, scaling)
+    early, full = hourly_inputs(stay.until(20.0), scaling), hourly_inputs(stay, scaling)
     np.testing.assert_array_equal(early[:20, :3 * len(variable_names())], full[:20, :3 * len(variable_names())])
     assert not np.array_equal(early[20:], full[20:])
 
@@ -58,6 +58,6 @@ def test_shipped_risk_curve_uses_only_past_data():
     model = registry.load("icu-mortality")
     stay = sample_stay()
     hours, curve = model.risk_curve(stay)
-    early = model.predict([up_to(stay, 12.0)], [12.0])
+    early = model.predict([stay.until(12.0)], [12.0])
     assert curve[list(hours).index(12.0)] == pytest.approx(early[0], abs=1e-5)
     assert model.predict([stay], [12.0])[0] == pytest.approx(early[0], abs=1e-5)
