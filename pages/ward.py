@@ -86,8 +86,7 @@ def table(entries: list[WardEntry], sources: list[tuple[str, bytes, str]], sever
         "died when scored alike": e.scored_alike,
         "NEWS2 max": None if e.risk.news2_sparse else e.risk.news2_max,
         "hours of data": round(e.hours_observed, 1),
-        "notes": " ".join(filter(None, [e.duplicate, e.why_not_ranked and e.risk.status != "error"
-                                        and "Not ranked (too little data).", e.risk.message]))} for e in entries])
+        "notes": e.row()["message"]} for e in entries])  # the CSV's words, so page and download agree
 
 
 CHANGE = f"change over {CHANGE_OVER_H:g} h (% points)"

@@ -60,7 +60,8 @@ def test_uploads_thin_and_unreadable_patients_are_listed_apart(ward_page):
     assert any(w.value.startswith("Not ranked") for w in ward_page.warning)
     ranked, apart = ward_page.dataframe[0].value, ward_page.dataframe[1].value
     assert len(ranked) == 12 and list(apart["patient"]) == ["thin", "bad.csv"]
-    assert apart["notes"][0].startswith("Not ranked (too little data). Read with care: only 2.0 h of data")
+    assert apart["notes"][0].startswith("Not ranked (too little data). NEWS2 not given: most of its parameters were "
+                                        "not recorded. Read with care: only 2.0 h of data")  # as the CSV says it
     assert "patient_id" in apart["notes"][1]
     assert list(ranked["file"]) == ["ward.csv"] * 12, "several files: each line says its file"
 
