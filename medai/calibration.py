@@ -48,6 +48,12 @@ class PlattCalibrator:
         return 1.0 / (1.0 + np.exp(-(self.slope_ * np.asarray(logits, dtype=np.float64) + self.intercept_)))
 
 
+def logit(p: np.ndarray, floor: float) -> np.ndarray:
+    """log(p / (1 - p)) of probabilities, same shape, with ``p`` clipped to [floor, 1 - floor] first."""
+    p = np.clip(p, floor, 1 - floor)
+    return np.log(p / (1 - p))
+
+
 def prevalence_weights(labels: np.ndarray, prevalence: float | None) -> np.ndarray:
     """(N,) weights that give positives a total share ``prevalence`` (all ones when it is None)."""
     labels = np.asarray(labels)

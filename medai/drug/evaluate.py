@@ -44,18 +44,6 @@ def fit_platt(truth: np.ndarray, probability: np.ndarray) -> Calibration:
     return Calibration(float(regression.coef_[0, 0]), float(regression.intercept_[0]), 1.0)
 
 
-def apply_platt(calibration: Calibration, probability: np.ndarray) -> np.ndarray:
-    """Calibrated probability, shape of ``probability``."""
-    return 1 / (1 + np.exp(-(calibration.slope * _logit(probability) + calibration.intercept)))
-
-
-def expected_calibration_error(truth: np.ndarray, probability: np.ndarray, bins: int = 10) -> float:
-    """ECE with equal-width bins: Σ (n_b / n) · |mean p − mean y| over bins."""
-    index = np.clip(np.digitize(probability, np.linspace(0, 1, bins + 1)[1:-1]), 0, bins - 1)
-    return float(sum(np.mean(index == b) * abs(probability[index == b].mean() - truth[index == b].mean())
-                     for b in range(bins) if np.any(index == b)))
-
-
 def cross_fitted_platt(truth: np.ndarray, probability: np.ndarray, seed: int = 0) -> np.ndarray:
     """Probabilities calibrated on the other half of the rows (two folds), so the ECE is honest."""
     rng = np.random.default_rng(seed)
@@ -66,7 +54,7 @@ def cross_fitted_platt(truth: np.ndarray, probability: np.ndarray, seed: int = 0
         if len(np.unique(truth[fit_rows])) < 2:
             calibrated[fold == k] = probability[fold == k]
             continue
-        calibrated[fold == k] = apply_platt(fit_platt(truth[fit_rows], probability[fit_rows]), probability[fold == k])
+        calibrated[fold == k] = fit_platt(truth[fit_rows], probability[fit_rows]).apply(probability[fold == k])
     return calibrated
 
 

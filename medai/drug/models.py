@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from medai.calibration import logit
 from medai.drug.featurize import MORGAN_BITS, nearest_similarity
 from medai.drug.graphs import GraphNetwork, MolGraph, batch_graphs
 from medai.threads import single_threaded
@@ -117,6 +118,10 @@ class Calibration:
     intercept: float = 0.0
     std_scale: float = 1.0
 
+    def apply(self, probability: np.ndarray) -> np.ndarray:
+        """Platt-calibrated probability, same shape as ``probability`` (classification)."""
+        return 1 / (1 + np.exp(-(self.slope * _logit(probability) + self.intercept)))
+
 
 @dataclass(frozen=True)
 class TaskPrediction:
@@ -137,8 +142,7 @@ class TaskPrediction:
 def _logit(p: np.ndarray) -> np.ndarray:
     # Clipped only where float64 loses the logit: a 1e-6 floor gave over half of ClinTox's molecules
     # (members' mean below 1e-6) one and the same calibrated probability.
-    p = np.clip(p, 1e-15, 1 - 1e-15)
-    return np.log(p / (1 - p))
+    return logit(p, 1e-15)
 
 
 class PropertyModel:
@@ -240,8 +244,8 @@ class PropertyModel:
         for index, (task, calibration) in enumerate(zip(self.tasks, self.calibrations)):
             values = members[:, :, index]
             if self.kind == "classification":
-                platt = lambda p: 1 / (1 + np.exp(-(calibration.slope * _logit(p) + calibration.intercept)))  # noqa: E731
-                result[task] = TaskPrediction(platt(self.combine(values)), platt(values).std(axis=0))
+                result[task] = TaskPrediction(calibration.apply(self.combine(values)),
+                                              calibration.apply(values).std(axis=0))
             else:
                 result[task] = TaskPrediction(self.combine(values), values.std(axis=0) * calibration.std_scale)
         return result

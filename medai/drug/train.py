@@ -22,6 +22,7 @@ from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoosti
                               RandomForestClassifier, RandomForestRegressor)
 
 from medai import cards
+from medai.calibration import expected_calibration_error
 from medai.drug import datasets, evaluate, external
 from medai.drug.catalog import DRUG_MODELS, DrugModelInfo
 from medai.drug.featurize import MORGAN_BITS, packed_bits
@@ -150,11 +151,11 @@ def train(model_dir: Path, members: int = MEMBERS, epochs: int | None = None) ->
             calibration = evaluate.fit_platt(y, mean)
             honest = evaluate.cross_fitted_platt(y, mean)
             metrics = {"roc_auc": score(y, mean), "roc_auc_95ci": evaluate.bootstrap_interval(y, mean, score),
-                       "ece_uncalibrated": evaluate.expected_calibration_error(y, mean),
-                       "ece_cross_fitted": evaluate.expected_calibration_error(y, honest),
+                       "ece_uncalibrated": expected_calibration_error(mean, y),
+                       "ece_cross_fitted": expected_calibration_error(honest, y),
                        "positives": int(y.sum()), "rows": int(len(y))}
             name = f"{task}: ROC-AUC"
-            error = (evaluate.apply_platt(calibration, mean) - y) ** 2
+            error = (calibration.apply(mean) - y) ** 2
         else:
             std = outputs.std(axis=0)
             calibration = Calibration(std_scale=evaluate.fit_std_scale(y, mean, std))

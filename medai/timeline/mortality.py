@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import joblib
 import numpy as np
 
-from medai.calibration import PlattCalibrator
+from medai.calibration import PlattCalibrator, logit
 from medai.registry import ModelSpec
 from medai.threads import single_threaded
 from medai.timeline.features import feature_matrix
@@ -30,8 +30,7 @@ UNKNOWN_NAMED = 5  # unknown variables named in the note; the rest counted
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
+    return logit(p, 1e-6)
 
 
 @dataclass
