@@ -97,15 +97,20 @@ def outcomes_in_bin(probability: float, reliability: dict[str, list[float]], bin
         ``low``, ``high`` (the bin's edges), ``scored`` (the cases' mean score), ``observed`` (share with the
         outcome), ``cases`` and ``ci95``; None when no validation case fell in that bin.
     """
-    from scipy.stats import binomtest
-
     chosen = min(int(probability * bins), bins - 1)
     for mean, observed, cases in zip(reliability["x"], reliability["y"], reliability["count"]):
         if min(int(mean * bins), bins - 1) == chosen:
-            interval = binomtest(int(round(observed * cases)), int(cases)).proportion_ci(method="wilson")
             return {"low": chosen / bins, "high": (chosen + 1) / bins, "scored": mean, "observed": observed,
-                    "cases": int(cases), "ci95": (float(interval.low), float(interval.high))}
+                    "cases": int(cases), "ci95": wilson(int(round(observed * cases)), int(cases))}
     return None
+
+
+def wilson(count: int, total: int) -> tuple[float, float]:
+    """Wilson 95 % interval of ``count`` of ``total`` (0–1)."""
+    from scipy.stats import binomtest
+
+    interval = binomtest(count, total).proportion_ci(method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def band_bias(evidence: dict[str, Any], outcome: str, shown: str = "risk") -> str:

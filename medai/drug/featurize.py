@@ -18,7 +18,6 @@ from rdkit.Chem.EState import EState, EState_VSA
 
 MORGAN_RADIUS = 2
 MORGAN_BITS = 2048
-SIMILARITY_BITS = 2048
 _ESTATE_VSA = [getattr(EState_VSA, f"EState_VSA{i}") for i in range(1, 12)]
 _VSA_ESTATE = [getattr(EState_VSA, f"VSA_EState{i}") for i in range(1, 11)]
 _FRAGMENT_NAMES = sorted(name for name in dir(Fragments) if name.startswith("fr_"))
@@ -120,14 +119,10 @@ def nearest_similarity(query: np.ndarray, reference: np.ndarray, chunk: int = 20
     return best
 
 
-@lru_cache(maxsize=1)
-def _bit_generator():
-    return rdFingerprintGenerator.GetMorganGenerator(radius=MORGAN_RADIUS, fpSize=SIMILARITY_BITS)
-
-
 def to_bit_fp(mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
-    """Morgan radius-2 bit fingerprint (2048 bits), for Tanimoto similarity."""
-    return _bit_generator().GetFingerprint(mol)
+    """Morgan radius-2 bit fingerprint (2048 bits: the count fingerprint's presence bits), for Tanimoto similarity."""
+    morgan, _ = _generators()
+    return morgan.GetFingerprint(mol)
 
 
 def tanimoto(a: Chem.Mol, b: Chem.Mol) -> float:

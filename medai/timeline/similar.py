@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from medai.cards import wilson
 from medai.registry import ModelSpec
 from medai.threads import single_threaded
 from medai.timeline.features import feature_names, feature_matrix
@@ -71,14 +72,6 @@ def nearest_cutoff(hours: float) -> float:
     return min(CUTOFFS_H, key=lambda cutoff: abs(cutoff - hours))
 
 
-def _wilson(count: int, total: int) -> tuple[float, float]:
-    """Wilson 95 % interval of ``count`` of ``total`` (0–1)."""
-    from scipy.stats import binomtest
-
-    interval = binomtest(count, total).proportion_ci(method="wilson")
-    return float(interval.low), float(interval.high)
-
-
 @dataclass(frozen=True)
 class SimilarStays:
     """What happened to the training stays most like one patient.
@@ -111,12 +104,12 @@ class SimilarStays:
     @property
     def died_ci95(self) -> tuple[float, float]:
         """Wilson 95 % interval of the share who died in hospital (0–1)."""
-        return _wilson(self.died_in_hospital, self.stays)
+        return wilson(self.died_in_hospital, self.stays)
 
     @property
     def alive_ci95(self) -> tuple[float, float]:
         """Wilson 95 % interval of the share alive at a year (0–1)."""
-        return _wilson(self.alive_at_1_year, self.stays)
+        return wilson(self.alive_at_1_year, self.stays)
 
     @property
     def unlike_most(self) -> bool:

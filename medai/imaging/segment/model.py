@@ -15,12 +15,11 @@ from PIL import Image
 from scipy import ndimage
 
 from medai.imaging.io import MedicalImage
-from medai.imaging.ood import FeatureDistance
+from medai.imaging.ood import MAX_COLORFULNESS, FeatureDistance
 from medai.imaging.segment.kind import KindCheck
 from medai.imaging.segment.unet import BOTTLENECK_LAYER
 
 MIN_COLOUR_FOR_PHOTOGRAPHS = 2.0
-MAX_COLOUR_FOR_XRAYS = 12.0
 # Each its own inverse, on (h, w, ...) arrays: none, left-right, up-down, both.
 MIRRORS = (lambda a: a, lambda a: a[:, ::-1], lambda a: a[::-1], lambda a: a[::-1, ::-1])
 
@@ -189,7 +188,7 @@ class Segmenter:
 
     def rule_refusal(self, image: MedicalImage) -> str | None:
         """A plain reason to refuse by the image's colour, or None."""
-        if self.channels == 1 and image.colorfulness > MAX_COLOUR_FOR_XRAYS:
+        if self.channels == 1 and image.colorfulness > MAX_COLORFULNESS:
             return (f"This is a colour photograph, but this model reads {self.kind} (grey-scale), so it was not "
                     "segmented.")  # the page and CLI name a model that reads it, when one does
         if self.channels == 3 and image.format != "dicom" and image.colorfulness < MIN_COLOUR_FOR_PHOTOGRAPHS:
