@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # Raw Grad-CAM (a cell's contribution to the logit) shown as full red on the fixed scale: about the
 # strongest cell seen on the 40 full-resolution validation films (0.33), with a little headroom.
 FIXED_SCALE_PEAK = 0.4
+DISPLAY_SIDE_PX = 768  # the long side of the copy a page keeps and redraws (the original is dropped)
 
 
 class EnsembleGradCam:
@@ -140,15 +141,27 @@ def heatmap_at(heatmap: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.clip(np.asarray(image), 0.0, 1.0)
 
 
-def display_copy(pixels: np.ndarray, max_side: int) -> np.ndarray:
-    """An (H, W) float image in [0, 1] shrunk (area-averaged) so its long side is at most ``max_side``."""
-    height, width = pixels.shape
+def _display_size(height: int, width: int, max_side: int) -> tuple[int, int] | None:
+    """(width, height) with the long side at ``max_side``; None when the image is no larger already."""
     factor = max_side / max(height, width)
     if factor >= 1.0:
+        return None
+    return max(1, round(width * factor)), max(1, round(height * factor))
+
+
+def display_copy(pixels: np.ndarray, max_side: int = DISPLAY_SIDE_PX) -> np.ndarray:
+    """An (H, W) float image in [0, 1] shrunk (area-averaged) so its long side is at most ``max_side``."""
+    size = _display_size(*pixels.shape, max_side)
+    if size is None:
         return pixels.astype(np.float32, copy=False)
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
     shrunk = Image.fromarray(pixels.astype(np.float32, copy=False), mode="F").resize(size, Image.BOX)
     return np.clip(np.asarray(shrunk), 0.0, 1.0)
+
+
+def display_copy_rgb(rgb: np.ndarray, max_side: int = DISPLAY_SIDE_PX) -> np.ndarray:
+    """An (h, w, 3) uint8 copy of (H, W, 3) ``rgb`` with its long side at most ``max_side``."""
+    size = _display_size(*rgb.shape[:2], max_side)
+    return rgb if size is None else np.asarray(Image.fromarray(rgb).resize(size, Image.BOX))
 
 
 def overlay(pixels: np.ndarray, heatmap: np.ndarray, opacity: float = 0.4) -> np.ndarray:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from medai import config
-from medai.errors import InputError, InputTooLargeError, UnsupportedFormatError
+from medai.errors import InputError, InputTooLargeError, MedAIError, UnsupportedFormatError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -91,6 +92,18 @@ def sniff_format(data: bytes) -> str:
     raise UnsupportedFormatError(
         "This file is not a PNG, JPEG or DICOM image. Export the image as one of those and try again."
     )
+
+
+def read_or_error(data: bytes, keep_colour: bool = False, least_side: int | None = None
+                  ) -> tuple[MedicalImage | None, str]:
+    """:func:`read_image`, or (None, why) when the bytes cannot be read: a batch loses one row, never itself."""
+    try:
+        return read_image(data, keep_colour, least_side), ""
+    except MedAIError as exc:
+        return None, str(exc)
+    except Exception as exc:  # a decoder bug must cost one row, never the batch
+        logging.getLogger(__name__).warning("unexpected %s while reading an input", type(exc).__name__)
+        return None, "The file could not be read as an image."
 
 
 def read_image(data: bytes, keep_colour: bool = False, least_side: int | None = None) -> MedicalImage:

@@ -6,7 +6,6 @@ give the same answer, record it the same way, and fail the same way.
 
 from __future__ import annotations
 
-import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -15,9 +14,8 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from medai import registry
-from medai.errors import MedAIError
-from medai.imaging.explain import display_copy
-from medai.imaging.io import MedicalImage, audit_metadata, file_digest, read_image
+from medai.imaging.explain import DISPLAY_SIDE_PX, display_copy
+from medai.imaging.io import MedicalImage, audit_metadata, file_digest, read_or_error
 from medai.imaging.lung_focus import NO_LUNG_FIELDS, lung_focus, lung_model_installed
 from medai.imaging.notes import reading_notes
 from medai.store import AuditStore
@@ -25,8 +23,6 @@ from medai.store import AuditStore
 if TYPE_CHECKING:  # classify imports TensorFlow; the page imports this module before the model is loaded
     from medai.imaging.classify import Diagnosis
 
-log = logging.getLogger(__name__)
-DISPLAY_SIDE_PX = 768
 DECODE_THREADS = 4  # Pillow releases the GIL while it decodes, so files decode side by side
 CLASSIFICATION_TASK = "image-classification"
 
@@ -186,13 +182,7 @@ def _reduced(image: MedicalImage | None) -> bool:
 def _read(data: bytes, least_side: int | None) -> tuple[MedicalImage | None, str, float]:
     """(image or None, error message or "", milliseconds taken) for one input's bytes."""
     began = time.perf_counter()
-    try:
-        image, error = read_image(data, least_side=least_side), ""
-    except MedAIError as exc:
-        image, error = None, str(exc)
-    except Exception as exc:  # a decoder bug must cost one row, never the batch
-        log.warning("unexpected %s while reading an input", type(exc).__name__)
-        image, error = None, "The file could not be read as an image."
+    image, error = read_or_error(data, least_side=least_side)
     return image, error, (time.perf_counter() - began) * 1000
 
 

@@ -10,20 +10,17 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
-import numpy as np
-from PIL import Image
 
 from medai import registry
 from medai.errors import MedAIError
-from medai.imaging.explain import display_copy
-from medai.imaging.io import MedicalImage, audit_metadata, file_digest, read_image
+from medai.imaging.explain import DISPLAY_SIDE_PX, display_copy, display_copy_rgb
+from medai.imaging.io import MedicalImage, audit_metadata, file_digest, read_image, read_or_error
 from medai.imaging.segment import SEGMENTATION_TASK, segmentation_spec
 from medai.imaging.segment.measure import LUNGS, Measurement, areas, chest_findings
 from medai.imaging.segment.model import Segmentation, colour_pixels
 from medai.store import AuditStore
 
 log = logging.getLogger(__name__)
-DISPLAY_SIDE_PX = 768
 
 
 @dataclass(frozen=True)
@@ -115,13 +112,9 @@ def segment(inputs: Sequence[tuple[str, bytes]], model_name: str, *, user: str =
 
 
 def _one(name: str, data: bytes, spec: registry.ModelSpec, model, colour: bool) -> SegmentOutcome:
-    try:
-        image = read_image(data, keep_colour=colour)
-    except MedAIError as exc:
-        return SegmentOutcome(name, "error", str(exc), spec.name, spec.version)
-    except Exception as exc:  # a decoder bug must cost one row, never the batch
-        log.warning("unexpected %s while reading an input", type(exc).__name__)
-        return SegmentOutcome(name, "error", "The file could not be read as an image.", spec.name, spec.version)
+    image, error = read_or_error(data, keep_colour=colour)
+    if image is None:
+        return SegmentOutcome(name, "error", error, spec.name, spec.version)
     try:
         result = model.predict_one(image)
     except Exception as exc:  # a failure inside the model must cost one row, never the batch
@@ -168,16 +161,6 @@ def for_display(outcome: SegmentOutcome, max_side: int = DISPLAY_SIDE_PX) -> Seg
     rgb = None if image.rgb is None else display_copy_rgb(image.rgb, max_side)
     return replace(outcome, image=replace(image, pixels=display_copy(image.pixels, max_side), rgb=rgb),
                    original_shape=image.shape)
-
-
-def display_copy_rgb(rgb: np.ndarray, max_side: int) -> np.ndarray:
-    """An (h, w, 3) uint8 copy of (H, W, 3) ``rgb`` with its long side at most ``max_side``."""
-    height, width = rgb.shape[:2]
-    scale = max_side / max(height, width)
-    if scale >= 1.0:
-        return rgb
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(Image.fromarray(rgb).resize(size, Image.BOX))
 
 
 def models_that_take(data: bytes, refused_by: str, load_others: bool = False) -> list[str]:
