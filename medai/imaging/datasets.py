@@ -141,9 +141,10 @@ def load_full_resolution_samples() -> list[tuple[Path, int]]:
 def download_kermany(destination: Path, url: str = KERMANY_URL) -> dict[str, str]:
     """Fetch the official ChestXRay2017 archive (about 1.2 GB) and make ``train_224`` from its training set.
 
-    Each training JPEG is squashed to 224 x 224 as this project's copies were (:func:`squash`, saved at
-    JPEG quality 95) under ``destination/imaging/kermany_cxr/train_224/<NORMAL|PNEUMONIA>``; the archive's
-    test set is left untouched in the archive. Mendeley re-issues the archive now and then, so no SHA-256
+    Each training JPEG is made grey and squashed to 224 x 224 with bicubic resampling, as the copies this
+    project trained on were (:func:`squash`), and saved at JPEG quality 95 under
+    ``destination/imaging/kermany_cxr/train_224/<NORMAL|PNEUMONIA>``; the archive's test set stays in the
+    archive. Mendeley re-issues the archive now and then, so no SHA-256
     is pinned: the one returned is what was fetched.
 
     Returns
