@@ -15,6 +15,7 @@ from medai.cards import band_bias
 from medai.errors import MedAIError
 from medai.spreadsheet import to_spreadsheet_csv
 from medai.timeline.forecast import MAX_STALE_H, input_ages, not_forecast
+from medai.timeline.io import NO_PATIENT_ID
 from medai.timeline.sources import read_upload
 from medai.timeline.vocabulary import variables
 from medai.timeline.mortality import too_little_data
@@ -95,6 +96,13 @@ try:
     stays = read_upload(data, name)
 except MedAIError as exc:
     st.error(plain(exc), icon=":material/error:")
+    st.stop()
+unnamed = [s for s in stays if s.patient_id == NO_PATIENT_ID]  # rows that name no patient: said here, not a patient
+stays = [s for s in stays if s.patient_id != NO_PATIENT_ID]
+if unnamed:
+    st.warning(f"Rows that name no patient were not read ({plain('; '.join(unnamed[0].problems))}): give each its "
+               "patient_id to read them.", icon=":material/warning:")
+if not stays:
     st.stop()
 stay = stays[0]
 if len(stays) > 1:

@@ -85,7 +85,7 @@ def table(entries: list[WardEntry], sources: list[tuple[str, bytes, str]], sever
         **({"file": sources[e.position][0]} if several_files else {}),
         "died when scored alike": e.scored_alike,
         "NEWS2 max": None if e.risk.news2_sparse else e.risk.news2_max,
-        "hours of data": round(e.hours_observed, 1),
+        "hours of data": None if e.hours_observed is None else round(e.hours_observed, 1),
         "notes": e.row()["message"]} for e in entries])  # the CSV's words, so page and download agree
 
 

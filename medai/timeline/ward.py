@@ -41,8 +41,9 @@ class WardEntry:
     risk_change : float or None
         Risk now minus the risk from the data up to :data:`CHANGE_OVER_H` before the latest observation
         (probability, −1 to 1); None when those earlier data are themselves too thin for a figure.
-    hours_observed : float
-        Hours since admission of the latest observation (0 when the stay could not be read).
+    hours_observed : float or None
+        Hours since admission of the latest observation (None when the file could not be read: blank in
+        the CSV, where 0 would read as a measurement).
     position : int
         Where the patient came in the input (0-based), so that a line leads back to its stay.
     rank : int or None
@@ -58,7 +59,7 @@ class WardEntry:
 
     risk: RiskResult
     risk_change: float | None
-    hours_observed: float
+    hours_observed: float | None
     position: int
     rank: int | None = None
     why_not_ranked: str = ""
@@ -96,7 +97,7 @@ class WardEntry:
                 "news2_last": row["news2_last"],
                 "news2_response": RESPONSES.get(self.news2_response, ""),
                 "news2_not_recorded": row["news2_not_recorded"], "news2_max": row["news2_max"],
-                "hours_observed": round(self.hours_observed, 1), "status": row["status"], "message": message}
+                "hours_observed": "" if self.hours_observed is None else round(self.hours_observed, 1), "status": row["status"], "message": message}
 
 
 def _earlier_risks(stays: list[Stay]) -> dict[int, float]:
@@ -160,7 +161,7 @@ def worklist(items: Iterable[Item], *, user: str = "anonymous", source: str = "p
         why = result.message if result.status == "error" else "; ".join(too_little_data(stay))
         change = (result.mortality_risk - earlier[id(stay)]
                   if stay is not None and id(stay) in earlier and result.mortality_risk is not None else None)
-        entries.append(WardEntry(result, None if why else change, stay.hours if stay is not None else 0.0, position,
+        entries.append(WardEntry(result, None if why else change, stay.hours if stay is not None else None, position,
                                  why_not_ranked=why, duplicate=duplicates.get(position, "")))
     ranked = sorted((e for e in entries if not e.why_not_ranked),
                     key=lambda e: (-e.risk.mortality_risk, -(e.risk.news2_last or 0)))

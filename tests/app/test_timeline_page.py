@@ -140,6 +140,18 @@ def test_a_stay_of_descriptors_only_shows_no_figure_to_judge_and_no_forecast(tim
     assert [b.label for b in timeline_page.get("download_button")] == ["Download the risk (CSV)"]
 
 
+def test_rows_that_name_no_patient_are_said_above_the_patient_not_offered_as_one(timeline_page):
+    timeline_page.radio[0].set_value("Upload a file").run()
+    rows = ["patient_id,time,variable,value"] + [f"a,{h},HR,{80 + h}" for h in range(12)] + [",13,HR,140"]
+    timeline_page.file_uploader[0]._files = [("f1", "unnamed.csv", "\n".join(rows).encode(), "text/csv")]
+    timeline_page.run()
+    assert not timeline_page.exception
+    assert any(shown(w.value).startswith("Rows that name no patient were not read (line 14: no patient_id)")
+               for w in timeline_page.warning)
+    assert not timeline_page.selectbox or "(rows without a patient_id)" not in timeline_page.selectbox[0].options
+    assert any(m.label == "Death in hospital" for m in timeline_page.metric), "patient a is still assessed"
+
+
 def test_an_empty_upload_is_named_not_ignored(timeline_page):
     timeline_page.radio[0].set_value("Upload a file").run()
     timeline_page.file_uploader[0]._files = [("f1", "empty.csv", b"", "text/csv")]
