@@ -187,6 +187,8 @@ with area.container():
                    "low risk: look at these patients too.", icon=":material/warning:")
         unranked = table(apart, sources, several_files).drop(
             columns=["rank", "risk of death in hospital", "died when scored alike"])
+        # Why a patient is not ranked is what this table is for: its notes come next to the name, in sight.
+        unranked = unranked[["patient", "notes", *(c for c in unranked.columns if c not in ("patient", "notes"))]]
         missed = st.dataframe(unranked, hide_index=True, width="stretch", placeholder="—", key="ward_apart", on_select="rerun",
                               selection_mode="single-row", column_config=COLUMNS)
     picked = [group[selected[0]] for group, chart in ((ranked, event), (apart, missed))  # a stale selection: none

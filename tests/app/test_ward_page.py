@@ -64,6 +64,7 @@ def test_uploads_thin_and_unreadable_patients_are_listed_apart(ward_page):
                                         "not recorded. Read with care: only 2.0 h of data")  # as the CSV says it
     assert "patient_id" in apart["notes"][1]
     assert apart["hours of data"].isna().tolist() == [False, True], "no 0 h for a file that could not be read"
+    assert list(apart.columns[:2]) == ["patient", "notes"], "why a patient is not ranked is in sight"
     assert list(ranked["file"]) == ["ward.csv"] * 12, "several files: each line says its file"
 
 
