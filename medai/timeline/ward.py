@@ -97,7 +97,8 @@ class WardEntry:
                 "news2_last": row["news2_last"],
                 "news2_response": RESPONSES.get(self.news2_response, ""),
                 "news2_not_recorded": row["news2_not_recorded"], "news2_max": row["news2_max"],
-                "hours_observed": "" if self.hours_observed is None else round(self.hours_observed, 1), "status": row["status"], "message": message}
+                "hours_observed": "" if self.hours_observed is None else round(self.hours_observed, 1),
+                "status": row["status"], "message": message}
 
 
 def _earlier_risks(stays: list[Stay]) -> dict[int, float]:
