@@ -153,7 +153,8 @@ def role_for(email: str | None, claims: Mapping[str, Any], config: AuthConfig) -
     An address the provider marks unverified (``email_verified`` false) grants nothing.
     """
     granted: set[str] = set()
-    if email and claims.get("email_verified", True) not in (False, "false"):
+    # Some providers send the claim as text ("false", "False"); either way it withholds every role.
+    if email and str(claims.get("email_verified", True)).strip().lower() != "false":
         address = email.strip().lower()
         if _listed(address, config.admins):
             granted.add(ADMIN)

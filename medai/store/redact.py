@@ -94,11 +94,16 @@ _TITLED_NAME = re.compile(rf"\b((?i:{_PERSON_WORDS}){_AFTER_TITLE})(?!(?i:{_PERS
                           rf"({_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}})")
 
 
+_HONORIFIC = re.compile(r"(?i:dr|doctor|mr|mrs|ms|miss|mx|prof|professor)\b")
+
+
 def _titled_name(match: re.Match) -> str:
     words = match.group(2).split()
     first = words[0].strip(".")
-    # An abbreviation stands alone ("re RLL consolidation"); capitals followed by more are a name ("ANN LEE").
-    abbreviation = first.isupper() and len(first) <= MAX_ABBREVIATION and len(words) == 1
+    # An abbreviation stands alone ("re RLL consolidation"); capitals followed by more are a name ("ANN LEE"),
+    # and so is anything after an honorific ("Dr LEE").
+    abbreviation = (first.isupper() and len(first) <= MAX_ABBREVIATION and len(words) == 1
+                    and not _HONORIFIC.match(match.group(1)))
     return match.group(0) if first.lower() in _CLINICAL_WORDS or abbreviation else f"{match.group(1)}{REMOVED}"
 
 

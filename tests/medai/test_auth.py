@@ -1,5 +1,7 @@
 """Roles from configuration and claims: demo mode open, hosted mode by e-mail lists, domains or a claim."""
 
+import pytest
+
 from medai import auth
 from medai.auth import ADMIN, CLINICIAN, config_from, identify, role_for
 
@@ -62,3 +64,15 @@ def test_an_auth_section_with_placeholders_or_a_short_secret_is_not_trusted():
                                "medai": {"roles": {"admins": ["boss@hospital.org"]}}}, {})
     assert config.required and config.provider_problems
     assert not auth.identify({"is_logged_in": True, "email": "boss@hospital.org"}, config).signed_in
+
+
+@pytest.mark.parametrize("verified", [False, "false", "False"])
+def test_an_unverified_address_grants_nothing_however_the_claim_is_written(verified):
+    config = config_from(SECRETS, {})
+    assert role_for("boss@hospital.org", {"email_verified": verified}, config) is None
+    assert role_for("boss@hospital.org", {"email_verified": True}, config) == ADMIN
+
+
+def test_a_cookie_secret_needs_32_characters():
+    assert auth.provider_problems({"cookie_secret": "k" * 31})
+    assert auth.provider_problems({"cookie_secret": "k" * 32}) == ()

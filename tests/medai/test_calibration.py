@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from medai.calibration import (PlattCalibrator, bootstrap_interval, expected_calibration_error,
+from medai.calibration import (PlattCalibrator, bootstrap_interval, expected_calibration_error, prevalence_weights,
                                threshold_metrics, youden_threshold)
 
 
@@ -54,8 +54,6 @@ def test_bootstrap_interval_brackets_the_estimate_and_groups_widen_it():
 
 
 def test_calibration_for_another_prevalence_moves_probabilities_by_the_prior_odds():
-    from medai.calibration import PlattCalibrator, expected_calibration_error, prevalence_weights
-
     rng = np.random.default_rng(0)
     labels = (rng.uniform(size=4000) < 0.7).astype(int)
     logits = np.where(labels == 1, 1.0, -1.0) + rng.normal(0, 1.0, 4000)
@@ -68,3 +66,30 @@ def test_calibration_for_another_prevalence_moves_probabilities_by_the_prior_odd
     probabilities = balanced.predict(logits)
     assert expected_calibration_error(probabilities, labels, prevalence=0.5) < 0.03
     assert expected_calibration_error(probabilities, labels) > 0.05  # at the split's own 70 % it is off
+
+
+def _mean_score(labels, values):
+    return float(np.mean(values))
+
+
+def test_the_bootstrap_interval_is_95_percent_wide():
+    values = np.random.default_rng(1).normal(0, 1, 400)
+    labels = np.tile([0, 1], 200)
+    low, high = bootstrap_interval(_mean_score, values, labels, rounds=2000)
+    assert (high - low) / 2 == pytest.approx(1.96 * values.std() / np.sqrt(400), rel=0.08)  # a 90 % one: 1.64
+
+
+def test_resampling_whole_patients_widens_the_interval_as_their_images_are_alike():
+    values = np.repeat(np.random.default_rng(2).normal(0, 1, 40), 10)  # 40 patients, 10 identical images each
+    labels = np.tile([0, 1], 200)
+    low, high = bootstrap_interval(_mean_score, values, labels, rounds=1000)
+    grouped_low, grouped_high = bootstrap_interval(_mean_score, values, labels, np.repeat(np.arange(40), 10),
+                                                   rounds=1000)
+    assert grouped_high - grouped_low > 2 * (high - low)  # about sqrt(10) = 3.2 times
+
+
+def test_prevalence_weights_give_the_positives_that_share():
+    labels = np.array([1] * 30 + [0] * 70)
+    weights = prevalence_weights(labels, 0.1)
+    assert weights[labels == 1].sum() / weights.sum() == pytest.approx(0.1)
+    assert weights.sum() == pytest.approx(len(labels))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from medai.cards import outcomes_in_bin, reliability_points
+from medai.cards import outcomes_in_bin, reliability_points, wilson
 
 
 def test_a_prediction_is_read_against_the_validation_cases_of_its_bin():
@@ -47,3 +47,12 @@ def test_band_bias_speaks_of_the_figure_shown_and_at_the_precision_shown():
     assert "likely lower" in band_bias(under, "death within a year", shown="survival")
     # 6.4 % against an interval ending at 6.0 %: both read 6 %, so no bias is claimed.
     assert band_bias({"scored": 0.0644, "ci95": (0.03, 0.0601)}, "death within a year", shown="survival") == ""
+
+
+def test_a_certain_prediction_reads_the_top_bin():
+    assert outcomes_in_bin(1.0, {"x": [0.95], "y": [0.9], "count": [20]})["cases"] == 20
+
+
+def test_the_bin_s_interval_counts_its_cases_to_the_nearest_whole_one():
+    """0.29 x 100 is 28.999... in floating point: 29 cases, not 28."""
+    assert outcomes_in_bin(0.25, {"x": [0.25], "y": [0.29], "count": [100]})["ci95"] == wilson(29, 100)

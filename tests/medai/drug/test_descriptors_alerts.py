@@ -26,6 +26,18 @@ def test_rule_violations_are_counted():
     assert d.lipinski_violations >= 1 and d.veber_violations >= 1
 
 
+def test_each_rule_counts_on_its_own():
+    donors = describe_mol(to_mol("NCCNCCNCCNCCNCCN"))  # pentaethylenehexamine: Lipinski's donors alone (6 > 5)
+    assert (donors.hbd, donors.lipinski_violations) == (6, 1)
+    sucrose = describe_mol(to_mol("OC[C@H]1O[C@@](CO)(O[C@H]2O[C@H](CO)[C@@H](O)[C@H](O)[C@H]2O)[C@@H](O)[C@@H]1O"))
+    assert sucrose.tpsa > 140 and sucrose.rotatable_bonds <= 10 and sucrose.veber_violations == 1
+
+
+def test_alert_counts_keep_their_catalogues_apart():
+    columns = alert_columns(find_alerts(to_mol("CC(=O)Nc1ccc(O)cc1")))  # paracetamol: one Brenk alert
+    assert (columns["pains_alerts"], columns["brenk_alerts"]) == (0, 1)
+
+
 def test_pains_and_brenk_alerts_are_named():
     alerts = find_alerts(to_mol("O=C1C(=Cc2ccccc2)SC(=S)N1"))
     names = {(a.catalog, a.name) for a in alerts}

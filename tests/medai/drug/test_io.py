@@ -57,6 +57,14 @@ def test_a_gzipped_file_is_read_as_its_content_and_a_bomb_or_a_cut_one_refused(m
         read_molecules(gzip.compress(b"C" * 5000), "bomb.csv.gz")
 
 
+def test_a_file_over_the_byte_cap_is_refused(monkeypatch):
+    from medai.errors import InputTooLargeError
+
+    monkeypatch.setattr(drug_io, "MAX_INPUT_BYTES", 100)
+    with pytest.raises(InputTooLargeError):
+        read_molecules(b"smiles\n" + b"CCO\n" * 100, "x.csv")
+
+
 def test_binary_file_is_refused():
     with pytest.raises(InputError, match="binary"):
         read_molecules(b"\x89PNG\r\n\x1a\n\x00\x00\x00", "x.csv")

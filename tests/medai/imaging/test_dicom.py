@@ -267,3 +267,35 @@ def test_a_modality_that_is_not_a_code_string_is_not_quoted():
     with pytest.raises(InputError, match="holds no image") as raised:
         read_image(buffer.getvalue())
     assert "evil" not in str(raised.value) and "(Basic Text SR)" in str(raised.value)
+
+
+def _part10(dataset: Dataset) -> bytes:
+    dataset.file_meta = _file_meta("1.2.840.10008.1.2.1")  # explicit VR little endian
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def test_every_frame_counts_against_the_pixel_cap(monkeypatch):
+    """The reader decodes all frames, so a multi-frame file must not pass as one frame's worth of pixels."""
+    monkeypatch.setenv("MEDAI_MAX_MEGAPIXELS", "0.01")  # 10,000 pixels: one 64 x 64 frame fits, ten do not
+    single = _image_dataset(64, 64)
+    single.PixelData = (np.arange(64 * 64, dtype=np.uint16) % 4096).tobytes()
+    assert read_image(_part10(single)).shape == (64, 64)
+    frames = _image_dataset(64, 64)
+    frames.NumberOfFrames = 10
+    frames.PixelData = (np.arange(10 * 64 * 64, dtype=np.uint16) % 4096).tobytes()
+    with pytest.raises(InputTooLargeError):
+        read_image(_part10(frames))
+
+
+def test_a_header_whose_first_value_runs_past_the_end_is_not_taken_for_dicom():
+    with pytest.raises(UnsupportedFormatError):
+        sniff_format(struct.pack("<HHI", 0x0008, 0x0016, 0x7FFFFFF0) + bytes(200))
+
+
+def test_pixel_spacing_keeps_row_spacing_first():
+    dataset = _image_dataset(64, 64)
+    dataset.PixelSpacing = [0.5, 0.2]  # between rows, between columns (mm)
+    dataset.PixelData = (np.arange(64 * 64, dtype=np.uint16) % 4096).tobytes()
+    assert read_image(_part10(dataset)).pixel_spacing_mm == (0.5, 0.2)

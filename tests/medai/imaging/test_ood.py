@@ -24,6 +24,15 @@ def test_rules():
     assert "3 times" in refusal_rule(_image(rng.random((200, 700))))
 
 
+def test_the_colour_and_blank_rules_sit_at_their_limits():
+    rng = np.random.default_rng(0)
+    pixels = rng.random((200, 200))
+    assert refusal_rule(_image(pixels, colour=12.5)) is not None  # colourfulness (Hasler–Süsstrunk) 12
+    assert refusal_rule(_image(pixels, colour=11.5)) is None
+    faint = 0.5 + 0.02 * rng.standard_normal((200, 200))  # nearly uniform (SD 0.02 < 0.03), not perfectly flat
+    assert "blank" in refusal_rule(_image(faint))
+
+
 def test_wide_chest_films_pass_the_aspect_rule():
     rng = np.random.default_rng(0)
     assert refusal_rule(_image(rng.random((400, 1040)))) is None  # 2.6:1

@@ -38,3 +38,15 @@ def test_an_unknown_event_kind_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(ValueError, match="export.audit-log"):
         store.record_event("export.audit_log", user="ana")  # a slip that would hide it from the log's filter
     assert store.events() == []
+
+
+@pytest.mark.parametrize("metadata", [
+    {"AccessionNumber": "A123"},                  # a direct identifier beside the patient's name
+    {"series": [{"PatientName": "DOE^JANE"}]},    # an identifying key inside a list
+])
+def test_identifying_metadata_is_refused_wherever_it_sits(tmp_path, metadata):
+    store = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    with pytest.raises(ValueError, match="identifying"):
+        store.record_prediction(user="u", source="ui", model_name="m", model_version="1", input_sha256=None,
+                                status="ok", input_metadata=metadata)
+    assert store.recent_predictions() == []

@@ -4,6 +4,8 @@ test can set leaves none of them in the dataset, the audit database, the log rec
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import io
 import logging
 
@@ -158,3 +160,31 @@ def test_the_salt_is_made_once_and_private(tmp_path, monkeypatch):
 @pytest.mark.parametrize("code", sorted(set(deid.BASIC_PROFILE.values())))
 def test_every_action_code_of_the_table_has_a_meaning(code):
     assert deid.ACTIONS[code] in ("dummy", "empty", "remove", "uid")
+
+
+def test_a_replacement_uid_carries_128_bits_of_the_keyed_hash():
+    """Fewer bits would let two studies' replacement UIDs collide after some tens of thousands."""
+    original = "1.2.826.0.1.3680043.9.7777.1"
+    digest = hmac.new(KEY, original.encode(), hashlib.sha256).digest()
+    assert deid.replace_uid(original, KEY) == f"2.25.{int.from_bytes(digest[:16], 'big')}"
+
+
+def test_a_private_tag_inside_a_kept_sequence_is_removed():
+    assert 0x00540220 not in deid.BASIC_PROFILE  # View Code Sequence: the profile keeps it
+    item = Dataset()
+    item.CodeValue = "R-10206"
+    item.private_block(0x0029, "VENDOR", create=True).add_new(0x10, "LO", "PHIPRIVATE")
+    dataset = Dataset()
+    dataset.ViewCodeSequence = [item]
+    report = deid.deidentify(dataset, KEY)
+    assert "PHIPRIVATE" not in repr(dataset) and report.private_removed == 2  # the creator and its element
+    assert dataset.ViewCodeSequence[0].CodeValue == "R-10206"
+
+
+def test_an_instance_uid_the_table_does_not_list_is_replaced_too():
+    original = "1.2.826.0.1.3680043.9.7777.5"
+    assert 0x00200242 not in deid.BASIC_PROFILE  # SOP Instance UID of Concatenation Source
+    dataset = Dataset()
+    dataset.SOPInstanceUIDOfConcatenationSource = original
+    deid.deidentify(dataset, KEY)
+    assert dataset.SOPInstanceUIDOfConcatenationSource == deid.replace_uid(original, KEY)

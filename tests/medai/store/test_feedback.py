@@ -95,3 +95,25 @@ def test_a_comment_longer_than_its_column_is_refused_whole(tmp_path):
     assert store.feedback_for(prediction) == []
     store.record_feedback(prediction, user="dr.b", verdict="agree", comment="a" * COMMENT_CHARS)
     assert len(store.latest_feedback(prediction).comment) == COMMENT_CHARS
+
+
+def test_the_audit_table_shows_the_latest_reader_s_verdict(tmp_path):
+    store, prediction = _store_with_prediction(tmp_path)
+    store.record_feedback(prediction, user="dr.b", verdict="agree")
+    store.record_feedback(prediction, user="dr.c", verdict="override", corrected_label="pneumonia")
+    row = store.prediction_table().set_index("id").loc[prediction]
+    assert (row["feedback"], row["feedback by"]) == ("override → pneumonia", "dr.c")
+
+
+def test_a_changed_corrected_label_keeps_the_one_it_replaces(tmp_path):
+    store, prediction = _store_with_prediction(tmp_path)
+    store.record_feedback(prediction, user="dr.b", verdict="override", corrected_label="pneumonia")
+    store.record_feedback(prediction, user="dr.b", verdict="override", corrected_label="effusion")
+    (entry,) = store.events(kind="feedback.superseded")
+    assert entry.details["corrected_label"] == "pneumonia"
+
+
+def test_agreeing_stores_no_correction(tmp_path):
+    store, prediction = _store_with_prediction(tmp_path)
+    store.record_feedback(prediction, user="dr.b", verdict="agree", correction={"structure": "heart"})
+    assert store.latest_feedback(prediction).correction is None

@@ -8,9 +8,9 @@ from medai.store.redact import REMOVED, redact_identifiers
 @pytest.mark.parametrize("identifier", [
     "DOE^JANE", "DOE^JANE^M", "O'NEIL^MARY-ANN",                               # DICOM person names
     "MRN-555-1234", "MRN 5551234", "MRN: 555 1234", "NHS no. 943 476 5919",  # labelled record numbers
-    "patient ID AB12345", "ABC123456", "5551234", "555-1234", "20240301",    # codes and digit runs
+    "patient ID AB12345", "ABC123456", "5551234", "555-1234", "20240301", "123456",  # codes, digit runs
     "2024-03-01", "01/03/2024", "1.3.24", "3 March 2024", "March 3, 2024", "3rd of Mar",  # dates
-    "john.smith@nhs.net", "020 7946 0958", "+44 20 7946 0958", "(555) 123-4567", "07700 900123",  # contact
+    "john.smith@nhs.net", "020 7946 0958", "+44 20 7946 0958", "(555) 123-4567", "07700 900123", "555 123 456",  # contact
 ])
 def test_identifier_is_removed(identifier):
     scrubbed = redact_identifiers(f"seen {identifier} today")
@@ -103,3 +103,14 @@ def test_long_runs_are_scrubbed_in_linear_time():
         redact_identifiers(text)
         assert time.perf_counter() - started < 2.0, text[:4]
     assert redact_identifiers("O'NEIL^MARY wrote to john.smith@nhs.net") == f"{REMOVED} wrote to {REMOVED}"
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("seen by Dr ROSS today", f"seen by Dr {REMOVED} today"),  # four capitals: not an abbreviation
+    ("seen by Dr LEE today", f"seen by Dr {REMOVED} today"),   # after an honorific, even three are a name
+    ("discussed with Mrs. ANN", f"discussed with Mrs. {REMOVED}"),
+    ("patient ROSS stable", f"patient {REMOVED} stable"),       # four capitals after other words: a name
+    ("re RLL, patient CXR", "re RLL, patient CXR"),             # three or fewer: an abbreviation, kept
+])
+def test_capital_names_after_a_title(typed, stored):
+    assert redact_identifiers(typed) == stored

@@ -101,7 +101,9 @@ def test_each_models_record_counts_its_own_domain(store, monkeypatch):
         pytest.skip("the drug models are not installed")
     stubs = {"drug-solubility": StubPropertyModel(), "drug-lipophilicity": LenientPropertyModel()}
     monkeypatch.setattr(drug_service.registry, "load", lambda name: stubs[name])
-    drug_service.screen(read_smiles_lines("CC(=O)Oc1ccccc1C(=O)O aspirin\n"), names, user="chem", source="cli",
-                        store=store, workers=1)
+    (result,) = drug_service.screen(read_smiles_lines("CC(=O)Oc1ccccc1C(=O)O aspirin\n"), names, user="chem",
+                                    source="cli", store=store, workers=1).molecules
     outside = {r.model_name: r.output_summary["out_of_domain"] for r in store.recent_predictions()}
     assert outside == {"drug-solubility": 1, "drug-lipophilicity": 0}
+    # In domain means in the domain of every model: outside one is outside, and the message names it.
+    assert result.in_domain is False and "Out of the applicability domain of drug-solubility" in result.message

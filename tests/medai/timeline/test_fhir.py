@@ -63,3 +63,12 @@ def test_not_a_bundle():
         read_upload(b"not json at all", "broken.json")
     with pytest.raises(InputError, match="not a PhysioNet 2012 file"):
         read_upload(b"hello world\n1,2", "notes.txt")
+
+
+def test_a_malformed_patient_is_named_and_the_observations_still_read():
+    entries = [{"resource": {"resourceType": "Patient", "id": "p1", "birthDate": "not-a-date"}},
+               _observation(1, "8867-4", 88, "/min", "2024-05-01T10:00:00Z")]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    (stay,) = read_upload(json.dumps(bundle).encode(), "bundle.json")
+    assert any(p.startswith("entry 1 (Patient/p1)") for p in stay.problems)
+    assert stay.series("HR")[1].tolist() == [88]

@@ -221,3 +221,53 @@ def test_an_empty_physionet_file_is_called_empty():
     for data in (b"", b"\n \n"):
         with pytest.raises(InputError, match="empty"):
             tio.read_physionet(data, "132539.txt")
+
+
+# Reference conversions worked out here from molar masses and definitions, not read from units.csv.
+@pytest.mark.parametrize(("name", "value", "unit", "expected"), [
+    ("Temp", 104.0, "degF", 40.0),
+    ("FiO2", 40.0, "%", 0.40),
+    ("PaCO2", 5.333, "kPa", 40.0),                   # 1 kPa = 7.50062 mmHg
+    ("PaO2", 13.332, "kPa", 100.0),
+    ("Mg", 1.0, "mmol/L", 2.4305),                   # Mg 24.305 g/mol
+    ("Mg", 2.0, "mEq/L", 2.4305),                    # divalent: 2 mEq = 1 mmol
+    ("Glucose", 5.55, "mmol/L", 5.55 * 18.016),      # glucose 180.16 g/mol
+    ("BUN", 7.14, "mmol/L", 7.14 * 2.8014),          # urea's two nitrogens, 28.014 g/mol
+    ("Creatinine", 88.4, "umol/L", 1.0),             # creatinine 113.12 g/mol
+    ("Lactate", 18.0, "mg/dL", 18.0 * 10 / 90.08),   # lactate 90.08 g/mol, to mmol/L
+    ("HCT", 0.42, "L/L", 42.0),
+    ("Albumin", 35.0, "g/L", 3.5),
+    ("Bilirubin", 17.1, "umol/L", 17.1 * 584.66 / 10_000),  # bilirubin 584.66 g/mol
+    ("Cholesterol", 5.17, "mmol/L", 5.17 * 38.665),  # cholesterol 386.65 g/mol
+    ("TroponinI", 14.0, "ng/L", 0.014),
+    ("TroponinT", 14.0, "ng/L", 0.014),
+    ("Urine", 0.5, "L", 500.0),
+    ("Weight", 154.0, "lb", 154.0 * 0.45359237),
+    ("Height", 70.0, "in", 177.8),
+    ("Platelets", 250.0, "10^9/L", 250.0),           # the same number in both units
+])
+def test_each_unit_conversion_against_a_worked_value(name, value, unit, expected):
+    (stay,) = tio.read_long_csv(f"patient_id,time,variable,value,unit\n7,1,{name},{value},{unit}\n".encode())
+    read = stay.descriptors[name] if name in ("Weight", "Height") else stay.series(name)[1][0]
+    assert read == pytest.approx(expected, rel=2e-3)
+    assert (len(stay.converted) == 1) == (value != expected) and not stay.problems and not stay.out_of_range
+
+
+def test_physionet_minus_one_means_missing_not_an_implausible_value():
+    data = b"Time,Parameter,Value\n00:00,RecordID,1\n00:00,Height,-1\n00:37,NISysABP,-1\n00:37,HR,88\n"
+    stay = tio.read_physionet(data, "1.txt")
+    assert stay.out_of_range == () and list(stay.series("HR")[1]) == [88] and not len(stay.series("NISysABP")[1])
+
+
+def test_timestamps_out_of_order_count_from_the_earliest():
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value\np,2024-05-01T12:00,HR,80\np,2024-05-01T10:00,HR,90\n")
+    assert stay.time.tolist() == [0.0, 2.0] and stay.series("HR")[1].tolist() == [90, 80] and not stay.problems
+
+
+def test_more_patients_than_the_cap_are_refused():
+    from medai.errors import InputTooLargeError
+
+    rows = "patient_id,time,variable,value\n" + "".join(f"p{k},1,HR,80\n" for k in range(tio.MAX_STAYS + 1))
+    assert tio.MAX_STAYS == 50_000
+    with pytest.raises(InputTooLargeError):
+        tio.read_long_csv(rows.encode())

@@ -83,6 +83,28 @@ def test_sufficiency_flags_thin_data():
 
     assert any("h of data" in n for n in sufficiency(read_physionet(PHYSIONET, "x.txt")))
     assert sufficiency(sample_stay()) == [] or all("implausible" in n for n in sufficiency(sample_stay()))
+    # Hours enough, variables not: 4 of them over 11 h is flagged on the variables alone.
+    rows = ["patient_id,time,variable,value"] + [f"a,{h},{v},{x}" for h in range(11)
+                                                 for v, x in (("HR", 80), ("Temp", 37), ("RespRate", 16), ("NISysABP", 120))]
+    assert [n for n in sufficiency(read_long_csv("\n".join(rows).encode())[0]) if "4 variables observed" in n]
+
+
+class _ConstantTree:
+    def __init__(self, value: float):
+        self.value = value
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        return np.full(len(rows), self.value)
+
+
+def test_the_forecast_band_is_widened_by_its_conformal_margin():
+    from medai.timeline.forecast import ForecastModel, feature_names as forecast_features
+
+    trees = {0.1: _ConstantTree(-1.0), 0.5: _ConstantTree(0.0), 0.9: _ConstantTree(1.0)}
+    model = ForecastModel("f", "1", trees, {"HR": 10.0}, margin=0.5)
+    rows = np.zeros((1, len(forecast_features())), np.float32)
+    rows[0, 3] = 80.0  # the last observed value, which the trees' steps (in SD units) start from
+    assert model.predict_rows(rows, ["HR"]).tolist() == [[65.0, 80.0, 95.0]]
 
 
 def test_forecast_model():

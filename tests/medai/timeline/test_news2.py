@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from medai.timeline.io import read_long_csv
-from medai.timeline.news2 import band_score, news2, score
+from medai.timeline.news2 import PARAMETERS, band_score, news2, score
 
 
 @pytest.mark.parametrize("parameter, values, points", [
@@ -47,3 +47,19 @@ def test_series_from_data_and_mappings():
     no_rate = news2(read_long_csv(b"patient_id,time,variable,value\nc,1,HR,80\nc,1,Temp,37\nc,1,GCS,15\n"
                                   b"c,1,SaO2,97\nc,1,MechVent,0\nc,1,NISysABP,120\n")[0])
     assert no_rate.unrecorded_now() == ["respiration rate"]
+
+
+def _one_stay(rows: bytes):
+    (stay,) = read_long_csv(b"patient_id,time,variable,value\n" + rows)
+    return stay
+
+
+def test_a_value_older_than_24_h_is_not_scored():
+    series = news2(_one_stay(b"a,1,HR,150\na,30,Temp,37\n"), hours=np.array([30.0]))
+    pulse = PARAMETERS.index("pulse")
+    assert series.components[0, pulse] == 0 and series.absent[0, pulse]
+
+
+def test_a_ventilated_patient_without_an_fio2_row_scores_for_oxygen():
+    series = news2(_one_stay(b"a,1,MechVent,1\na,1,HR,80\n"), hours=np.array([2.0]))
+    assert series.components[0, PARAMETERS.index("oxygen")] == 2

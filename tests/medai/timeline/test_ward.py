@@ -99,3 +99,10 @@ def test_cli_ward_writes_the_ranked_rows(tmp_path):
         "only 2.0 h of data")
     assert rows[-1]["news2_last"] == "" and "respiration rate" in rows[-1]["news2_not_recorded"]
     assert {r["news2_response"] for r in rows} <= {"", *RESPONSES.values()}
+
+
+def test_cli_ward_exits_1_when_a_file_could_not_be_read(tmp_path):
+    out = tmp_path / "worklist.csv"
+    code = main(["timeline", "ward", str(WARD), str(tmp_path / "missing.csv"), "--output", str(out), "--quiet",
+                 "--no-audit"])
+    assert code == 1 and len(list(csv.DictReader(out.open()))) == 13  # the readable patients are still listed
