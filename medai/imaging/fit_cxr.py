@@ -62,7 +62,7 @@ def cross_fitted_metrics(logits: np.ndarray, labels: np.ndarray, groups: np.ndar
     metrics = cal.threshold_metrics(predicted, labels, 0.5)
     metrics["ece"] = cal.expected_calibration_error(probabilities, labels, prevalence=CALIBRATION_PREVALENCE)
     metrics["brier"] = float(brier_score_loss(labels, probabilities))
-    return _rounded(metrics)
+    return cards.rounded(metrics)
 
 
 def refusal_rates(classifier: ChestXrayClassifier, sets: dict) -> dict[str, dict[str, float]]:
@@ -163,7 +163,7 @@ def validation_metrics(member_logits: np.ndarray, labels: np.ndarray, groups: np
     for name in ("accuracy", "sensitivity", "specificity"):
         metric = lambda y, p, name=name: cal.threshold_metrics(p, y, threshold)[name]  # noqa: E731
         in_sample[f"{name}_95ci"] = cal.bootstrap_interval(metric, probabilities, labels, groups)
-    return _rounded({
+    return cards.rounded({
         "roc_auc": roc_auc_score(labels, probabilities),
         "roc_auc_95ci": cal.bootstrap_interval(roc_auc_score, probabilities, labels, groups),
         "member_roc_auc": [roc_auc_score(labels, member_logits[:, k]) for k in range(member_logits.shape[1])],
@@ -230,14 +230,6 @@ def validation_copies(files: np.ndarray) -> np.ndarray:
     copies = load_training_set(TRAINING_COPY_SIZE)
     row = {name: index for index, name in enumerate(copies.files)}
     return copies.images[[row[name] for name in files]]
-
-
-def _rounded(value):
-    if isinstance(value, dict):
-        return {key: _rounded(inner) for key, inner in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_rounded(inner) for inner in value]
-    return round(float(value), 4)
 
 
 def finalize(model_dir: Path, members_info: list[dict]) -> dict:
