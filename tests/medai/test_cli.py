@@ -80,7 +80,16 @@ def test_module_entry_point_writes_csv_with_progress_bar(samples, tmp_path):
         env={**os.environ, "MEDAI_DB_URL": f"sqlite:///{tmp_path / 'a.sqlite'}"})
     assert done.returncode == 0, done.stderr
     assert "1/1" in done.stderr and "Traceback" not in done.stderr
+    assert "oneDNN" not in done.stderr and "absl" not in done.stderr, "TensorFlow's import lines are kept out"
     assert _rows(output)[0]["status"] == "ok"
+
+
+def test_the_quiet_keras_import_gives_the_error_stream_back(capfd):
+    from medai.__main__ import import_keras_quietly
+
+    import_keras_quietly()
+    os.write(2, b"still heard\n")
+    assert "still heard" in capfd.readouterr().err
 
 
 def test_models_and_card_commands(capsys):
