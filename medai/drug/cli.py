@@ -68,6 +68,14 @@ def run_screen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names an existing file (a SMILES longer than a file name can be is not one)."""
+    try:
+        return Path(text).is_file()
+    except OSError:
+        return False
+
+
 def run_optimize(args: argparse.Namespace) -> int:
     """Propose, screen and rank analogues of a lead SMILES."""
     from tqdm import tqdm
@@ -75,7 +83,7 @@ def run_optimize(args: argparse.Namespace) -> int:
     from medai.cli import open_output
     from medai.drug.lead import ANALOGUE_COLUMNS, OBJECTIVES, optimize
 
-    if Path(args.smiles).is_file():  # a likely slip: the lead is one SMILES, not a molecule file
+    if _is_file(args.smiles):  # a likely slip: the lead is one SMILES, not a molecule file
         raise InputError(f"optimize takes one lead SMILES, not a file: screen {args.smiles} first "
                          "(python -m medai screen FILE) and pass the chosen row's canonical_smiles.")
     weights = dict(zip(OBJECTIVES, args.weights)) if args.weights else None

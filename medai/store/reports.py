@@ -23,6 +23,8 @@ from medai.store.models import AuditEvent, FeedbackRecord, PredictionRecord
 if TYPE_CHECKING:
     import pandas as pd
 
+# A flagged result (the ICU models' "read with care") still carries its figure for a reader to review.
+ANSWERED_STATUSES = frozenset({"ok", "flagged"})
 EXPORT_COLUMNS = ["input_sha256", "label", "predicted_label", "verdict", "reviewers", "unanimous", "model",
                   "model_version", "weights_sha256", "prediction_id", "reviewed_at (UTC)"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
@@ -67,7 +69,7 @@ def health(store: AuditStore) -> Health:
 
 
 def feedback_statistics(store: AuditStore) -> pd.DataFrame:
-    """Per model: answered predictions (those a reader can review), refused or failed ones, reviewed
+    """Per model: answered predictions (those a reader can review: ``ANSWERED_STATUSES``), refused or failed ones, reviewed
     predictions, agree and override verdicts, override share.
 
     Returns
@@ -92,7 +94,8 @@ def feedback_statistics(store: AuditStore) -> pd.DataFrame:
     counts = {(model, verdict): count for model, verdict, count in verdicts}
     answered: dict[tuple[str, bool], int] = {}
     for model, status, count in by_status:
-        answered[model, status == "ok"] = answered.get((model, status == "ok"), 0) + count
+        key = (model, status in ANSWERED_STATUSES)
+        answered[key] = answered.get(key, 0) + count
     rows = []
     for model in sorted({model for model, _ in answered}):
         agree, override = counts.get((model, "agree"), 0), counts.get((model, "override"), 0)

@@ -81,6 +81,12 @@ def test_optimize_writes_ranked_analogues(tmp_path, capsys):
     assert list(rows[0]) == list(ANALOGUE_COLUMNS)
 
 
+def test_a_lead_longer_than_a_file_name_can_be_is_read_as_a_smiles(tmp_path):
+    lead = "C(F)(F)" * 40  # 280 characters: the operating system refuses it as a path ("File name too long")
+    assert main(["optimize", lead, "--n", "3", "--output", str(tmp_path / "a.csv"), "--quiet", "--no-audit"]) == 0
+    assert (tmp_path / "a.csv").read_text().startswith(",".join(ANALOGUE_COLUMNS))
+
+
 def test_optimize_without_any_analogue_still_writes_the_whole_header(tmp_path, capsys):
     out = tmp_path / "none.csv"
     assert main(["optimize", "CCO", "--n", "5", "--output", str(out), "--no-audit"]) == 0  # ethanol: nothing similar

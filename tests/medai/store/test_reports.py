@@ -39,6 +39,16 @@ def test_statistics_count_predictions_reviews_and_verdicts(db_url):
     assert table.loc["drug-solubility", "reviewed"] == 0
 
 
+def test_a_flagged_result_counts_as_answered(db_url):
+    """An ICU risk flagged "read with care" still carries its figure for a reader to review."""
+    store = AuditStore(db_url)
+    for status in ("ok", "flagged", "flagged", "error"):
+        store.record_prediction(user="dr.a", source="ui", model_name="icu-mortality", model_version="1.0.0",
+                                input_sha256="ab" * 32, status=status, label=None)
+    row = reports.feedback_statistics(store).set_index("model").loc["icu-mortality"]
+    assert (row["predictions"], row["refused or failed"]) == (3, 1)
+
+
 def test_export_is_a_labelled_dataset_that_joins_to_the_users_files(db_url, tmp_path):
     images = [png_bytes(np.full((40, 40), value, np.uint8)) for value in (10, 60, 110, 160)]
     store = AuditStore(db_url)
