@@ -78,6 +78,8 @@ def test_filters_narrow_the_table():
     assert app.dataframe[0].value["id"].tolist() == [second, first]
     app.date_input(key="audit_dates").set_value((dt.date(2026, 3, 3),)).run()
     assert app.dataframe[0].value["id"].tolist() == [third]
+    app.date_input(key="audit_dates").set_value((dt.date(2026, 3, 1),)).run()
+    assert app.dataframe[0].value["id"].tolist() == [first], "one date picked: that day only, not since then"
     assert app.selectbox(key="audit_model").options == ["all", "cxr-pneumonia"]
 
 

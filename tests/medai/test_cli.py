@@ -54,6 +54,17 @@ def test_folder_of_good_images_exits_zero_and_writes_heatmaps(samples, tmp_path)
     assert len(list(heatmaps.glob("*.png"))) == sum(row["status"] == "ok" for row in rows)
 
 
+def test_a_file_over_the_byte_cap_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from medai import cli
+    from medai.errors import InputTooLargeError
+
+    monkeypatch.setenv("MEDAI_MAX_UPLOAD_MB", "0.001")  # about 1 kB
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG" + bytes(5000))
+    monkeypatch.setattr("builtins.open", lambda *args, **kwargs: pytest.fail("read before its size was checked"))
+    assert isinstance(cli._read(str(big)), InputTooLargeError)
+
+
 def test_expand_inputs_skips_hidden_and_non_image_files(tmp_path, capsys):
     (tmp_path / "b").mkdir()
     for name in ("a.png", "b/c.dcm", "b/IM0001", ".hidden.png", "README.md"):

@@ -1,10 +1,13 @@
 """Analogue proposals are valid, similar, alert-free and deterministic; the Pareto front is correct."""
 
+from types import SimpleNamespace
+
 import numpy as np
+import pytest
 
 from medai.drug.io import MoleculeInput
 from medai.drug.lead import default_weights, objectives_of, weighted_score
-from medai.drug.service import screen
+from medai.drug.service import MoleculeResult, screen
 from medai.drug.optimize import edit_analogues, pareto_front, propose
 from medai.drug.standardize import to_mol
 
@@ -127,3 +130,26 @@ def test_no_analogue_drops_a_ring_of_the_leads_core():
     proposed = propose(celecoxib, 0.4, approved_fragments(), 0)
     assert proposed and all(rdMolDescriptors.CalcNumRings(to_mol(a.smiles)) >= 3 for a in proposed)  # ... not kept
     assert "Cc1ccc(-c2ccc(S(N)(=O)=O)cc2)cc1" not in {a.smiles for a in proposed}
+
+
+def test_safety_is_one_minus_the_mean_predicted_toxicity():
+    result = MoleculeResult("m", "CCO", "CCO", True, "", predictions={
+        "clinical_toxicity": (0.8, 0.0), "tox21_NR-AR": (0.2, 0.0), "tox21_SR-p53": (0.4, 0.0)})
+    assert objectives_of(result)["safety"] == pytest.approx(1 - (0.8 + (0.2 + 0.4) / 2) / 2)
+
+
+def _result(name: str, solubility_percentile: float, toxicity: float) -> MoleculeResult:
+    return MoleculeResult(name, "C", "C", True, "", predictions={"clinical_toxicity": (toxicity, 0.0)},
+                          percentiles={"logS": solubility_percentile})
+
+
+def test_each_analogue_carries_its_own_pareto_flag(monkeypatch):
+    from medai.drug import lead
+    from medai.drug.optimize import Analogue
+
+    analogues = [Analogue("CCO", "worse", 0.6), Analogue("CCN", "better", 0.5)]
+    results = [_result("lead", 90, 0.1), _result("worse", 10, 0.9), _result("better", 95, 0.05)]
+    monkeypatch.setattr(lead, "propose", lambda *args, **kwargs: analogues)
+    monkeypatch.setattr(lead, "screen", lambda *args, **kwargs: SimpleNamespace(molecules=results))
+    _, ranked = lead.optimize("CCC", n=10)
+    assert {item.analogue.edit: item.pareto for item in ranked} == {"better": True, "worse": False}

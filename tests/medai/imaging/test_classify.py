@@ -147,3 +147,21 @@ def test_heat_maps_carry_their_raw_peak_for_a_shared_scale(samples):
     shared = fixed_scale(diagnosis.heatmap, diagnosis.heatmap_peak)
     assert 0 <= shared.max() <= 1
     assert model.predict([image], explain=False)[0].heatmap_peak is None
+
+
+def test_a_refused_film_in_a_batch_leaves_the_next_film_its_own_probability(samples, monkeypatch):
+    model = registry.load("cxr-pneumonia")
+    normal = read_image((samples / "cxr_normal_NORMAL2-IM-1436-0001.jpeg").read_bytes())
+    pneumonia = read_image((samples / "cxr_pneumonia_person1946_bacteria_4874.jpeg").read_bytes())
+    alone = model.predict([normal])[0].positive_probability
+    assess = model.refusal.assess
+
+    def first_refused(reduced, features):
+        is_xray, unusual = assess(reduced, features)
+        is_xray = np.array(is_xray, bool)
+        is_xray[0] = False
+        return is_xray, unusual
+
+    monkeypatch.setattr(model.refusal, "assess", first_refused)
+    refused, answered = model.predict([pneumonia, normal])
+    assert refused.status == "refused" and answered.positive_probability == pytest.approx(alone, abs=1e-5)

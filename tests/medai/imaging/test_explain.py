@@ -90,3 +90,9 @@ def test_colour_bar_matches_the_overlay_colours():
     scale = heat_colorscale(3)
     assert [position for position, _ in scale] == [0.0, 0.5, 1.0]
     assert scale[-1][1] == "rgb({},{},{})".format(*np.rint(heat_colours(1.0) * 255).astype(int))
+
+
+def test_the_ensemble_heat_map_is_the_mean_of_every_member():
+    maps = np.stack([np.zeros((1, 4, 4)), np.ones((1, 4, 4)), 2 * np.ones((1, 4, 4))], axis=1)  # (N=1, M=3, 4, 4)
+    _, mean = ensemble_cams(lambda images: (np.zeros((1, 3)), maps), np.zeros((1, 8, 8, 1), np.float32))
+    assert mean.shape == (1, 4, 4) and np.allclose(mean, 1.0)

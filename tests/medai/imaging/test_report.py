@@ -140,3 +140,9 @@ def test_report_draws_the_heat_map_as_the_page_does(recorded, readable):
     film = np.asarray(report._overlay(recorded, 1.0, fixed=False), float)
     assert np.abs(film - np.asarray(report._overlay(recorded, report.MAX_OPACITY, fixed=False), float)).max() == 0
     assert "rescaled per image" in text_of(pdf_report(recorded, 0.4, fixed=True))  # no peak reported: per image
+
+
+def test_each_label_is_printed_beside_its_own_probability(pneumonia_film, monkeypatch):
+    monkeypatch.setattr(report, "FPDF", UncompressedPDF)
+    text = text_of(report.pdf_report(_outcome(pneumonia_film, 0.9, 0.02)))
+    assert "P(normal) 10.0 %" in text and "P(pneumonia) 90.0 %" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import io
 
@@ -86,3 +87,37 @@ def test_no_corrected_mask_is_a_plain_error(tmp_path, monkeypatch, capsys):
     assert cli.main(["export-feedback", "--model", "cxr-lungs", "--images", str(tmp_path),
                      "--output", str(tmp_path / "x")]) == 2
     assert "corrected mask" in capsys.readouterr().err
+
+
+def _lung_record(tmp_path) -> tuple[AuditStore, bytes, int]:
+    store = AuditStore(f"sqlite:///{tmp_path / 'masks.sqlite'}")
+    film = png_bytes(np.random.default_rng(0).integers(0, 255, (40, 50), dtype=np.uint8))
+    record = store.record_prediction(user="dr.a", source="ui", model_name="cxr-lungs", model_version="1.0.0",
+                                     input_sha256=hashlib.sha256(film).hexdigest(), status="ok")
+    return store, film, record
+
+
+def test_the_latest_correction_of_a_structure_is_the_one_exported(tmp_path):
+    from medai.store.mask_export import corrected_masks
+
+    store, _, record = _lung_record(tmp_path)
+    for user, mask in (("dr.b", np.zeros((8, 8), bool)), ("dr.c", np.ones((8, 8), bool))):
+        store.record_feedback(record, user=user, verdict="override", corrected_label="lung",
+                              correction={"structure": "left_lung", "mask_png_base64": _mask_b64(mask)})
+    (masks,) = corrected_masks(store, "cxr-lungs").values()
+    assert np.asarray(Image.open(io.BytesIO(masks["left_lung"]))).min() == 255
+
+
+def test_a_structure_nobody_corrected_is_marked_not_annotated(tmp_path):
+    from medai.store.mask_export import write_mask_folder
+
+    _, film, _ = _lung_record(tmp_path)
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "film.png").write_bytes(film)
+    mask = base64.b64decode(_mask_b64(np.ones((8, 8), bool)))
+    assert write_mask_folder({hashlib.sha256(film).hexdigest(): {"left_lung": mask}}, uploads, tmp_path / "out",
+                             ("right_lung", "left_lung")) == 1
+    (row,) = csv.DictReader((tmp_path / "out" / "index.csv").open())
+    assert (row["right_lung"], row["left_lung"]) == ("0", "1"), "an empty mask would be taught as 'no right lung'"
+    assert not (tmp_path / "out" / "masks" / "right_lung").exists()

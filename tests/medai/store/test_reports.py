@@ -106,4 +106,5 @@ def test_a_password_is_masked_wherever_the_url_carries_it():
     assert masked("postgresql+psycopg://medai@db/medai?password=S3cret&sslmode=require") == (
         "postgresql+psycopg://medai@db/medai?password=***&sslmode=require")
     assert masked("postgresql+psycopg://medai:S3c@ret@db/medai") == "postgresql+psycopg://…"  # "@" not encoded
+    assert "S3cret" not in masked("postgresql+psycopg://medai@db/medai?PASSWORD=S3cret")
     assert masked("sqlite:///var/medai.sqlite") == "sqlite:///var/medai.sqlite"

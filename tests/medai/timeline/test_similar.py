@@ -117,3 +117,29 @@ def test_shipped_reference_reproduces_its_card_on_validation():
     card = registry.card("icu-similar-stays")["metrics"]["validation"]["by_cutoff"]["48_h"]
     assert roc_auc_score(data["death"][validation], share) == pytest.approx(card["roc_auc"], abs=1e-3)
     assert share.mean() == pytest.approx(card["mean_share_died"], abs=1e-3)
+
+
+def _observed_stay():
+    rows = "".join(f"a,{h},{v},{x}\n" for h in range(0, 30, 2) for v, x in
+                   (("HR", 95), ("Temp", 37.8), ("RespRate", 22), ("NISysABP", 105), ("NIDiasABP", 60),
+                    ("NIMAP", 75), ("GCS", 14), ("FiO2", 0.4), ("SaO2", 95), ("Urine", 40)))
+    (stay,) = read_upload(("patient_id,time,variable,value\n" + rows).encode(), "stay.csv")
+    return stay
+
+
+def test_physionet_survival_minus_one_counts_as_alive_at_a_year(monkeypatch):
+    model = registry.load("icu-similar-stays")
+    monkeypatch.setattr(model, "survival_days_", np.full(len(model.survival_days_), -1.0))
+    (answer,) = model.predict([_observed_stay()])
+    assert answer.alive_at_1_year == answer.stays
+
+
+def test_neighbours_unlike_most_stays_flag_the_result(monkeypatch):
+    from medai.timeline import service
+
+    model = registry.load("icu-similar-stays")
+    monkeypatch.setattr(model, "typical_distance_", np.zeros_like(model.typical_distance_))  # every one is far
+    monkeypatch.setattr(service, "sufficiency", lambda stay: [])
+    monkeypatch.setattr(service, "too_little_data", lambda stay: [])
+    (result,) = find_similar([_observed_stay()])
+    assert result.similar.unlike_most and result.status == "flagged" and "Unlike most stays" in result.message

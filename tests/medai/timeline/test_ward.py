@@ -70,6 +70,16 @@ def test_news2_response_follows_the_rcp_chart(ward_items):
     assert entry.risk.news2_last == 3 and entry.news2_response == "ward", "SpO2 88 % alone scores 3: a red score"
 
 
+def test_a_news2_of_7_calls_for_an_emergency_response():
+    from medai.timeline.service import RiskResult
+    from medai.timeline.ward import WardEntry
+
+    assert WardEntry(RiskResult("p", "ok", "", 0.2, news2_max=7, news2_last=7), None, 24.0, 0).news2_response == (
+        "emergency")
+    assert WardEntry(RiskResult("p", "ok", "", 0.2, news2_max=6, news2_last=6), None, 24.0, 0).news2_response != (
+        "emergency")
+
+
 def test_a_patient_id_twice_is_said_on_both_lines(ward_items):
     twice = read_upload(_thin_csv(), "a.csv") + read_upload(_thin_csv(), "b.csv")
     entries = worklist(twice + ward_items[:1])

@@ -12,7 +12,7 @@ from medai import registry
 from medai.imaging.io import read_image
 from medai.imaging.ood import FeatureDistance
 from medai.imaging.segment.kind import KindCheck, thumbnail
-from medai.imaging.segment.model import MIRRORS, Segmenter
+from medai.imaging.segment.model import MIRRORS, Segmentation, Segmenter, one_region
 from medai.imaging.segment.unet import build_unet
 
 
@@ -98,3 +98,41 @@ def test_kind_check_survives_saving(tmp_path):
     probe = rng.random((5, 768))
     np.testing.assert_allclose(again.probability(probe), check.probability(probe))
     assert thumbnail(np.zeros((300, 500, 3), np.uint8)).shape == (768,)
+
+
+def _ring(size: int = 21) -> np.ndarray:
+    """(size, size) probabilities: a solid square of 0.9 with a 3 x 3 hole of 0.1 in its middle."""
+    probability = np.zeros((size, size), np.float32)
+    probability[3:18, 3:18] = 0.9
+    probability[9:12, 9:12] = 0.1
+    return probability
+
+
+def test_one_region_fills_holes_up_to_the_threshold_and_the_mask_keeps_them():
+    cleaned = one_region(_ring(), 0.5)
+    assert cleaned[10, 10] == pytest.approx(0.5) and cleaned[0, 0] == 0.0
+    segmentation = Segmentation("ok", "", ("lung",), (0.5,), cleaned[..., None])
+    mask = segmentation.mask("lung", (21, 21))
+    assert mask[10, 10] and int(mask.sum()) == 15 * 15
+
+
+def test_one_region_keeps_the_largest_region_not_the_first():
+    probability = np.zeros((30, 30), np.float32)
+    probability[1:3, 1:3] = 0.8       # a small island, labelled first
+    probability[10:25, 10:25] = 0.9   # the organ
+    cleaned = one_region(probability, 0.5)
+    assert cleaned[2, 2] == 0.0 and cleaned[15, 15] == pytest.approx(0.9)
+
+
+def test_a_film_without_its_left_lung_is_refused(samples, monkeypatch):
+    model = registry.load("cxr-lungs")
+    finish, left = model.finish, model.structures.index("left_lung")
+
+    def without_left_lung(batch, probabilities):
+        final = finish(batch, probabilities)
+        final[..., left] = 0.0
+        return final
+
+    monkeypatch.setattr(model, "finish", without_left_lung)
+    result = model.predict_one(read_image((samples / "cxr_normal_NORMAL2-IM-1436-0001.jpeg").read_bytes()))
+    assert result.status == "refused" and "left lung" in result.message
