@@ -6,13 +6,13 @@ keeps its place with a message, so nothing is dropped silently.
 
 from __future__ import annotations
 
-import csv
 import io
 import zlib
 from dataclasses import dataclass
 
 from rdkit import Chem
 
+from medai.csv_input import csv_rows, delimiter_of
 from medai.errors import InputError, InputTooLargeError, TooManyMoleculesError
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
@@ -90,9 +90,7 @@ def read_csv(data: bytes, limit: int = MAX_MOLECULES) -> list[MoleculeInput]:
     the other columns are carried through (:attr:`MoleculeInput.carried`). More than ``limit``
     molecules raise :class:`TooManyMoleculesError`."""
     text = _text(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)  # the header decides; SMILES never contain these
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = (cells for _, cells in csv_rows(text, delimiter_of(text)))  # SMILES never contain , ; or tab
     header = [cell.strip() for cell in next(reader, [])]
     names = [_normalised(cell) for cell in header]
     smiles_at = next((names.index(c) for c in SMILES_COLUMNS if c in names),

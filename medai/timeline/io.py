@@ -23,14 +23,13 @@ naming its line and the rest is still read.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from medai.csv_input import csv_rows, delimiter_of
 from medai.errors import InputError, InputTooLargeError
 from medai.timeline.vocabulary import (column_name, conversion_note, descriptors, label_of, other_units, our_name,
                                        table_row, to_own_unit, unit_doubt, variable_names)
@@ -319,9 +318,9 @@ def read_long_csv(data: bytes) -> list[Stay]:
     text = _text(data)
     if not text.strip():
         raise InputError("The file is empty.")
-    delimiter = max(",;\t", key=text.split("\n", 1)[0].count)  # European exports use ';' (and decimal commas)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [column_name(c) for c in next(reader, [])]  # also MIMIC's subject_id, charttime, valuenum, ...
+    delimiter = delimiter_of(text)  # European exports use ';' (and decimal commas)
+    reader = csv_rows(text, delimiter)
+    header = [column_name(c) for c in next(reader, (1, []))[1]]  # also MIMIC's subject_id, charttime, valuenum, ...
     required = ["patient_id", "time", "variable", "value"]
     missing = [c for c in required if c not in header]
     if missing:
@@ -330,7 +329,7 @@ def read_long_csv(data: bytes) -> list[Stay]:
             "column is optional.")
     at = {c: header.index(c) for c in [*required, "unit"] if c in header}
     builders: dict[str, _Builder] = {}
-    for number, row in enumerate(reader, start=2):
+    for number, row in reader:
         if not any(cell.strip() for cell in row):
             continue
         patient = row[at["patient_id"]].strip() if at["patient_id"] < len(row) else ""

@@ -122,3 +122,10 @@ def test_a_file_with_too_many_molecules_is_refused_as_soon_as_it_passes_the_limi
     with pytest.raises(TooManyMoleculesError, match="More than 10 molecules"):
         read_molecules(data, f"x.{kind}", limit=10)
     assert len(built) == 11  # stopped at the first row over the limit, not after reading the rest
+
+
+def test_a_csv_from_excel_for_mac_and_a_damaged_one():
+    rows = read_molecules(b"smiles,name\rCCO,ethanol\rc1ccccc1O,phenol\r", "mac.csv")  # lines end in CR alone
+    assert [(r.id, r.smiles) for r in rows] == [("ethanol", "CCO"), ("phenol", "c1ccccc1O")]
+    with pytest.raises(InputError, match="unclosed quotation mark"):
+        read_molecules(b'smiles\nCCO\n"' + b"C" * 200_000 + b"\nCCN\n", "cut.csv")

@@ -271,3 +271,10 @@ def test_more_patients_than_the_cap_are_refused():
     assert tio.MAX_STAYS == 50_000
     with pytest.raises(InputTooLargeError):
         tio.read_long_csv(rows.encode())
+
+
+def test_a_csv_from_excel_for_mac_and_a_damaged_one():
+    stays = tio.read_long_csv(b"patient_id,time,variable,value\r7,1,HR,80\r7,2,HR,90\r8,1,Temp,37\r")
+    assert [(s.patient_id, s.series("HR")[1].tolist()) for s in stays] == [("7", [80, 90]), ("8", [])]
+    with pytest.raises(InputError, match="from line 3 on"):
+        tio.read_long_csv(b'patient_id,time,variable,value\n7,1,HR,80\n7,2,HR,"' + b"8" * 200_000 + b"\n")

@@ -1,0 +1,25 @@
+"""CSV text from outside: lone carriage returns end lines, and a damaged file is an input error naming its line."""
+
+import pytest
+
+from medai.csv_input import csv_rows, delimiter_of
+from medai.errors import InputError
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])  # Unix, Windows, Excel for Mac's "CSV (Macintosh)"
+def test_every_line_ending_gives_the_same_rows(ending):
+    text = ending.join(["a;b", "1;2", '"x;y";3']) + ending
+    assert delimiter_of(text) == ";"
+    assert list(csv_rows(text, ";")) == [(1, ["a", "b"]), (2, ["1", "2"]), (3, ["x;y", "3"])]
+
+
+def test_the_header_alone_decides_the_delimiter():
+    assert delimiter_of("a,b\r1;2;3;4;5\r") == ","
+
+
+def test_an_unclosed_quote_is_an_input_error_naming_its_line():
+    text = 'smiles\nCCO\n"' + "C" * 200_000 + "\nCCN\n"
+    rows = csv_rows(text, ",")
+    assert next(rows) == (1, ["smiles"]) and next(rows) == (2, ["CCO"])
+    with pytest.raises(InputError, match="from line 3 on"):
+        next(rows)
