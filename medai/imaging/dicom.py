@@ -49,6 +49,7 @@ COMPRESSED_STEP_BYTES = 64 * 1024
 COLOUR_SAMPLE_SIDE = 512  # colourfulness is a summary statistic: a subsample measures it well
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601, as PIL's convert("L")
 DAMAGED = "The DICOM file is damaged or holds no image."
+DAMAGED_VALUES = (AttributeError, ValueError, TypeError, NotImplementedError, KeyError, IndexError, BytesLengthException)
 
 
 def no_image(dataset: pydicom.Dataset) -> str:
@@ -94,14 +95,18 @@ def decode_dicom(data: bytes) -> tuple[np.ndarray, tuple[float, float] | None, d
         Too many pixels declared, or a deflated dataset that expands past the cap.
     """
     dataset = open_dataset(data)
+    try:
+        return _decode(dataset)
+    except DAMAGED_VALUES as exc:  # a tag whose bytes pydicom cannot make a value of, met as it is read
+        raise InputError(DAMAGED) from exc
+
+
+def _decode(dataset: pydicom.Dataset) -> tuple[np.ndarray, tuple[float, float] | None, dict[str, str], float]:
     deidentify(dataset)
     if "PixelData" not in dataset and "FloatPixelData" not in dataset and "DoubleFloatPixelData" not in dataset:
         raise InputError(no_image(dataset))
-    try:
-        rows, columns = int(dataset.Rows), int(dataset.Columns)
-        frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
-    except (AttributeError, ValueError, TypeError, NotImplementedError, BytesLengthException) as exc:
-        raise InputError(DAMAGED) from exc
+    rows, columns = int(dataset.Rows), int(dataset.Columns)
+    frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
     check_pixel_count(columns, rows * frames)
     photometric = str(getattr(dataset, "PhotometricInterpretation", "MONOCHROME2"))
     if photometric == "PALETTE COLOR":

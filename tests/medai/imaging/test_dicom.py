@@ -299,3 +299,11 @@ def test_pixel_spacing_keeps_row_spacing_first():
     dataset.PixelSpacing = [0.5, 0.2]  # between rows, between columns (mm)
     dataset.PixelData = (np.arange(64 * 64, dtype=np.uint16) % 4096).tobytes()
     assert read_image(_part10(dataset)).pixel_spacing_mm == (0.5, 0.2)
+
+
+def test_an_element_with_an_unknown_value_representation_is_damage_not_a_crash():
+    data = _testdata("CT_small.dcm")
+    high_bit = b"\x28\x00\x02\x01US"  # (0028,0102) High Bit, explicit VR "US"
+    assert data.count(high_bit) == 1
+    with pytest.raises(InputError, match="damaged"):  # pydicom raised NotImplementedError while it was scrubbed
+        read_image(data.replace(high_bit, b"\x28\x00\x02\x01UX"))
