@@ -1,7 +1,9 @@
-"""CSV text from outside (an upload, a hospital's export): any line ending, and damage told, not raised raw.
+"""Text files from outside (an upload, a hospital's export): any encoding Excel writes, any line ending,
+and damage told, not raised raw.
 
-Excel for Mac writes lines ended by a lone carriage return, and an unclosed quote runs the rest of a
-file into one field past the ``csv`` module's field limit; both made the readers fail with ``csv.Error``.
+Excel on Windows saves "CSV (Comma delimited)" in Windows-1252 ("°C", "µmol/L" are then not UTF-8) and
+"Unicode text" in UTF-16; Excel for Mac ends lines with a lone carriage return; an unclosed quote runs
+the rest of a file into one field past the ``csv`` module's field limit.
 """
 
 from __future__ import annotations
@@ -13,6 +15,29 @@ from typing import Iterator
 from medai.errors import InputError
 
 DELIMITERS = ",;\t"
+
+
+def decode_text(data: bytes, kinds: str) -> str:
+    """The text of a file: UTF-16 after its byte-order mark, else UTF-8, else Latin-1 (which reads
+    Windows-1252's letters and signs alike and never fails).
+
+    Raises
+    ------
+    InputError
+        A binary file (a NUL byte in its first 8 KB; ``kinds`` names what was expected, e.g. "a CSV"),
+        or one that says it is UTF-16 and is not.
+    """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError("The file says it is UTF-16 text but cannot be read as such.") from exc
+    if b"\x00" in data[:8192]:
+        raise InputError(f"This is a binary file, not {kinds}.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def delimiter_of(text: str) -> str:

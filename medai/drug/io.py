@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rdkit import Chem
 
-from medai.csv_input import csv_rows, delimiter_of
+from medai.csv_input import csv_rows, decode_text, delimiter_of
 from medai.errors import InputError, InputTooLargeError, TooManyMoleculesError
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
@@ -51,17 +51,7 @@ class MoleculeInput:
 def _text(data: bytes) -> str:
     if len(data) > MAX_INPUT_BYTES:
         raise InputTooLargeError(f"The file is larger than {MAX_INPUT_BYTES // 2**20} MB.")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise InputError("The file says it is UTF-16 text but cannot be read as such.") from exc
-    if b"\x00" in data[:8192]:
-        raise InputError("This is a binary file, not a CSV, SMILES or SD file.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    return decode_text(data, "a CSV, SMILES or SD file")
 
 
 def _check_count(rows: list[MoleculeInput], limit: int) -> None:

@@ -55,7 +55,8 @@ DAMAGED_VALUES = (AttributeError, ValueError, TypeError, NotImplementedError, Ke
 def no_image(dataset: pydicom.Dataset) -> str:
     """Why a DICOM that reads well has nothing to show, naming what it is (a structured report, an RT plan)."""
     try:
-        kind = pydicom.uid.UID(str(dataset.SOPClassUID)).name.removesuffix(" Storage")
+        uid = pydicom.uid.UID(str(dataset.SOPClassUID))
+        kind = uid.name.removesuffix(" Storage") if uid.name != uid else ""  # an unknown class is only digits
     except (AttributeError, ValueError):
         kind = ""
     # A code string (CS): at most 16 capitals, digits, spaces or underscores; anything else is not a modality.
@@ -63,6 +64,8 @@ def no_image(dataset: pydicom.Dataset) -> str:
     modality = modality if re.fullmatch(r"[A-Z0-9 _]{1,16}", modality) else ""
     what = ", ".join(filter(None, [kind, modality and f"Modality {modality}"]))
     return f"This DICOM file holds no image{f' ({what})' if what else ''}: upload one that holds the picture itself."
+
+
 log = logging.getLogger(__name__)
 # pydicom's messages about invalid values quote the value, which may be a name or an ID: never emit them.
 pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE

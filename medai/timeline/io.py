@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from medai.csv_input import csv_rows, delimiter_of
+from medai.csv_input import csv_rows, decode_text, delimiter_of
 from medai.errors import InputError, InputTooLargeError
 from medai.timeline.vocabulary import (column_name, conversion_note, descriptors, label_of, other_units, our_name,
                                        table_row, to_own_unit, unit_doubt, variable_names)
@@ -268,10 +268,7 @@ class _Builder:
 def _text(data: bytes) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise InputTooLargeError(f"The file is larger than {MAX_FILE_BYTES // 2**20} MB.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError("The file is not UTF-8 text.") from exc
+    return decode_text(data, "a text file")
 
 
 def read_physionet(data: bytes, name: str = "") -> Stay:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from medai.csv_input import csv_rows, delimiter_of
+from medai.csv_input import csv_rows, decode_text, delimiter_of
 from medai.errors import InputError
 
 
@@ -23,3 +23,11 @@ def test_an_unclosed_quote_is_an_input_error_naming_its_line():
     assert next(rows) == (1, ["smiles"]) and next(rows) == (2, ["CCO"])
     with pytest.raises(InputError, match="from line 3 on"):
         next(rows)
+
+
+def test_text_in_the_encodings_excel_writes():
+    assert decode_text("°C µmol/L".encode("cp1252"), "a CSV") == "°C µmol/L"
+    assert decode_text("°C µmol/L".encode("utf-16"), "a CSV") == "°C µmol/L"
+    assert decode_text("\ufeff°C".encode("utf-8"), "a CSV") == "°C"
+    with pytest.raises(InputError, match="not a CSV"):
+        decode_text(b"PK\x03\x04\x00\x00", "a CSV")

@@ -307,3 +307,13 @@ def test_an_element_with_an_unknown_value_representation_is_damage_not_a_crash()
     assert data.count(high_bit) == 1
     with pytest.raises(InputError, match="damaged"):  # pydicom raised NotImplementedError while it was scrubbed
         read_image(data.replace(high_bit, b"\x28\x00\x02\x01UX"))
+
+
+def test_a_dicom_of_an_unknown_class_without_an_image_is_not_named_by_its_uid():
+    dataset = pydicom.dcmread(get_testdata_file("reportsi.dcm", download=False))
+    dataset.SOPClassUID = "1.2.826.0.1.3680043.9.7777.42"  # a private class pydicom cannot name
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    with pytest.raises(InputError, match="holds no image") as raised:
+        read_image(buffer.getvalue())
+    assert "3680043" not in str(raised.value) and "2.25." not in str(raised.value)

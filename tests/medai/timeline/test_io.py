@@ -278,3 +278,13 @@ def test_a_csv_from_excel_for_mac_and_a_damaged_one():
     assert [(s.patient_id, s.series("HR")[1].tolist()) for s in stays] == [("7", [80, 90]), ("8", [])]
     with pytest.raises(InputError, match="from line 3 on"):
         tio.read_long_csv(b'patient_id,time,variable,value\n7,1,HR,80\n7,2,HR,"' + b"8" * 200_000 + b"\n")
+
+
+def test_what_excel_on_windows_saves_is_read():
+    rows = "patient_id,time,variable,value,unit\n7,1,Temp,100.4,°F\n7,1,Creatinine,88.4,µmol/L\n"
+    for data in (rows.encode("cp1252"), rows.encode("utf-16")):  # "CSV (Comma delimited)", "Unicode text"
+        (stay,) = tio.read_long_csv(data)
+        assert stay.series("Temp")[1].tolist() == pytest.approx([38.0]) and not stay.problems
+        assert stay.series("Creatinine")[1].tolist() == pytest.approx([1.0], abs=1e-3)
+    with pytest.raises(InputError, match="binary file"):
+        tio.read_long_csv(b"patient_id,time\x00\x01\x02")
