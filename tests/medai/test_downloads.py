@@ -80,3 +80,27 @@ def test_a_download_that_does_not_match_is_one_line_and_exit_2(tmp_path, monkeyp
     assert main(["download", "huuskonen", "--to", str(tmp_path / "data")]) == 2
     assert "does not match its published SHA-256" in capsys.readouterr().err
     assert not (tmp_path / "data" / external.HUUSKONEN_FILE).exists()
+
+
+def test_an_interrupted_download_leaves_no_part_file(tmp_path, monkeypatch):
+    from medai import downloads
+
+    class CutShort:
+        reads = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self, size):
+            CutShort.reads += 1
+            if CutShort.reads > 1:
+                raise ConnectionResetError("reset by peer")
+            return b"x" * 10
+
+    monkeypatch.setattr(downloads.urllib.request, "urlopen", lambda url, timeout: CutShort())
+    with pytest.raises(DataNotFoundError):
+        fetch("https://example.invalid/data.csv", tmp_path / "data.csv")
+    assert list(tmp_path.iterdir()) == []

@@ -80,3 +80,12 @@ def test_registry_imports_no_domain_and_specs_name_their_loader():
         assert callable(registry.resolve(spec.loader))
         if spec.trainer:
             assert callable(registry.resolve(spec.trainer))
+
+
+def test_the_weights_digest_does_not_depend_on_the_order_spec_json_lists_files_in(tmp_path):
+    import dataclasses
+
+    spec = registry.get_spec("cxr-pneumonia")
+    one = dataclasses.replace(spec, directory=tmp_path, files={"b.bin": "1" * 64, "a.bin": "2" * 64})
+    two = dataclasses.replace(spec, directory=tmp_path, files={"a.bin": "2" * 64, "b.bin": "1" * 64})
+    assert registry.weights_digest(one) == registry.weights_digest(two)

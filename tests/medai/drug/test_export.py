@@ -31,3 +31,12 @@ def test_line_breaks_from_the_input_cannot_break_the_sd_records():
     read = list(Chem.ForwardSDMolSupplier(io.BytesIO(to_sdf(result.molecules, result.columns).encode())))
     assert [mol.GetProp("_Name") for mol in read] == ["ethyl amine", "ethanol"]
     assert read[0].GetProp("note") == "first  second" and read[0].GetProp("a b)") == "x"
+
+
+def test_false_and_zero_properties_are_written_not_left_out():
+    from medai.drug.service import MoleculeResult
+
+    result = MoleculeResult("m1", "CCO", "CCO", True, "", predictions={"logS": (0.0, 0.1)}, in_domain=False)
+    sdf = to_sdf([result], ["id", "smiles", "canonical_smiles", "valid", "message", "logS", "logS_std", "in_domain"])
+    assert sdf.split("<in_domain>")[1].splitlines()[1].strip() == "False"
+    assert sdf.split("<logS>")[1].splitlines()[1].strip() == "0.0"

@@ -73,3 +73,16 @@ def test_alerts_and_donors_describe_the_tautomer_as_written_and_the_models_read_
     canonical = standardize_mol(to_mol(amidine))
     assert "N=C" in to_smiles(canonical)  # the form the models were trained on differs ...
     assert prepared.features.tobytes() == to_features(canonical).tobytes()  # ... and is what they read
+
+
+def test_alert_atoms_are_numbered_as_the_canonical_smiles_writes_them():
+    """The page draws the canonical SMILES and highlights these atoms: they must be its atoms."""
+    from rdkit import Chem
+
+    from medai.drug.alerts import find_alerts
+    from medai.drug.pipeline import prepare
+
+    prepared = prepare("c1ccc(cc1)CCCCCC=O")  # an aldehyde written from its far end
+    assert prepared.alerts
+    drawn = Chem.MolFromSmiles(prepared.canonical_smiles)
+    assert [a.atoms for a in prepared.alerts] == [a.atoms for a in find_alerts(drawn)]

@@ -117,3 +117,12 @@ def test_smiles_come_back_as_given_even_with_spaces_around_them():
                                                                     "valid": True}
     assert benzene.smiles == " c1ccccc1" and benzene.canonical_smiles == "c1ccccc1"
     assert not blank.valid and "Empty" in blank.message
+
+
+def test_the_similarity_column_is_the_strictest_model_s():
+    result = screen([MoleculeInput("a", "CCO"), MoleculeInput("b", "c1ccccc1C(=O)Nc1ccc(F)cc1")], workers=1)
+    for molecule in result.molecules:
+        domain = molecule.domain_by_model  # model -> (nearest similarity, cut-off)
+        strictest = min(domain, key=lambda name: domain[name][0] - domain[name][1])
+        assert molecule.nearest_train_similarity == domain[strictest][0]
+        assert len({similarity - cutoff for similarity, cutoff in domain.values()}) > 1, "the models differ"

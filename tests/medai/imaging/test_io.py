@@ -192,3 +192,25 @@ def test_jpeg_decodes_at_reduced_scale_only_when_asked_and_never_below_the_least
     assert read_image(png_bytes(film[:300, :400]), least_side=64).shape == (300, 400)  # PNG: always full size
     from medai.imaging.io import audit_metadata
     assert audit_metadata(reduced, len(data))["height"] == 1000
+
+
+def test_a_photo_is_read_upright_by_its_exif_orientation():
+    picture = np.zeros((64, 128), np.uint8)
+    picture[:, :64] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display", as a phone writes it
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="JPEG", exif=exif, quality=95)
+    image = read_image(buffer.getvalue())
+    assert image.shape == (128, 64) and image.full_shape == (128, 64)
+
+
+def test_a_colour_image_is_greyed_by_luminance_not_one_channel():
+    green = np.zeros((64, 64, 3), np.uint8)
+    green[..., 1] = 200
+    assert read_image(png_bytes(green)).pixels.mean() == pytest.approx(round(200 * 0.587) / 255, abs=2 / 255)
+
+
+def test_a_thin_strip_is_too_small_to_read():
+    with pytest.raises(InputError, match="too small"):
+        read_image(png_bytes(np.zeros((20, 1000), np.uint8)))

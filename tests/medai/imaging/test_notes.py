@@ -70,3 +70,10 @@ def test_a_probability_never_reads_as_certainty():
 
     assert [percent(p) for p in (0.9998, 0.99999, 0.0004, 0.5234, 1.0)] == ["99.98 %", "99.999 %", "0.04 %", "52.3 %",
                                                                           "100.0 %"]
+
+
+def test_the_members_range_runs_from_the_lowest_to_the_highest():
+    from types import SimpleNamespace
+
+    diagnosis = SimpleNamespace(uncertainty=0.2, member_probabilities=[0.6, 0.03, 0.3], threshold=0.5)
+    assert member_spread(diagnosis).startswith("the 3 models give 3.0–60.0 %")

@@ -29,3 +29,10 @@ def test_original_and_its_squashed_copy_give_the_same_input(samples):
 def test_batch_adds_channel_axis():
     images = [np.zeros((300, 200), np.float32), np.ones((50, 400), np.float32)]
     assert batch(images, 64).shape == (2, 64, 64, 1)
+
+
+def test_pixels_are_rounded_to_the_nearest_grey_level_as_the_training_copies_were():
+    from medai.imaging.preprocess import to_unit_uint8
+
+    assert np.asarray(to_unit_uint8(np.full((2, 2), 0.999, np.float32))).max() == 255
+    assert np.asarray(to_unit_uint8(np.full((2, 2), 0.5, np.float32))).max() == 128

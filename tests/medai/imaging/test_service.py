@@ -49,3 +49,14 @@ def test_a_film_without_lung_fields_says_so_where_the_result_goes(samples, monke
     assert outcome.message.endswith(NO_LUNG_FIELDS)  # in the CSV, the PDF and on the page
     row = outcome.row(("normal", "pneumonia"))
     assert row["heat_in_lungs"] == "" and NO_LUNG_FIELDS in row["message"]
+
+
+def test_a_film_given_twice_is_named_once_with_both_names():
+    from types import SimpleNamespace
+
+    from medai.imaging.service import repeated_images
+
+    outcomes = [SimpleNamespace(image=object(), input_sha256="a", name="x.png"),
+                SimpleNamespace(image=object(), input_sha256="a", name="y.png"),
+                SimpleNamespace(image=object(), input_sha256="b", name="z.png")]
+    assert repeated_images(outcomes) == [["x.png", "y.png"]]

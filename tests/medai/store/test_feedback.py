@@ -97,6 +97,18 @@ def test_a_comment_longer_than_its_column_is_refused_whole(tmp_path):
     assert len(store.latest_feedback(prediction).comment) == COMMENT_CHARS
 
 
+def test_a_corrected_label_longer_than_its_column_is_refused_whole(tmp_path):
+    import pytest
+
+    from medai.errors import InputError
+    from medai.store.models import LABEL_CHARS
+
+    store, prediction = _store_with_prediction(tmp_path)
+    with pytest.raises(InputError, match="corrected label"):
+        store.record_feedback(prediction, user="dr.b", verdict="override", corrected_label="x" * (LABEL_CHARS + 1))
+    assert store.feedback_for(prediction) == []
+
+
 def test_the_audit_table_shows_the_latest_reader_s_verdict(tmp_path):
     store, prediction = _store_with_prediction(tmp_path)
     store.record_feedback(prediction, user="dr.b", verdict="agree")

@@ -153,3 +153,9 @@ def test_the_survival_card_headline_is_reproduced_by_the_shipped_files():
     assert model.design(features[:3]).shape == (3, len(selected_features()) + 1)
     c_index = concordance_index(duration, -model.log_hazard(features), event)
     assert c_index == pytest.approx(registry.card("icu-survival")["headline"][0]["value"], abs=1e-3)
+
+
+def test_urine_of_the_last_24_hours_counts_only_those_hours():
+    stay = read_long_csv(b"patient_id,time,variable,value\np,2,Urine,300\np,30,Urine,100\np,40,Urine,50\n")[0]
+    value = dict(zip(feature_names(), summary_features(stay, 40.0)))
+    assert value["urine_total"] == 450 and value["urine_last_24h"] == 150

@@ -61,3 +61,7 @@ def test_shipped_risk_curve_uses_only_past_data():
     early = model.predict([stay.until(12.0)], [12.0])
     assert curve[list(hours).index(12.0)] == pytest.approx(early[0], abs=1e-5)
     assert model.predict([stay], [12.0])[0] == pytest.approx(early[0], abs=1e-5)
+
+
+def test_a_cut_off_between_hours_reads_no_later_hour():
+    np.testing.assert_array_equal(step_of(np.array([1.4, 1.6, 2.0, 2.1])), [1, 1, 1, 2])

@@ -204,3 +204,24 @@ def test_a_stay_with_descriptors_only_gets_a_flagged_risk_and_no_forecast(tmp_pa
 
     (empty,) = assess_risk([replace(nothing, descriptors={})])
     assert empty.status == "error" and empty.mortality_risk is None
+
+
+def test_the_survival_evidence_is_looked_up_at_the_chance_of_death():
+    from medai import registry
+    from medai.cards import outcomes_in_bin
+
+    view = timeline(sample_stay())
+    reliability = registry.card("icu-survival")["curves"]["reliability"]
+    assert view.survival_evidence == outcomes_in_bin(1.0 - float(view.survival[-1]), reliability)
+    assert view.survival_evidence != outcomes_in_bin(float(view.survival[-1]), reliability)
+
+
+def test_a_variable_too_old_to_forecast_flags_the_forecast():
+    from medai.timeline.io import read_long_csv
+
+    recent = {"HR": 80, "RespRate": 18, "NIMAP": 80, "NISysABP": 120, "NIDiasABP": 70, "SaO2": 97, "GCS": 15,
+              "FiO2": 0.3}
+    rows = [f"p,{h},{name},{value}" for h in range(41) for name, value in recent.items()] + ["p,10,Temp,37"]
+    stay = read_long_csv("\n".join(["patient_id,time,variable,value", *rows]).encode())[0]
+    result = next(forecast_all([stay], 1))
+    assert result.status == "flagged" and "Temperature" in result.message
