@@ -218,3 +218,17 @@ def test_after_saving_the_form_shows_the_comment_as_stored_not_as_typed(diagnose
     assert "Smith" not in stored and "12/03/2024" not in stored
     typed = _field(diagnose_page, "comment", key)
     assert typed.value == stored and typed.key != f"comment_{key}"  # a new widget: a browser shows it as stored
+
+
+def test_the_low_focus_warning_follows_the_card_s_limit(diagnose_page):
+    """'Less of the heat lies inside the lungs' shows on a pneumonia call exactly when its share of heat inside
+    the lungs is under the card's limit (on the shipped film, whichever side of it that falls)."""
+    from medai.imaging.lung_focus import low_focus_limit
+
+    diagnose_page.multiselect[0].set_value([FILMS[2]]).run()
+    assert not diagnose_page.exception
+    record = AuditStore().recent_predictions(1)[0]
+    share, limit = record.output_summary["heat_in_lungs"], low_focus_limit(registry.card("cxr-pneumonia"), "pneumonia")
+    assert record.label == "pneumonia" and share is not None and limit is not None and abs(share - limit) > 1e-6
+    warned = any(w.value.startswith("Less of the heat lies inside the lungs") for w in diagnose_page.warning)
+    assert warned == (share < limit)

@@ -163,3 +163,34 @@ def test_more_molecules_than_the_page_screens_are_refused_with_the_cli_named(dru
     drug_page.text_area(key="drug_text").set_value("CCO\n" * 300_000).run()  # past the field's cap: cut by the server
     assert len(drug_page.text_area(key="drug_text").value) == 1_000_000
     assert any("More than 5,000 molecules" in e.value for e in drug_page.error) and _records() == 0
+
+
+def test_filters_units_and_the_picked_row_of_a_filtered_table(drug_page):
+    drug_page.text_area[0].input("not_a_smiles junk\nCCO ethanol\nCCCCCCCCCCCCCCCCCCCC icosane\n"
+                                 "CC(=O)Oc1ccccc1C(=O)O aspirin\n").run()
+    assert not drug_page.exception
+    table = drug_page.dataframe[0].value
+    assert list(table["id"]) == ["ethanol", "icosane", "aspirin"]  # 'Valid only' hides junk
+    # A probability's SD is in percentage points beside the value in per cent.
+    screened = [m for m in drug_page.session_state.drug_result.molecules if m.valid]
+    for column in ("clinical_toxicity", "bbb_penetration"):
+        assert list(table[f"{column}_std"]) == pytest.approx([100 * m.predictions[column][1] for m in screened],
+                                                              abs=1e-2)
+    assert dict(zip(table["id"], table["lipinski_violations"]))["icosane"] == 1  # cLogP > 5 alone
+    drug_page.toggle[3].set_value(True).run()  # 'Lipinski pass' allows one violation, as its caption says
+    assert "icosane" in list(drug_page.dataframe[0].value["id"])
+    drug_page.session_state["drug_table"] = {"selection": {"rows": [1], "columns": []}}  # the 2nd row shown
+    drug_page.run()
+    assert not drug_page.exception and drug_page.subheader[0].value == "icosane"
+
+
+def test_a_new_similarity_bound_proposes_analogues_again(drug_page):
+    drug_page.text_area[0].input("CC(=O)Nc1ccc(O)cc1 paracetamol\n").run()
+    next(b for b in drug_page.button if b.label == "Propose analogues").click().run()
+    first = drug_page.session_state["drug_optimized"][1]
+    assert first and min(item.analogue.similarity for item in first) < 0.7
+    next(s for s in drug_page.slider if s.label.startswith("Min. similarity")).set_value(0.7)
+    next(b for b in drug_page.button if b.label == "Propose analogues").click().run()
+    assert not drug_page.exception
+    shown_now = drug_page.session_state["drug_optimized"][1] if "drug_optimized" in drug_page.session_state else []
+    assert all(item.analogue.similarity >= 0.7 for item in shown_now)

@@ -286,3 +286,12 @@ def test_going_back_to_an_image_neither_segments_nor_records_it_again(cxr_page):
     assert _records() == 2
     cxr_page.selectbox(key="sample_cxr-lungs").set_value(CXR).run()
     assert not cxr_page.exception and _areas(cxr_page) == first and _records() == 2
+
+
+def test_an_upload_named_like_a_sample_is_offered_no_shipped_ground_truth(segment_page, samples):
+    """An upload is the reader's own image: a Dice against a sample's mask would compare another patient."""
+    data = (samples / "cxr_normal_NORMAL2-IM-1427-0001.jpeg").read_bytes()
+    segment_page.file_uploader(key="upload").set_value(("cxr_X-ray_of_cyst_in_pneumocystis_pneumonia_1.jpg", data,
+                                                        "image/jpeg")).run()
+    assert not segment_page.exception
+    assert not any("Use the sample's ground truth" in t.label for t in segment_page.toggle)

@@ -121,3 +121,13 @@ def test_a_clinician_sees_only_their_own_records_on_the_audit_log(hosted):
     boss = _app({"is_logged_in": True, "email": "boss@hospital.org"}, secrets={"auth": AUTH})
     boss.switch_page("pages/audit.py").run()
     assert len(boss.dataframe[0].value) == 3
+
+
+def test_the_admin_page_itself_refuses_a_clinician(hosted):
+    """Besides the sidebar not listing it: a run that reaches the page's script stops there."""
+    app = AppTest.from_file(str(REPO / "pages" / "admin.py"), default_timeout=TIMEOUT)
+    app.user = {"is_logged_in": True, "email": "nurse@hospital.org"}
+    app.session_state["_router_ran"] = True  # as app.py leaves it
+    app.run()
+    assert not app.exception
+    assert any("needs the admin role" in error.value for error in app.error) and not app.dataframe

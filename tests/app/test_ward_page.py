@@ -44,6 +44,8 @@ def test_sample_ward_is_ranked_by_risk_and_recorded_once(ward_page):
     assert (f"nurse assessment **{nurse}**" in summary) == bool(nurse)
     assert any(c.value.startswith("How sure: in validation") and "with 12 h of data" in c.value
                for c in ward_page.caption)
+    ranked = [e for e in ward_page.session_state["ward_entries"] if e.rank is not None]
+    assert risks == pytest.approx([100 * e.risk.mortality_risk for e in ranked])  # per cent, not a fraction
     assert _records() == 12
     ward_page.run()  # a rerun draws again without recording again
     assert _records() == 12

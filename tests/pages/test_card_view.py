@@ -84,3 +84,18 @@ def test_a_regression_card_renders_rmse_with_inverse_arrows_and_a_parity_plot():
     assert metric.label == "RMSE (log mol/L)" and metric.delta == "-1.49"
     assert metric.proto.color == metric.proto.GREEN  # lower is better
     assert len(app.get("plotly_chart")) == 1 and not app.table[0].value.empty
+
+
+def _render_full_card() -> None:
+    from pages.card_view import render_card
+    from tests.pages.cards import FULL_CARD
+
+    render_card(FULL_CARD)
+
+
+def test_a_card_shows_its_regulatory_status():
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(_render_full_card, default_timeout=30).run()
+    assert not app.exception
+    assert any("Not a medical device" in warning.value for warning in app.warning)

@@ -153,3 +153,26 @@ def test_each_analogue_carries_its_own_pareto_flag(monkeypatch):
     monkeypatch.setattr(lead, "screen", lambda *args, **kwargs: SimpleNamespace(molecules=results))
     _, ranked = lead.optimize("CCC", n=10)
     assert {item.analogue.edit: item.pareto for item in ranked} == {"better": True, "worse": False}
+
+
+def test_no_analogue_carries_a_pains_alert_even_when_the_lead_does():
+    from rdkit import Chem
+
+    from medai.drug.alerts import find_alerts
+
+    analogues = propose("S=C1SC(=Cc2ccccc2)C(=O)N1", min_similarity=0.2)  # a rhodanine: PAINS ene_rhod_A
+    assert analogues
+    for analogue in analogues:
+        assert not [a for a in find_alerts(Chem.MolFromSmiles(analogue.smiles)) if a.catalog == "PAINS"], analogue.smiles
+
+
+def test_an_analogue_exactly_at_the_similarity_bound_is_kept():
+    from rdkit import Chem
+
+    from medai.drug.featurize import tanimoto
+    from medai.drug.standardize import standardize_mol
+
+    found = propose(LEAD, min_similarity=0.3)
+    lowest = min(found, key=lambda a: a.similarity)
+    exact = tanimoto(standardize_mol(to_mol(LEAD), tautomer=False), Chem.MolFromSmiles(lowest.smiles))
+    assert lowest.smiles in {a.smiles for a in propose(LEAD, min_similarity=exact)}  # similarity >= the bound

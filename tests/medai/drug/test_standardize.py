@@ -57,3 +57,8 @@ def test_a_metal_complex_or_inorganic_species_written_as_fragments_is_kept_whole
 def test_a_sodium_salt_or_hydrate_still_gives_the_organic_parent():
     assert standardize_smiles("O.O.O.CC(=O)Nc1ccc(O)cc1") == standardize_smiles("CC(=O)Nc1ccc(O)cc1")
     assert standardize_smiles("CC(=O)[O-].[Na+]") == "CC(=O)O"
+
+
+def test_a_kekulisation_error_counts_atoms_from_one_as_written():
+    with pytest.raises(InvalidMoleculeError, match=r"atoms 2, 3, 4, 5, 6 as written"):
+        to_mol("Cc1cccc1")  # the methyl is atom 1; the five-membered "aromatic" ring atoms 2–6

@@ -57,3 +57,22 @@ def test_shipped_classifier_same_answer_eager_and_traced(fresh, samples):
         assert graph.traced
         for eager, traced in zip(graph._function(inputs), graph(inputs)):
             np.testing.assert_allclose(eager.numpy(), traced.numpy(), atol=1e-4)
+
+
+def test_the_warm_up_waits_while_a_request_is_running():
+    import time
+
+    saved = (graphs._eager_in_flight[0], graphs._last_eager_call[0])
+    stop, returned = threading.Event(), threading.Event()
+    try:
+        graphs._eager_in_flight[0] = 1  # a clinician's eager call is running, begun long ago
+        graphs._last_eager_call[0] = time.monotonic() - 60
+        threading.Thread(target=lambda: (graphs.wait_until_idle(stop, quiet_s=0.1, unused_s=0.1), returned.set()),
+                         daemon=True).start()
+        time.sleep(1.0)
+        assert not returned.is_set(), "the warm-up would trace beside a running request"
+        graphs._eager_in_flight[0], graphs._last_eager_call[0] = 0, time.monotonic()
+        assert returned.wait(5.0)
+    finally:
+        stop.set()
+        graphs._eager_in_flight[0], graphs._last_eager_call[0] = saved

@@ -188,3 +188,17 @@ def test_an_instance_uid_the_table_does_not_list_is_replaced_too():
     dataset.SOPInstanceUIDOfConcatenationSource = original
     deid.deidentify(dataset, KEY)
     assert dataset.SOPInstanceUIDOfConcatenationSource == deid.replace_uid(original, KEY)
+
+
+def test_dates_inside_nested_sequences_are_shifted_too():
+    """Enhanced multi-frame images keep per-frame acquisition times two sequences deep."""
+    frame = Dataset()
+    frame.FrameAcquisitionDateTime = "20200315120000"
+    content = Dataset()
+    content.FrameContentSequence = [frame]
+    dataset = Dataset()
+    dataset.PerFrameFunctionalGroupsSequence = [content]
+    dataset.PatientID = "P1"
+    deid.deidentify(dataset, KEY)
+    kept = dataset.PerFrameFunctionalGroupsSequence[0].FrameContentSequence[0].FrameAcquisitionDateTime
+    assert not str(kept).startswith("20200315")

@@ -159,3 +159,19 @@ def test_urine_of_the_last_24_hours_counts_only_those_hours():
     stay = read_long_csv(b"patient_id,time,variable,value\np,2,Urine,300\np,30,Urine,100\np,40,Urine,50\n")[0]
     value = dict(zip(feature_names(), summary_features(stay, 40.0)))
     assert value["urine_total"] == 450 and value["urine_last_24h"] == 150
+
+
+def test_a_stay_at_the_covariate_mean_gets_the_baseline_survival_curve():
+    """lifelines' baseline cumulative hazard is that of the covariate mean: a stay whose covariates equal it
+    has log-hazard 0 and survival exp(-baseline)."""
+    from medai.timeline.survival import CoxModel, selected_columns
+
+    columns = len(selected_columns())
+    rng = np.random.default_rng(0)
+    mean, beta = rng.uniform(-2, 2, columns), rng.uniform(-0.5, 0.5, columns)
+    days, baseline = np.arange(0.0, 366.0), np.linspace(0.0, 0.4, 366)
+    model = CoxModel("probe", "0", median=mean.copy(), center=np.zeros(columns), scale=np.ones(columns), beta=beta,
+                     mean=mean, days=days, baseline=baseline)
+    features = np.full((1, len(feature_names())), np.nan)  # every value missing: imputed to the median (= mean)
+    assert model.log_hazard(features) == pytest.approx([0.0], abs=1e-9)
+    assert model.curves(features)[0] == pytest.approx(np.exp(-baseline))

@@ -170,3 +170,14 @@ def test_dicom_seg_refuses_non_dicom_inputs_wrong_sizes_and_no_masks(samples, di
         dicom_seg(dicom_bytes, _sample_masks(432, 628), model_name="cxr-lungs", model_version="1.0.0")
     with pytest.raises(MedAIError, match="no masks"):
         dicom_seg(dicom_bytes, {}, model_name="cxr-lungs", model_version="1.0.0")
+
+
+def test_dicom_seg_codes_each_lung_with_its_own_snomed_concept(dicom_bytes):
+    source = pydicom.dcmread(io.BytesIO(dicom_bytes))
+    masks = {name: np.zeros((source.Rows, source.Columns), bool) for name in ("right_lung", "left_lung")}
+    masks["right_lung"][100:600, 150:500] = True
+    masks["left_lung"][100:600, 750:1100] = True
+    seg = hd.seg.segread(io.BytesIO(dicom_seg(dicom_bytes, masks, model_name="cxr-lungs", model_version="1.0.0")))
+    codes = {seg.get_segment_description(n).SegmentLabel:
+             seg.get_segment_description(n).SegmentedPropertyTypeCodeSequence[0].CodeValue for n in (1, 2)}
+    assert codes == {"right_lung": "3341006", "left_lung": "44029006"}  # SNOMED CT: right lung, left lung
