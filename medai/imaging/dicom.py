@@ -49,7 +49,8 @@ COMPRESSED_STEP_BYTES = 64 * 1024
 COLOUR_SAMPLE_SIDE = 512  # colourfulness is a summary statistic: a subsample measures it well
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601, as PIL's convert("L")
 DAMAGED = "The DICOM file is damaged or holds no image."
-DAMAGED_VALUES = (AttributeError, ValueError, TypeError, NotImplementedError, KeyError, IndexError, BytesLengthException)
+DAMAGED_VALUES = (AttributeError, ValueError, TypeError, NotImplementedError, KeyError, IndexError,
+                  BytesLengthException)
 
 
 def no_image(dataset: pydicom.Dataset) -> str:

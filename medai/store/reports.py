@@ -69,8 +69,8 @@ def health(store: AuditStore) -> Health:
 
 
 def feedback_statistics(store: AuditStore) -> pd.DataFrame:
-    """Per model: answered predictions (those a reader can review: ``ANSWERED_STATUSES``), refused or failed ones, reviewed
-    predictions, agree and override verdicts, override share.
+    """Per model: answered predictions (those a reader can review: ``ANSWERED_STATUSES``), refused or failed
+    ones, reviewed predictions, agree and override verdicts, override share.
 
     Returns
     -------

@@ -95,7 +95,8 @@ def _tar_gz() -> bytes:
 
 
 KINDS = {
-    "jpeg": (lambda data: read_image(data), lambda: (SAMPLES / "imaging/cxr_normal_NORMAL2-IM-1427-0001.jpeg").read_bytes()),
+    "jpeg": (lambda data: read_image(data),
+             lambda: (SAMPLES / "imaging/cxr_normal_NORMAL2-IM-1427-0001.jpeg").read_bytes()),
     "png": (lambda data: read_image(data), _png),
     "dicom": (lambda data: read_image(data),
               lambda: (SAMPLES / "imaging/cxr_pneumonia_person1950_bacteria_4881.dcm").read_bytes()),
