@@ -112,11 +112,12 @@ def test_arterial_line_and_cuff_pressures_have_their_own_panels_and_forecasts(ti
     assert any("Forecast from an older observation" in c.value and "(9 h)" in c.value for c in timeline_page.caption)
 
 
-def test_a_semicolon_export_in_fahrenheit_is_read_converted_and_noted(timeline_page):
+@pytest.mark.parametrize(("encoding", "ending"), [("utf-8", "\n"), ("cp1252", "\r")])  # the second: Excel on a Mac
+def test_a_semicolon_export_in_fahrenheit_is_read_converted_and_noted(timeline_page, encoding, ending):
     timeline_page.radio[0].set_value("Upload a file").run()
     rows = ["patient_id;time;variable;value;unit"] + [f"p;{h};HR;{80 + h % 3};bpm" for h in range(12)]
     rows += [f"p;{h};Temp;{98 + h % 2},6;°F" for h in range(12)]
-    timeline_page.file_uploader[0]._files = [("f1", "eu.csv", "\n".join(rows).encode(), "text/csv")]
+    timeline_page.file_uploader[0]._files = [("f1", "eu.csv", ending.join(rows).encode(encoding), "text/csv")]
     timeline_page.run()
     assert not timeline_page.exception and not timeline_page.error
     notes = [shown(m.value) for m in timeline_page.markdown]
