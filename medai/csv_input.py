@@ -2,8 +2,9 @@
 and damage told, not raised raw.
 
 Excel on Windows saves "CSV (Comma delimited)" in Windows-1252 ("°C", "µmol/L" are then not UTF-8) and
-"Unicode text" in UTF-16; Excel for Mac ends lines with a lone carriage return; an unclosed quote runs
-the rest of a file into one field past the ``csv`` module's field limit.
+"Unicode text" in UTF-16; Excel for Mac saves "Comma Separated Values" in Mac Roman, with lines ended by
+a lone carriage return; an unclosed quote runs the rest of a file into one field past the ``csv``
+module's field limit.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ DELIMITERS = ",;\t"
 
 
 def decode_text(data: bytes, kinds: str) -> str:
-    """The text of a file: UTF-16 after its byte-order mark, else UTF-8, else Latin-1 (which reads
-    Windows-1252's letters and signs alike and never fails).
+    """The text of a file: UTF-16 after its byte-order mark, else UTF-8; else Mac Roman when its lines end
+    in a lone carriage return (Excel for Mac), or Latin-1, which reads Windows-1252's letters and signs
+    alike. Neither of the last two ever fails.
 
     Raises
     ------
@@ -37,7 +39,7 @@ def decode_text(data: bytes, kinds: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return data.decode("mac_roman" if b"\r" in data and b"\n" not in data else "latin-1")
 
 
 def delimiter_of(text: str) -> str:

@@ -112,7 +112,7 @@ def test_arterial_line_and_cuff_pressures_have_their_own_panels_and_forecasts(ti
     assert any("Forecast from an older observation" in c.value and "(9 h)" in c.value for c in timeline_page.caption)
 
 
-@pytest.mark.parametrize(("encoding", "ending"), [("utf-8", "\n"), ("cp1252", "\r")])  # the second: Excel on a Mac
+@pytest.mark.parametrize(("encoding", "ending"), [("utf-8", "\n"), ("cp1252", "\r\n"), ("mac_roman", "\r")])
 def test_a_semicolon_export_in_fahrenheit_is_read_converted_and_noted(timeline_page, encoding, ending):
     timeline_page.radio[0].set_value("Upload a file").run()
     rows = ["patient_id;time;variable;value;unit"] + [f"p;{h};HR;{80 + h % 3};bpm" for h in range(12)]

@@ -27,6 +27,7 @@ def test_an_unclosed_quote_is_an_input_error_naming_its_line():
 
 def test_text_in_the_encodings_excel_writes():
     assert decode_text("°C µmol/L".encode("cp1252"), "a CSV") == "°C µmol/L"
+    assert decode_text("°C\rµmol/L\r".encode("mac_roman"), "a CSV") == "°C\rµmol/L\r"  # Excel for Mac
     assert decode_text("°C µmol/L".encode("utf-16"), "a CSV") == "°C µmol/L"
     assert decode_text("\ufeff°C".encode("utf-8"), "a CSV") == "°C"
     with pytest.raises(InputError, match="not a CSV"):

@@ -280,9 +280,10 @@ def test_a_csv_from_excel_for_mac_and_a_damaged_one():
         tio.read_long_csv(b'patient_id,time,variable,value\n7,1,HR,80\n7,2,HR,"' + b"8" * 200_000 + b"\n")
 
 
-def test_what_excel_on_windows_saves_is_read():
+def test_what_excel_saves_is_read():
     rows = "patient_id,time,variable,value,unit\n7,1,Temp,100.4,°F\n7,1,Creatinine,88.4,µmol/L\n"
-    for data in (rows.encode("cp1252"), rows.encode("utf-16")):  # "CSV (Comma delimited)", "Unicode text"
+    for data in (rows.encode("cp1252"), rows.encode("utf-16"),  # "CSV (Comma delimited)", "Unicode text"
+                 rows.replace("\n", "\r").encode("mac_roman")):  # Excel for Mac's "Comma Separated Values"
         (stay,) = tio.read_long_csv(data)
         assert stay.series("Temp")[1].tolist() == pytest.approx([38.0]) and not stay.problems
         assert stay.series("Creatinine")[1].tolist() == pytest.approx([1.0], abs=1e-3)
