@@ -18,7 +18,7 @@ from sklearn.model_selection import GroupShuffleSplit
 from medai import config
 from medai.errors import DataNotFoundError
 from medai.imaging.io import read_image
-from medai.imaging.preprocess import squash
+from medai.imaging.preprocess import squash, to_unit_uint8
 
 LABELS = ("normal", "pneumonia")
 KERMANY_URL = "https://data.mendeley.com/public-files/datasets/rscbjbr9sj/files/f12eaf6d-6023-432f-acc9-80c9d7393433/file_downloaded"
@@ -152,8 +152,6 @@ def download_kermany(destination: Path, url: str = KERMANY_URL) -> dict[str, str
     dict of str to str
         The archive's path relative to ``destination``, and its SHA-256.
     """
-    from PIL import Image
-
     from medai.downloads import fetch
 
     root = destination / "imaging" / "kermany_cxr"
@@ -167,5 +165,5 @@ def download_kermany(destination: Path, url: str = KERMANY_URL) -> dict[str, str
                 pixels = squash(read_image(bundle.read(member)).pixels, 224)
                 target = root / "train_224" / parts[-2] / parts[-1]
                 target.parent.mkdir(parents=True, exist_ok=True)
-                Image.fromarray(np.rint(pixels * 255).astype(np.uint8)).save(target, quality=95)
+                to_unit_uint8(pixels).save(target, quality=95)
     return {str(archive.relative_to(destination)): digest}
