@@ -20,6 +20,7 @@ from sklearn.metrics import roc_auc_score
 
 from medai import calibration as cal
 from medai.imaging.io import MedicalImage
+from medai.imaging.preprocess import to_unit_uint8
 
 Change = Callable[[Image.Image], Image.Image]
 
@@ -83,12 +84,11 @@ def varied_copies(images: list[np.ndarray], count: int, seed: int = 0) -> list[n
     rng = np.random.default_rng(seed)
     copies = []
     for index in rng.choice(len(images), size=min(count, len(images)), replace=False):
-        picture = Image.fromarray(np.clip(np.rint(images[index] * 255), 0, 255).astype(np.uint8), mode="L")
-        copies.append(np.asarray(random_variant(picture, rng), np.float32) / 255.0)
+        copies.append(np.asarray(random_variant(to_unit_uint8(images[index]), rng), np.float32) / 255.0)
     return copies
 
 
-def scores(classifier, films: np.ndarray, change: Change | None = None) -> tuple[np.ndarray, np.ndarray]:
+def scores(classifier, films: np.ndarray, change: Change | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(calibrated positive probabilities, decisions, flags) for (N, S, S) uint8 films; NaN / -1 where refused,
     flags True where the film was diagnosed but flagged outside the validated population."""
     images = []
