@@ -18,7 +18,7 @@ from medai.drug.lead import (OBJECTIVE_COLUMNS, OBJECTIVE_LABELS, OBJECTIVES, de
                              outside_weighted_domains)
 from medai.drug.pipeline import INORGANIC_NOTE
 from medai.drug.reference import approved_drug_count
-from medai.drug.service import (SCREEN_MODELS, ScreenResult, prediction_columns, prediction_units,
+from medai.drug.service import (SCREEN_MODELS, ScreenResult, prediction_units,
                                 screen)
 from medai.errors import MedAIError, TooManyMoleculesError
 from medai.spreadsheet import to_spreadsheet_csv
@@ -46,7 +46,7 @@ SHOWN = {"logS": "logS (log mol/L)", "logD": "logD (pH 7.4)", "bbb_penetration":
 UNITS = prediction_units()
 PERCENT = {column for column, unit in UNITS.items() if unit == "probability"}
 FULL_BAR_PERCENT, FULL_BAR_LOG_UNITS = 50, 2.0  # SDs at which a prediction says next to nothing
-PAGE_COLUMNS = ("structure", "models in domain", "max P(Tox21)")  # made here, not by the screen
+PAGE_COLUMNS = ("structure", "models in domain", "max P(Tox21)")  # the table's own names (structure: made here)
 
 
 def measured_values(key: str, model_name: str) -> dict[str, object] | None:
@@ -190,7 +190,7 @@ def draw(result: ScreenResult) -> None:
         if column in table:
             table[column] = pd.to_numeric(table[column], errors="coerce")
     table["in_domain"] = table["in_domain"].map({True: True, False: False}).astype("boolean")
-    table["models in domain"] = [result.molecules[i].models_in_domain for i in table.index]
+    table = table.rename(columns={"models_in_domain": "models in domain"})
     table.insert(0, "structure", [thumbnail_uri(s) if i < THUMBNAILS else "" for i, s in
                                   enumerate(table["canonical_smiles"])])
     predicted = [c for c in SHOWN if c in table]
@@ -198,12 +198,11 @@ def draw(result: ScreenResult) -> None:
         scale = 100 if column in PERCENT else 1
         table[column] = pd.to_numeric(table[column], errors="coerce") * scale
         table[f"{column}_std"] = pd.to_numeric(table[f"{column}_std"], errors="coerce") * scale
-    tox21 = [c for c in prediction_columns() if c.startswith("tox21_")]
-    if tox21:
-        table["max P(Tox21)"] = rows.loc[mask, tox21].apply(pd.to_numeric, errors="coerce").max(axis=1) * 100
+    if "tox21_max" in table:
+        table["max P(Tox21)"] = pd.to_numeric(table.pop("tox21_max"), errors="coerce") * 100
     # The message (often the same long domain note) goes last, so that it never hides the numbers.
     visible = ["structure", "id", "valid", *[name for c in predicted for name in (c, f"{c}_std")],
-               "max P(Tox21)" if tox21 else None, "in_domain", "models in domain", "nearest_train_similarity", "qed", "mw", "clogp",
+               "max P(Tox21)", "in_domain", "models in domain", "nearest_train_similarity", "qed", "mw", "clogp",
                "tpsa", "lipinski_violations", "alerts", "logS_approved_pct", "qed_approved_pct",
                *carried.values(), "message"]
     event = st.dataframe(

@@ -79,6 +79,13 @@ class MoleculeResult:
         inside = sum(similarity >= cutoff for similarity, cutoff in self.domain_by_model.values())
         return f"{inside} of {len(self.domain_by_model)}" if self.valid else ""
 
+    @property
+    def tox21_max(self) -> float | None:
+        """The highest of the Tox21 task probabilities: one column to sort a screen by its worst
+        toxicity signal (None when invalid or screened without the Tox21 model)."""
+        tox21 = [value for column, (value, _) in self.predictions.items() if column.startswith("tox21_")]
+        return max(tox21) if tox21 else None
+
     def row(self, columns: Sequence[str]) -> dict[str, object]:
         """One CSV row with ``columns`` (see :attr:`ScreenResult.columns`); blanks where not applicable."""
         values: dict[str, object] = {**dict(self.carried), "id": self.id, "smiles": self.smiles,
@@ -86,7 +93,9 @@ class MoleculeResult:
                                      "valid": self.valid, "message": self.message,
                                      "nearest_train_similarity": "" if self.nearest_train_similarity is None
                                      else round(self.nearest_train_similarity, 3),
-                                     "in_domain": "" if self.in_domain is None else self.in_domain}
+                                     "in_domain": "" if self.in_domain is None else self.in_domain,
+                                     "models_in_domain": self.models_in_domain,
+                                     "tox21_max": "" if self.tox21_max is None else round(self.tox21_max, 4)}
         if self.descriptors is not None:
             values.update(self.descriptors.as_row())
             values.update(alert_columns(list(self.alerts)))
@@ -128,10 +137,11 @@ def prediction_units(model_names: Sequence[str] = SCREEN_MODELS) -> dict[str, st
 def csv_columns(model_names: Sequence[str] = SCREEN_MODELS) -> list[str]:
     """The CSV header of ``python -m medai screen``."""
     predictions = prediction_columns(model_names)
+    tox21_max = ["tox21_max"] if any(p.startswith("tox21_") for p in predictions) else []
     return (["id", "smiles", "canonical_smiles", "valid", "message", *DESCRIPTOR_UNITS, "lipinski_violations",
              "veber_violations", "pains_alerts", "brenk_alerts", "alerts"]
-            + [c for p in predictions for c in (p, f"{p}_std")]
-            + ["nearest_train_similarity", "in_domain"]
+            + [c for p in predictions for c in (p, f"{p}_std")] + tox21_max
+            + ["nearest_train_similarity", "in_domain", "models_in_domain"]
             + [f"{c}_approved_pct" for c in (*PERCENTILE_DESCRIPTORS, *predictions)])
 
 

@@ -63,6 +63,21 @@ def test_csv_row_has_every_column(screened):
     assert screened.molecules[1].row(columns)["logS"] == ""
 
 
+def test_the_worst_tox21_signal_and_the_models_in_domain_are_columns_of_the_screen(screened):
+    """What the page's table shows ('max P(Tox21)', 'models in domain') the CLI writes too."""
+    columns = csv_columns()
+    assert columns.index("tox21_max") == columns.index("bace1_active_std") + 1
+    assert columns.index("models_in_domain") == columns.index("in_domain") + 1
+    aspirin = screened.molecules[0]
+    tox21 = [value for column, (value, _) in aspirin.predictions.items() if column.startswith("tox21_")]
+    row = aspirin.row(columns)
+    assert len(tox21) == 12 and row["tox21_max"] == round(max(tox21), 4)
+    inside = sum(similarity >= cutoff for similarity, cutoff in aspirin.domain_by_model.values())
+    assert row["models_in_domain"] == f"{inside} of {len(SCREEN_MODELS)}"
+    assert screened.molecules[1].row(columns)["tox21_max"] == screened.molecules[1].row(columns)["models_in_domain"] == ""
+    assert "tox21_max" not in csv_columns(["drug-solubility"])
+
+
 def test_one_audit_record_per_model(tmp_path):
     store = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite'}")
     result = screen(INPUTS[:2], store=store, user="chemist", source="test")
