@@ -135,8 +135,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                     "changed), the descriptors and rules (mw, clogp, tpsa, hbd, hba, rotatable_bonds, qed, sa_score, "
                     "lipinski_violations, veber_violations, pains_alerts, brenk_alerts, alerts), the predictions (logS, "
                     "logD, tox21_<task> for the 12 Tox21 tasks, bbb_penetration, clinical_toxicity, bace1_active: "
-                    "probabilities for the classifications), each with <column>_std, then nearest_train_similarity and "
-                    "in_domain (of the strictest model), <column>_approved_pct (percentile among approved drugs), and "
+                    "probabilities for the classifications), each with <column>_std, then tox21_max (the highest Tox21 "
+                    "probability), nearest_train_similarity (of the strictest model), in_domain (inside every model's "
+                    "domain), models_in_domain (e.g. '5 of 6'), <column>_approved_pct (percentile among approved drugs), and "
                     "the input's other columns. Exit codes: 0 written (an invalid molecule is a row with valid false); "
                     "2 the input cannot be read at all (one line on stderr).")
     screen.add_argument("input", metavar="INPUT", help="CSV or TSV with a header naming a SMILES column (and "
