@@ -293,12 +293,13 @@ def draw(view: TimelineView) -> None:
         column.download_button(label, logged_export(lambda data=data: data, what=name, prediction_id=record,
                                                     user=current_user()),
                                name, "text/csv", on_click="ignore", icon=":material/download:")
-    if stay.unknown or stay.out_of_range or stay.problems or stay.converted or stay.doubts or stay.renamed:
+    if (stay.unknown or stay.out_of_range or stay.problems or stay.converted or stay.doubts or stay.renamed
+            or stay.date_order):
         with st.expander("Reading notes"):
             for line in [*stay.doubts, *stay.problems,
                          *(f"unknown variable kept but not used: {k} ({v} rows)" for k, v in stay.unknown.items()),
                          *(f"set aside as implausible: {o}" for o in stay.out_of_range), *stay.converted,
-                         *stay.renamed]:
+                         *stay.renamed, *filter(None, [stay.date_order])]:
                 st.markdown(f"- {plain(line)}")
 
 

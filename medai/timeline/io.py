@@ -6,7 +6,9 @@ Long CSV (what a hospital can export), one observation per row, header required:
     patient_id,time,variable,value[,unit]
 
 ``time`` is hours since ICU admission (``3.5``), ``HH:MM`` elapsed as PhysioNet writes it (``03:30``),
-or an ISO timestamp (``2024-05-01T10:30``; hours are then counted from the patient's earliest row).
+or a date and time, ISO (``2024-05-01T10:30``) or as a spreadsheet writes it (``01/05/2024 10:30``, ``5/1/24 10:30
+AM``; :mod:`medai.timeline.local_dates` settles day and month order per stay); hours are then counted from
+the patient's earliest row.
 ``variable``: a PhysioNet name (``HR``, ``NIMAP``; ``variables.csv``), or its label, LOINC code or an alias
 (``Heart rate``, ``8867-4``, ``SpO2``; said in :attr:`Stay.renamed`); descriptors (``Age``, ``Gender``,
 ``Height``, ``ICUType``, ``Weight``) at any time. A ``unit`` is ours or one ``units.csv`` converts from.
@@ -31,6 +33,7 @@ import numpy as np
 
 from medai.csv_input import csv_rows, decode_text, delimiter_of
 from medai.errors import InputError, InputTooLargeError
+from medai.timeline.local_dates import LocalDate, parse_local, read_dates
 from medai.timeline.vocabulary import (column_name, conversion_note, descriptors, label_of, other_units, our_name,
                                        table_row, to_own_unit, unit_doubt, variable_names)
 
@@ -77,6 +80,8 @@ class Stay:
         crossing midnight do (``HH:MM`` is read as hours since admission).
     renamed : tuple of str
         One line per other name read as ours, e.g. ``"'SpO2' read as O2 saturation (SaO2): 24 rows"``.
+    date_order : str
+        How spreadsheet dates (``03/01/2024``) were read, when the order of day and month changed the hours.
     source : str
         The file it was read from, as :func:`medai.timeline.sources.read_stays` names it ('' when unknown).
     """
@@ -92,6 +97,7 @@ class Stay:
     converted: tuple[str, ...] = ()
     doubts: tuple[str, ...] = ()
     renamed: tuple[str, ...] = ()
+    date_order: str = ""
     source: str = ""
 
     @property
@@ -126,15 +132,18 @@ class Stay:
         return head + b"\n" + body
 
 
-def parse_time(text: str) -> float | dt.datetime:
-    """``"03:30"`` → 3.5 h; ``"3.5"`` → 3.5 h; an ISO timestamp → a datetime (made relative later).
+def parse_time(text: str) -> float | dt.datetime | LocalDate:
+    """``"03:30"`` → 3.5 h; ``"3.5"`` → 3.5 h; an ISO timestamp → a datetime; a spreadsheet's date and time
+    → a :class:`LocalDate` (both made relative later).
 
     Raises
     ------
     ValueError
-        Not one of the three forms.
+        None of these forms.
     """
     text = text.strip()
+    if (local := parse_local(text)) is not None:
+        return local
     if ":" in text and "-" not in text and "T" not in text:
         hours, minutes = text.split(":", 1)
         if not hours.isdigit() or not minutes.isdigit() or int(minutes) >= 60:
@@ -151,7 +160,7 @@ class _Builder:
 
     def __init__(self, patient_id: str):
         self.patient_id = patient_id
-        self.rows: list[tuple[float | dt.datetime, int, float]] = []
+        self.rows: list[tuple[float | dt.datetime | LocalDate, int, float]] = []
         self.desc: dict[str, float] = {}
         self.unknown: dict[str, int] = {}
         self.out_of_range: list[str] = []
@@ -191,7 +200,7 @@ class _Builder:
         try:
             when = parse_time(time_text)
         except ValueError:
-            self.problem(line, f"time '{clipped(time_text.strip(), 20)}' is not hours, HH:MM or an ISO timestamp")
+            self.problem(line, f"time '{clipped(time_text.strip(), 20)}' is not hours, HH:MM or a date and time")
             return
         if ":" in time_text and isinstance(when, float):
             self.check_clock(line, name, when, time_text.strip())
@@ -222,7 +231,8 @@ class _Builder:
             if name != "Weight" or when == 0.0:  # PhysioNet's admission weight is a descriptor row
                 return
         if not known.low <= value <= known.high:
-            at = f" at {when:.2f} h" if isinstance(when, float) else f" at {when.isoformat()}"
+            at = f" at {when:.2f} h" if isinstance(when, float) else (
+                f" at {when.text}" if isinstance(when, LocalDate) else f" at {when.isoformat()}")
             self.out_of_range.append(f"{name} {value:g} {known.unit}{at}")
             return
         if len(self.rows) >= MAX_ROWS:
@@ -232,7 +242,7 @@ class _Builder:
     def build(self) -> Stay:
         if self.extra_problems:
             self.problems.append(f"... and {self.extra_problems} more malformed rows")
-        rows = self.rows
+        rows, date_order = self._dated(self.rows)
         stamps = [r[0] for r in rows if isinstance(r[0], dt.datetime)]
         if stamps and len(stamps) != len(rows):
             self.problems.append("times mix timestamps and hours; hour-valued rows skipped")
@@ -262,7 +272,21 @@ class _Builder:
         renamed = tuple(f"'{clipped(given, 40)}' read as {label_of(name)} ({name}): {count} row{'s' * (count > 1)}"
                         for (given, name), count in self.renamed.items())
         return Stay(self.patient_id, time, variable, value, desc, dict(self.unknown), tuple(self.out_of_range),
-                    tuple(self.problems), converted, doubts, renamed)
+                    tuple(self.problems), converted, doubts, renamed, date_order)
+
+    def _dated(self, rows: list) -> tuple[list, str]:
+        """``rows`` with their spreadsheet dates read in one order of day and month (rows whose date is
+        impossible in that order skipped, and said), and how the order was chosen."""
+        local = [i for i, row in enumerate(rows) if isinstance(row[0], LocalDate)]
+        if not local:
+            return rows, ""
+        stamps, order_note, skipped_note = read_dates([rows[i][0] for i in local])
+        if skipped_note:
+            self.problems.append(skipped_note)
+        read = list(rows)
+        for i, stamp in zip(local, stamps):
+            read[i] = None if stamp is None else (stamp, *rows[i][1:])
+        return [row for row in read if row is not None], order_note
 
 
 def _text(data: bytes) -> str:

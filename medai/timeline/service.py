@@ -172,7 +172,8 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
                 notes = sufficiency(item)
                 said = [("Read with care: " + "; ".join(notes) + ".") if notes else "",
                         ("Units converted: " + "; ".join(item.converted) + ".") if item.converted else "",
-                        ("Names read: " + "; ".join(item.renamed) + ".") if item.renamed else ""]
+                        ("Names read: " + "; ".join(item.renamed) + ".") if item.renamed else "",
+                        (item.date_order[0].upper() + item.date_order[1:] + ".") if item.date_order else ""]
                 result = RiskResult(item.patient_id, "flagged" if notes else "ok", " ".join(filter(None, said)),
                                     float(risks[id(item)]), series.maximum, series.last,
                                     tuple(series.unrecorded_now()), series.single_three_now(), stay_hash(item))

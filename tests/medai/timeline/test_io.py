@@ -289,3 +289,22 @@ def test_what_excel_saves_is_read():
         assert stay.series("Creatinine")[1].tolist() == pytest.approx([1.0], abs=1e-3)
     with pytest.raises(InputError, match="binary file"):
         tio.read_long_csv(b"patient_id,time\x00\x01\x02")
+
+
+def test_excel_date_times_are_read_in_the_order_that_keeps_the_stay_short():
+    """Excel saves date-time cells in the computer's locale (US: month first, UK: day first)."""
+    us = b"patient_id,time,variable,value\np,3/1/2024 10:15 PM,HR,80\np,3/2/2024 6:15 AM,HR,90\np,3/2/2024 8:15 AM,HR,500\n"
+    uk = b"patient_id;time;variable;value\np;01/03/2024 22:15;HR;80\np;02/03/2024 06:15;HR;90\np;02/03/2024 08:15;HR;500\n"
+    for data, order in ((us, "month first"), (uk, "day first")):
+        (stay,) = tio.read_long_csv(data)
+        assert stay.time.tolist() == [0.0, 8.0] and stay.value.tolist() == [80.0, 90.0] and not stay.problems
+        assert stay.date_order.startswith(f"dates read {order}:") and "1 March 2024" in stay.date_order
+        assert stay.out_of_range == (f"HR 500 bpm at {'3/2/2024 8:15 AM' if order == 'month first' else '02/03/2024 08:15'}",)
+
+
+def test_a_spreadsheet_date_impossible_in_the_stays_order_is_a_skipped_row_said():
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value\np,13/03/2024 06:00,HR,80\np,14/03/2024 06:00,HR,90\n"
+                                b"p,3/15/2024 06:00,HR,85\np,31/31/2024 06:00,HR,85\n")
+    assert stay.time.tolist() == [0.0, 24.0] and stay.date_order == ""
+    assert stay.problems == ("line 5: time '31/31/2024 06:00' is not hours, HH:MM or a date and time",
+                             "1 row skipped: '3/15/2024 06:00' is no date read day first, as the stay's other dates are")

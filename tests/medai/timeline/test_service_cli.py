@@ -111,6 +111,15 @@ def test_converted_units_are_said_in_the_risk_message():
     assert result.message.endswith("Units converted: Temperature: 1 value read in °F, converted to °C.")
 
 
+def test_the_order_chosen_for_spreadsheet_dates_is_said_in_the_risk_message():
+    from medai.timeline.io import read_long_csv
+
+    data = b"patient_id,time,variable,value\nt,3/1/2024 22:00,HR,90\nt,3/2/2024 06:00,HR,95\n"
+    (result,) = assess_risk(read_long_csv(data))
+    assert result.message.endswith("Dates read month first: '3/1/2024 22:00' is 1 March 2024 (the stay spans 8 h; "
+                                   "read the other way it would span 30 days).")
+
+
 @pytest.mark.parametrize(("risk", "alive_at_year", "warned"), [(0.794, 0.43, True), (0.20, 0.70, False),
                                                                 (0.30, 0.74, False)])
 def test_a_survival_curve_that_contradicts_the_mortality_risk_is_called_out(risk, alive_at_year, warned):
