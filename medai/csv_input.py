@@ -9,6 +9,7 @@ module's field limit.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from typing import Iterator
@@ -18,10 +19,19 @@ from medai.errors import InputError
 DELIMITERS = ",;\t"
 
 
+def _as_latin_1(error: UnicodeError) -> tuple[str, int]:
+    """The five bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) read as Latin-1 does."""
+    return error.object[error.start:error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("medai-latin-1", _as_latin_1)
+
+
 def decode_text(data: bytes, kinds: str) -> str:
     """The text of a file: UTF-16 after its byte-order mark, else UTF-8; else Mac Roman when its lines end
-    in a lone carriage return (Excel for Mac), or Latin-1, which reads Windows-1252's letters and signs
-    alike. Neither of the last two ever fails.
+    in a lone carriage return (Excel for Mac), or Windows-1252 (its five undefined bytes read as Latin-1:
+    Latin-1 alone would lose Windows-1252's Œ, €, curly quotes and dashes). Neither of the last two ever
+    fails.
 
     Raises
     ------
@@ -39,7 +49,9 @@ def decode_text(data: bytes, kinds: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("mac_roman" if b"\r" in data and b"\n" not in data else "latin-1")
+        if b"\r" in data and b"\n" not in data:
+            return data.decode("mac_roman")
+        return data.decode("cp1252", errors="medai-latin-1")
 
 
 def delimiter_of(text: str) -> str:

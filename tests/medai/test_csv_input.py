@@ -32,3 +32,10 @@ def test_text_in_the_encodings_excel_writes():
     assert decode_text("\ufeff°C".encode("utf-8"), "a CSV") == "°C"
     with pytest.raises(InputError, match="not a CSV"):
         decode_text(b"PK\x03\x04\x00\x00", "a CSV")
+
+
+def test_windows_1252_signs_that_latin_1_lacks_are_read():
+    """Latin-1 read Excel's curly quotes, dashes, € and Œ as control characters (0x80-0x9F)."""
+    text = "Œstradiol;135–145 mmol/L;“normal”;5 €;°C\r\n"
+    assert decode_text(text.encode("cp1252"), "a CSV") == text
+    assert decode_text(b"caf\xe9 \x81\x8d\x8f\x90\x9d\n", "a CSV") == "café \x81\x8d\x8f\x90\x9d\n"  # undefined in cp1252
