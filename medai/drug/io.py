@@ -22,7 +22,9 @@ MAX_MOLECULES = 200_000
 SMILES_COLUMNS = ("smiles", "isomericsmiles", "canonicalsmiles", "smi", "mol")
 # As exported by ChEMBL ("ChEMBL ID", "Molecule ChEMBL ID"), PubChem ("CID") and MoleculeNet.
 ID_COLUMNS = ("id", "name", "molid", "compoundid", "cmpdchemblid", "moleculechemblid", "chemblid", "cid",
-              "pubchemcid", "moleculename", "compoundname", "title", "num")
+              "pubchemcid", "moleculename", "compoundname", "title", "num",
+              # then plain words a chemist types, MoleculeNet's FreeSolv ("iupac"), and French and Spanish
+              "compound", "drug", "drugname", "iupac", "iupacname", "nom", "nombre")
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,10 @@ def read_csv(data: bytes, limit: int = MAX_MOLECULES) -> list[MoleculeInput]:
         carried = tuple((name, cells[k] if k < len(cells) else "") for k, name in others)
         if smiles_at >= len(cells):
             rows.append(MoleculeInput(identifier or f"row {number}", "", f"Row {number} has no SMILES cell.", carried))
+        elif any(cell.strip() for cell in cells[len(header):]):  # its cells may have moved: say so, never guess
+            rows.append(MoleculeInput(identifier or f"row {number}", cells[smiles_at], (
+                f"Row {number} has {len(cells)} cells, the header {len(header)} (a separator inside a name or "
+                "a value? Quote that cell)."), carried))
         else:
             rows.append(MoleculeInput(identifier or f"row {number}", cells[smiles_at], "", carried))  # as given
         _check_count(rows, limit)
@@ -164,8 +170,8 @@ def gunzipped(data: bytes) -> bytes:
 
 def read_molecules(data: bytes, file_name: str = "", limit: int = MAX_MOLECULES) -> list[MoleculeInput]:
     """Read a molecule file, choosing the reader by content (an SD file has ``$$$$`` records; a gzip file is
-    unpacked first, as MoleculeNet's are shipped), then by extension (``.smi``/``.txt`` are SMILES lines),
-    else CSV.
+    unpacked first, as MoleculeNet's are shipped), then by extension (``.smi``/``.txt`` are SMILES lines,
+    unless their first line is a table's header naming a SMILES column), else CSV.
 
     Raises
     ------
@@ -185,5 +191,14 @@ def read_molecules(data: bytes, file_name: str = "", limit: int = MAX_MOLECULES)
         raise InputError("This is not a readable SD file: no record ends with 'M  END' and '$$$$'. Export it "
                          "again from your chemistry software, or upload a CSV with a SMILES column.")
     if file_name.lower().endswith((".smi", ".smiles", ".txt")):
-        return read_smiles_lines(data, limit)
+        text = _text(data)
+        return read_csv(data, limit) if _is_table(text) else read_smiles_lines(text, limit)
     return read_csv(data, limit)
+
+
+def _is_table(text: str) -> bool:
+    """Whether the first line is a table's header naming a SMILES column: Excel saves "Unicode Text"
+    (UTF-16, tab-separated) as ``.txt``. A SMILES line never holds a comma, semicolon or tab."""
+    first_line = next(iter(text.splitlines()), "")
+    cells = [_normalised(cell) for cell in first_line.split(delimiter_of(text))]
+    return len(cells) > 1 and any(cell in SMILES_COLUMNS or "smiles" in cell for cell in cells)

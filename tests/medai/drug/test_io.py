@@ -6,7 +6,7 @@ import pytest
 from rdkit import Chem
 
 from medai.drug import io as drug_io
-from medai.drug.io import read_csv, read_molecules, read_sdf, read_smiles_lines
+from medai.drug.io import MoleculeInput, read_csv, read_molecules, read_sdf, read_smiles_lines
 from medai.errors import InputError
 
 
@@ -129,3 +129,21 @@ def test_a_csv_from_excel_for_mac_and_a_damaged_one():
     assert [(r.id, r.smiles) for r in rows] == [("ethanol", "CCO"), ("phenol", "c1ccccc1O")]
     with pytest.raises(InputError, match="unclosed quotation mark"):
         read_molecules(b'smiles\nCCO\n"' + b"C" * 200_000 + b"\nCCN\n", "cut.csv")
+
+
+def test_a_txt_file_whose_first_line_names_a_smiles_column_is_a_table():
+    """Excel saves "Unicode Text" (UTF-16, tab-separated) as .txt: read as a table, not as SMILES lines."""
+    data = "Nom\tSMILES\tpIC50\r\nAcide acétylsalicylique\tCC(=O)Oc1ccccc1C(=O)O\t4.2\r\n".encode("utf-16")
+    rows = read_molecules(data, "export.txt")
+    assert rows == [MoleculeInput("Acide acétylsalicylique", "CC(=O)Oc1ccccc1C(=O)O", "", (("pIC50", "4.2"),))]
+    assert read_molecules(b"CCO\tethanol\nc1ccccc1 benzene\n", "list.txt") == [MoleculeInput("ethanol", "CCO"),
+                                                                            MoleculeInput("benzene", "c1ccccc1")]
+
+
+def test_a_row_with_more_cells_than_the_header_is_invalid_and_said():
+    """An unquoted comma in a name moves the cells after it: the row is told, never read shifted."""
+    rows = read_csv(b"smiles,compound,pIC50\nCCO,ethanol,5.1\nCCN,ethyl, amine,6.0\nCCC,propane,4.0,,\n")
+    assert [r.id for r in rows] == ["ethanol", "ethyl", "propane"]
+    assert rows[0].error == rows[2].error == ""
+    assert rows[1].error == ("Row 2 has 4 cells, the header 3 (a separator inside a name or a value? Quote that "
+                             "cell).")
