@@ -5,7 +5,8 @@ Long CSV (what a hospital can export), one observation per row, header required:
 
     patient_id,time,variable,value[,unit]
 
-``time`` is hours since ICU admission (``3.5``), ``HH:MM`` elapsed as PhysioNet writes it (``03:30``),
+``time`` is hours since ICU admission (``3.5``), ``HH:MM`` elapsed as PhysioNet writes it (``03:30``; or
+``HH:MM:SS``, Excel's ``[h]:mm:ss``),
 or a date and time, ISO (``2024-05-01T10:30``) or as a spreadsheet writes it (``01/05/2024 10:30``, ``5/1/24 10:30
 AM``; :mod:`medai.timeline.local_dates` settles day and month order per stay); hours are then counted from
 the patient's earliest row.
@@ -144,11 +145,12 @@ def parse_time(text: str) -> float | dt.datetime | LocalDate:
     text = text.strip()
     if (local := parse_local(text)) is not None:
         return local
-    if ":" in text and "-" not in text and "T" not in text:
-        hours, minutes = text.split(":", 1)
-        if not hours.isdigit() or not minutes.isdigit() or int(minutes) >= 60:
+    if ":" in text and "-" not in text and "T" not in text:  # HH:MM, or Excel's [h]:mm:ss
+        hours, minutes, *seconds = text.split(":")
+        if (not all(part.isdigit() for part in (hours, minutes, *seconds)) or int(minutes) >= 60 or len(seconds) > 1
+                or (seconds and int(seconds[0]) >= 60)):
             raise ValueError(text)
-        return int(hours) + int(minutes) / 60.0
+        return int(hours) + int(minutes) / 60.0 + (int(seconds[0]) / 3600.0 if seconds else 0.0)
     try:
         return float(text)
     except ValueError:
@@ -362,6 +364,9 @@ def read_long_csv(data: bytes) -> list[Stay]:
             builder = builders[patient or NO_PATIENT_ID] = _Builder(patient or NO_PATIENT_ID)
         if len(row) < len(header):
             builder.problem(number, f"expected {len(header)} fields, found {len(row)}")
+        elif any(cell.strip() for cell in row[len(header):]):  # never cut short: 7,45 would be read as pH 7
+            builder.problem(number, f"expected {len(header)} fields, found {len(row)}" + (
+                " (a decimal comma? write 7.45, or quote the value)" if delimiter == "," else ""))
         elif not patient:
             builder.problem(number, "no patient_id")
         else:

@@ -145,8 +145,9 @@ class Conversion:
 
 
 def spelling(unit: str) -> str:
-    """A unit as compared: case, spaces, brackets and the degree sign ignored, µ written u."""
-    return re.sub(r"[\s\[\]{}°]", "", unit).replace("µ", "u").replace("μ", "u").lower()
+    """A unit as compared: case, spaces, brackets and the degree sign ignored (and the two signs keyboards
+    type for it: º, the ordinal of Spanish and Italian keyboards, and ˚), µ and "micro" written u."""
+    return re.sub(r"[\s\[\]{}°º˚]", "", unit).replace("µ", "u").replace("μ", "u").lower().replace("micro", "u")
 
 
 @lru_cache(maxsize=1)

@@ -308,3 +308,29 @@ def test_a_spreadsheet_date_impossible_in_the_stays_order_is_a_skipped_row_said(
     assert stay.time.tolist() == [0.0, 24.0] and stay.date_order == ""
     assert stay.problems == ("line 5: time '31/31/2024 06:00' is not hours, HH:MM or a date and time",
                              "1 row skipped: '3/15/2024 06:00' is no date read day first, as the stay's other dates are")
+
+
+def test_a_row_with_more_fields_than_the_header_is_named_not_cut_short():
+    """A decimal comma in a comma-separated file (pH 7,45) was read as pH 7 without a word."""
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value\np,1,pH,7,45\np,2,pH,7.41\np,3,HR,80,\n")
+    assert stay.series("pH")[1].tolist() == [7.41] and stay.series("HR")[1].tolist() == [80]
+    assert stay.problems == ("line 2: expected 4 fields, found 5 (a decimal comma? write 7.45, or quote the value)",)
+    (stay,) = tio.read_long_csv(b"patient_id;time;variable;value\np;1;pH;7,45;x\n")
+    assert stay.problems == ("line 2: expected 4 fields, found 5",) and not len(stay.time)
+
+
+def test_excel_elapsed_hours_minutes_seconds_are_read():
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value\np,00:00:00,HR,80\np,25:30:36,HR,90\np,1:60:00,HR,1\n")
+    assert stay.time.tolist() == [0.0, 25.51] and stay.problems == (
+        "line 4: time '1:60:00' is not hours, HH:MM or a date and time",)
+
+
+@pytest.mark.parametrize("unit", ["ºC", "˚C", "° C"])  # the ordinal of Spanish and Italian keyboards, a ring
+def test_the_signs_keyboards_type_for_degrees_are_read_as_degrees(unit):
+    (stay,) = tio.read_long_csv(f"patient_id,time,variable,value,unit\np,1,Temp,37.2,{unit}\n".encode())
+    assert stay.series("Temp")[1].tolist() == [37.2] and not stay.problems and not stay.converted
+
+
+def test_micromol_spelt_out_is_read_as_micromoles():
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value,unit\np,1,Creatinine,88.4,micromol/L\n")
+    assert stay.series("Creatinine")[1].round(3).tolist() == [1.0] and not stay.problems
