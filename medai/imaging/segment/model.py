@@ -15,7 +15,7 @@ from PIL import Image
 from scipy import ndimage
 
 from medai.imaging.io import MedicalImage
-from medai.imaging.ood import MAX_COLORFULNESS, FeatureDistance
+from medai.imaging.ood import MAX_COLORFULNESS, MIN_READABLE_SIDE_PX, FeatureDistance
 from medai.imaging.segment.kind import KindCheck
 from medai.imaging.segment.unet import BOTTLENECK_LAYER
 
@@ -187,7 +187,11 @@ class Segmenter:
         return tuple(max(16, int(round(side * scale / 16)) * 16) for side in shape)  # type: ignore[return-value]
 
     def rule_refusal(self, image: MedicalImage) -> str | None:
-        """A plain reason to refuse by the image's colour, or None."""
+        """A plain reason to refuse by the image's size or colour, or None."""
+        height, width = image.full_shape
+        if min(height, width) < MIN_READABLE_SIDE_PX:  # as Diagnose: one pixel would be ~1 % of a measure
+            return (f"This image is only {width}x{height} pixels, too small to outline structures in or measure; "
+                    f"upload one at least {MIN_READABLE_SIDE_PX} pixels on its shorter side.")
         if self.channels == 1 and image.colorfulness > MAX_COLORFULNESS:
             return (f"This is a colour photograph, but this model reads {self.kind} (grey-scale), so it was not "
                     "segmented.")  # the page and CLI name a model that reads it, when one does

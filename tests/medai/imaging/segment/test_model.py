@@ -61,9 +61,20 @@ def _png(rgb: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _photo(colour: tuple[int, int, int], seed: int) -> np.ndarray:
-    noise = np.random.default_rng(seed).integers(-30, 30, (64, 64, 3))
+def _photo(colour: tuple[int, int, int], seed: int, side: int = 128) -> np.ndarray:
+    noise = np.random.default_rng(seed).integers(-30, 30, (side, side, 3))
     return np.clip(np.array(colour) + noise, 0, 255).astype(np.uint8)
+
+
+def test_an_image_too_small_to_measure_is_refused_as_on_the_diagnose_page(network):
+    """A 64-px film gave a cardiothoracic ratio to two decimals, one pixel being 1.6 % of its width."""
+    model = segmenter(network, True)
+    passes = []
+    model.forward = lambda batch: passes.append(1) or Segmenter.forward(model, batch)
+    small = model.predict_one(read_image(_png(_photo((200, 60, 50), 1, side=127)), keep_colour=True))
+    assert small.status == "refused" and not passes
+    assert small.message == ("This image is only 127x127 pixels, too small to outline structures in or measure; "
+                             "upload one at least 128 pixels on its shorter side.")
 
 
 def test_kind_check_refuses_before_the_network_runs(network):
