@@ -5,7 +5,8 @@ Excel, LibreOffice and Google Sheets read a cell that starts with ``=``, ``+``, 
 tab or carriage return) as a formula (OWASP's "CSV injection"). A file name, a user name, a comment,
 a molecule id or an input column chosen by someone else could then run, or leak the sheet, when a
 colleague opens the download. Such a text cell gets a leading apostrophe, OWASP's remedy; numbers,
-and text that is only a number (``-1.5`` from an input file), are left as they are.
+and text that is only a number (``-1.5`` from an input file), are left as they are. The text starts with
+a byte-order mark: without one, Excel on Windows reads UTF-8 as its own code page ("acÃ©tyl", "Â°C").
 
 The prediction CLIs (``screen``, ``diagnose``, …) write machine-readable CSV with values exactly as
 given; the page downloads and the exports meant for reviewers go through :func:`to_spreadsheet_csv`.
@@ -28,11 +29,15 @@ def as_text_cell(value: object) -> object:
     return value
 
 
+BYTE_ORDER_MARK = "\ufeff"
+
+
 def to_spreadsheet_csv(table: pd.DataFrame) -> str:
-    """``table`` as CSV text (no index), every text cell and column name through :func:`as_text_cell`."""
+    """``table`` as CSV text (no index) after a byte-order mark, every text cell and column name through
+    :func:`as_text_cell`."""
     safe = table.copy()
     for column in safe.columns:
         if pd.api.types.is_object_dtype(safe[column]) or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(as_text_cell)
     safe.columns = [as_text_cell(str(column)) for column in safe.columns]
-    return safe.to_csv(index=False)
+    return BYTE_ORDER_MARK + safe.to_csv(index=False)

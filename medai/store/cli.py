@@ -32,7 +32,7 @@ def run_export_feedback(args: argparse.Namespace) -> int:
         raise MedAIError(f"No reviewed predictions of '{args.model}' in the audit store.")
     try:
         args.output.mkdir(parents=True, exist_ok=True)
-        (args.output / "feedback.csv").write_text(to_spreadsheet_csv(export))
+        (args.output / "feedback.csv").write_text(to_spreadsheet_csv(export), encoding="utf-8")
     except OSError as exc:
         raise MedAIError("The --output folder cannot be written; choose another.") from exc
     unknown = int((~export["label"].isin(spec.labels)).sum())

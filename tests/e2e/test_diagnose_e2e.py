@@ -74,7 +74,7 @@ def test_upload_sample_see_result_then_garbage_see_message(server, samples):
             assert "Requested by Dr Second" in pdf_text(download.value.path().read_bytes())
             with page.expect_download(timeout=TIMEOUT_MS) as download:
                 page.get_by_role("button", name="Download results (CSV)").click()
-            assert download.value.path().read_bytes().startswith(b"file,")
+            assert download.value.path().read_bytes().startswith(b"\xef\xbb\xbffile,")  # a BOM: Excel reads UTF-8
             results, report = AuditStore(db_url).events("export.report", limit=2)
             assert (report.user, results.user, results.details["format"]) == ("Dr Third", "Dr Third", "results csv")
             assert results.details["records"] == [export.details["prediction_id"]]

@@ -34,7 +34,7 @@ def test_screen_sample_molecules_then_optimise(server):
             page.screenshot(path=str(ARTIFACTS / "e2e_drug.png"), full_page=True)
             with page.expect_download(timeout=TIMEOUT_MS) as download:  # an export, logged before it leaves
                 page.get_by_role("button", name="Download results (CSV)").click()
-            assert download.value.path().read_bytes().startswith(b"id,smiles,canonical_smiles,valid")
+            assert download.value.path().read_bytes().startswith(b"\xef\xbb\xbfid,smiles,canonical_smiles,valid")
             (export,) = AuditStore(db_url).events("export.report", limit=1)
             assert export.details["format"] == "screen csv" and len(export.details["records"]) == len(SCREEN_MODELS)
             page.get_by_role("button", name="Propose analogues").click()

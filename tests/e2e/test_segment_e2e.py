@@ -44,7 +44,7 @@ def test_pick_a_sample_see_overlay_and_measurements_download_csv(server):
             expect(page.get_by_text("Disagreement with the ground truth")).to_have_count(0)
             with page.expect_download(timeout=TIMEOUT_MS) as download:
                 page.get_by_role("button", name="Measurements (CSV)").click()
-            rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+            rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read())))
             assert {"right_lung", "left_lung", "cardiomediastinum"} <= {row.get("structure") for row in rows}
             (export,) = AuditStore(db_url).events("export.report", limit=1)  # recorded before it was built
             assert export.details["format"] == "measurements csv" and export.details["prediction_id"] is not None

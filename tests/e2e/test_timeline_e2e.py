@@ -46,7 +46,7 @@ def test_sample_patient_risk_charts_and_feedback(server):
             button.scroll_into_view_if_needed()
             with page.expect_download(timeout=TIMEOUT_MS) as download:  # an export, logged before it leaves
                 button.click()
-            assert download.value.path().read_bytes().startswith(b"patient_id,mortality_risk,news2_max")
+            assert download.value.path().read_bytes().startswith(b"\xef\xbb\xbfpatient_id,mortality_risk,news2_max")
             (export,) = AuditStore(db_url).events("export.report", limit=1)
             assert export.details["format"] == "risk.csv" and export.details["prediction_id"] is not None
         finally:

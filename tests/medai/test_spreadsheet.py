@@ -25,3 +25,10 @@ def test_a_table_keeps_its_numbers_and_neutralises_text_and_names():
     assert read["assay"].tolist() == ["-3.1", "'@x"]
     assert list(read.columns) == ["id", "logS", "assay", "'=evil"]
     assert table["id"].tolist() == ["=1+1", "ok"]  # the caller's table is untouched
+
+
+def test_the_download_starts_with_a_byte_order_mark_so_excel_reads_utf_8():
+    """Without one, Excel on Windows shows "Acide acÃ©tylsalicylique" and "Â°F"."""
+    text = to_spreadsheet_csv(pd.DataFrame({"id": ["Acide acétylsalicylique"], "unit": ["°F"]}))
+    assert text.encode().startswith(b"\xef\xbb\xbfid,unit")
+    assert text.encode().decode("utf-8-sig") == "id,unit\nAcide acétylsalicylique,°F\n"
