@@ -253,6 +253,8 @@ class _Builder:
             origin = min(stamps)
             try:
                 rows = [((r[0] - origin).total_seconds() / 3600.0, r[1], r[2]) for r in rows]
+                weight = variable_names().index("Weight")  # at admission a descriptor, as PhysioNet's 00:00 row
+                rows = [r for r in rows if r[1] != weight or r[0] > 0.0]
             except TypeError:  # naive and aware timestamps mixed
                 self.problems.append("timestamps mix time zones; stay not read")
                 rows = []

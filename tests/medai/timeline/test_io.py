@@ -334,3 +334,13 @@ def test_the_signs_keyboards_type_for_degrees_are_read_as_degrees(unit):
 def test_micromol_spelt_out_is_read_as_micromoles():
     (stay,) = tio.read_long_csv(b"patient_id,time,variable,value,unit\np,1,Creatinine,88.4,micromol/L\n")
     assert stay.series("Creatinine")[1].round(3).tolist() == [1.0] and not stay.problems
+
+
+def test_the_admission_weight_is_a_descriptor_whether_times_are_hours_or_timestamps():
+    hours = b"patient_id,time,variable,value\np,0,Weight,80\np,0.5,HR,90\np,5,Weight,79\n"
+    stamps = (b"patient_id,time,variable,value\np,2024-05-01T10:00,Weight,80\np,2024-05-01T10:30,HR,90\n"
+              b"p,2024-05-01T15:00,Weight,79\n")
+    for data in (hours, stamps):
+        (stay,) = tio.read_long_csv(data)
+        assert stay.descriptors["Weight"] == 80 and stay.series("Weight")[0].tolist() == [5.0]
+        assert stay.series("HR")[0].tolist() == [0.5]
