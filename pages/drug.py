@@ -345,7 +345,7 @@ def draw(result: ScreenResult) -> None:
                     f"it. **{better} of {len(analogues)}** analogues score higher. **{outside} of {len(analogues)}** "
                     "are outside the domain of a model behind a weighted objective: that objective is a guess for "
                     "them (`in_domain` in the table is the strictest of all six models).")
-        st.dataframe(analogues, placeholder="—", hide_index=True, width="stretch",
+        st.dataframe(analogues.drop(columns="lead_smiles"), placeholder="—", hide_index=True, width="stretch",  # shown above
                      column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
                                     "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",
                                     "better_than_lead": "better than lead", "lead_score": "lead's score",

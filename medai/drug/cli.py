@@ -152,7 +152,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "optimize", help="propose and rank better analogues of a lead SMILES",
         description="Propose analogues of a lead (substituent swaps, ring and linker changes, BRICS recombination), "
                     "keep those similar to it and free of alerts, and rank them by the weighted objectives, best "
-                    "first. Output columns: smiles, edit, similarity_to_lead, score, better_than_lead, lead_score, "
+                    "first. Output columns: smiles, edit, similarity_to_lead, score, better_than_lead, lead_score, lead_smiles, "
                     "pareto_front, activity_bace1, solubility, safety, qed (objectives, 0-1, higher is better), "
                     "in_domain, logS, logD, clinical_toxicity, bbb_penetration. Exit codes: 0 written (perhaps no "
                     "analogue, said on stderr); 2 the lead is not a valid molecule.")

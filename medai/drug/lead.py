@@ -29,13 +29,15 @@ OBJECTIVE_MODELS = {"activity": ("drug-bace",), "solubility": ("drug-solubility"
                     "safety": ("drug-clintox", "drug-tox21"), "qed": ()}  # whose predictions each objective reads
 FRAGMENTS_FILE = Path(__file__).with_name("approved_brics_fragments.txt")
 PREDICTION_COLUMNS = ("logS", "logD", "clinical_toxicity", "bbb_penetration")  # P(BACE-1) is activity_bace1
-ANALOGUE_COLUMNS = ("smiles", "edit", "similarity_to_lead", "score", "better_than_lead", "lead_score", "pareto_front",
+ANALOGUE_COLUMNS = ("smiles", "edit", "similarity_to_lead", "score", "better_than_lead", "lead_score", "lead_smiles",
+                    "pareto_front",
                     *OBJECTIVE_COLUMNS.values(), "in_domain", *PREDICTION_COLUMNS)  # of :meth:`RankedAnalogue.row`
 
 
 @dataclass(frozen=True)
 class RankedAnalogue:
-    """An analogue with its screen result, objective values, score, Pareto membership and the lead's score."""
+    """An analogue with its screen result, objective values, score, Pareto membership, and the lead's score
+    and canonical SMILES (so that a saved table names what its analogues are analogues of)."""
 
     analogue: Analogue
     result: MoleculeResult
@@ -43,13 +45,14 @@ class RankedAnalogue:
     score: float
     pareto: bool
     lead_score: float
+    lead_smiles: str
 
     def row(self) -> dict[str, object]:
         """One CSV row of ``python -m medai optimize``."""
         return {"smiles": self.analogue.smiles, "edit": self.analogue.edit,
                 "similarity_to_lead": self.analogue.similarity, "score": round(self.score, 4),
                 "better_than_lead": self.score > self.lead_score, "lead_score": round(self.lead_score, 4),
-                "pareto_front": self.pareto, **{OBJECTIVE_COLUMNS[k]: round(v, 4) for k, v in self.objectives.items()},
+                "lead_smiles": self.lead_smiles, "pareto_front": self.pareto, **{OBJECTIVE_COLUMNS[k]: round(v, 4) for k, v in self.objectives.items()},
                 "in_domain": self.result.in_domain,
                 **{k: round(v[0], 4) for k, v in self.result.predictions.items() if k in PREDICTION_COLUMNS}}
 
@@ -127,7 +130,8 @@ def optimize(lead_smiles: str, n: int = 20, weights: Mapping[str, float] | None 
     points = ([[lead_values[k] for k in active]] if lead_values else []) + [[v[k] for k in active] for v in values]
     front = pareto_front(np.array(points))[1 if lead_values else 0:]
     lead_score = weighted_score(lead_values, weights) if lead_values else 0.0
-    ranked = [RankedAnalogue(a, r, v, weighted_score(v, weights), bool(p), lead_score)
+    lead_named = lead_result.canonical_smiles or lead_smiles
+    ranked = [RankedAnalogue(a, r, v, weighted_score(v, weights), bool(p), lead_score, lead_named)
               for (a, r), v, p in zip(kept, values, front)]
     ranked.sort(key=lambda x: (-x.score, -x.analogue.similarity, x.analogue.smiles))
     return lead_result, ranked[:n]

@@ -75,6 +75,7 @@ def test_optimize_writes_ranked_analogues(tmp_path, capsys):
     lead_score = float(rows[0]["lead_score"])  # the lead's own score, so "better" has a reference
     assert {r["lead_score"] for r in rows} == {rows[0]["lead_score"]} and 0 <= lead_score <= 1
     assert all((r["better_than_lead"] == "True") == (float(r["score"]) > lead_score) for r in rows)
+    assert {r["lead_smiles"] for r in rows} == {"CC(=O)Nc1ccc(O)cc1"}  # a saved table names its lead
     assert main(["optimize", "not a smiles", "--output", str(tmp_path / "b.csv")]) == 2
     assert not (tmp_path / "b.csv").exists(), "no empty file left to be taken for a result"
     assert main(["optimize", SAMPLE, "--output", str(tmp_path / "c.csv")]) == 2  # a file, not a lead SMILES
