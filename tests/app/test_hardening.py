@@ -69,6 +69,13 @@ def test_a_demo_without_sign_in_listens_on_this_computer_only(monkeypatch, tmp_p
     assert serve.listen_options([], {}) == []
 
 
+def test_a_trailing_address_option_without_a_value_does_not_crash_the_start(monkeypatch, tmp_path):
+    import serve
+
+    monkeypatch.setattr(serve, "SECRETS", tmp_path / "secrets.toml")
+    assert serve.listen_options(["--server.address"], {}) == ["--server.address", "127.0.0.1"]
+
+
 def test_the_log_says_who_can_sign_in_and_where_it_listens(monkeypatch, tmp_path):
     import serve
 
@@ -88,6 +95,13 @@ def test_streamlits_upload_cap_follows_medai_max_upload_mb(monkeypatch):
     monkeypatch.setenv("MEDAI_MAX_UPLOAD_MB", "200")
     assert serve.upload_options([], {}) == ["--server.maxUploadSize", "200"]
     assert serve.upload_options(["--server.maxUploadSize", "10"], {}) == []  # the host chose
+
+
+def test_streamlits_upload_cap_is_rounded_up_never_below_medai_max_upload_mb(monkeypatch):
+    import serve
+
+    monkeypatch.setenv("MEDAI_MAX_UPLOAD_MB", "10.5")
+    assert serve.upload_options([], {}) == ["--server.maxUploadSize", "11"]
 
 
 @pytest.mark.parametrize(("name", "value"), [("MEDAI_MAX_UPLOAD_MB", "64MB"), ("MEDAI_MAX_UPLOAD_MB", "inf"),

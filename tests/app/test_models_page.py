@@ -89,6 +89,14 @@ def test_card_without_the_new_sections_shows_every_figure(models_dir):
     assert "adult chest X-rays" in cells
 
 
+def test_the_page_opens_on_the_diagnose_classifiers_card():
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
+    app.switch_page("pages/models.py").run()
+    assert not app.exception
+    assert registry.names()[0] != "cxr-pneumonia"  # else opening on the first name would pass too
+    assert app.selectbox(key="card_model").value == "cxr-pneumonia"
+
+
 def test_shipped_cards_render():
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
     app.switch_page("pages/models.py").run()

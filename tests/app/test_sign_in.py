@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medai.store import AuditStore
-from pages.common import DEMO_BANNER, RESEARCH_USE
+from pages.common import DEMO_BANNER, RESEARCH_USE, RESUME_KEY
 from tests.app.conftest import shown
 from tests.conftest import REPO
 
@@ -48,6 +48,15 @@ def test_every_page_says_research_use_in_its_main_area():
     assert not any(RESEARCH_USE in caption.value for caption in app.main.caption)
     app.switch_page("pages/audit.py").run()
     assert any(RESEARCH_USE in caption.value for caption in app.main.caption)
+
+
+def test_a_deep_link_resumes_its_page_once():
+    """A page reached before the router ran is resumed by app.py; a key left behind would jump back on every rerun."""
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    app.session_state[RESUME_KEY] = "pages/audit.py"  # as open_page leaves it
+    app.run(timeout=60)  # with the key left behind, app.py would switch to the page again and again
+    assert not app.exception
+    assert RESUME_KEY not in app.session_state
 
 
 def test_hosted_mode_stops_at_sign_in(hosted):

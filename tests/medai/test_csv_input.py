@@ -39,3 +39,7 @@ def test_windows_1252_signs_that_latin_1_lacks_are_read():
     text = "Œstradiol;135–145 mmol/L;“normal”;5 €;°C\r\n"
     assert decode_text(text.encode("cp1252"), "a CSV") == text
     assert decode_text(b"caf\xe9 \x81\x8d\x8f\x90\x9d\n", "a CSV") == "café \x81\x8d\x8f\x90\x9d\n"  # undefined in cp1252
+
+
+def test_big_endian_utf_16_is_read_not_called_binary():
+    assert decode_text(b"\xfe\xff" + "°C;µmol/L".encode("utf-16-be"), "a CSV") == "°C;µmol/L"

@@ -7,8 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from medai import calibration as cal
 from medai import registry
 from medai.imaging.datasets import ImageSet
+from medai.imaging.fit_cxr import CALIBRATION_PREVALENCE
 from medai.imaging.leave_group_out import NORMAL_GROUPS, in_group, scored
 
 
@@ -27,6 +29,15 @@ def test_a_fold_is_scored_at_its_own_threshold_with_intervals():
     assert result["roc_auc"] == pytest.approx(35 / 36)  # only 0.4 below one negative (0.6)
     low, high = result["specificity_95ci"]
     assert low <= 5 / 6 <= high and result["films"] == 12
+
+
+def test_a_folds_calibration_error_is_weighted_to_the_calibrations_prior():
+    labels = np.array([1] * 30 + [0] * 10)
+    probabilities = np.r_[np.linspace(0.55, 0.95, 30), np.linspace(0.05, 0.6, 10)]
+    result = scored(probabilities, labels, np.array([f"p{i}" for i in range(40)]), threshold=0.5)
+    weighted = cal.expected_calibration_error(probabilities, labels, prevalence=CALIBRATION_PREVALENCE)
+    assert weighted != pytest.approx(cal.expected_calibration_error(probabilities, labels))  # the weighting matters here
+    assert result["ece"] == pytest.approx(weighted)
 
 
 def test_the_shipped_card_reports_each_normal_group_left_out():

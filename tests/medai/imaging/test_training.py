@@ -1,11 +1,11 @@
-"""Training pieces that run in seconds: patient keys, the grouped split, the augmented pipeline,
-the refusal limits and the card sections."""
+"""Training pieces that run in seconds: patient keys, the grouped split, the folders' labels, the augmented
+pipeline, the refusal limits and the card sections."""
 
 from types import SimpleNamespace
 
 import numpy as np
 
-from medai.imaging.datasets import ImageSet, patient_group, split_by_patient
+from medai.imaging.datasets import LABELS, ImageSet, list_training_files, patient_group, split_by_patient
 from medai.imaging.fit_cxr import POPULATION_FLAG_QUANTILE, card_sections, cross_fitted_metrics, fit_refusal
 from medai.imaging.ood import FeatureDistance, LinearDetector, RefusalModel, XrayLikeness
 from medai.imaging.train_cxr import training_dataset
@@ -29,6 +29,24 @@ def test_split_keeps_each_patient_on_one_side():
     train, validation = split_by_patient(_image_set(), 0.25, seed=0)
     assert not set(train.groups) & set(validation.groups)
     assert len(train.labels) + len(validation.labels) == 60
+
+
+def test_the_split_groups_films_by_patient_not_by_file():
+    n = 60
+    groups = np.array([f"person{i // 3}" for i in range(n)])
+    files = np.array([f"person{i // 3}_bacteria_{i}.jpeg" for i in range(n)])  # three films a patient
+    data = ImageSet(np.zeros((n, 4, 4), np.uint8), np.zeros(n, np.int8), groups, files)
+    for seed in (0, 1, 2):
+        train, validation = split_by_patient(data, 0.25, seed)
+        assert len(validation.files) and not set(train.groups) & set(validation.groups)
+
+
+def test_normal_films_are_label_0_and_pneumonia_films_label_1(tmp_path):
+    for folder, name in (("NORMAL", "IM-0001-0001.jpeg"), ("PNEUMONIA", "person1_bacteria_1.jpeg")):
+        (tmp_path / "train_224" / folder).mkdir(parents=True)
+        (tmp_path / "train_224" / folder / name).write_bytes(b"")
+    assert [(path.parent.name, LABELS[label]) for path, label in list_training_files(tmp_path)] == [
+        ("NORMAL", "normal"), ("PNEUMONIA", "pneumonia")]
 
 
 def test_training_batches_are_augmented_and_weighted():

@@ -9,12 +9,22 @@ import tarfile
 
 import pytest
 
-from medai.errors import InputError
+from medai.errors import InputError, InputTooLargeError
 from medai.timeline import sources
 from medai.timeline.io import Stay
 from tests.medai.timeline.test_io import PHYSIONET
 
 LONG_CSV = b"patient_id,time,variable,value\nbed1,1,HR,80\nbed1,2,HR,82\nbed2,1,HR,90\n"
+
+
+def _tar(path, members: dict[str, bytes]):
+    """A .tar.gz at ``path`` holding ``members`` (name → bytes)."""
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
 
 
 def test_tar_and_folder(tmp_path):
@@ -109,3 +119,29 @@ def test_a_json_nested_too_deeply_is_one_bad_file_not_a_crash(tmp_path):
     read = list(sources.read_stays(tmp_path))
     assert [r.patient_id if isinstance(r, Stay) else r[0] for r in read] == ["132539", "nested.json"]
     assert "nested too deeply" in str(read[1][1])
+
+
+def test_an_archive_holds_at_most_max_stays_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "MAX_STAYS", 2)
+    two = _tar(tmp_path / "two.tar.gz", {"a.txt": PHYSIONET, "b.txt": PHYSIONET})
+    assert len(list(sources.iter_tar(two))) == 2
+    three = _tar(tmp_path / "three.tar.gz", {"a.txt": PHYSIONET, "b.txt": PHYSIONET, "c.txt": PHYSIONET})
+    with pytest.raises(InputTooLargeError):
+        list(sources.iter_tar(three))
+
+
+def test_macos_dot_underscore_members_of_an_archive_are_skipped(tmp_path):
+    archive = _tar(tmp_path / "set.tar.gz", {"set/132539.txt": PHYSIONET, "set/._132539.txt": b"\x00\x05\x16\x07"})
+    (stay,) = sources.read_stays(archive)
+    assert isinstance(stay, Stay)
+
+
+def test_upper_case_file_names_in_a_folder_are_read(tmp_path):
+    (tmp_path / "132539.TXT").write_bytes(PHYSIONET)
+    (stay,) = sources.read_stays(tmp_path)
+    assert isinstance(stay, Stay) and stay.source == "132539.TXT"
+
+
+def test_an_uploaded_physionet_file_with_a_byte_order_mark_is_read_as_physionet():
+    (stay,) = sources.read_upload(b"\xef\xbb\xbf" + PHYSIONET, "132539.txt")
+    assert stay.patient_id == "132539"

@@ -2,16 +2,19 @@
 
 import io
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from medai import config, registry
 from medai.imaging.io import read_image
+from medai.imaging.segment import refusal
 from medai.imaging.segment.model import colour_pixels
 from medai.imaging.segment.recipes import RECIPES
 from medai.imaging.segment.refusal import kind_check_text, other_kinds
-from tests.conftest import REPO
+from tests.conftest import REPO, png_bytes
 
 SAMPLES = REPO / "sample_data" / "imaging"
 FUNDUS = SAMPLES / "fundus_retina_CHASE_Image_01L.jpg"
@@ -78,3 +81,20 @@ def test_a_refused_image_is_pointed_to_a_loaded_model_that_takes_it():
     assert models_that_take(FUNDUS.read_bytes(), "cxr-lungs") == ["retina-vessels"]
     assert models_that_take(CHEST_FILMS[0].read_bytes(), "retina-vessels") == ["cxr-lungs"]
     assert models_that_take(b"not an image", "cxr-lungs") == []
+
+
+def test_a_grey_models_refusals_are_measured_on_grey_reads(monkeypatch):
+    """Colour reads of a grey model's own and other-kind images would over-state its refusals on the card."""
+    colour = np.zeros((64, 64, 3), np.uint8)
+    colour[..., 0] = 200
+    colour_reads = []
+
+    def predict_one(image):
+        colour_reads.append(getattr(image, "rgb", None) is not None)  # a keep_colour read keeps an RGB copy
+        return SimpleNamespace(status="ok")
+
+    monkeypatch.setattr(refusal, "_own_files", lambda recipe, ids: [png_bytes(colour)])
+    monkeypatch.setattr(refusal, "other_kinds", lambda recipe: {"colour photos": lambda: [png_bytes(colour)]})
+    segmenter = SimpleNamespace(predict_one=predict_one, kind_check=None)
+    refusal.refusal_report(segmenter, SimpleNamespace(channels=1, dataset="x"), ["a"])
+    assert colour_reads == [False, False]
