@@ -143,18 +143,19 @@ def parse_time(text: str) -> float | dt.datetime | LocalDate:
         None of these forms.
     """
     text = text.strip()
-    if (local := parse_local(text)) is not None:
-        return local
-    if ":" in text and "-" not in text and "T" not in text:  # HH:MM, or Excel's [h]:mm:ss
+    if ":" in text and text.replace(":", "").isdigit():  # HH:MM, or Excel's [h]:mm:ss
         hours, minutes, *seconds = text.split(":")
-        if (not all(part.isdigit() for part in (hours, minutes, *seconds)) or int(minutes) >= 60 or len(seconds) > 1
+        if (not all((hours, minutes, *seconds)) or int(minutes) >= 60 or len(seconds) > 1
                 or (seconds and int(seconds[0]) >= 60)):
             raise ValueError(text)
         return int(hours) + int(minutes) / 60.0 + (int(seconds[0]) / 3600.0 if seconds else 0.0)
     try:
         return float(text)
     except ValueError:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        pass
+    if (local := parse_local(text)) is not None:  # after the plain forms: most rows never reach the patterns
+        return local
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class _Builder:
