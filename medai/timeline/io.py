@@ -83,6 +83,8 @@ class Stay:
         One line per other name read as ours, e.g. ``"'SpO2' read as O2 saturation (SaO2): 24 rows"``.
     date_order : str
         How spreadsheet dates (``03/01/2024``) were read, when the order of day and month changed the hours.
+    unlisted_problems : int
+        Malformed rows past the first ``MAX_MESSAGES``, not listed one by one (``problems`` ends with their count).
     source : str
         The file it was read from, as :func:`medai.timeline.sources.read_stays` names it ('' when unknown).
     """
@@ -99,7 +101,13 @@ class Stay:
     doubts: tuple[str, ...] = ()
     renamed: tuple[str, ...] = ()
     date_order: str = ""
+    unlisted_problems: int = 0
     source: str = ""
+
+    @property
+    def problem_count(self) -> int:
+        """How many problems reading the stay met: those listed in ``problems`` and those only counted."""
+        return len(self.problems) - (1 if self.unlisted_problems else 0) + self.unlisted_problems
 
     @property
     def hours(self) -> float:
@@ -270,14 +278,16 @@ class _Builder:
         self.problems[:0] = [  # first: a whole variable lost to its unit matters more than one bad row
             f"{label_of(name)}: {count} row{'s' * (count > 1)} in '{unit}' skipped, expected "
             f"{' or '.join([table_row(name).unit, *other_units(name)])} "
-            f"(first on line {line})" for (name, unit), (count, line) in self.unknown_units.items()]
+            f"(first on line {line})" + (" — a number where the unit goes: a decimal comma in a comma-separated "
+                                         "file? Write 7.45, or quote the value" if unit.isdigit() else "")
+            for (name, unit), (count, line) in self.unknown_units.items()]
         converted = tuple(conversion_note(name, unit, count) for (name, unit), count in self.converted.items())
         doubts = tuple(filter(None, [*(unit_doubt(name, values) for name, values in self.unitless.items()),
                                      self.clock_doubt]))
         renamed = tuple(f"'{clipped(given, 40)}' read as {label_of(name)} ({name}): {count} row{'s' * (count > 1)}"
                         for (given, name), count in self.renamed.items())
         return Stay(self.patient_id, time, variable, value, desc, dict(self.unknown), tuple(self.out_of_range),
-                    tuple(self.problems), converted, doubts, renamed, date_order)
+                    tuple(self.problems), converted, doubts, renamed, date_order, self.extra_problems)
 
     def _dated(self, rows: list) -> tuple[list, str]:
         """``rows`` with their spreadsheet dates read in one order of day and month (rows whose date is

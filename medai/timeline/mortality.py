@@ -162,7 +162,7 @@ def sufficiency(stay: Stay) -> list[str]:
         notes.append(f"{count} implausible value{'s' * (count != 1)} set aside (e.g. {stay.out_of_range[0]})")
         notes.extend(mislabelled_units(stay.out_of_range))
     if stay.problems:
-        more = len(stay.problems) - 1
+        more = stay.problem_count - 1
         notes.append(f"rows skipped: {stay.problems[0]}" + (f" (and {more} more)" if more else ""))
     notes.extend(stay.doubts)
     if len(stay.time) and not set(stay.observed()) & set(VITAL_SIGNS):

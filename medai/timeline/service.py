@@ -164,7 +164,8 @@ def assess_risk(items: Iterable[Item], *, user: str = "anonymous", source: str =
             if not isinstance(item, Stay):
                 result = RiskResult(item[0], "error", str(item[1]))
             elif id(item) not in risks:
-                why = f" ({item.problems[0]})" if item.problems else ""
+                more = item.problem_count - 1
+                why = f" ({item.problems[0]}" + (f"; and {more} more)" if more else ")") if item.problems else ""
                 result = RiskResult(item.patient_id, "error", f"No usable observation in this stay{why}.",
                                     input_sha256=stay_hash(item))
             else:

@@ -344,3 +344,17 @@ def test_the_admission_weight_is_a_descriptor_whether_times_are_hours_or_timesta
         (stay,) = tio.read_long_csv(data)
         assert stay.descriptors["Weight"] == 80 and stay.series("Weight")[0].tolist() == [5.0]
         assert stay.series("HR")[0].tolist() == [0.5]
+
+
+def test_problems_past_the_listed_ones_are_counted_not_lost():
+    rows = "".join(f"p,{k},HR,8{k % 10},{k}\n" for k in range(30))  # every row one field too many
+    (stay,) = tio.read_long_csv(("patient_id,time,variable,value\np,40,HR,80\n" + rows).encode())
+    assert len(stay.problems) == tio.MAX_MESSAGES + 1 and stay.problems[-1] == "... and 10 more malformed rows"
+    assert stay.unlisted_problems == 10 and stay.problem_count == 30
+
+
+def test_a_number_in_the_unit_column_is_said_to_look_like_a_decimal_comma():
+    (stay,) = tio.read_long_csv(b"patient_id,time,variable,value,unit\np,1,pH,7,45\np,2,pH,7.41,\n")
+    assert stay.series("pH")[1].tolist() == [7.41]
+    assert stay.problems == ("Arterial pH: 1 row in '45' skipped, expected pH (first on line 2) — a number where the "
+                             "unit goes: a decimal comma in a comma-separated file? Write 7.45, or quote the value",)

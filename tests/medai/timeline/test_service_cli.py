@@ -234,3 +234,20 @@ def test_a_variable_too_old_to_forecast_flags_the_forecast():
     stay = read_long_csv("\n".join(["patient_id,time,variable,value", *rows]).encode())[0]
     result = next(forecast_all([stay], 1))
     assert result.status == "flagged" and "Temperature" in result.message
+
+
+def test_the_risk_message_counts_every_skipped_row_not_only_the_listed_ones():
+    """55 rows were skipped and the message said '(and 20 more)'."""
+    from medai.timeline.io import read_long_csv
+
+    bad = "".join(f"t,{k},pH,7,{k % 10}\n" for k in range(1, 31))
+    (result,) = assess_risk(read_long_csv(("patient_id,time,variable,value\n" + bad).encode()))
+    assert result.status == "error" and result.message == (
+        "No usable observation in this stay (line 2: expected 4 fields, found 5 (a decimal comma? write 7.45, or quote "
+        "the value); and 29 more).")
+    good = (SAMPLES / "long_format_132540.csv").read_text()
+    header, rows = good.split("\n", 1)
+    bad = "".join(f"demo-132540,{k},pH,7,4{k % 10},pH\n" for k in range(1, 31))
+    (result,) = assess_risk(read_long_csv((header + "\n" + rows + bad).encode()))
+    assert result.status == "flagged" and "expected 5 fields, found 6 (a decimal comma? write 7.45, or quote the " \
+        "value) (and 29 more)" in result.message
