@@ -176,8 +176,9 @@ def draw(view: TimelineView) -> None:
     if risk.status == "error":
         st.error(f"Patient {plain(risk.patient_id)}: {plain(risk.message)}", icon=":material/error:")
         st.stop()
-    if risk.status == "flagged":
-        st.warning(plain(risk.message), icon=":material/warning:")
+    if risk.status == "flagged":  # the notes sit at the foot of the page: say where each skipped row is named
+        st.warning(plain(risk.message) + (" Every note is listed under 'Reading notes' at the foot of the page."
+                                          if stay.problem_count > 1 else ""), icon=":material/warning:")
     # With too little data the headline figures are not shown as plain numbers: they stay in a sentence.
     thin = too_little_data(stay)
     alive_at_year = f"{100 * view.survival[-1]:.0f} %" if len(view.survival) else None

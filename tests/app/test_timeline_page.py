@@ -235,3 +235,14 @@ def test_the_hourly_risk_change_axis_is_symmetric_with_a_tick_at_zero(timeline_p
     (axis,) = [axis for layout in layouts for key, axis in layout.items()
                if key.startswith("yaxis") and axis.get("overlaying")]
     assert axis["range"][0] == -axis["range"][1] and axis["tickmode"] == "linear" and axis["tick0"] == 0
+
+
+def test_a_flagged_risk_with_several_skipped_rows_says_where_they_are_all_named(timeline_page):
+    timeline_page.radio[0].set_value("Upload a file").run()
+    good = (REPO / "sample_data" / "timeline" / "long_format_132540.csv").read_text()
+    bad = "".join(f"demo-132540,{k},pH,7,4{k % 10},pH\n" for k in range(1, 31))  # decimal commas, unquoted
+    timeline_page.file_uploader[0]._files = [("f1", "commas.csv", (good + bad).encode(), "text/csv")]
+    timeline_page.run()
+    assert not timeline_page.exception
+    assert any("(and 29 more)" in w.value and w.value.endswith("listed under 'Reading notes' at the foot of the page.")
+               for w in timeline_page.warning)
