@@ -35,6 +35,10 @@ def test_sample_patient_risk_charts_and_feedback(server):
                 page.screenshot(path=str(ARTIFACTS / "e2e_timeline.png"), full_page=True)
             expect(page.get_by_text("NEWS2 now / max")).to_be_visible(timeout=TIMEOUT_MS)
             expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=TIMEOUT_MS)
+            # The page draws its charts below the form after it: under load (a CI run) a click on Save while
+            # it still draws was once lost, so the test waits, as a reader waits for the page, before saving.
+            idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+            expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
             page.get_by_text("Feedback on the mortality risk").click()
             page.get_by_role("button", name="Save feedback").click()
             expect(page.get_by_text("Your feedback on record")).to_be_visible(timeout=TIMEOUT_MS)
