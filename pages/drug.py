@@ -206,7 +206,8 @@ def draw(result: ScreenResult) -> None:
                "tpsa", "lipinski_violations", "alerts", "logS_approved_pct", "qed_approved_pct",
                *carried.values(), "message"]
     event = st.dataframe(
-        table[[c for c in visible if c and c in table]].rename(columns=SHOWN), placeholder="—", hide_index=True, width="stretch",
+        table[[c for c in visible if c in table]].rename(columns=SHOWN), placeholder="—", hide_index=True,
+        width="stretch",
         on_select="rerun", selection_mode="single-row", key="drug_table",
         column_config={**{SHOWN[c]: st.column_config.NumberColumn(SHOWN[c], format="%.1f %%" if c in PERCENT
                                                                   else "%.2f") for c in SHOWN},
@@ -345,7 +346,8 @@ def draw(result: ScreenResult) -> None:
                     f"it. **{better} of {len(analogues)}** analogues score higher. **{outside} of {len(analogues)}** "
                     "are outside the domain of a model behind a weighted objective: that objective is a guess for "
                     "them (`in_domain` in the table is the strictest of all six models).")
-        st.dataframe(analogues.drop(columns="lead_smiles"), placeholder="—", hide_index=True, width="stretch",  # shown above
+        st.dataframe(analogues.drop(columns="lead_smiles"), placeholder="—", hide_index=True,  # the lead: said above
+                     width="stretch",
                      column_config={"structure": st.column_config.ImageColumn("structure", width="small"),
                                     "similarity_to_lead": "similarity to lead", "pareto_front": "Pareto front",
                                     "better_than_lead": "better than lead", "lead_score": "lead's score",

@@ -137,9 +137,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                     "logD, tox21_<task> for the 12 Tox21 tasks, bbb_penetration, clinical_toxicity, bace1_active: "
                     "probabilities for the classifications), each with <column>_std, then tox21_max (the highest Tox21 "
                     "probability), nearest_train_similarity (of the strictest model), in_domain (inside every model's "
-                    "domain), models_in_domain (e.g. '5 of 6'), <column>_approved_pct (percentile among approved drugs), and "
-                    "the input's other columns. Exit codes: 0 written (an invalid molecule is a row with valid false); "
-                    "2 the input cannot be read at all (one line on stderr).")
+                    "domain), models_in_domain (e.g. '5 of 6'), <column>_approved_pct (percentile among approved "
+                    "drugs), and the input's other columns. Exit codes: 0 written (an invalid molecule is a row with "
+                    "valid false); 2 the input cannot be read at all (one line on stderr).")
     screen.add_argument("input", metavar="INPUT", help="CSV or TSV with a header naming a SMILES column (and "
                         "optionally an id or name column), .smi, or SDF")
     screen.add_argument("--output", "-o", default="-", help="CSV file to write ('-' = standard output)")
@@ -152,10 +152,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "optimize", help="propose and rank better analogues of a lead SMILES",
         description="Propose analogues of a lead (substituent swaps, ring and linker changes, BRICS recombination), "
                     "keep those similar to it and free of alerts, and rank them by the weighted objectives, best "
-                    "first. Output columns: smiles, edit, similarity_to_lead, score, better_than_lead, lead_score, lead_smiles, "
-                    "pareto_front, activity_bace1, solubility, safety, qed (objectives, 0-1, higher is better), "
-                    "in_domain, logS, logD, clinical_toxicity, bbb_penetration. Exit codes: 0 written (perhaps no "
-                    "analogue, said on stderr); 2 the lead is not a valid molecule.")
+                    "first. Output columns: smiles, edit, similarity_to_lead, score, better_than_lead, lead_score, "
+                    "lead_smiles, pareto_front, activity_bace1, solubility, safety, qed (objectives, 0-1, higher is "
+                    "better), in_domain, logS, logD, clinical_toxicity, bbb_penetration. Exit codes: 0 written "
+                    "(perhaps no analogue, said on stderr); 2 the lead is not a valid molecule.")
     optimize.add_argument("smiles", metavar="SMILES")
     optimize.add_argument("--n", type=_at_least_one, default=20, help="analogues to keep (best first)")
     optimize.add_argument("--min-similarity", type=float, default=0.4, help="Tanimoto bound to the lead (0-1)")

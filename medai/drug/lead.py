@@ -52,7 +52,8 @@ class RankedAnalogue:
         return {"smiles": self.analogue.smiles, "edit": self.analogue.edit,
                 "similarity_to_lead": self.analogue.similarity, "score": round(self.score, 4),
                 "better_than_lead": self.score > self.lead_score, "lead_score": round(self.lead_score, 4),
-                "lead_smiles": self.lead_smiles, "pareto_front": self.pareto, **{OBJECTIVE_COLUMNS[k]: round(v, 4) for k, v in self.objectives.items()},
+                "lead_smiles": self.lead_smiles, "pareto_front": self.pareto,
+                **{OBJECTIVE_COLUMNS[k]: round(v, 4) for k, v in self.objectives.items()},
                 "in_domain": self.result.in_domain,
                 **{k: round(v[0], 4) for k, v in self.result.predictions.items() if k in PREDICTION_COLUMNS}}
 

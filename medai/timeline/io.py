@@ -84,7 +84,7 @@ class Stay:
     date_order : str
         How spreadsheet dates (``03/01/2024``) were read, when the order of day and month changed the hours.
     unlisted_problems : int
-        Malformed rows past the first ``MAX_MESSAGES``, not listed one by one (``problems`` ends with their count).
+        Malformed rows past the first ``MAX_MESSAGES``, not listed one by one (a line of ``problems`` counts them).
     source : str
         The file it was read from, as :func:`medai.timeline.sources.read_stays` names it ('' when unknown).
     """
