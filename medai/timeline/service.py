@@ -44,8 +44,13 @@ Item = Stay | tuple[str, MedAIError]
 
 
 def stay_hash(stay: Stay) -> str:
-    """SHA-256 of the stay's observations and descriptors (what the models see; no identifier)."""
-    return hashlib.sha256(stay.canonical_bytes()).hexdigest()
+    """SHA-256 of the stay's observations and descriptors (what the models see; no identifier). A stay with no
+    usable observation adds why (its reading problems, unknown variables): otherwise every unreadable file would
+    carry one and the same hash in the audit trail."""
+    data = stay.canonical_bytes()
+    if not len(stay.time):
+        data += "\n".join([*stay.problems, *(f"{k}={v}" for k, v in sorted(stay.unknown.items()))]).encode()
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
