@@ -81,7 +81,11 @@ def read_csv(data: bytes, limit: int = MAX_MOLECULES) -> list[MoleculeInput]:
     """A CSV (or TSV) with a header naming a SMILES column and, optionally, an id/name column;
     the other columns are carried through (:attr:`MoleculeInput.carried`). More than ``limit``
     molecules raise :class:`TooManyMoleculesError`."""
-    text = _text(data)
+    return _read_table(_text(data), limit)
+
+
+def _read_table(text: str, limit: int) -> list[MoleculeInput]:
+    """:func:`read_csv` of text already decoded."""
     reader = (cells for _, cells in csv_rows(text, delimiter_of(text)))  # SMILES never contain , ; or tab
     header = [cell.strip() for cell in next(reader, [])]
     names = [_normalised(cell) for cell in header]
@@ -192,7 +196,7 @@ def read_molecules(data: bytes, file_name: str = "", limit: int = MAX_MOLECULES)
                          "again from your chemistry software, or upload a CSV with a SMILES column.")
     if file_name.lower().endswith((".smi", ".smiles", ".txt")):
         text = _text(data)
-        return read_csv(data, limit) if _is_table(text) else read_smiles_lines(text, limit)
+        return _read_table(text, limit) if _is_table(text) else read_smiles_lines(text, limit)
     return read_csv(data, limit)
 
 

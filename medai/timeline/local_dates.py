@@ -119,8 +119,7 @@ def read_dates(dates: Sequence[LocalDate]) -> tuple[list[dt.datetime | None], st
     order = "day first" if day_first else "month first"
     order_note = skipped_note = ""
     if counts[True] == counts[False] == len(dates) and _hours(chosen) != _hours(other):
-        example = next(d for d in dates if d.read(True) != d.read(False))
-        when = example.read(day_first)
+        example, when = next((d, stamp) for d, stamp, elsewise in zip(dates, chosen, other) if stamp != elsewise)
         order_note = (f"dates read {order}: '{example.text}' is {when.day} {MONTHS[when.month - 1]} {when.year} "
                       f"(the stay spans {_duration(_span(chosen))}; read the other way it would span "
                       f"{_duration(_span(other))})")
